@@ -1,0 +1,34 @@
+# pidfd-matrix: the two commands people run are `make matrix` and `make test`.
+# Every target installs what it needs, so they work on a fresh Debian 12 machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PM := node bin/pidfd-matrix.js
+
+.PHONY: help setup deps probe matrix test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: ## node dependencies and the compiled harness (dist/)
+	@if [ ! -f node_modules/.pidfd-matrix-stamp ] || [ package-lock.json -nt node_modules/.pidfd-matrix-stamp ]; then \
+	  npm ci --no-audit --no-fund && touch node_modules/.pidfd-matrix-stamp; fi
+	npm run --silent build
+
+deps: ## Debian packages: qemu, udev, virtme-ng, xmllint, chromium (needs root)
+	bash vm/setup.sh
+	bash harness/setup.sh
+
+probe: setup ## run the probe suite on the running kernel (host mode)
+	$(PM) probe
+
+matrix: setup deps ## boot the default kernel matrix and run the suite in each guest
+	$(PM) matrix
+
+test: setup deps ## harness self-tests on fixtures, a real host run and a guest smoke boot
+	bash harness/selftest.sh
+
+bench: setup deps ## boot time vs suite time per kernel, and host suite time
+	$(PM) bench
+
+clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
+	rm -rf dist reports/*/ reports/*.xml reports/*.html reports/*.md reports/*.json

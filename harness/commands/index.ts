@@ -1,0 +1,5 @@
+// The subcommands of `pidfd-matrix`, in the order `--help` lists them.
+import type { Command } from './types.js';
+import { probeCommand } from './probe.js';
+
+export const commands: Command[] = [probeCommand];

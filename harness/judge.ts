@@ -1,0 +1,115 @@
+// Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
+// decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
+import type { CatalogCase, Need } from './catalog.js';
+import type { KernelFacts, Observation } from './results.js';
+import type { Status } from './status.js';
+import { atLeast, cmpVersion, fmtVersion, hasBackport, type Version } from './version.js';
+
+export interface Verdict {
+  status: Status;
+  reason: string;
+  expected: 'with' | 'without' | null;
+  expectedAnswer: Observation | null;
+}
+
+/** Observation keys with a meaning to the judge (probes set them). */
+export const PREREQ = 'prereq';      // { prereq: 'pidfd_open', errno: 'ENOSYS' }: could not get to the probe
+export const PROBE_SKIP = 'skip';    // { skip: 'no non-leader thread' }: probe found itself not applicable
+
+const SECCOMP_ERRNOS = new Set(['ENOSYS', 'EPERM', 'EACCES']);
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object), kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as never)[k], (b as never)[k]));
+}
+
+/** An answer matches when every key it names is observed with that value (a list = any of). */
+export function matches(answer: Observation, observed: Observation): boolean {
+  return Object.entries(answer).every(([k, v]) =>
+    Array.isArray(v) ? v.some((alt) => deepEqual(alt, observed[k])) : deepEqual(v, observed[k]));
+}
+
+export function fmt(o: Observation | null): string {
+  if (!o) return '{}';
+  return '{ ' + Object.entries(o).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => JSON.stringify(x)).join(' | ') : JSON.stringify(v)}`).join(', ') + ' }';
+}
+
+/** The subset of `observed` that the answer talks about, for readable messages. */
+function relevant(answer: Observation | null, observed: Observation): Observation {
+  const keys = new Set([...Object.keys(answer ?? {}), PREREQ, 'errno', 'step']);
+  return Object.fromEntries(Object.entries(observed).filter(([k]) => keys.has(k)));
+}
+
+export function unmetNeed(needs: Need[], facts: KernelFacts): string | null {
+  for (const n of needs) {
+    if (n === 'root' && !facts.root) return `needs root: running as uid ${facts.uid}`;
+    if (n === 'x86_64' && facts.arch !== 'x86_64') return `probe implemented for x86_64 only (arch ${facts.arch})`;
+    if (n === 'selinux' && facts.selinux !== 'enforcing') return `needs SELinux enforcing (SELinux is ${facts.selinux})`;
+    if (n === 'not-container' && facts.container) return `not applicable inside a container (${facts.container})`;
+  }
+  return null;
+}
+
+export interface KernelExpectation { expect: 'with' | 'without'; why: string; brokenReason?: string }
+
+/** What the catalog says this kernel version should answer. */
+export function expectationFor(c: CatalogCase, v: Version): KernelExpectation {
+  const since = fmtVersion(c.introduced);
+  for (const b of c.broken) {
+    if (cmpVersion(v, b.from) >= 0 && cmpVersion(v, b.to) < 0)
+      return { expect: 'without', why: `known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
+  }
+  if (atLeast(v, c.introduced)) return { expect: 'with', why: `since ${since}` };
+  const bp = c.backports.find((b) => hasBackport(v, b));
+  if (bp) return { expect: 'with', why: `backported to ${fmtVersion(bp)}` };
+  return { expect: 'without', why: `needs ${since}` };
+}
+
+export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation): Verdict {
+  const kernel = `kernel ${facts.release}`;
+  const need = unmetNeed(c.needs, facts);
+  if (need) return { status: 'skip', reason: need, expected: null, expectedAnswer: null };
+  if (typeof observed[PROBE_SKIP] === 'string')
+    return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
+
+  const exp = expectationFor(c, facts.version);
+  const answer = exp.expect === 'with' ? c.with : c.without;
+  const obs = relevant(answer, observed);
+  const seccompNote = facts.seccomp === 2 && SECCOMP_ERRNOS.has(String(observed.errno)) ? observed.errno : null;
+
+  if (exp.expect === 'with') {
+    if (matches(c.with, observed)) return { status: 'pass', reason: `${c.id}: as expected (${exp.why}), ${kernel}`, expected: 'with', expectedAnswer: c.with };
+    if (seccompNote)
+      return { status: 'skip', reason: `blocked by seccomp: ${c.id} got ${seccompNote} under a Seccomp filter (mode 2); the kernel's own answer is hidden`, expected: 'with', expectedAnswer: c.with };
+    const prereq = typeof observed[PREREQ] === 'string' ? ` (prerequisite ${observed[PREREQ]} failed)` : '';
+    return {
+      status: 'fail',
+      reason: `${c.id}: ${kernel} should have it (${exp.why}): expected ${fmt(c.with)}, observed ${fmt(obs)}${prereq}`,
+      expected: 'with', expectedAnswer: c.with,
+    };
+  }
+
+  // The kernel is expected to lack the feature (older than `introduced`, or in a broken range).
+  if (matches(c.with, observed)) {
+    const why = exp.brokenReason ? `listed as broken (${exp.brokenReason}) but works` : `works although the catalog says it ${exp.why} (backport?)`;
+    return { status: 'xpass', reason: `${c.id}: ${why}, ${kernel}`, expected: 'without', expectedAnswer: c.without };
+  }
+  const absent = c.without === null ? typeof observed[PREREQ] === 'string' || seccompNote !== null : matches(c.without, observed) || typeof observed[PREREQ] === 'string';
+  if (absent) {
+    if (exp.brokenReason)
+      return { status: 'xfail', reason: `${c.id}: ${exp.why}: ${exp.brokenReason}, ${kernel}`, expected: 'without', expectedAnswer: c.without };
+    const prereq = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
+    const sc = seccompNote ? `; note: a Seccomp filter is active and may have produced ${seccompNote}` : '';
+    return { status: 'skip', reason: `absent as expected: ${c.id} ${exp.why}, ${kernel}${prereq}${sc}`, expected: 'without', expectedAnswer: c.without };
+  }
+  if (seccompNote)
+    return { status: 'skip', reason: `blocked by seccomp: ${c.id} got ${seccompNote} under a Seccomp filter (mode 2)`, expected: 'without', expectedAnswer: c.without };
+  return {
+    status: 'fail',
+    reason: `${c.id}: ${kernel} ${exp.why}: expected ${fmt(c.without)}, observed ${fmt(obs)}`,
+    expected: 'without', expectedAnswer: c.without,
+  };
+}

@@ -1,0 +1,73 @@
+// The results.json schema: one file per kernel cell. Everything else (JUnit, HTML, markdown,
+// the terminal table, `rerun`) is regenerated from these files, so they carry all provenance.
+import type { Status } from './status.js';
+
+/** A JSON-able observation: errno names, fdinfo lines, poll masks, inode numbers ... */
+export type Observation = Record<string, unknown>;
+
+/** Facts probed from the running kernel (suites/lib/kernel.ts fills it). */
+export interface KernelFacts {
+  release: string;            // uname -r
+  version: [number, number, number];
+  arch: string;               // uname -m
+  uid: number;
+  root: boolean;
+  seccomp: number;            // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter
+  lsms: string[];             // /sys/kernel/security/lsm, [] when unreadable
+  selinux: 'enforcing' | 'permissive' | 'disabled';
+  container: string | null;   // 'docker', 'podman', 'lxc', ... or null
+  hostname: string;
+}
+
+/** One (kernel, test) result. `id` is unique within a cell: `<feature>/<case>`. */
+export interface CaseResult {
+  id: string;
+  feature: string;
+  case: string;
+  area: string;
+  title: string;
+  status: Status;
+  /** Why: skip/xfail/xpass reason, failure message (expected vs observed), error text. */
+  reason: string;
+  /** Which catalog answer the kernel was expected to give, and that answer. */
+  expected: 'with' | 'without' | null;
+  expectedAnswer: Observation | null;
+  observed: Observation;
+  durationMs: number;
+  /** One command that reruns exactly this test on this kernel. */
+  rerun: string;
+  /** Set when a known-issues entry changed the status (xfail/xpass). */
+  knownIssue?: { reason: string; link?: string; expires?: string };
+  /** Extra text for JUnit system-out (AVC records etc.). */
+  log?: string;
+}
+
+export interface CellProvenance {
+  harnessRev: string | null;   // git describe of this checkout
+  node: string;
+  command: string;             // the command that produced this cell
+  qemu?: string | null;
+  vng?: string | null;
+  kernelSource?: string;       // matrix source description (debian suite/package@version, path, url+sha256)
+  kernelCmdline?: string;
+  configHash?: string | null;
+}
+
+/** One kernel cell: a host run, or one guest boot of the matrix. */
+export interface CellResult {
+  schema: 1;
+  kernelId: string;            // matrix id, no dots ("host", "bookworm", ...)
+  mode: 'host' | 'guest';
+  accel: 'kvm' | 'tcg' | null;
+  lsm: string | null;          // matrix lsm axis ("selinux") or null
+  facts: KernelFacts | null;   // null when the guest never got to run the suite
+  startedAt: string;           // ISO time
+  durationMs: number;
+  hostname: string;
+  /** Cell-level error (boot failure, panic, timeout, infrastructure): no cases ran. */
+  error: { reason: string; consoleExcerpt?: string } | null;
+  consoleLog?: string | null;  // path of the guest console log, relative to the results dir
+  provenance: CellProvenance;
+  rerun: string;               // one command that reruns the whole cell
+  cases: CaseResult[];
+}
