@@ -1,15 +1,17 @@
-// Loads and validates the feature catalog (suites/catalog/features.yaml): the data a user
+// Loads and validates the feature catalog (suites/catalog/*.yaml, one file per area): the data a user
 // edits to change what is probed and what each kernel is expected to answer.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseVersion, type Version } from './version.js';
 import type { Observation } from './results.js';
 
-export const CATALOG_PATH = fileURLToPath(new URL('../suites/catalog/features.yaml', import.meta.url));
+/** One YAML file per area; a user edits them without touching TypeScript. */
+export const CATALOG_PATH = fileURLToPath(new URL('../suites/catalog', import.meta.url));
 
 /** Facts a case can require; anything else is a catalog error. */
-export const NEEDS = ['root', 'x86_64', 'selinux', 'not-container'] as const;
+export const NEEDS = ['root', 'unprivileged', 'x86_64', 'selinux', 'not-container'] as const;
 export type Need = (typeof NEEDS)[number];
 
 export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string }
@@ -92,7 +94,7 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
   };
 }
 
-export function parseCatalog(text: string, file = 'features.yaml'): CatalogFeature[] {
+export function parseCatalog(text: string, file = 'catalog.yaml'): CatalogFeature[] {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -143,9 +145,21 @@ export function parseCatalog(text: string, file = 'features.yaml'): CatalogFeatu
 
 let cached: CatalogFeature[] | null = null;
 
+/** Load a catalog file, or every *.yaml file of a catalog directory; feature ids must be unique. */
 export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_PATH): CatalogFeature[] {
   if (path === CATALOG_PATH && cached) return cached;
-  const features = parseCatalog(readFileSync(path, 'utf8'), path);
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(path, f))
+    : [path];
+  const features: CatalogFeature[] = [];
+  const where = new Map<string, string>();
+  for (const file of files) {
+    for (const f of parseCatalog(readFileSync(file, 'utf8'), file)) {
+      if (where.has(f.id)) throw new CatalogError(`${file}: feature id '${f.id}' is already defined in ${where.get(f.id)}`);
+      where.set(f.id, file);
+      features.push(f);
+    }
+  }
   if (path === CATALOG_PATH) cached = features;
   return features;
 }

@@ -1,0 +1,54 @@
+// Facts about the running kernel and process. Versions only feed expectations: every probe
+// still asks the kernel what it does.
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname, machine, release } from 'node:os';
+import { parseVersion } from '../../harness/version.js';
+import type { KernelFacts } from '../../harness/results.js';
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+export function seccompMode(status = readOr('/proc/self/status', '')): number {
+  const m = /^Seccomp:\s*(\d+)/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+export function detectContainer(): string | null {
+  if (existsSync('/.dockerenv')) return 'docker';
+  if (existsSync('/run/.containerenv')) return 'podman';
+  const env = readOr('/proc/1/environ', '').split('\0').find((e) => e.startsWith('container='));
+  if (env) return env.slice('container='.length) || 'container';
+  return null;
+}
+
+export function selinuxState(): KernelFacts['selinux'] {
+  const e = readOr('/sys/fs/selinux/enforce', '').trim();
+  return e === '1' ? 'enforcing' : e === '0' ? 'permissive' : 'disabled';
+}
+
+let facts: KernelFacts | null = null;
+
+export function kernelFacts(): KernelFacts {
+  if (facts) return facts;
+  const rel = release();
+  const uid = process.getuid?.() ?? -1;
+  const lsm = readOr('/sys/kernel/security/lsm', '').trim();
+  facts = {
+    release: rel,
+    version: parseVersion(rel) ?? [0, 0, 0],
+    arch: machine(),
+    uid,
+    root: uid === 0,
+    seccomp: seccompMode(),
+    lsms: lsm ? lsm.split(',') : [],
+    selinux: selinuxState(),
+    container: detectContainer(),
+    hostname: hostname(),
+  };
+  return facts;
+}

@@ -1,0 +1,215 @@
+// The only module that talks to libc through koffi. Every wrapper returns a Res: a value or
+// an errno *name* read right after the call (koffi.errno()), never a bare -1.
+import koffi from 'koffi';
+import { constants } from 'node:os';
+import { NR, type SyscallName } from './constants.js';
+
+const libc = koffi.load('libc.so.6');
+
+export type Res<T = number> = { ok: true; value: T } | { ok: false; errno: string };
+
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
+// Linux errnos Node's table lacks.
+for (const [n, name] of [[66, 'EREMOTE'], [524, 'ENOTSUPP'], [512, 'ERESTARTSYS']] as const) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
+
+export function errnoName(n: number): string {
+  return ERRNO_NAMES.get(n) ?? `E#${n}`;
+}
+
+function res(ret: number | bigint): Res {
+  const n = Number(ret);
+  if (n === -1) return { ok: false, errno: errnoName(koffi.errno()) };
+  return { ok: true, value: n };
+}
+
+/** Typed variadic argument for syscall(2): ['int', 5], ['void *', buf], ... */
+export type Arg = [string, unknown];
+
+const _syscall = libc.func('long syscall(long, ...)');
+
+/** Raw syscall(2): the kernel's answer without any libc wrapper logic. */
+export function sys(name: SyscallName, ...args: Arg[]): Res {
+  return res(_syscall(NR[name], ...args.flat()));
+}
+
+const f = {
+  close: libc.func('int close(int)'),
+  fcntl: libc.func('int fcntl(int, int, ...)'),
+  read: libc.func('long read(int, void *, size_t)'),
+  open: libc.func('int open(const char *, int, ...)'),
+  poll: libc.func('int poll(void *, unsigned long, int)'),
+  epoll_create1: libc.func('int epoll_create1(int)'),
+  epoll_ctl: libc.func('int epoll_ctl(int, int, int, void *)'),
+  epoll_wait: libc.func('int epoll_wait(int, void *, int, int)'),
+  eventfd: libc.func('int eventfd(unsigned int, int)'),
+  socketpair: libc.func('int socketpair(int, int, int, _Out_ int *sv)'),
+  getsockopt: libc.func('int getsockopt(int, int, int, void *, _Inout_ uint32_t *len)'),
+  setsockopt: libc.func('int setsockopt(int, int, int, void *, uint32_t)'),
+  sendmsg: libc.func('long sendmsg(int, void *, int)'),
+  recvmsg: libc.func('long recvmsg(int, void *, int)'),
+  kill: libc.func('int kill(int, int)'),
+  getpid: libc.func('int getpid()'),
+  dlsym: libc.func('void *dlsym(void *, const char *)'),
+  mmap: libc.func('void *mmap(void *, size_t, int, int, int, long)'),
+  clone: libc.func('int clone(void *fn, void *stack, int flags, void *arg, ...)'),
+  memcpyTo: libc.func('void *memcpy(uintptr_t, const void *, size_t)'),
+  posix_spawnp: libc.func('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
+  unshare: libc.func('int unshare(int)'),
+};
+
+export const close = (fd: number): Res => res(f.close(fd));
+export const fcntl = (fd: number, cmd: number, arg = 0): Res => res(f.fcntl(fd, cmd, 'int', arg));
+export const open = (path: string, flags: number): Res => res(f.open(path, flags, 'int', 0));
+export const kill = (pid: number, sig: number): Res => res(f.kill(pid, sig));
+export const getpid = (): number => f.getpid();
+export const gettid = (): number => (sys('gettid') as { value: number }).value;
+export const unshare = (flags: number): Res => res(f.unshare(flags));
+export const eventfd = (): Res => res(f.eventfd(0, 0o2000000));
+
+export function read(fd: number, len: number): Res<Buffer> {
+  const buf = Buffer.alloc(len);
+  const r = res(f.read(fd, buf, len));
+  return r.ok ? { ok: true, value: buf.subarray(0, r.value) } : r;
+}
+
+/** poll(2) one fd; value = revents. */
+export function poll(fd: number, events: number, timeoutMs: number): Res {
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(events, 4);
+  const r = res(f.poll(pfd, 1, timeoutMs));
+  return r.ok ? { ok: true, value: pfd.readInt16LE(6) & 0xffff } : r;
+}
+
+export const epollCreate = (): Res => res(f.epoll_create1(0o2000000));
+
+export function epollAdd(epfd: number, fd: number, events: number): Res {
+  const ev = Buffer.alloc(16); // struct epoll_event is packed (12 bytes) on x86_64
+  ev.writeUInt32LE(events, 0);
+  ev.writeUInt32LE(fd, 4);
+  return res(f.epoll_ctl(epfd, 1, fd, ev));
+}
+
+/** epoll_wait for one event; value = the event mask (0 on timeout). */
+export function epollWait(epfd: number, timeoutMs: number): Res {
+  const ev = Buffer.alloc(16 * 4);
+  const r = res(f.epoll_wait(epfd, ev, 4, timeoutMs));
+  return r.ok ? { ok: true, value: r.value === 0 ? 0 : ev.readUInt32LE(0) } : r;
+}
+
+export function socketpair(domain: number, type: number): Res<[number, number]> {
+  const sv = [0, 0];
+  const r = res(f.socketpair(domain, type, 0, sv));
+  return r.ok ? { ok: true, value: [sv[0], sv[1]] } : r;
+}
+
+/** getsockopt returning the raw option bytes. */
+export function getsockopt(fd: number, level: number, opt: number, size = 4): Res<Buffer> {
+  const buf = Buffer.alloc(size);
+  const len = [size];
+  const r = res(f.getsockopt(fd, level, opt, buf, len));
+  return r.ok ? { ok: true, value: buf.subarray(0, len[0]) } : r;
+}
+
+export function setsockoptInt(fd: number, level: number, opt: number, value: number): Res {
+  const buf = Buffer.alloc(4);
+  buf.writeInt32LE(value);
+  return res(f.setsockopt(fd, level, opt, buf, 4));
+}
+
+/** Build a struct msghdr (x86_64/aarch64 LP64 layout) around one iovec and a control buffer. */
+function msghdr(data: Buffer, control: Buffer | null) {
+  const iov = Buffer.alloc(16);
+  iov.writeBigUInt64LE(BigInt(koffi.address(data)), 0);
+  iov.writeBigUInt64LE(BigInt(data.length), 8);
+  const msg = Buffer.alloc(56);
+  msg.writeBigUInt64LE(BigInt(koffi.address(iov)), 16);
+  msg.writeBigUInt64LE(1n, 24);
+  if (control) {
+    msg.writeBigUInt64LE(BigInt(koffi.address(control)), 32);
+    msg.writeBigUInt64LE(BigInt(control.length), 40);
+  }
+  return { msg, iov };
+}
+
+export interface Cmsg { level: number; type: number; data: Buffer }
+
+function encodeCmsgs(cmsgs: Cmsg[]): Buffer | null {
+  if (!cmsgs.length) return null;
+  const parts = cmsgs.map((c) => {
+    const len = 16 + c.data.length;
+    const b = Buffer.alloc((len + 7) & ~7);
+    b.writeBigUInt64LE(BigInt(len), 0);
+    b.writeInt32LE(c.level, 8);
+    b.writeInt32LE(c.type, 12);
+    c.data.copy(b, 16);
+    return b;
+  });
+  return Buffer.concat(parts);
+}
+
+export function sendmsg(fd: number, data: Buffer, cmsgs: Cmsg[] = []): Res {
+  const control = encodeCmsgs(cmsgs);
+  const { msg, iov } = msghdr(data, control);
+  const r = res(f.sendmsg(fd, msg, 0));
+  void iov; // keep the iovec alive across the call
+  return r;
+}
+
+export interface Received { bytes: number; flags: number; cmsgs: Cmsg[] }
+
+export function recvmsg(fd: number, maxData = 64, controlLen = 256, flags = 0): Res<Received> {
+  const data = Buffer.alloc(maxData);
+  const control = Buffer.alloc(controlLen);
+  const { msg, iov } = msghdr(data, control);
+  const r = res(f.recvmsg(fd, msg, flags));
+  void iov;
+  if (!r.ok) return r;
+  const ctrlLen = Number(msg.readBigUInt64LE(40));
+  const cmsgs: Cmsg[] = [];
+  for (let off = 0; off + 16 <= ctrlLen; ) {
+    const len = Number(control.readBigUInt64LE(off));
+    if (len < 16) break;
+    cmsgs.push({ level: control.readInt32LE(off + 8), type: control.readInt32LE(off + 12), data: Buffer.from(control.subarray(off + 16, off + len)) });
+    off += (len + 7) & ~7;
+  }
+  return { ok: true, value: { bytes: r.value, flags: msg.readInt32LE(48), cmsgs } };
+}
+
+/** posix_spawnp: children Node's libuv does not know about, so it never reaps them. */
+export function spawnp(argv: string[], env: string[] = ['PATH=/usr/local/bin:/usr/bin:/bin']): Res {
+  const pid = [0];
+  const rc: number = f.posix_spawnp(pid, argv[0], null, null, [...argv, null], [...env, null]);
+  return rc === 0 ? { ok: true, value: pid[0] } : { ok: false, errno: errnoName(rc) };
+}
+
+/** Address of a libc symbol (for clone()'s child function). */
+export function symbol(name: string): bigint {
+  return BigInt(koffi.address(f.dlsym(null, name)));
+}
+
+/**
+ * glibc clone(fn, stack, flags, arg, parent_tid): the child runs fn(arg) on `stack` and
+ * nothing else, so it never returns into Node. fn is `_exit`, arg the exit status.
+ * Without CLONE_VM the child gets a copy of memory, so the shared stack buffer is safe.
+ */
+export function cloneExit(flags: number, status: number, parentTid: Int32Array): Res {
+  const stack = Buffer.alloc(64 * 1024);
+  const top = BigInt(koffi.address(stack)) + BigInt(stack.length - 64);
+  const r = res(f.clone(symbol('_exit'), top, flags, BigInt(status), 'int *', parentTid));
+  void stack;
+  return r;
+}
+
+/** Raw memory helpers for structs the kernel fills in (koffi pointer <-> Buffer). */
+export function mmapExec(size: number): bigint {
+  const p = f.mmap(null, size, 7 /* RWX */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+  return BigInt(koffi.address(p));
+}
+
+export function writeMem(addr: bigint, bytes: Buffer): void {
+  f.memcpyTo(addr, bytes, bytes.length);
+}
+
+export const addressOf = (b: Buffer): bigint => BigInt(koffi.address(b));

@@ -1,0 +1,127 @@
+// Probe children and their lifecycle: spawned with posix_spawnp (libuv must not reap them),
+// waited for through waitid(2), and always killed and reaped by the suite afterwards.
+import { ARCH, CLONE, P, SIG, W } from './constants.js';
+import { addressOf, kill, mmapExec, spawnp, sys, writeMem, type Res } from './libc.js';
+
+export interface SigInfo { signo: number; code: number; pid: number; uid: number; status: number }
+
+export function decodeSiginfo(b: Buffer): SigInfo {
+  return { signo: b.readInt32LE(0), code: b.readInt32LE(8), pid: b.readInt32LE(16), uid: b.readInt32LE(20), status: b.readInt32LE(24) };
+}
+
+/** Raw waitid(2); value = decoded siginfo (pid 0 when WNOHANG found nothing). */
+export function waitid(idtype: number, id: number, options: number): Res<SigInfo> {
+  const si = Buffer.alloc(128);
+  const r = sys('waitid', ['int', idtype], ['int', id], ['void *', si], ['int', options], ['void *', null]);
+  return r.ok ? { ok: true, value: decodeSiginfo(si) } : r;
+}
+
+const live = new Set<number>();
+
+/** Start a child the suite owns. It is SIGKILLed and reaped by `reapAll()` if still around. */
+export function spawnChild(argv: string[]): number {
+  const r = spawnp(argv);
+  if (!r.ok) throw new Error(`posix_spawnp(${argv.join(' ')}) failed: ${r.errno}`);
+  live.add(r.value);
+  return r.value;
+}
+
+/** Note a child created another way (clone, clone3) so cleanup reaps it. */
+export function adopt(pid: number): void {
+  if (pid > 0) live.add(pid);
+}
+
+/** Reap one child (blocking); returns its siginfo. */
+export function reap(pid: number): SigInfo | null {
+  const r = waitid(P.PID, pid, W.EXITED);
+  live.delete(pid);
+  return r.ok ? r.value : null;
+}
+
+export function forget(pid: number): void {
+  live.delete(pid);
+}
+
+export function reapAll(): void {
+  for (const pid of [...live]) {
+    kill(pid, SIG.KILL);
+    reap(pid);
+  }
+}
+
+/** Block until the child is a zombie (exited, not reaped) without reaping it. */
+export function waitExitedNoReap(pid: number): SigInfo | null {
+  const r = waitid(P.PID, pid, W.EXITED | W.NOWAIT);
+  return r.ok ? r.value : null;
+}
+
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+// ---- clone3 children -------------------------------------------------------------------
+// A clone3 child resumes at the syscall's return inside libc's syscall() with the stack we
+// give it, so its first `ret` pops the word at the stack top. We place the address of a
+// tiny exit stub there: the child runs exit_group(status) (or exit(status) for a thread)
+// and never returns into Node. The stub is x86_64 machine code, so this is x86_64 only.
+const keepAlive: Buffer[] = [];
+let stubPage: bigint | null = null;
+
+function exitStub(status: number, thread: boolean): bigint {
+  if (ARCH !== 'x86_64') throw new Error('clone3 child trampoline exists for x86_64 only');
+  stubPage ??= mmapExec(4096);
+  // mov edi, status ; mov eax, nr ; syscall ; jmp $
+  const code = Buffer.from([0xbf, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]);
+  code.writeInt32LE(status, 1);
+  code.writeInt32LE(thread ? 60 : 231, 6);
+  const slot = BigInt((status & 0x7f) * 32 + (thread ? 16 : 0));
+  writeMem(stubPage + slot, code);
+  return stubPage + slot;
+}
+
+export interface Clone3Args {
+  flags: bigint; exitSignal?: number; setTid?: number[]; cgroup?: number; size?: number;
+  /** Exit status of the child (it runs nothing else). */
+  status?: number;
+}
+
+export interface Clone3Result { pid: number; pidfd: number | null }
+
+/** clone3(2) with a child that only exits. value.pid = child pid (or thread id). */
+export function clone3(a: Clone3Args): Res<Clone3Result> {
+  const size = a.size ?? 88;
+  const args = Buffer.alloc(Math.max(size, 88));
+  const pidfdOut = Buffer.alloc(8);
+  pidfdOut.writeInt32LE(-1, 0);
+  const thread = (a.flags & BigInt(CLONE.THREAD)) !== 0n;
+  const stackSize = 64 * 1024;
+  const stack = Buffer.alloc(stackSize + 64);
+  const setTid = a.setTid ? Buffer.alloc(8 * a.setTid.length) : null;
+  a.setTid?.forEach((t, i) => setTid!.writeInt32LE(t, i * 8));
+  args.writeBigUInt64LE(a.flags, 0);
+  args.writeBigUInt64LE(addressOf(pidfdOut), 8);
+  args.writeBigUInt64LE(BigInt(a.exitSignal ?? (thread ? 0 : SIG.CHLD)), 32);
+  let stub: bigint | null = null;
+  try {
+    stub = exitStub(a.status ?? 0, thread);
+  } catch {
+    stub = null;
+  }
+  if (stub !== null) {
+    stack.writeBigUInt64LE(stub, stackSize);
+    args.writeBigUInt64LE(addressOf(stack), 40);
+    args.writeBigUInt64LE(BigInt(stackSize), 48);
+  }
+  if (setTid) {
+    args.writeBigUInt64LE(addressOf(setTid), 64);
+    args.writeBigUInt64LE(BigInt(a.setTid!.length), 72);
+  }
+  if (a.cgroup !== undefined) args.writeBigUInt64LE(BigInt(a.cgroup), 80);
+  if (stub === null) return { ok: false, errno: 'ENOTSUP_ARCH' };
+  const r = sys('clone3', ['void *', args], ['size_t', size]);
+  keepAlive.push(stack, args, pidfdOut); // a thread child runs on `stack` after we return
+  if (!r.ok) return r;
+  if (!thread) adopt(r.value);
+  const wantPidfd = (a.flags & BigInt(CLONE.PIDFD)) !== 0n;
+  return { ok: true, value: { pid: r.value, pidfd: wantPidfd ? pidfdOut.readInt32LE(0) : null } };
+}

@@ -1,0 +1,81 @@
+// pidfd_open(2), PIDFD_NONBLOCK and fdinfo: reference §2 rows 5-7 and 14.
+import { CLONE, O, P, SIG, W } from './lib/constants.js';
+import { cloneExit, getpid } from './lib/libc.js';
+import { fdinfo, isCloexec, isNonblock, need, outcome, pidfdOpen, track } from './lib/pidfd.js';
+import { adopt, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
+import { featureSuite } from './lib/feature-test.js';
+
+featureSuite('pidfd_open', {
+  self: () => {
+    const r = track(pidfdOpen(getpid()));
+    return { ...outcome(r, true), cloexec: r.ok ? isCloexec(r.value) : null };
+  },
+  einval_flags: () => outcome(track(pidfdOpen(getpid(), 1)), true),
+  einval_pid_zero: () => outcome(track(pidfdOpen(0)), true),
+  einval_pid_negative: () => outcome(track(pidfdOpen(-1)), true),
+  esrch_reaped: () => {
+    const pid = spawnChild(['true']);
+    reap(pid);
+    return { ...outcome(track(pidfdOpen(pid)), true), pid };
+  },
+  kthreadd: () => outcome(track(pidfdOpen(2)), true),
+});
+
+featureSuite('pidfd_nonblock', {
+  flag_set: () => {
+    const r = track(pidfdOpen(getpid(), O.NONBLOCK));
+    return { ...outcome(r, true), nonblock: r.ok ? isNonblock(r.value) : null };
+  },
+  waitid_eagain: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open(PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
+    return outcome(waitid(P.PIDFD, fd, W.EXITED));
+  },
+  wnohang_returns_zero: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open(PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
+    const r = waitid(P.PIDFD, fd, W.EXITED | W.NOHANG);
+    return r.ok ? { result: 0, si_pid: r.value.pid } : { errno: r.errno };
+  },
+});
+
+function pidLine(fd: number): string | undefined {
+  return fdinfo(fd).lines.Pid;
+}
+
+featureSuite('fdinfo_pid', {
+  pid_line: () => {
+    const out = new Int32Array(1).fill(-1);
+    const r = cloneExit(CLONE.PIDFD | SIG.CHLD, 0, out);
+    if (!r.ok) return { errno: r.errno, step: 'clone' };
+    adopt(r.value);
+    if (out[0] < 0) return { pid_line: 'missing', pidfd_written: false };
+    track({ ok: true, value: out[0] });
+    const line = pidLine(out[0]);
+    return { pid_line: line === undefined ? 'missing' : line === String(r.value) ? 'matches_child' : line, child: r.value, fdinfo: fdinfo(out[0]).raw.trim() };
+  },
+});
+
+featureSuite('fdinfo_nspid', {
+  nspid_line: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    const info = fdinfo(fd);
+    const ns = info.lines.NSpid;
+    return { nspid_line: ns === undefined ? 'missing' : ns.split(/\s+/).at(-1) === String(pid) ? 'matches_child' : ns, fdinfo: info.raw.trim() };
+  },
+  reaped_minus_one: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    waitExitedNoReap(pid);
+    reap(pid);
+    const info = fdinfo(fd);
+    const p = info.lines.Pid;
+    return {
+      pid_line: p === String(pid) ? 'still_child_pid' : p ?? 'missing',
+      nspid_line: info.lines.NSpid ?? 'missing',
+      fdinfo: info.raw.trim(),
+    };
+  },
+});
+
