@@ -1,0 +1,97 @@
+// reports/summary.md: the matrix for CI logs and job summaries (GitLab, GitHub step summary):
+// a markdown table, totals, and every failure/error with its reason and rerun command.
+import type { CellResult } from './results.js';
+import { STATUSES, STATUS_MEANING, type Status } from './status.js';
+import { countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
+import { xmlSafe } from './junit.js';
+
+const ICON: Record<Status, string> = { pass: '✅', fail: '❌', skip: '⏭️', xfail: '⚠️', xpass: '🟣', error: '💥' };
+
+/** Text safe inside a table cell: one line, pipes escaped, control characters made visible. */
+export function mdCell(s: string): string {
+  return xmlSafe(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
+}
+
+/** An inline code span that survives backticks inside the text. */
+export function mdCode(s: string): string {
+  const one = xmlSafe(s).replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${/^`|`$/.test(one) ? ` ${one} ` : one}${fence}`;
+}
+
+const mdText = (s: string) => xmlSafe(s).replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
+
+export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } = {}): string {
+  const rows = opts.rows ?? testRows(cells);
+  const eff = cells.map((cell) => effectiveCases(cell, rows));
+  const cols = eff.map((cases) => new Map(cases.map((c) => [c.id, c])));
+  const total = countStatuses(eff.flat());
+  const bad = total.fail + total.error;
+  const out: string[] = [];
+
+  out.push('# pidfd-matrix summary', '');
+  out.push(`**${bad ? `❌ ${bad} fail/error` : '✅ no failures'}** — ${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${fmtCounts(total)}`, '');
+
+  out.push(`| test | ${cells.map((c) => mdCell(c.kernelId)).join(' | ')} |`);
+  out.push(`| --- | ${cells.map(() => ':---:').join(' | ')} |`);
+  for (const r of rows)
+    out.push(`| ${mdCode(r.id)} | ${cols.map((m) => {
+      const c = m.get(r.id);
+      return c ? `${ICON[c.status]} ${c.status}` : '–';
+    }).join(' | ')} |`);
+  out.push(`| **totals** | ${eff.map((cases) => mdCell(fmtCounts(countStatuses(cases)))).join(' | ')} |`, '');
+
+  out.push('## Kernels', '');
+  out.push('| kernel | release | mode | accel | lsm | result | rerun |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- |');
+  cells.forEach((cell, i) => {
+    const result = cell.error ? `💥 error: ${cell.error.reason}` : fmtCounts(countStatuses(eff[i]));
+    out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${cell.mode} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
+  });
+  out.push('');
+
+  const cellErrors = cells.filter((c) => c.error);
+  if (cellErrors.length) {
+    out.push('## Kernels that did not run the suite', '');
+    for (const cell of cellErrors) {
+      out.push(`- 💥 **${mdText(cell.kernelId)}**: ${mdText(cell.error!.reason)}`);
+      if (cell.consoleLog) out.push(`  - console log: ${mdCode(cell.consoleLog)}`);
+      out.push(`  - rerun: ${mdCode(cell.rerun)}`);
+      if (cell.error!.consoleExcerpt) out.push('', '  ```text', ...xmlSafe(cell.error!.consoleExcerpt).replace(/```/g, "'''").split('\n').map((l) => `  ${l}`), '  ```');
+    }
+    out.push('');
+  }
+
+  // Case-level problems; a cell error is listed once above, not once per test.
+  const listed = (want: Status[]) => cells.flatMap((cell, i) => cell.error ? [] : eff[i].filter((c) => want.includes(c.status)).map((c) => ({ cell, c })));
+  const problems = listed(['fail', 'error']);
+  if (problems.length) {
+    out.push('## Failures and errors', '');
+    for (const { cell, c } of problems) {
+      out.push(`- ${ICON[c.status]} **${c.status}** ${mdCode(c.id)} on **${mdText(cell.kernelId)}**: ${mdText(c.reason)}`);
+      out.push(`  - rerun: ${mdCode(c.rerun)}`);
+    }
+    out.push('');
+  }
+  const xpass = listed(['xpass']);
+  if (xpass.length) {
+    out.push('## Unexpected passes (xpass)', '');
+    for (const { cell, c } of xpass) {
+      const note = c.knownIssue ? ' — **remove this entry** from kernels/known-issues.yaml' : ' — check the catalog (backport?)';
+      out.push(`- ${ICON.xpass} ${mdCode(c.id)} on **${mdText(cell.kernelId)}**: ${mdText(c.reason)}${note}`);
+    }
+    out.push('');
+  }
+  const xfail = listed(['xfail']);
+  if (xfail.length) {
+    out.push('<details><summary>Known deviations (xfail)</summary>', '');
+    for (const { cell, c } of xfail) out.push(`- ${ICON.xfail} ${mdCode(c.id)} on **${mdText(cell.kernelId)}**: ${mdText(c.reason)}`);
+    out.push('', '</details>', '');
+  }
+
+  out.push('## Legend', '');
+  for (const s of STATUSES) out.push(`- ${ICON[s]} **${s}**: ${STATUS_MEANING[s]}`);
+  out.push('');
+  return out.join('\n');
+}

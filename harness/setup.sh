@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Debian packages the report self-tests need: xmllint (JUnit XSD validation) and chromium
+# (the HTML report is tested in headless Chromium). Idempotent: installs only what is missing.
+set -euo pipefail
+
+need=()
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+# Fonts so screenshots of the report show text rather than tofu boxes.
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "harness/setup.sh: xmllint and chromium already installed"
+  exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "harness/setup.sh: need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+
+echo "harness/setup.sh: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
