@@ -1,11 +1,12 @@
-// Harness self-tests (*.test.ts outside suites/): `npx vitest run harness/`. The probe suite
-// has its own config in suites/.
+// Self-tests of the harness (fixtures, expectation logic, reports, VM plumbing). The probe
+// suite itself has its own config: suites/vitest.config.ts.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['harness/**/*.test.ts', 'kernels/**/*.test.ts', 'vm/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    include: ['harness/**/*.test.ts', 'kernels/**/*.test.ts', 'vm/**/*.test.ts', 'suites/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
   },
 });

@@ -2,13 +2,13 @@
 // edits to change what is probed and what each kernel is expected to answer.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseVersion, type Version } from './version.js';
 import type { Observation } from './results.js';
+import { repoPath } from './paths.js';
 
 /** One YAML file per area; a user edits them without touching TypeScript. */
-export const CATALOG_PATH = fileURLToPath(new URL('../suites/catalog', import.meta.url));
+export const CATALOG_PATH = repoPath('suites/catalog');
 
 /** Facts a case can require; anything else is a catalog error. */
 export const NEEDS = ['root', 'unprivileged', 'x86_64', 'selinux', 'not-container'] as const;

@@ -1,0 +1,42 @@
+// The catalog is user-edited data: bad input must fail with a message naming the fix.
+import { describe, expect, it } from 'vitest';
+import { allCases, CatalogError, loadCatalog, parseCatalog } from './catalog.js';
+
+const ok = `features:
+  - id: f
+    title: t
+    area: a
+    introduced: "5.3"
+    without: { errno: ENOSYS }
+    cases:
+      - id: c
+        probe: call
+        with: { result: 0 }
+`;
+
+describe('catalog', () => {
+  it('parses and inherits the feature-level without-answer and versions', () => {
+    const [f] = parseCatalog(ok);
+    expect(f.cases[0]).toMatchObject({ id: 'f/c', introduced: [5, 3, 0], without: { errno: 'ENOSYS' }, area: 'a' });
+  });
+
+  it.each([
+    ['not yaml', 'features: [', /not valid YAML/],
+    ['no list', 'foo: 1', /'features:' list/],
+    ['bad version', ok.replace('"5.3"', 'soon'), /'introduced' must be a kernel version/],
+    ['dotted id', ok.replace('id: f', 'id: f.x'), /must match/],
+    ['missing with', ok.replace('with: { result: 0 }', 'title: x'), /'with' is missing/],
+    ['duplicate case', ok + `      - id: c\n        probe: p\n        with: { result: 1 }\n`, /duplicate case id 'c'/],
+    ['unknown need', ok.replace('    without', '    needs: [wizard]\n    without'), /'needs' must be a list of/],
+  ])('rejects %s', (_name, text, msg) => {
+    expect(() => parseCatalog(text, 'x.yaml')).toThrow(CatalogError);
+    expect(() => parseCatalog(text, 'x.yaml')).toThrow(msg);
+  });
+
+  it('the shipped catalog loads, ids are unique and every case names its probe', () => {
+    const cases = allCases(loadCatalog());
+    expect(cases.length).toBeGreaterThan(10);
+    expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
+    for (const c of cases) expect(c.probe.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,68 @@
+// A real run of the probe command on this machine's kernel, through the built CLI, exactly as
+// a user runs it: every catalog case must end pass, or skip with a reason; nothing fails.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { allCases, loadCatalog } from './catalog.js';
+import { repoPath } from './paths.js';
+import type { CellResult } from './results.js';
+
+const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), ...args], { encoding: 'utf8', cwd: repoPath() });
+
+describe('pidfd-matrix probe on the host kernel', () => {
+  const out = mkdtempSync(join(tmpdir(), 'pm-host-'));
+  const run = cli(['probe', '--out', out]);
+  const cell = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CellResult;
+
+  it('exits 0 and reports every catalog case', () => {
+    expect(run.stderr + run.stdout).not.toMatch(/^(FAIL|ERROR) /m);
+    expect(run.status).toBe(0);
+    expect(cell.cases.map((c) => c.id).sort()).toEqual(allCases(loadCatalog()).map((c) => c.id).sort());
+  });
+
+  it('no case fails or errors; every skip carries a reason', () => {
+    const bad = cell.cases.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
+    expect(bad).toEqual([]);
+    for (const c of cell.cases.filter((x) => x.status === 'skip')) expect(c.reason.length).toBeGreaterThan(10);
+  });
+
+  it('results.json holds the observed values and the kernel facts', () => {
+    expect(cell.facts?.release).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
+    const ran = cell.cases.filter((c) => c.status === 'pass');
+    expect(ran.length).toBeGreaterThan(0);
+    for (const c of ran) expect(Object.keys(c.observed).length).toBeGreaterThan(0);
+    const open = cell.cases.find((c) => c.id === 'fdinfo_nspid/reaped_minus_one');
+    if (open?.status === 'pass') expect(open.observed.fdinfo).toMatch(/Pid:\t-1/);
+  });
+
+  it('writes a JUnit file with one testcase per case', () => {
+    const xml = readFileSync(join(out, 'junit.xml'), 'utf8');
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(cell.cases.length);
+  });
+});
+
+describe('pidfd-matrix CLI', () => {
+  it('--help lists the commands; unknown options and commands fail with exit 2 and a message', () => {
+    const help = cli(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/probe\s+run the probe suite/);
+    const bad = cli(['probe', '--frobnicate']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown option '--frobnicate'/);
+    const unknownTest = cli(['probe', '--test', 'no_such_feature']);
+    expect(unknownTest.status).toBe(2);
+    expect(unknownTest.stderr).toMatch(/unknown test id\(s\): no_such_feature/);
+    expect(cli(['frob']).status).toBe(2);
+  });
+
+  it('--test runs only the named test and the rerun command of a case names it', () => {
+    const out = mkdtempSync(join(tmpdir(), 'pm-one-'));
+    const r = cli(['probe', '--out', out, '--test', 'pidfd_open/self']);
+    expect(r.status).toBe(0);
+    const cell = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CellResult;
+    expect(cell.cases.map((c) => c.id)).toEqual(['pidfd_open/self']);
+    expect(cell.cases[0].rerun).toBe('npx pidfd-matrix probe --test pidfd_open/self');
+  });
+});

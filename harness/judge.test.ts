@@ -1,0 +1,149 @@
+// Expectation logic on kernels this machine does not run: the decisions behind every status.
+import { describe, expect, it } from 'vitest';
+import { parseCatalog, type CatalogCase } from './catalog.js';
+import { expectationFor, judge, matches } from './judge.js';
+import type { KernelFacts } from './results.js';
+import { parseVersion } from './version.js';
+
+function facts(release: string, over: Partial<KernelFacts> = {}): KernelFacts {
+  return {
+    release, version: parseVersion(release)!, arch: 'x86_64', uid: 0, root: true, seccomp: 0,
+    lsms: [], selinux: 'disabled', container: null, hostname: 'fixture', ...over,
+  };
+}
+
+const catalog = parseCatalog(`
+features:
+  - id: pidfd_getfd
+    title: pidfd_getfd(2)
+    area: getfd
+    introduced: "5.6"
+    without: { errno: ENOSYS }
+    cases:
+      - id: self_cloexec
+        probe: "pidfd_getfd(self, fd, 0)"
+        with: { result: fd, cloexec: true }
+      - id: eperm
+        probe: "as an unprivileged caller"
+        needs: [unprivileged]
+        with: { errno: EPERM }
+  - id: pidfd_nonblock
+    title: PIDFD_NONBLOCK
+    area: open
+    introduced: "5.10"
+    without: { errno: EINVAL }
+    cases:
+      - id: flag_set
+        probe: "pidfd_open(getpid(), PIDFD_NONBLOCK)"
+        with: { result: fd, nonblock: true }
+  - id: fdinfo_nspid
+    title: fdinfo Pid -1 after reap
+    area: open
+    introduced: "5.5"
+    backports: ["5.4.294"]
+    cases:
+      - id: reaped
+        probe: "reap; fdinfo"
+        with: { pid_line: "-1" }
+        without: { pid_line: still_child_pid }
+  - id: lsof_compat
+    title: lsof-compatible st_mode
+    area: pidfs
+    introduced: "5.1"
+    broken: [{ from: "6.9", to: "6.10", reason: "pidfs exposed S_IFREG", ref: "R2" }]
+    cases:
+      - id: mode
+        probe: fstat
+        with: { type_bits: 0 }
+        without: { type_bits: S_IFREG }
+  - id: get_info_short
+    title: short PIDFD_GET_INFO size
+    area: info
+    introduced: "6.18"
+    cases:
+      - id: short
+        probe: ioctl
+        with: { errno: [ENOTTY] }
+        without: { errno: [EINVAL] }
+  - id: clone3
+    title: clone3
+    area: clone
+    introduced: "5.3"
+    without: { errno: ENOSYS }
+    cases:
+      - id: basic
+        probe: clone3
+        with: { result: pid }
+`);
+const byId = (id: string): CatalogCase => catalog.flatMap((f) => f.cases).find((c) => c.id === id)!;
+
+describe('judge', () => {
+  it('5.4 kernel: pidfd_getfd absent as expected is a skip naming the feature, version and kernel', () => {
+    const v = judge(byId('pidfd_getfd/self_cloexec'), facts('5.4.0-150-generic'), { errno: 'ENOSYS' });
+    expect(v.status).toBe('skip');
+    expect(v.reason).toBe('absent as expected: pidfd_getfd/self_cloexec needs 5.6, kernel 5.4.0-150-generic');
+  });
+
+  it('5.4 kernel answering something else than ENOSYS fails with expected versus observed', () => {
+    const v = judge(byId('pidfd_getfd/self_cloexec'), facts('5.4.0'), { errno: 'EINVAL' });
+    expect(v.status).toBe('fail');
+    expect(v.reason).toContain('expected { errno: "ENOSYS" }, observed { errno: "EINVAL" }');
+  });
+
+  it('5.10 kernel with a feature newer than it (backport) is xpass, not a failure', () => {
+    const v = judge(byId('fdinfo_nspid/reaped'), facts('5.4.100'), { pid_line: '-1' });
+    expect(v.status).toBe('xpass');
+    const w = judge(byId('get_info_short/short'), facts('5.10.230'), { errno: 'ENOTTY' });
+    expect(w.status).toBe('xpass');
+    expect(w.reason).toContain('backport');
+  });
+
+  it('a listed stable backport makes the with-answer expected on that stable series only', () => {
+    expect(expectationFor(byId('fdinfo_nspid/reaped'), [5, 4, 294]).expect).toBe('with');
+    expect(expectationFor(byId('fdinfo_nspid/reaped'), [5, 4, 293]).expect).toBe('without');
+    expect(expectationFor(byId('fdinfo_nspid/reaped'), [5, 5, 0]).expect).toBe('with');
+  });
+
+  it('a kernel that should have it and answers the without-answer is a regression', () => {
+    const v = judge(byId('pidfd_nonblock/flag_set'), facts('6.1.0-30-amd64'), { errno: 'EINVAL' });
+    expect(v.status).toBe('fail');
+    expect(v.reason).toMatch(/pidfd_nonblock\/flag_set: kernel 6\.1\.0-30-amd64 should have it \(since 5\.10\)/);
+  });
+
+  it('seccomp-blocked call is a skip saying blocked by seccomp, never "kernel lacks it"', () => {
+    const v = judge(byId('clone3/basic'), facts('6.12.0', { seccomp: 2 }), { errno: 'ENOSYS' });
+    expect(v.status).toBe('skip');
+    expect(v.reason).toMatch(/^blocked by seccomp/);
+    const g = judge(byId('pidfd_getfd/self_cloexec'), facts('6.12.0', { seccomp: 2 }), { errno: 'EPERM' });
+    expect(g.status).toBe('skip');
+    expect(g.reason).toMatch(/^blocked by seccomp/);
+    // Without a filter the same answer is a regression.
+    expect(judge(byId('clone3/basic'), facts('6.12.0'), { errno: 'ENOSYS' }).status).toBe('fail');
+  });
+
+  it('needs root / unprivileged skip with the reason', () => {
+    expect(judge(byId('pidfd_getfd/eperm'), facts('6.12.0'), {}).reason).toMatch(/needs an unprivileged caller/);
+    const c = { ...byId('pidfd_getfd/self_cloexec'), needs: ['root' as const] };
+    expect(judge(c, facts('6.12.0', { root: false, uid: 1000 }), {}).reason).toBe('needs root: running as uid 1000');
+  });
+
+  it('broken ranges: 6.9.x giving the broken answer is xfail, a fixed 6.9.y is xpass, 6.10 must work', () => {
+    expect(judge(byId('lsof_compat/mode'), facts('6.9.3'), { type_bits: 'S_IFREG' }).status).toBe('xfail');
+    expect(judge(byId('lsof_compat/mode'), facts('6.9.12'), { type_bits: 0 }).status).toBe('xpass');
+    expect(judge(byId('lsof_compat/mode'), facts('6.10.0'), { type_bits: 'S_IFREG' }).status).toBe('fail');
+    expect(judge(byId('lsof_compat/mode'), facts('6.1.0'), { type_bits: 0 }).status).toBe('pass');
+  });
+
+  it('a missing prerequisite on an old kernel is absent-as-expected, on a new kernel a failure', () => {
+    expect(judge(byId('pidfd_nonblock/flag_set'), facts('5.2.0'), { prereq: 'pidfd_open', errno: 'ENOSYS' }).status).toBe('skip');
+    const v = judge(byId('pidfd_nonblock/flag_set'), facts('6.1.0'), { prereq: 'pidfd_open', errno: 'ENOSYS' });
+    expect(v.status).toBe('fail');
+    expect(v.reason).toContain('prerequisite pidfd_open failed');
+  });
+
+  it('answers: a list means any of, extra observed keys are ignored', () => {
+    expect(matches({ errno: ['EINVAL', 'ENOTTY'] }, { errno: 'ENOTTY', step: 'x' })).toBe(true);
+    expect(matches({ errno: ['EINVAL'] }, { errno: 'ENOTTY' })).toBe(false);
+    expect(matches({ result: 'fd', cloexec: true }, { result: 'fd' })).toBe(false);
+  });
+});

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make test`: the harness self-tests on recorded fixtures, a real probe run on the host
+# kernel, and the guest smoke boots. Ends with one plain "N passed, N failed" line for CI logs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+npx vitest run --reporter=default --reporter=json --outputFile.json="$out/vitest.json"
+rc=$?
+if [ -s "$out/vitest.json" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+    console.log(`selftest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  ' "$out/vitest.json"
+else
+  echo "selftest: 0 passed, 1 failed (vitest wrote no results)"
+  [ "$rc" -eq 0 ] && rc=1
+fi
+exit "$rc"
