@@ -3,12 +3,13 @@
 // becomes xpass ("remove this entry"); an expired entry still applies but warns, so a stale
 // entry is noticed without turning an unrelated run red overnight.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { repoPath } from './paths.js';
 import type { CaseResult, CellResult } from './results.js';
 import { cmpVersion, parseVersion, type Version } from './version.js';
 
-export const KNOWN_ISSUES_PATH = fileURLToPath(new URL('../kernels/known-issues.yaml', import.meta.url));
+// repoPath: from dist/ a path relative to this module would point into dist/ and find nothing.
+export const KNOWN_ISSUES_PATH = repoPath('kernels/known-issues.yaml');
 
 export class KnownIssuesError extends Error {}
 
