@@ -53,10 +53,10 @@ table.matrix{border-collapse:collapse;background:#fff}
 .matrix thead th{background:#eceff1;cursor:pointer} .matrix thead th small{display:block;font-weight:normal;color:#555}
 .matrix tbody th{text-align:left;font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-weight:normal}
 .matrix td.st{cursor:pointer;font-weight:600} .matrix td.st:focus,.matrix td.selected{outline:3px solid #1565c0;outline-offset:-3px}
-.matrix td.none{color:#999} .matrix tfoot td,.matrix tfoot th{font-size:12px;background:#f5f5f5;white-space:normal;text-align:left}
+.matrix td.none{color:#999} .matrix tfoot td,.matrix tfoot th{font-size:12px;background:#f5f5f5;white-space:normal;text-align:left;max-width:14em}
 ${STATUSES.map((s) => `.st-${s}{background:${STATUS_COLOR[s].bg};color:${STATUS_COLOR[s].fg}}`).join('\n')}
 .legend{list-style:none;padding:0;margin:1em 0} .legend li{margin:.2em 0} .badge{display:inline-block;min-width:4em;text-align:center;padding:1px 6px;border-radius:3px;font-weight:600;margin-right:.5em}
-#detail{flex:1;min-width:28em;max-width:60em;background:#fff;border:1px solid #bbb;padding:1em}
+#detail{flex:1;min-width:28em;position:sticky;top:1em;max-width:60em;background:#fff;border:1px solid #bbb;padding:1em}
 #detail h2{font-size:1.1em;margin:0 0 .5em} #detail h3{font-size:.95em;margin:1em 0 .2em}
 #detail pre{background:#f3f3f3;padding:.5em;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:0}
 #detail pre.rerun{background:#102027;color:#e0f2f1}
@@ -67,7 +67,9 @@ ${STATUSES.map((s) => `.st-${s}{background:${STATUS_COLOR[s].bg};color:${STATUS_
 const JS = `
 const DATA = JSON.parse(document.getElementById('data').textContent);
 const detail = document.getElementById('detail');
-function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
+// Control characters (ANSI colour codes in console output, NULs) shown as visible \\xNN escapes.
+const visible = (s) => String(s).replace(/[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]/g, (c) => '\\\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = visible(text); if (cls) e.className = cls; return e; }
 function section(title, text, cls, id) { if (text === undefined || text === null || text === '') return; detail.append(el('h3', title)); const p = el('pre', text, cls); if (id) p.id = id; detail.append(p); }
 const pretty = (v) => JSON.stringify(v, null, 2);
 function select(td) { document.querySelectorAll('td.selected').forEach((x) => x.classList.remove('selected')); if (td) td.classList.add('selected'); }

@@ -1,0 +1,103 @@
+// The HTML report in a real browser: headless Chromium (Debian package) via playwright-core.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { matrixHtml } from './html.js';
+import { writeMatrixReports } from './reports.js';
+import { STATUSES } from './status.js';
+import { fixtureCells, useFixtureCatalog } from './fixtures/load.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('index.html (static checks)', () => {
+  beforeAll(useFixtureCatalog);
+  it('renders every status and the legend, and needs no network', () => {
+    const html = matrixHtml(fixtureCells());
+    for (const s of STATUSES) {
+      expect(html).toContain(`class="st st-${s}"`);
+      expect(html).toContain(`<span class="badge st-${s}">${s}</span>`);
+    }
+    expect(html).not.toMatch(/<(link|img|iframe)\b|src="http|href="http|@import|url\(http/);
+    expect(html).toContain("default-src 'none'");
+    // kernel output cannot close the data script
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('index.html in headless Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  const dir = mkdtempSync(join(tmpdir(), 'pm-html-'));
+  const requests: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    useFixtureCatalog();
+    await writeMatrixReports(fixtureCells(), dir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+  });
+  afterAll(async () => { await browser?.close(); });
+
+  it('shows the matrix: one row per test, one column per kernel', async () => {
+    expect(await page.locator('table#matrix tbody tr').count()).toBe(5);
+    expect(await page.locator('table#matrix thead th[data-kernel]').allTextContents()).toEqual([
+      expect.stringMatching(/^host/), expect.stringMatching(/^trixie/), expect.stringMatching(/^bookworm/)]);
+    expect(await page.locator('table#matrix tbody tr').first().locator('td').count()).toBe(3);
+    for (const s of STATUSES) expect(await page.locator(`td.st-${s}`).count()).toBeGreaterThan(0);
+    expect(await page.locator('#legend li').count()).toBe(STATUSES.length);
+    // colour per status is really applied
+    const failBg = await page.locator('td.st-fail').first().evaluate((e) => getComputedStyle(e).backgroundColor);
+    const passBg = await page.locator('td.st-pass').first().evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(failBg).not.toBe(passBg);
+  });
+
+  it('a click on a failing cell shows expected, observed, reason and its rerun command', async () => {
+    await page.locator('td[data-kernel="trixie"][data-test="pidfd_info/exit_status"]').click();
+    await expect.poll(() => page.locator('#detail-rerun').textContent()).toBe('pidfd-matrix matrix --kernel trixie --test pidfd_info/exit_status');
+    expect(await page.locator('#detail-expected').textContent()).toContain('"exit_code": 7');
+    expect(await page.locator('#detail-observed').textContent()).toContain('</system-out>');
+    expect(await page.locator('#detail-reason').textContent()).toContain('should have it');
+    // an ANSI escape in kernel output is shown as text, not as a raw control character
+    expect(await page.locator('#detail-reason').textContent()).toContain('\\x1b[31m');
+  });
+
+  it('a click on a cell of a kernel that did not boot shows the console excerpt and the cell rerun', async () => {
+    await page.locator('td[data-kernel="bookworm"][data-test="pidfd_open/basic"]').click();
+    await expect.poll(() => page.locator('#detail-rerun').textContent()).toBe('pidfd-matrix matrix --kernel bookworm');
+    expect(await page.locator('#detail-console').textContent()).toContain('Kernel panic - not syncing');
+  });
+
+  it('a click on a kernel header shows its provenance', async () => {
+    await page.locator('th[data-kernel="trixie"]').click();
+    await expect.poll(() => page.locator('#detail').textContent()).toContain('debian trixie linux-image');
+  });
+
+  it('makes no network request and throws no script error', () => {
+    expect(requests).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('screenshots to a non-trivial PNG', async () => {
+    await page.locator('td[data-kernel="trixie"][data-test="pidfd_info/exit_status"]').click();
+    const png = join(dir, 'index.png');
+    await page.screenshot({ path: png, fullPage: true });
+    const buf = readFileSync(png);
+    expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(buf.readUInt32BE(16)).toBeGreaterThan(600);  // width from the IHDR chunk
+    expect(buf.readUInt32BE(20)).toBeGreaterThan(300);  // height
+    expect(statSync(png).size).toBeGreaterThan(20_000); // a blank page compresses to far less
+    // the table itself is on screen with a real size
+    const box = await page.locator('table#matrix').boundingBox();
+    expect(box!.width).toBeGreaterThan(300);
+    expect(box!.height).toBeGreaterThan(100);
+    if (process.env.PIDFD_MATRIX_KEEP_SCREENSHOT) console.log(`screenshot: ${png}`);
+  });
+});
