@@ -213,3 +213,54 @@ export function writeMem(addr: bigint, bytes: Buffer): void {
 }
 
 export const addressOf = (b: Buffer): bigint => BigInt(koffi.address(b));
+
+// ---- core-API probe helpers (signal/getfd/mm/fanotify suites) --------------------------
+const fx = {
+  fanotify_mark: libc.func('int fanotify_mark(int, unsigned int, uint64_t, int, const char *)'),
+};
+
+/** kcmp(2): 0 when the two (pid, idx) resources are the same. */
+export const kcmp = (pid1: number, pid2: number, type: number, idx1: number, idx2: number): Res =>
+  sys('kcmp', ['int', pid1], ['int', pid2], ['int', type], ['ulong', idx1], ['ulong', idx2]);
+
+/** Anonymous private read/write mapping (page aligned); value = its address. */
+export function mmapAnon(size: number): Res<bigint> {
+  const p = f.mmap(null, size, 3 /* PROT_READ|PROT_WRITE */, 0x22, -1, 0);
+  const a = BigInt(koffi.address(p));
+  return a === 0xffffffffffffffffn || a === 0n ? { ok: false, errno: errnoName(koffi.errno()) } : { ok: true, value: a };
+}
+
+/** process_madvise(2) over one iovec [addr, addr+len). */
+export function processMadvise(pidfd: number, addr: bigint, len: number, advice: number, flags = 0): Res {
+  const iov = Buffer.alloc(16);
+  iov.writeBigUInt64LE(addr, 0);
+  iov.writeBigUInt64LE(BigInt(len), 8);
+  return sys('process_madvise', ['int', pidfd], ['void *', iov], ['size_t', 1], ['int', advice], ['uint', flags]);
+}
+
+export const processMrelease = (pidfd: number, flags = 0): Res => sys('process_mrelease', ['int', pidfd], ['uint', flags]);
+
+export const fanotifyInit = (flags: number, eventFlags: number): Res => sys('fanotify_init', ['uint', flags], ['uint', eventFlags]);
+
+export const fanotifyMark = (fd: number, flags: number, mask: bigint, dirfd: number, path: string): Res =>
+  res(fx.fanotify_mark(fd, flags, mask, dirfd, path));
+
+const fsp = {
+  attr_init: libc.func('int posix_spawnattr_init(void *)'),
+  attr_destroy: libc.func('int posix_spawnattr_destroy(void *)'),
+  attr_setflags: libc.func('int posix_spawnattr_setflags(void *, short)'),
+  attr_setpgroup: libc.func('int posix_spawnattr_setpgroup(void *, int)'),
+  posix_spawnp: libc.func('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
+};
+
+/** posix_spawnp with POSIX_SPAWN_SETPGROUP(0): the child leads a new process group. Caller adopts it. */
+export function spawnpNewGroup(argv: string[], env: string[] = ['PATH=/usr/local/bin:/usr/bin:/bin']): Res {
+  const attr = Buffer.alloc(512); // >= sizeof(posix_spawnattr_t) (336 on glibc x86_64/aarch64)
+  let rc: number = fsp.attr_init(attr);
+  if (rc === 0) rc = fsp.attr_setflags(attr, 0x2 /* POSIX_SPAWN_SETPGROUP */);
+  if (rc === 0) rc = fsp.attr_setpgroup(attr, 0);
+  const pid = [0];
+  if (rc === 0) rc = fsp.posix_spawnp(pid, argv[0], null, attr, [...argv, null], [...env, null]);
+  fsp.attr_destroy(attr);
+  return rc === 0 ? { ok: true, value: pid[0] } : { ok: false, errno: errnoName(rc) };
+}

@@ -1,0 +1,83 @@
+// pidfd_send_signal(2) and PIDFD_SIGNAL_* flags: reference §2 rows 1, 2, 22.
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { O, PIDFD_SIGNAL, SIG } from './lib/constants.js';
+import { getpid, open, spawnpNewGroup } from './lib/libc.js';
+import { readFileSync } from 'node:fs';
+import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
+import { adopt, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { cldName } from './lib/names.js';
+import { featureSuite } from './lib/feature-test.js';
+
+const procDir = (pid: number | 'self') => track(open(`/proc/${pid}`, O.DIRECTORY | O.CLOEXEC));
+
+/** struct siginfo (128 bytes): si_signo, si_errno, si_code, then si_pid/si_uid. */
+function siginfo(signo: number, code: number): Buffer {
+  const b = Buffer.alloc(128);
+  b.writeInt32LE(signo, 0);
+  b.writeInt32LE(code, 8);
+  b.writeInt32LE(getpid(), 16);
+  b.writeUInt32LE(process.getuid?.() ?? 0, 20);
+  return b;
+}
+const SI_USER = 0;
+const SI_QUEUE = -1;
+
+featureSuite('pidfd_send_signal', {
+  procfs_dirfd: () => outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 0)),
+  pidfd_kill_child: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    const r = pidfdSendSignal(fd, SIG.KILL);
+    if (!r.ok) return { errno: r.errno };
+    const si = reap(pid);
+    return { result: r.value, si_code: si ? cldName(si.code) : 'reap failed', si_status: si?.status ?? -1 };
+  },
+  ebadf_regular_file: () => {
+    const path = join(tmpdir(), `pidfd-matrix-regular-${process.pid}`);
+    writeFileSync(path, 'x');
+    const r = track(open(path, O.RDONLY | O.CLOEXEC));
+    unlinkSync(path);
+    return outcome(pidfdSendSignal(need('open regular file', r), 0));
+  },
+  einval_bad_flags: () => outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 0, 99999)),
+  einval_siginfo_mismatch: () =>
+    outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 0, 0, siginfo(SIG.USR1, SI_QUEUE))),
+  eperm_siginfo_code: () => {
+    const pid = spawnChild(['sleep', '30']);
+    return outcome(pidfdSendSignal(need('open /proc/<child>', procDir(pid)), 0, 0, siginfo(0, SI_USER)));
+  },
+  esrch_reaped: () => {
+    const pid = spawnChild(['true']);
+    waitExitedNoReap(pid);
+    const fd = need('open /proc/<child>', procDir(pid));
+    reap(pid);
+    return outcome(pidfdSendSignal(fd, 0));
+  },
+  eperm_unprivileged_init: () => outcome(pidfdSendSignal(need('open /proc/1', procDir(1)), 0)),
+});
+
+/** Field 5 of /proc/<pid>/stat (after the parenthesised comm). */
+function pgrpOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+const selfPidfd = () => need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
+
+featureSuite('pidfd_signal_flags', {
+  thread_group: () => outcome(pidfdSendSignal(selfPidfd(), 0, PIDFD_SIGNAL.THREAD_GROUP)),
+  thread: () => outcome(pidfdSendSignal(selfPidfd(), 0, PIDFD_SIGNAL.THREAD)),
+  process_group: () => {
+    const pid = need('posix_spawnp(SETPGROUP)', spawnpNewGroup(['sleep', '30']));
+    adopt(pid);
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    return { ...outcome(pidfdSendSignal(fd, 0, PIDFD_SIGNAL.PROCESS_GROUP)), pgrp: pgrpOf(pid) === pid ? 'child' : pgrpOf(pid) };
+  },
+  process_group_not_leader: () => {
+    const pgrp = pgrpOf(getpid());
+    if (pgrp === getpid()) return { skip: 'this process leads its own process group' };
+    return { ...outcome(pidfdSendSignal(selfPidfd(), 0, PIDFD_SIGNAL.PROCESS_GROUP)), pgrp };
+  },
+});
