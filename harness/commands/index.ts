@@ -1,5 +1,6 @@
 // The subcommands of `pidfd-matrix`, in the order `--help` lists them.
 import type { Command } from './types.js';
 import { probeCommand } from './probe.js';
+import { kernelsCommand } from './kernels.js';
 
-export const commands: Command[] = [probeCommand];
+export const commands: Command[] = [probeCommand, kernelsCommand];

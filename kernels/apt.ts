@@ -1,0 +1,144 @@
+// apt-get/apt-cache against a PRIVATE sources list, lists dir and cache dir: fetching a
+// trixie or sid kernel never touches the system's apt state and never installs anything.
+// The archive is verified with Debian's keyring (signed-by), never trusted=yes.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { aptDir } from './cache.js';
+
+const run = promisify(execFile);
+export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** Lists younger than this are reused without `apt-get update` (a second run fetches nothing). */
+const LISTS_MAX_AGE_MS = Number(process.env.PIDFD_MATRIX_APT_MAX_AGE_H ?? 24) * 3600_000;
+
+export class AptError extends Error {}
+
+/** URIs of the Debian archive named in apt sources text (.list or deb822 .sources). */
+export function debianUrisFromSources(text: string): string[] {
+  const uris: string[] = [];
+  for (const line of text.split('\n')) {
+    const l = line.trim();
+    let m = /^deb(?:\s+\[[^\]]*\])?\s+(\S+)/.exec(l);
+    if (m) uris.push(m[1]);
+    m = /^URIs:\s*(.+)$/i.exec(l);
+    if (m) uris.push(...m[1].split(/\s+/));
+  }
+  return uris.filter((u) => /\/debian\/?$/.test(u) && !/security/.test(u)).map((u) => u.replace(/\/$/, ''));
+}
+
+/** The Debian mirror this machine already uses (first one in /etc/apt/sources.list*). */
+export function systemDebianMirror(etc = '/etc/apt'): string {
+  const files = [join(etc, 'sources.list')];
+  const d = join(etc, 'sources.list.d');
+  if (existsSync(d)) for (const f of readdirSync(d).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(d, f));
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    const uris = debianUrisFromSources(readFileSync(f, 'utf8'));
+    if (uris.length) return uris[0];
+  }
+  throw new AptError(`no Debian mirror in ${etc}/sources.list*; the 'debian' kernel source needs one (add a 'deb <mirror>/debian bookworm main' line)`);
+}
+
+export interface PackageInfo {
+  package: string;
+  version: string;
+  depends: string;
+  filename: string;
+  sha256: string;
+  size: number;
+}
+
+export class PrivateApt {
+  readonly dir: string;
+  constructor(readonly suite: string, readonly mirror = systemDebianMirror(), cacheRootDir?: string) {
+    this.dir = cacheRootDir ? join(cacheRootDir, 'apt', suite) : aptDir(suite);
+  }
+
+  private opts(): string[] {
+    const d = this.dir;
+    return [
+      '-q',
+      '-o', `Dir::Etc::sourcelist=${join(d, 'sources.list')}`,
+      '-o', 'Dir::Etc::sourceparts=-',
+      '-o', `Dir::Etc::preferencesparts=${join(d, 'prefs.d')}`,
+      '-o', `Dir::State::Lists=${join(d, 'lists')}`,
+      '-o', `Dir::Cache=${join(d, 'cache')}`,
+      '-o', 'Debug::NoLocking=1',
+      '-o', 'APT::Sandbox::User=root', // the private dirs are not readable by _apt
+      '-o', 'APT::Architecture=amd64',
+    ];
+  }
+
+  private listsFresh(): boolean {
+    const lists = join(this.dir, 'lists');
+    if (!existsSync(lists)) return false;
+    const rel = readdirSync(lists).find((f) => f.endsWith('InRelease') || f.endsWith('_Release'));
+    return rel !== undefined && Date.now() - statSync(join(lists, rel)).mtimeMs < LISTS_MAX_AGE_MS;
+  }
+
+  /** `apt-get update` on the private lists, unless they are fresh (or `force`). */
+  async update(force = false): Promise<boolean> {
+    if (!force && this.listsFresh()) return false;
+    for (const sub of ['lists/partial', 'cache/archives/partial', 'prefs.d']) await mkdir(join(this.dir, sub), { recursive: true });
+    await writeFile(join(this.dir, 'sources.list'), `deb [signed-by=${DEBIAN_KEYRING}] ${this.mirror} ${this.suite} main\n`);
+    try {
+      await run('apt-get', [...this.opts(), 'update'], { maxBuffer: 16 << 20 });
+    } catch (e) {
+      throw new AptError(`apt-get update for Debian '${this.suite}' from ${this.mirror} failed: ${stderrOf(e)}\n  check the suite name and that ${DEBIAN_KEYRING} exists (apt-get install debian-archive-keyring)`);
+    }
+    return true;
+  }
+
+  /** The candidate version of a package, or null when the suite does not have it. */
+  async show(pkg: string): Promise<PackageInfo | null> {
+    let out: string;
+    try {
+      ({ stdout: out } = await run('apt-cache', [...this.opts(), 'show', '--no-all-versions', pkg], { maxBuffer: 16 << 20 }));
+    } catch {
+      return null;
+    }
+    return parseControl(out);
+  }
+
+  /** Downloads pkg=version into dir (apt checks it against the signed index). Returns the path. */
+  async download(pkg: string, version: string, dir: string): Promise<string> {
+    try {
+      await run('apt-get', [...this.opts(), 'download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 << 20 });
+    } catch (e) {
+      throw new AptError(`apt-get download ${pkg}=${version} (Debian ${this.suite}) failed: ${stderrOf(e)}`);
+    }
+    const deb = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+    if (!deb) throw new AptError(`apt-get download ${pkg}=${version} left no .deb in ${dir}`);
+    return join(dir, deb);
+  }
+}
+
+/** First stanza of `apt-cache show` output. */
+export function parseControl(text: string): PackageInfo | null {
+  const stanza = text.split(/\n\s*\n/)[0];
+  const f: Record<string, string> = {};
+  let last = '';
+  for (const line of stanza.split('\n')) {
+    const m = /^([A-Za-z0-9-]+):\s?(.*)$/.exec(line);
+    if (m) f[(last = m[1])] = m[2];
+    else if (last && /^\s/.test(line)) f[last] += '\n' + line.trim();
+  }
+  if (!f.Package || !f.Version) return null;
+  return { package: f.Package, version: f.Version, depends: f.Depends ?? '', filename: f.Filename ?? '', sha256: f.SHA256 ?? '', size: Number(f.Size ?? 0) };
+}
+
+/** The versioned linux-image package a metapackage (linux-image-amd64) points at. */
+export function imageDependency(depends: string): string | null {
+  for (const alt of depends.split(',')) {
+    const name = alt.trim().split(/[\s|(]/)[0];
+    if (/^linux-image-\d/.test(name)) return name;
+  }
+  return null;
+}
+
+function stderrOf(e: unknown): string {
+  const err = e as { stderr?: string; message: string };
+  return (err.stderr || err.message).trim().split('\n').slice(-3).join(' | ');
+}

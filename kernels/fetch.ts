@@ -1,0 +1,219 @@
+// Resolves a matrix entry to a bootable kernel in the cache, fetching only what is missing.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { KernelEntry } from './matrix.js';
+import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, urlCacheKey } from './cache.js';
+import { PrivateApt, imageDependency } from './apt.js';
+import { linkTree, normalizeTree, unpackArchive } from './layout.js';
+
+/** A kernel ready for `vng --run kimg` (or the running kernel, for `host`). */
+export interface FetchedKernel {
+  id: string;
+  source: KernelEntry['source'];
+  kimg: string | null;         // null for host
+  release: string;
+  modulesDir: string | null;
+  /** Human-readable provenance: debian bookworm linux-image-6.1.0-50-amd64=6.1.176-1, url+sha256, path. */
+  description: string;
+  cacheKey: string | null;
+  /** True when this call downloaded something (false: served from the cache). */
+  downloaded: boolean;
+}
+
+export class FetchError extends Error {}
+
+export type Progress = (msg: string) => void;
+
+interface Meta { release: string; kimg: string; modulesDir: string | null; description: string }
+const META = 'kernel.json';
+
+async function readCached(key: string, root: string): Promise<Meta | null> {
+  const f = join(kernelsDir(root), key, META);
+  if (!existsSync(f)) return null;
+  try {
+    const m = JSON.parse(readFileSync(f, 'utf8')) as Meta;
+    return existsSync(m.kimg) ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function fetchKernel(e: KernelEntry, opts: { progress?: Progress; refresh?: boolean; cache?: string } = {}): Promise<FetchedKernel> {
+  const say = opts.progress ?? (() => {});
+  const root = opts.cache ?? cacheRoot();
+  switch (e.source) {
+    case 'host': {
+      const { release } = await import('node:os');
+      return { id: e.id, source: 'host', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()}`, cacheKey: null, downloaded: false };
+    }
+    case 'debian':
+      return fetchDebian(e, say, root, !!opts.refresh);
+    case 'url':
+      return fetchUrl(e, say, root);
+    case 'path':
+      return fetchPath(e, root);
+  }
+}
+
+async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: Progress, root: string, refresh: boolean): Promise<FetchedKernel> {
+  const apt = new PrivateApt(e.suite, undefined, root);
+  if (await apt.update(refresh)) say(`${e.id}: refreshed Debian ${e.suite} package lists`);
+  let info = await apt.show(e.package);
+  if (!info) throw new FetchError(`${e.id}: Debian ${e.suite} has no package '${e.package}'; fix 'package:' in the matrix file (e.g. linux-image-amd64)`);
+  // A metapackage (linux-image-amd64) points at the versioned image package.
+  const dep = imageDependency(info.depends);
+  if (dep && !/^linux-image-\d/.test(e.package)) {
+    const img = await apt.show(dep);
+    if (!img) throw new FetchError(`${e.id}: ${e.package} (Debian ${e.suite}) depends on ${dep}, which the suite does not have`);
+    info = img;
+  }
+  const key = debianCacheKey(info.package, info.version);
+  const description = `debian ${e.suite} ${info.package}=${info.version}`;
+  const cached = await readCached(key, root);
+  if (cached) return { id: e.id, source: 'debian', ...cached, cacheKey: key, downloaded: false };
+  // Newer kernels (sid 7.x) split the image package into linux-binary-* (vmlinuz) and
+  // linux-modules-* dependencies pinned to the same upload: fetch those parts too.
+  const parts = [info];
+  for (const name of kernelParts(info.depends)) {
+    const part = await apt.show(name);
+    if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${e.suite}) needs ${name}, which the suite does not have`);
+    parts.push(part);
+  }
+  const dest = join(kernelsDir(root), key);
+  const mb = parts.reduce((n, p) => n + p.size, 0) / 1e6;
+  say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${e.suite}`);
+  let meta!: Meta;
+  await buildAtomically(dest, async (tmp) => {
+    for (const part of parts) {
+      const deb = await apt.download(part.package, part.version, tmp);
+      say(`${e.id}: unpacking ${basename(deb)}`);
+      await unpackArchive(deb, join(tmp, 'root'));
+      await rm(deb);
+    }
+    const tree = await normalizeTree(join(tmp, 'root'), parts.map((p) => `${p.package}_${p.version}.deb`).join(' + '));
+    meta = relocate(tree, tmp, dest, description);
+    await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
+  });
+  say(`${e.id}: cached ${meta.release} in ${dest}`);
+  return { id: e.id, source: 'debian', ...meta, cacheKey: key, downloaded: true };
+}
+
+/** linux-binary-<ver> / linux-modules-<ver> dependencies of a split image package. */
+export function kernelParts(depends: string): string[] {
+  return depends
+    .split(',')
+    .map((d) => d.trim().split(/[\s|(]/)[0])
+    .filter((n) => /^linux-(binary|modules)-\d/.test(n));
+}
+
+async function unpackTo(file: string, dir: string): Promise<string> {
+  await unpackArchive(file, dir);
+  return dir;
+}
+
+/** Paths recorded while building in tmp must point at the final (renamed) location. */
+function relocate(tree: { kimg: string; release: string; modulesDir: string | null }, tmp: string, dest: string, description: string): Meta {
+  const fix = (p: string) => dest + p.slice(tmp.length);
+  return { release: tree.release, kimg: fix(tree.kimg), modulesDir: tree.modulesDir ? fix(tree.modulesDir) : null, description };
+}
+
+async function fetchUrl(e: Extract<KernelEntry, { source: 'url' }>, say: Progress, root: string): Promise<FetchedKernel> {
+  const key = urlCacheKey(e.sha256);
+  const description = `url ${e.url} sha256=${e.sha256}`;
+  const cached = await readCached(key, root);
+  if (cached) return { id: e.id, source: 'url', ...cached, cacheKey: key, downloaded: false };
+  const dest = join(kernelsDir(root), key);
+  let meta!: Meta;
+  await buildAtomically(dest, async (tmp) => {
+    const name = basename(new URL(e.url).pathname) || 'kernel.deb';
+    const file = join(tmp, name);
+    await download(e.url, file, (done, total) => say(`${e.id}: downloading ${name}: ${(done / 1e6).toFixed(1)}${total ? `/${(total / 1e6).toFixed(1)}` : ''} MB`));
+    const got = await sha256File(file);
+    if (got !== e.sha256) {
+      throw new FetchError(`${e.id}: checksum mismatch for ${e.url}\n  expected sha256 ${e.sha256} (matrix file)\n  got      sha256 ${got}\n  the file changed or the matrix entry is wrong; nothing was cached`);
+    }
+    const tree = await normalizeTree(await unpackTo(file, join(tmp, 'root')), name);
+    await rm(file);
+    meta = relocate(tree, tmp, dest, description);
+    await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
+  });
+  say(`${e.id}: cached ${meta.release} in ${dest}`);
+  return { id: e.id, source: 'url', ...meta, cacheKey: key, downloaded: true };
+}
+
+/** http(s) via fetch (with progress at most every 2 s), file:// by copying. */
+export async function download(url: string, file: string, progress: (done: number, total: number | null) => void): Promise<void> {
+  if (url.startsWith('file://')) {
+    await copyFile(fileURLToPath(url), file);
+    return;
+  }
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new FetchError(`cannot download ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
+  }
+  if (!res.ok || !res.body) throw new FetchError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+  const total = Number(res.headers.get('content-length')) || null;
+  let done = 0;
+  let last = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      if (Date.now() - last > 2000) {
+        last = Date.now();
+        progress(done, total);
+      }
+      cb(null, chunk);
+    },
+  });
+  await pipeline(res.body as unknown as NodeJS.ReadableStream, meter, createWriteStream(file));
+  progress(done, total);
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(file), h);
+  return h.digest('hex');
+}
+
+async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: string): Promise<FetchedKernel> {
+  // No copy: a tree of symlinks keyed by the image's identity, rebuilt when the build changes.
+  if (!existsSync(e.kernel)) throw new FetchError(`${e.id}: kernel image ${e.kernel} does not exist; fix 'kernel:' in the matrix file`);
+  const st = statSync(e.kernel);
+  const key = `path-${createHash('sha256').update(`${e.kernel}\0${st.size}\0${st.mtimeMs}\0${e.modules ?? ''}`).digest('hex').slice(0, 16)}`;
+  const description = `path ${e.kernel}${e.modules ? ` modules ${e.modules}` : ''}`;
+  const cached = await readCached(key, root);
+  if (cached) return { id: e.id, source: 'path', ...cached, cacheKey: key, downloaded: false };
+  const dest = join(kernelsDir(root), key);
+  let meta!: Meta;
+  await buildAtomically(dest, async (tmp) => {
+    let tree;
+    try {
+      tree = await linkTree(join(tmp, 'root'), e.kernel, e.modules);
+    } catch (err) {
+      throw new FetchError(`${e.id}: ${(err as Error).message}; fix the entry in the matrix file`);
+    }
+    meta = relocate(tree, tmp, dest, description);
+    await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
+  });
+  return { id: e.id, source: 'path', ...meta, cacheKey: key, downloaded: false };
+}
+
+/** What is in the kernel cache (for `kernels list` / `clean`). */
+export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; meta: Meta }[]> {
+  const dir = kernelsDir(root);
+  if (!existsSync(dir)) return [];
+  const out: { key: string; meta: Meta }[] = [];
+  for (const key of (await readdir(dir)).sort()) {
+    if (key.startsWith('.')) continue;
+    const m = await readCached(key, root);
+    if (m) out.push({ key, meta: m });
+  }
+  return out;
+}

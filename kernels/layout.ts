@@ -1,0 +1,107 @@
+// Turns an unpacked kernel package into the layout virtme-ng understands without help:
+//   <root>/boot/vmlinuz-<release>  and  <root>/lib/modules/<release>/ (with modules.dep).
+// vng derives the modules dir from the image path and the release from the image, so a tree
+// in this shape boots with just `vng --run <root>/boot/vmlinuz-<release>`.
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { copyFile, mkdir, symlink } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * The release string (`uname -r`) of an x86 bzImage, read from its boot header: the word at
+ * 0x20e points (+0x200) at "6.1.0-50-amd64 (builder@host) #1 SMP ...". Null if not a bzImage.
+ */
+export function bzImageRelease(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const hdr = Buffer.alloc(0x210);
+    if (readSync(fd, hdr, 0, hdr.length, 0) < hdr.length || hdr.toString('latin1', 0x202, 0x206) !== 'HdrS') return null;
+    const off = hdr.readUInt16LE(0x20e) + 0x200;
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, off);
+    const s = buf.toString('latin1', 0, n).split('\0')[0];
+    const rel = s.split(' ')[0];
+    return /^\d+\.\d+/.test(rel) ? rel : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Unpacks a .deb (dpkg -x: no maintainer scripts, no install) or a tarball into dest. */
+export async function unpackArchive(file: string, dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  if (file.endsWith('.deb')) await run('dpkg', ['-x', file, dest], { maxBuffer: 64 << 20 });
+  else if (/\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tar\.bz2)$/.test(file)) await run('tar', ['-xf', file, '-C', dest], { maxBuffer: 64 << 20 });
+  else throw new Error(`${basename(file)}: not a .deb or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)`);
+}
+
+export interface KernelTree {
+  root: string;          // dir holding boot/ and lib/modules/
+  kimg: string;          // <root>/boot/vmlinuz-<release>
+  release: string;
+  modulesDir: string | null;
+}
+
+function findFiles(dir: string, match: (name: string) => boolean, depth = 4): string[] {
+  const out: string[] = [];
+  if (depth < 0 || !existsSync(dir)) return out;
+  for (const ent of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, ent.name);
+    if (ent.isDirectory()) out.push(...findFiles(p, match, depth - 1));
+    else if (ent.isFile() && match(ent.name)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Finds the kernel image and modules in an unpacked tree and fixes it up in place: a /usr/lib
+ * only package gets a lib -> usr/lib link, an image outside boot/ is copied to
+ * boot/vmlinuz-<release>, and modules.dep is generated (packages do not ship it).
+ */
+export async function normalizeTree(root: string, what: string): Promise<KernelTree> {
+  const images = findFiles(root, (n) => /^(vmlinuz|bzImage)/.test(n) && !n.endsWith('.efi.signed')).sort();
+  if (images.length === 0) throw new Error(`${what}: no kernel image (boot/vmlinuz-* or bzImage) inside`);
+  const image = images.find((p) => relative(root, p).startsWith('boot/vmlinuz-')) ?? images[0];
+  const release = bzImageRelease(image) ?? /vmlinuz-(.+)$/.exec(basename(image))?.[1];
+  if (!release) throw new Error(`${what}: ${relative(root, image)} is not an x86 bzImage and its name has no release`);
+  if (!existsSync(join(root, 'lib')) && existsSync(join(root, 'usr/lib/modules'))) await symlink('usr/lib', join(root, 'lib'));
+  const kimg = join(root, 'boot', `vmlinuz-${release}`);
+  if (image !== kimg) {
+    await mkdir(join(root, 'boot'), { recursive: true });
+    await copyFile(image, kimg);
+  }
+  const modulesDir = join(root, 'lib/modules', release);
+  if (!existsSync(modulesDir)) return { root, kimg, release, modulesDir: null };
+  await depmod(root, release);
+  return { root, kimg, release, modulesDir };
+}
+
+/** Generates modules.dep & co, so vng does not have to write into the cache at boot time. */
+export async function depmod(root: string, release: string): Promise<void> {
+  if (existsSync(join(root, 'lib/modules', release, 'modules.dep'))) return;
+  const bin = ['/usr/sbin/depmod', '/sbin/depmod'].find((p) => existsSync(p)) ?? 'depmod';
+  try {
+    await run(bin, ['-a', '-b', root, release]);
+  } catch (e) {
+    throw new Error(`depmod for ${release} failed (${(e as Error).message.split('\n')[0]}); install kmod (bash vm/setup.sh does)`);
+  }
+}
+
+/** For the `path` source: a tree of symlinks to a build's bzImage and modules dir. */
+export async function linkTree(root: string, kernel: string, modules: string | undefined): Promise<KernelTree> {
+  if (!existsSync(kernel)) throw new Error(`kernel image ${kernel} does not exist`);
+  const release = bzImageRelease(kernel) ?? (modules ? basename(modules) : null);
+  if (!release) throw new Error(`${kernel} is not an x86 bzImage; give 'modules:' (lib/modules/<release>) so the release is known`);
+  await mkdir(join(root, 'boot'), { recursive: true });
+  const kimg = join(root, 'boot', `vmlinuz-${release}`);
+  await symlink(kernel, kimg);
+  if (!modules) return { root, kimg, release, modulesDir: null };
+  if (!existsSync(modules) || !lstatSync(modules).isDirectory()) throw new Error(`modules dir ${modules} does not exist`);
+  await mkdir(join(root, 'lib/modules'), { recursive: true });
+  const modulesDir = join(root, 'lib/modules', release);
+  await symlink(modules, modulesDir);
+  return { root, kimg, release, modulesDir };
+}

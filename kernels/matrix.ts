@@ -1,0 +1,190 @@
+// Loads and validates kernels/matrix.yaml. Every error names the file, the entry and the fix,
+// because this file is edited by hand.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+
+export const KERNEL_ID_RE = /^[a-z0-9][a-z0-9_-]*$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+interface EntryCommon {
+  id: string;
+  description?: string;
+  append?: string;      // extra kernel command line
+  lsm?: string;         // LSM axis, e.g. 'selinux'
+  timeout?: number;     // seconds, overrides --timeout
+  ci?: boolean;         // part of the CI smoke set
+}
+export type KernelEntry = EntryCommon &
+  (
+    | { source: 'host' }
+    | { source: 'debian'; suite: string; package: string }
+    | { source: 'path'; kernel: string; modules?: string }
+    | { source: 'url'; url: string; sha256: string }
+  );
+export type KernelSource = KernelEntry['source'];
+
+export interface Matrix {
+  file: string;
+  kernels: KernelEntry[];
+}
+
+export class MatrixError extends Error {}
+
+/** kernels/matrix.yaml of this checkout, whether running from dist/ or from sources (vitest). */
+export function defaultMatrixFile(): string {
+  return resolve(repoRoot(), 'kernels/matrix.yaml');
+}
+
+/** The checkout this module belongs to: dist/kernels/x.js and kernels/x.ts both map to it. */
+export function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.endsWith('/dist/kernels') ? resolve(here, '../..') : resolve(here, '..');
+}
+
+export function loadMatrix(file = defaultMatrixFile()): Matrix {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new MatrixError(`${file}: cannot read the kernel matrix (${(e as Error).message})`);
+  }
+  return parseMatrix(text, file);
+}
+
+const KNOWN_KEYS: Record<KernelSource, string[]> = {
+  host: [],
+  debian: ['suite', 'package'],
+  path: ['kernel', 'modules'],
+  url: ['url', 'sha256'],
+};
+const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci'];
+
+export function parseMatrix(text: string, file: string): Matrix {
+  const doc = parseDocument(text);
+  if (doc.errors.length) {
+    throw new MatrixError(`${file}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}\n  fix the syntax (see the comments at the top of kernels/matrix.yaml)`);
+  }
+  const root = doc.toJS() as unknown;
+  const list = (root as { kernels?: unknown } | null)?.kernels;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new MatrixError(`${file}: expected a top-level 'kernels:' list with at least one entry`);
+  }
+  const baseDir = dirname(resolve(file));
+  const seen = new Set<string>();
+  const kernels = list.map((raw, i) => {
+    const e = parseEntry(raw, `${file}: kernels[${i}]`, baseDir);
+    if (seen.has(e.id)) throw new MatrixError(`${file}: kernel id '${e.id}' appears twice; ids must be unique`);
+    seen.add(e.id);
+    return e;
+  });
+  return { file, kernels };
+}
+
+function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MatrixError(`${where}: expected a mapping with id: and source:`);
+  const o = raw as Record<string, unknown>;
+  const id = o.id;
+  if (typeof id !== 'string' || !KERNEL_ID_RE.test(id)) {
+    throw new MatrixError(`${where}: id ${JSON.stringify(id)} is not valid: use lowercase letters, digits, '-' and '_' (no dots: ids become JUnit classnames), e.g. 'bookworm' or 'v6-1'`);
+  }
+  const at = `${where} (id '${id}')`;
+  const source = o.source;
+  if (typeof source !== 'string' || !(source in KNOWN_KEYS)) {
+    throw new MatrixError(`${at}: source ${JSON.stringify(source)} is not one of: ${Object.keys(KNOWN_KEYS).join(', ')}`);
+  }
+  const src = source as KernelSource;
+  for (const k of Object.keys(o)) {
+    if (!COMMON_KEYS.includes(k) && !KNOWN_KEYS[src].includes(k)) {
+      throw new MatrixError(`${at}: unknown key '${k}' for source '${src}'; allowed: ${[...COMMON_KEYS, ...KNOWN_KEYS[src]].join(', ')}`);
+    }
+  }
+  const str = (k: string, required: boolean): string | undefined => {
+    const v = o[k];
+    if (v === undefined || v === null) {
+      if (required) throw new MatrixError(`${at}: source '${src}' needs '${k}:'`);
+      return undefined;
+    }
+    if (typeof v !== 'string' || v.trim() === '') throw new MatrixError(`${at}: '${k}' must be a non-empty string`);
+    return v;
+  };
+  const common: EntryCommon = { id };
+  const description = str('description', false);
+  if (description) common.description = description;
+  const append = str('append', false);
+  if (append) common.append = append;
+  const lsm = str('lsm', false);
+  if (lsm) {
+    if (!/^[a-z]+$/.test(lsm)) throw new MatrixError(`${at}: lsm '${lsm}' should be an LSM name like 'selinux'`);
+    common.lsm = lsm;
+  }
+  if (o.timeout !== undefined) {
+    if (typeof o.timeout !== 'number' || !Number.isInteger(o.timeout) || o.timeout < 1) throw new MatrixError(`${at}: timeout must be a whole number of seconds >= 1`);
+    common.timeout = o.timeout;
+  }
+  if (o.ci !== undefined) {
+    if (typeof o.ci !== 'boolean') throw new MatrixError(`${at}: ci must be true or false`);
+    common.ci = o.ci;
+  }
+  switch (src) {
+    case 'host':
+      if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'host' entry runs on the running kernel as booted`);
+      return { ...common, source: 'host' };
+    case 'debian': {
+      const suite = str('suite', true)!;
+      const pkg = str('package', true)!;
+      if (!/^[a-z0-9][a-z0-9.+-]*$/.test(suite)) throw new MatrixError(`${at}: suite '${suite}' is not a Debian suite name (bookworm, trixie, sid, ...)`);
+      if (!/^linux-image-[a-z0-9.+-]+$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be a linux-image-* package, e.g. linux-image-amd64`);
+      return { ...common, source: 'debian', suite, package: pkg };
+    }
+    case 'path': {
+      const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+      const kernel = abs(str('kernel', true)!);
+      const modules = str('modules', false);
+      return { ...common, source: 'path', kernel, ...(modules ? { modules: abs(modules) } : {}) };
+    }
+    case 'url': {
+      const url = str('url', true)!;
+      if (!/^(https?|file):\/\//.test(url)) throw new MatrixError(`${at}: url '${url}' must be http://, https:// or file://`);
+      const sha256 = str('sha256', true)!.toLowerCase();
+      if (!SHA256_RE.test(sha256)) throw new MatrixError(`${at}: sha256 must be 64 hex digits (sha256sum of the file)`);
+      return { ...common, source: 'url', url, sha256 };
+    }
+  }
+}
+
+/**
+ * The entries named by a --kernels value: 'id,id', 'all' (or empty: everything), 'ci' (the
+ * entries marked ci: true), in matrix order. Unknown ids fail and list the known ones.
+ */
+export function selectKernels(matrix: Matrix, spec: string | string[] | undefined): KernelEntry[] {
+  const ids = (Array.isArray(spec) ? spec : (spec ?? '').split(','))
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (ids.length === 0 || ids.includes('all')) return matrix.kernels;
+  const known = matrix.kernels.map((k) => k.id);
+  const want = new Set<string>();
+  for (const id of ids) {
+    if (id === 'ci') {
+      const ci = matrix.kernels.filter((k) => k.ci);
+      if (ci.length === 0) throw new MatrixError(`${matrix.file}: no entry has 'ci: true', so --kernels ci selects nothing`);
+      ci.forEach((k) => want.add(k.id));
+    } else if (known.includes(id)) {
+      want.add(id);
+    } else {
+      throw new MatrixError(`unknown kernel id '${id}'; ${matrix.file} defines: ${known.join(', ')} (or use 'all', 'ci')`);
+    }
+  }
+  return matrix.kernels.filter((k) => want.has(k.id));
+}
+
+/** Extra kernel command line for an entry: its lsm axis plus its own append. */
+export function kernelCmdlineExtra(e: KernelEntry): string {
+  const parts: string[] = [];
+  if (e.lsm === 'selinux') parts.push('security=selinux selinux=1');
+  else if (e.lsm) parts.push(`lsm=${e.lsm}`);
+  if (e.append) parts.push(e.append);
+  return parts.join(' ');
+}
