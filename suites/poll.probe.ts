@@ -1,0 +1,63 @@
+// poll/epoll on pidfds: reference §2 rows 8 and 9. A live child must never look exited.
+import { POLL, SIG } from './lib/constants.js';
+import { epollAdd, epollCreate, epollWait, kill, poll } from './lib/libc.js';
+import { need, pidfdOpen, track } from './lib/pidfd.js';
+import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { epollNames, pollNames } from './lib/names.js';
+import { featureSuite } from './lib/feature-test.js';
+
+const LONG = 5000; // generous: the child is already a zombie (or reaped) when we poll
+
+function childPidfd(argv: string[]): { pid: number; fd: number } {
+  const pid = spawnChild(argv);
+  return { pid, fd: need('pidfd_open', track(pidfdOpen(pid))) };
+}
+
+function pollObs(fd: number, timeout: number) {
+  const r = poll(fd, POLL.IN, timeout);
+  if (!r.ok) return { errno: r.errno };
+  return { result: r.value === 0 ? 0 : 1, revents: pollNames(r.value) };
+}
+
+featureSuite('pidfd_poll', {
+  live_no_pollin: () => {
+    const { fd } = childPidfd(['sleep', '30']);
+    return pollObs(fd, 0);
+  },
+  exited_pollin: () => {
+    const { pid, fd } = childPidfd(['true']);
+    if (!waitExitedNoReap(pid)) return { step: 'waitid(P_PID, WEXITED|WNOWAIT)', errno: 'failed' };
+    return pollObs(fd, LONG);
+  },
+  epoll_exit: () => {
+    const { pid, fd } = childPidfd(['sleep', '30']);
+    const ep = need('epoll_create1', track(epollCreate()));
+    const add = epollAdd(ep, fd, POLL.IN);
+    if (!add.ok) return { epoll_ctl: add.errno };
+    const before = epollWait(ep, 0);
+    kill(pid, SIG.KILL);
+    waitExitedNoReap(pid);
+    const after = epollWait(ep, LONG);
+    return {
+      epoll_ctl: add.value,
+      before_exit: before.ok ? epollNames(before.value) : before.errno,
+      after_exit: after.ok ? epollNames(after.value) : after.errno,
+    };
+  },
+});
+
+featureSuite('pidfd_poll_hup', {
+  reaped: () => {
+    const { pid, fd } = childPidfd(['true']);
+    reap(pid);
+    return pollObs(fd, LONG);
+  },
+  epoll_reaped: () => {
+    const { pid, fd } = childPidfd(['true']);
+    reap(pid);
+    const ep = need('epoll_create1', track(epollCreate()));
+    need('epoll_ctl(ADD)', epollAdd(ep, fd, POLL.IN));
+    const r = epollWait(ep, LONG);
+    return r.ok ? { revents: epollNames(r.value) } : { errno: r.errno };
+  },
+});
