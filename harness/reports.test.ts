@@ -81,7 +81,7 @@ describe('report files', () => {
   });
   it('finds and validates results.json files', async () => {
     expect((await findResultFiles(FIXTURE_RESULTS)).map((f) => f.slice(FIXTURE_RESULTS.length))).toEqual(['bookworm/results.json', 'host/results.json', 'trixie/results.json']);
-    expect((await loadCellResults(FIXTURE_RESULTS)).map((l) => l.cell.kernelId)).toEqual(['bookworm', 'host', 'trixie']);
+    expect((await loadCellResults(FIXTURE_RESULTS)).map((l) => l.cell.kernelId)).toEqual(['host', 'trixie', 'bookworm']);
     expect(() => parseCellResult('{', 'x/results.json')).toThrow(ResultsError);
     expect(() => parseCellResult('{"schema":2}', 'x/results.json')).toThrow(/x\/results.json: unknown schema 2/);
     await expect(findResultFiles('/nonexistent-dir')).rejects.toThrow(/no such directory/);

@@ -1,7 +1,7 @@
 // Writes the report files of a run. Every file is written to a temp name and renamed into
 // place, so a crash or a concurrent reader never sees a half-written report.
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CellResult } from './results.js';
 import { junitXml } from './junit.js';
@@ -70,13 +70,17 @@ export function parseCellResult(text: string, file: string): CellResult {
   return c as CellResult;
 }
 
-/** Every results.json under `dir` (dir/results.json, dir/<kernel>/results.json, deeper), sorted. */
-export async function findResultFiles(dir: string): Promise<string[]> {
+/**
+ * Every results.json under `dir` (dir/results.json, dir/<kernel>/results.json, deeper), sorted;
+ * `exclude` skips directories (a report output dir inside the results dir).
+ */
+export async function findResultFiles(dir: string, exclude: string[] = []): Promise<string[]> {
   const found: string[] = [];
+  const skip = new Set(exclude.map((d) => resolve(d)).filter((d) => d !== resolve(dir)));
   async function walk(d: string, depth: number): Promise<void> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (e.isDirectory() && depth < 4 && !e.name.startsWith('.')) await walk(p, depth + 1);
+      if (e.isDirectory() && depth < 4 && !e.name.startsWith('.') && !skip.has(resolve(p))) await walk(p, depth + 1);
       else if (e.isFile() && e.name === 'results.json') found.push(p);
     }
   }
@@ -85,8 +89,9 @@ export async function findResultFiles(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-export async function loadCellResults(dir: string): Promise<{ file: string; cell: CellResult }[]> {
-  const files = await findResultFiles(dir);
+/** The cells of a run, in the order they ran (startedAt), so reports follow the matrix order. */
+export async function loadCellResults(dir: string, exclude: string[] = []): Promise<{ file: string; cell: CellResult }[]> {
+  const files = await findResultFiles(dir, exclude);
   const loaded = await Promise.all(files.map(async (file) => ({ file, cell: parseCellResult(await readFile(file, 'utf8'), file) })));
   const byId = new Map<string, string>();
   for (const { file, cell } of loaded) {
@@ -94,5 +99,5 @@ export async function loadCellResults(dir: string): Promise<{ file: string; cell
     if (other) throw new ResultsError(`kernel id '${cell.kernelId}' appears in both ${other} and ${file}: keep one of them`);
     byId.set(cell.kernelId, file);
   }
-  return loaded;
+  return loaded.sort((a, b) => String(a.cell.startedAt).localeCompare(String(b.cell.startedAt)) || a.cell.kernelId.localeCompare(b.cell.kernelId));
 }
