@@ -1,0 +1,196 @@
+// pidfs ioctls: namespace ioctls (6.11), PIDFD_GET_INFO (6.13) and its later fields, ioctl
+// validation, EREMOTE across pid namespaces, and pidfd_open's ENOENT for a non-leader tid.
+// Reference §1.3, §2 rows 23, 25, 26, 30, 31, 34, 38, 39, 40 and §7 R8, R9, R11, R12.
+import { readdirSync, statSync } from 'node:fs';
+import { CLONE, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
+import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
+import { getpid, kill } from './lib/libc.js';
+import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
+import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { ioctlThenExitCode, runInChild } from './lib/x86stub.js';
+import { featureSuite } from './lib/feature-test.js';
+
+const has = (i: PidfdInfo, bit: bigint) => (i.mask & bit) !== 0n;
+const hex64 = (n: bigint) => '0x' + n.toString(16);
+
+/** Prerequisite: PIDFD_GET_INFO works at all (6.13+); older kernels report a missing prerequisite. */
+function needGetInfo(): void {
+  const self = need('pidfd_open(self)', track(pidfdOpen(getpid())));
+  need('PIDFD_GET_INFO(self)', getInfo(self, 0n));
+}
+
+function selfPidfd(): number {
+  return need('pidfd_open(self)', track(pidfdOpen(getpid())));
+}
+
+/** A child that has exited with `status` and been reaped; returns its pidfd. */
+function reapedChild(argv: string[], killIt = false): { fd: number; pid: number } {
+  const pid = spawnChild(argv);
+  const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+  if (killIt) kill(pid, SIG.KILL);
+  waitExitedNoReap(pid);
+  reap(pid);
+  return { fd, pid };
+}
+
+// ---- namespace ioctls ------------------------------------------------------------------
+function nsCase(name: keyof typeof PIDFD_GET_NS) {
+  return () => {
+    const fd = selfPidfd();
+    const r = track(ioctl(fd, PIDFD_GET_NS[name], 0));
+    if (!r.ok) {
+      if (r.errno === 'EOPNOTSUPP' || r.errno === 'ENOTSUP') return { skip: `${name} namespaces are not compiled into this kernel (${r.errno})`, errno: r.errno };
+      return { errno: r.errno };
+    }
+    const ns = need('statx(nsfd)', statx(r.value));
+    let procIno: string | null = null;
+    try {
+      procIno = String(statSync(`/proc/self/ns/${name}`, { bigint: true }).ino);
+    } catch {
+      procIno = null;
+    }
+    return {
+      result: 'fd', f_type: hex(need('fstatfs(nsfd)', fstatfsType(r.value))),
+      matches_proc_ns: procIno === String(ns.ino), ino: String(ns.ino), proc_ino: procIno,
+    };
+  };
+}
+
+featureSuite('pidfd_ns_ioctls', {
+  ...Object.fromEntries((Object.keys(PIDFD_GET_NS) as (keyof typeof PIDFD_GET_NS)[]).map((n) => [n, nsCase(n)])),
+  einval_arg: () => outcome(track(ioctl(selfPidfd(), PIDFD_GET_NS.uts, 1)), true),
+  esrch_reaped: () => {
+    const { fd } = reapedChild(['true']);
+    return outcome(track(ioctl(fd, PIDFD_GET_NS.uts, 0)), true);
+  },
+});
+
+// ---- PIDFD_GET_INFO --------------------------------------------------------------------
+function sizeCase(size: number) {
+  return () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    const r = getInfo(fd, PIDFD_INFO.PID | PIDFD_INFO.CREDS | PIDFD_INFO.CGROUPID, size);
+    if (!r.ok) return { errno: r.errno, size };
+    const i = r.value;
+    return {
+      result: 0, size, pid_matches: i.pid === pid && i.tgid === pid, ppid_matches: i.ppid === getpid(),
+      uid_matches: i.ruid === process.getuid!() && i.euid === process.geteuid!(),
+      has_pid_creds: has(i, PIDFD_INFO.PID) && has(i, PIDFD_INFO.CREDS), returned: maskNames(i.mask), cgroupid: String(i.cgroupid),
+    };
+  };
+}
+
+featureSuite('pidfd_get_info', {
+  size_64: sizeCase(64),
+  size_72: sizeCase(72),
+  size_80: sizeCase(80),
+  size_88: sizeCase(88),
+  pid_creds_always: () => {
+    const r = getInfo(selfPidfd(), 0n);
+    if (!r.ok) return { errno: r.errno };
+    return { result: 0, has_pid_creds: has(r.value, PIDFD_INFO.PID) && has(r.value, PIDFD_INFO.CREDS), returned: maskNames(r.value.mask) };
+  },
+  zombie_creds_no_exit: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    waitExitedNoReap(pid);
+    const r = getInfo(fd, PIDFD_INFO.CREDS | PIDFD_INFO.EXIT);
+    if (!r.ok) return { errno: r.errno };
+    return { result: 0, creds_bit: has(r.value, PIDFD_INFO.CREDS), exit_bit: has(r.value, PIDFD_INFO.EXIT), returned: maskNames(r.value.mask) };
+  },
+  reaped_esrch: () => {
+    const { fd } = reapedChild(['true']);
+    const r = getInfo(fd, PIDFD_INFO.PID);
+    return r.ok ? { result: 0, returned: maskNames(r.value.mask) } : { errno: r.errno };
+  },
+});
+
+featureSuite('pidfd_info_size_check', {
+  short_size: () => {
+    needGetInfo();
+    const b = Buffer.alloc(64);
+    const r = ioctl(selfPidfd(), pidfdGetInfo(32), b);
+    return { ...outcome(r), cmd: hex(pidfdGetInfo(32)) };
+  },
+});
+
+featureSuite('pidfd_info_exit', {
+  reaped_exit_status: () => {
+    needGetInfo();
+    const { fd } = reapedChild(['sh', '-c', 'exit 7']);
+    const r = getInfo(fd, PIDFD_INFO.EXIT);
+    if (!r.ok) return { errno: r.errno };
+    const i = r.value;
+    return {
+      result: 0, exit_bit: has(i, PIDFD_INFO.EXIT), creds_bit: has(i, PIDFD_INFO.CREDS), returned: maskNames(i.mask),
+      exit_code: hex(i.exitCode), exit_status: (i.exitCode >> 8) & 0xff,
+    };
+  },
+  reaped_killed: () => {
+    needGetInfo();
+    const { fd } = reapedChild(['sleep', '30'], true);
+    const r = getInfo(fd, PIDFD_INFO.EXIT);
+    if (!r.ok) return { errno: r.errno };
+    const i = r.value;
+    return { result: 0, exit_bit: has(i, PIDFD_INFO.EXIT), returned: maskNames(i.mask), exit_code: hex(i.exitCode), term_signal: i.exitCode & 0x7f };
+  },
+});
+
+featureSuite('pidfd_info_coredump', {
+  live_task: () => {
+    needGetInfo();
+    const fd = need('pidfd_open(child)', track(pidfdOpen(spawnChild(['sleep', '30']))));
+    const r = need('PIDFD_GET_INFO(COREDUMP)', getInfo(fd, PIDFD_INFO.COREDUMP, PIDFD_INFO_SIZE.VER1));
+    return { coredump_bit: has(r, PIDFD_INFO.COREDUMP), returned: maskNames(r.mask), coredump_mask: hex(r.coredumpMask) };
+  },
+});
+
+featureSuite('pidfd_info_supported_mask', {
+  supported_bit: () => {
+    needGetInfo();
+    const r = need('PIDFD_GET_INFO(SUPPORTED_MASK)', getInfo(selfPidfd(), PIDFD_INFO.SUPPORTED_MASK, PIDFD_INFO_SIZE.VER2));
+    return {
+      supported_bit: has(r, PIDFD_INFO.SUPPORTED_MASK), returned: maskNames(r.mask),
+      ...(r.supportedMask !== null ? { supported_mask: hex64(r.supportedMask), supported: maskNames(r.supportedMask) } : {}),
+    };
+  },
+});
+
+/** An ioctl number in pidfs' magic that no kernel defines. */
+const UNKNOWN_PIDFS_IOCTL = (PIDFS_IOCTL_MAGIC << 8) | 99;
+
+featureSuite('pidfd_ioctl_validation', {
+  unknown_cmd_arg: () => {
+    const fd = selfPidfd();
+    need('PIDFD_GET_UTS_NAMESPACE(self)', track(ioctl(fd, PIDFD_GET_NS.uts, 0)));
+    return outcome(ioctl(fd, UNKNOWN_PIDFS_IOCTL, 1));
+  },
+  unknown_cmd_reaped: () => {
+    need('PIDFD_GET_UTS_NAMESPACE(self)', track(ioctl(selfPidfd(), PIDFD_GET_NS.uts, 0)));
+    const { fd } = reapedChild(['true']);
+    return outcome(ioctl(fd, UNKNOWN_PIDFS_IOCTL, 0));
+  },
+});
+
+featureSuite('pidfd_info_eremote', {
+  foreign_pidns: () => {
+    needGetInfo();
+    // The child is pid 1 of a new pid namespace; this Node process (the pidfd's target) has
+    // no pid there. It calls PIDFD_GET_INFO on the inherited pidfd and exits with the errno.
+    const fd = selfPidfd();
+    const r = runInChild(BigInt(CLONE.NEWPID), ioctlThenExitCode(fd, pidfdGetInfo(64), Number(PIDFD_INFO.PID)));
+    if (!r.ok) return { prereq: 'clone3(CLONE_NEWPID)', errno: r.errno };
+    return { child_errno: r.value };
+  },
+});
+
+featureSuite('pidfd_open_nonleader', {
+  enoent: () => {
+    const pid = getpid();
+    const tid = readdirSync('/proc/self/task').map(Number).find((t) => t !== pid);
+    if (tid === undefined) return { skip: 'this process has no non-leader thread' };
+    return { ...outcome(track(pidfdOpen(tid, 0)), true), tid };
+  },
+});
+

@@ -1,0 +1,66 @@
+// clone3 children that run a few raw syscalls (x86_64 machine code) and exit with the result.
+// Used where the *caller* of a syscall must live somewhere Node cannot go, e.g. inside a new
+// pid namespace (CLONE_NEWPID): the child is pid 1 there and reports its errno as exit status.
+// Like process.ts's clone3(), the child resumes at libc syscall()'s `ret`, which pops the
+// address of our code from the top of the stack we hand to clone3.
+import { ARCH, SIG } from './constants.js';
+import { addressOf, errnoName, mmapExec, sys, writeMem, type Res } from './libc.js';
+import { adopt, reap } from './process.js';
+
+const keep: Buffer[] = [];
+
+function i32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+/**
+ * Code: ioctl(fd, cmd, buf) with a 128-byte stack buffer whose first u64 is `mask`, then
+ * exit_group(-ret): the exit status is the errno (0 on success).
+ */
+export function ioctlThenExitCode(fd: number, cmd: number, mask: number): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x48, 0x81, 0xec, 0x80, 0x00, 0x00, 0x00]), // sub rsp, 0x80
+    Buffer.from([0x48, 0xc7, 0x04, 0x24]), i32(mask), //          mov qword [rsp], mask
+    Buffer.from([0xbf]), i32(fd), //                               mov edi, fd
+    Buffer.from([0xbe]), i32(cmd), //                              mov esi, cmd
+    Buffer.from([0x48, 0x89, 0xe2]), //                            mov rdx, rsp
+    Buffer.from([0xb8, 0x10, 0, 0, 0]), //                         mov eax, 16 (ioctl)
+    Buffer.from([0x0f, 0x05]), //                                  syscall
+    Buffer.from([0xf7, 0xd8]), //                                  neg eax
+    Buffer.from([0x89, 0xc7]), //                                  mov edi, eax
+    Buffer.from([0xb8, 0xe7, 0, 0, 0]), //                         mov eax, 231 (exit_group)
+    Buffer.from([0x0f, 0x05]), //                                  syscall
+    Buffer.from([0xeb, 0xfe]), //                                  jmp $
+  ]);
+}
+
+/** clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup. */
+export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD): Res {
+  if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
+  const page = mmapExec(4096);
+  writeMem(page, code);
+  const stackSize = 64 * 1024;
+  const stack = Buffer.alloc(stackSize + 64);
+  stack.writeBigUInt64LE(page, stackSize);
+  const args = Buffer.alloc(88);
+  args.writeBigUInt64LE(flags, 0);
+  args.writeBigUInt64LE(BigInt(exitSignal), 32);
+  args.writeBigUInt64LE(addressOf(stack), 40);
+  args.writeBigUInt64LE(BigInt(stackSize), 48);
+  keep.push(stack, args);
+  const r = sys('clone3', ['void *', args], ['size_t', 88]);
+  if (r.ok) adopt(r.value);
+  return r;
+}
+
+/** Run `code` in a clone3(flags) child and reap it: value = errno name from the exit status, or 'ok'. */
+export function runInChild(flags: bigint, code: Buffer): Res<string> {
+  const r = clone3Code(flags, code);
+  if (!r.ok) return r;
+  const si = reap(r.value);
+  if (!si) return { ok: false, errno: 'ECHILD' };
+  if (si.code !== 1 /* CLD_EXITED */) return { ok: true, value: `signal ${si.status}` };
+  return { ok: true, value: si.status === 0 ? 'ok' : errnoName(si.status) };
+}
