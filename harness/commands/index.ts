@@ -2,5 +2,7 @@
 import type { Command } from './types.js';
 import { probeCommand } from './probe.js';
 import { kernelsCommand } from './kernels.js';
+import { reportCommand } from './report.js';
+import { rerunCommand } from './rerun.js';
 
-export const commands: Command[] = [probeCommand, kernelsCommand];
+export const commands: Command[] = [probeCommand, kernelsCommand, reportCommand, rerunCommand];
