@@ -1,0 +1,34 @@
+// pidfd_getfd(2): reference §2 row 12; LTP pidfd_getfd01/02.
+import { eventfd, getpid, kcmp } from './lib/libc.js';
+import { isCloexec, need, outcome, pidfdGetfd, pidfdOpen, track } from './lib/pidfd.js';
+import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { featureSuite } from './lib/feature-test.js';
+
+const KCMP_FILE = 0;
+const selfPidfd = () => need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
+
+featureSuite('pidfd_getfd', {
+  self_cloexec: () => {
+    const efd = need('eventfd', track(eventfd()));
+    const r = track(pidfdGetfd(selfPidfd(), efd));
+    if (!r.ok) return { errno: r.errno };
+    const k = kcmp(getpid(), getpid(), KCMP_FILE, efd, r.value);
+    return { result: 'fd', cloexec: isCloexec(r.value), kcmp_file: k.ok ? k.value : k.errno };
+  },
+  ebadf_targetfd: () => outcome(track(pidfdGetfd(selfPidfd(), 1_000_000)), true),
+  ebadf_pidfd: () => outcome(track(pidfdGetfd(need('eventfd', track(eventfd())), 0)), true),
+  einval_flags: () => outcome(track(pidfdGetfd(selfPidfd(), 0, 1)), true),
+  esrch_reaped: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    reap(pid);
+    return outcome(track(pidfdGetfd(fd, 0)), true);
+  },
+  esrch_zombie: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    waitExitedNoReap(pid);
+    return outcome(track(pidfdGetfd(fd, 0)), true);
+  },
+  eperm: () => outcome(track(pidfdGetfd(need('pidfd_open(1)', track(pidfdOpen(1))), 0)), true),
+});
