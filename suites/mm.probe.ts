@@ -1,0 +1,32 @@
+// process_madvise(2) and process_mrelease(2): reference §2 rows 15 and 16.
+import { MADV_COLD } from './lib/constants.js';
+import { getpid, mmapAnon, processMadvise, processMrelease } from './lib/libc.js';
+import { need, outcome, pidfdOpen, track } from './lib/pidfd.js';
+import { reap, spawnChild } from './lib/process.js';
+import { featureSuite } from './lib/feature-test.js';
+
+const LEN = 4 * 4096;
+let region: bigint | null = null; // one mapping for the whole suite (advice is harmless)
+const buffer = () => (region ??= need('mmap', mmapAnon(LEN)));
+const selfPidfd = () => need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
+
+featureSuite('process_madvise', {
+  self_cold: () => outcome(processMadvise(selfPidfd(), buffer(), LEN, MADV_COLD)),
+  einval_flags: () => outcome(processMadvise(selfPidfd(), buffer(), LEN, MADV_COLD, 1)),
+});
+
+function liveChildPidfd(): number {
+  const pid = spawnChild(['sleep', '30']);
+  return need('pidfd_open', track(pidfdOpen(pid)));
+}
+
+featureSuite('process_mrelease', {
+  einval_live: () => outcome(processMrelease(liveChildPidfd())),
+  einval_flags: () => outcome(processMrelease(liveChildPidfd(), 1)),
+  esrch_reaped: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    reap(pid);
+    return outcome(processMrelease(fd));
+  },
+});
