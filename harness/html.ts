@@ -67,8 +67,8 @@ ${STATUSES.map((s) => `.st-${s}{background:${STATUS_COLOR[s].bg};color:${STATUS_
 const JS = `
 const DATA = JSON.parse(document.getElementById('data').textContent);
 const detail = document.getElementById('detail');
-// Control characters (ANSI colour codes in console output, NULs) shown as visible \\xNN escapes.
-const visible = (s) => String(s).replace(/[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]/g, (c) => '\\\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+// Console colour codes are dropped; other control characters (NULs, ...) shown as \\xNN.
+const visible = (s) => String(s).replace(/\\x1b\\[[0-9;?]*[ -\\/]*[@-~]/g, '').replace(/[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]/g, (c) => '\\\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = visible(text); if (cls) e.className = cls; return e; }
 function section(title, text, cls, id) { if (text === undefined || text === null || text === '') return; detail.append(el('h3', title)); const p = el('pre', text, cls); if (id) p.id = id; detail.append(p); }
 const pretty = (v) => JSON.stringify(v, null, 2);
@@ -119,6 +119,7 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
   const all = cols.flatMap((m) => [...m.values()]);
   const total = countStatuses(all);
   const bad = total.fail + total.error;
+  const cellErrors = cells.filter((c) => c.error).length;
   const revs = [...new Set(cells.map((c) => c.provenance.harnessRev).filter(Boolean))];
 
   const head = cells.map((cell) => {
@@ -145,7 +146,7 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
 </head>
 <body>
 <h1>pidfd-matrix: pidfd features × kernels</h1>
-<p class="sub">${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${escHtml(fmtCounts(total))}${bad ? ` — <span class="bad">${bad} fail/error</span>` : ''}.
+<p class="sub">${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${escHtml(fmtCounts(total))}${bad ? ` — <span class="bad">${bad} fail/error${cellErrors ? `, ${cellErrors} kernel${cellErrors === 1 ? '' : 's'} did not run the suite` : ''}</span>` : ''}.
 Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${revs.length ? `, harness ${escHtml(revs.join(', '))}` : ''}. Click a cell for details, a kernel for its provenance.</p>
 <div class="layout">
 <div>
