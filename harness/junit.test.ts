@@ -134,3 +134,18 @@ describe('junitXml on the fixture run (every status, one cell error)', () => {
     expect(xsdErrors(junitXml([]))).toBe('');
   });
 });
+
+describe('a cell that panicked mid-run (error set, some cases recorded)', () => {
+  beforeAll(useFixtureCatalog);
+  it('keeps the recorded cases and marks only the missing ones as cell errors', () => {
+    const cell = fixtureCell('trixie');
+    cell.cases = cell.cases.slice(0, 2);
+    cell.error = { reason: 'kernel panic during pidfd_getfd/basic', consoleExcerpt: 'Kernel panic' };
+    const doc = junitXml([cell]);
+    expect(xsdErrors(doc)).toBe('');
+    const rows = testcases(doc);
+    expect(rows).toHaveLength(5);
+    expect(rows.filter((t) => t.includes('type="cell-error"')).map((t) => attr(t, 'name'))).toEqual(['pidfd_getfd/basic', 'pidfd_info/exit_status', 'pidfd_info/cgroupid']);
+    expect(rows[0]).not.toContain('<error');
+  });
+});

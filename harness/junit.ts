@@ -111,8 +111,10 @@ function testcase(c: CaseResult, cell: CellResult): string {
         `expected (${c.expected ?? 'n/a'}): ${fmt(c.expectedAnswer)}\nobserved: ${fmt(c.observed)}\n${c.reason}`)}</failure>`;
       break;
     case 'error': {
-      const type = cell.error ? 'cell-error' : 'error';
-      const body = cell.error ? `${cell.error.reason}${cell.error.consoleExcerpt ? `\n\n${cell.error.consoleExcerpt}` : ''}` : c.reason;
+      // A case the cell never got to (boot failure, panic mid-run) vs. one whose probe errored.
+      const notRun = cell.error !== null && !cell.cases.includes(c);
+      const type = notRun ? 'cell-error' : 'error';
+      const body = notRun ? `${cell.error!.reason}${cell.error!.consoleExcerpt ? `\n\n${cell.error!.consoleExcerpt}` : ''}` : c.reason;
       outcome = `<error message="${escAttr(firstLine(c.reason))}" type="${type}">${escText(body)}</error>`;
       break;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { applyKnownIssues, KNOWN_ISSUES_PATH, loadKnownIssues, parseKnownIssues, parseVersionRange, selectorMatches, KnownIssuesError } from './known-issues.js';
+import { applyKnownIssues, staleEntries, KNOWN_ISSUES_PATH, loadKnownIssues, parseKnownIssues, parseVersionRange, selectorMatches, KnownIssuesError } from './known-issues.js';
 import { fixtureCell } from './fixtures/load.js';
 import type { CellResult } from './results.js';
 
@@ -165,5 +165,15 @@ describe('malformed files fail with the entry and the fix', () => {
     expect(parseKnownIssues('')).toEqual([]);
     expect(parseKnownIssues('issues: []\n')).toEqual([]);
     expect(parseKnownIssues('issues:\n')).toEqual([]);
+  });
+});
+
+describe('staleEntries', () => {
+  it('warns about entries whose test or feature does not exist', () => {
+    const entries = parseKnownIssues('issues:\n  - { test: pidfd_open/basic, reason: r }\n  - { test: pidfd_open/renamed, reason: r }\n  - { feature: pidfd_open, reason: r }\n  - { feature: gone, reason: r }\n', 'ki.yaml');
+    expect(staleEntries(entries, ['pidfd_open/basic', 'pidfd_info/exit_status'])).toEqual([
+      "ki.yaml issues[1] (pidfd_open/renamed): no test 'pidfd_open/renamed' in the catalog or the results: fix the id or remove the entry",
+      "ki.yaml issues[3] (gone): no feature 'gone' in the catalog or the results: fix the id or remove the entry",
+    ]);
   });
 });

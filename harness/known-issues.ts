@@ -240,3 +240,15 @@ export function applyKnownIssues(cell: CellResult, entries: KnownIssue[], today 
   return { cell: { ...cell, cases }, warnings };
 }
 
+
+/**
+ * Entries naming a test or feature that no longer exists never match anything: a renamed
+ * case would silently turn its known failure red, or keep a dead entry forever. Warn.
+ */
+export function staleEntries(entries: KnownIssue[], testIds: Iterable<string>): string[] {
+  const ids = new Set(testIds);
+  const features = new Set([...ids].map((id) => id.split('/')[0]));
+  return entries
+    .filter((e) => (e.test ? !ids.has(e.test) : !features.has(e.feature!)))
+    .map((e) => `${e.where}: no ${e.test ? `test '${e.test}'` : `feature '${e.feature}'`} in the catalog or the results: fix the id or remove the entry`);
+}

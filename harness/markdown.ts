@@ -63,8 +63,9 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
     out.push('');
   }
 
-  // Case-level problems; a cell error is listed once above, not once per test.
-  const listed = (want: Status[]) => cells.flatMap((cell, i) => cell.error ? [] : eff[i].filter((c) => want.includes(c.status)).map((c) => ({ cell, c })));
+  // Case-level problems. The tests a cell error kept from running are listed once above,
+  // not once per test; the cases that did run before it (a panic mid-run) are listed here.
+  const listed = (want: Status[]) => cells.flatMap((cell) => cell.cases.filter((c) => want.includes(c.status)).map((c) => ({ cell, c })));
   const problems = listed(['fail', 'error']);
   if (problems.length) {
     out.push('## Failures and errors', '');

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseOptions } from '../args.js';
-import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH } from '../known-issues.js';
+import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../known-issues.js';
 import { writeJunit } from '../junit.js';
 import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js';
 import { isBad } from '../status.js';
-import { statusTable } from '../table.js';
+import { statusTable, testRows } from '../table.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--out DIR] [--known-issues FILE | --no-known-issues]
@@ -54,6 +54,7 @@ export const reportCommand: Command = {
     }
     if (loaded.length === 0) throw new UsageError(`no results.json under ${dir} (run pidfd-matrix probe or matrix first)`);
 
+    for (const w of staleEntries(entries, testRows(loaded.map((l) => l.cell)).map((r) => r.id))) console.error(`warning: ${w}`);
     const cells = loaded.map(({ cell }) => {
       if (values['no-known-issues']) return cell;
       const { cell: applied, warnings } = applyKnownIssues(cell, entries);
