@@ -56,6 +56,10 @@ const f = {
   memcpyTo: libc.func('void *memcpy(uintptr_t, const void *, size_t)'),
   posix_spawnp: libc.func('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
   unshare: libc.func('int unshare(int)'),
+  socket: libc.func('int socket(int, int, int)'),
+  bind: libc.func('int bind(int, void *, uint32_t)'),
+  listen: libc.func('int listen(int, int)'),
+  accept4: libc.func('int accept4(int, void *, void *, int)'),
 };
 
 export const close = (fd: number): Res => res(f.close(fd));
@@ -66,6 +70,19 @@ export const getpid = (): number => f.getpid();
 export const gettid = (): number => (sys('gettid') as { value: number }).value;
 export const unshare = (flags: number): Res => res(f.unshare(flags));
 export const eventfd = (): Res => res(f.eventfd(0, 0o2000000));
+export const socket = (domain: number, type: number): Res => res(f.socket(domain, type, 0));
+export const bind = (fd: number, addr: Buffer): Res => res(f.bind(fd, addr, addr.length));
+export const listen = (fd: number, backlog = 8): Res => res(f.listen(fd, backlog));
+export const accept4 = (fd: number, flags = 0o2000000): Res => res(f.accept4(fd, null, null, flags));
+
+/** struct sockaddr_un for a Linux abstract address ("\0name"); length is exact (no trailing NULs). */
+export function abstractUnixAddr(name: string): Buffer {
+  const n = Buffer.from(name);
+  const b = Buffer.alloc(3 + n.length);
+  b.writeUInt16LE(1 /* AF_UNIX */, 0);
+  n.copy(b, 3);
+  return b;
+}
 
 export function read(fd: number, len: number): Res<Buffer> {
   const buf = Buffer.alloc(len);

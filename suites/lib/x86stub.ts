@@ -36,6 +36,29 @@ export function ioctlThenExitCode(fd: number, cmd: number, mask: number): Buffer
   ]);
 }
 
+/**
+ * Code: syscall(nr, args...) with up to six 64-bit immediates (pointers into this process's
+ * memory stay valid: the child has a copy of it), then exit_group(errno), or exit_group(0) on success.
+ */
+export function syscallThenExitCode(nr: number, args: (number | bigint)[]): Buffer {
+  const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba], [0x49, 0xba], [0x49, 0xb8], [0x49, 0xb9]]; // rdi rsi rdx r10 r8 r9
+  const parts: Buffer[] = args.map((a, i) => {
+    const imm = Buffer.alloc(8);
+    imm.writeBigInt64LE(BigInt.asIntN(64, BigInt(a)));
+    return Buffer.concat([Buffer.from(regs[i]), imm]); // mov reg, imm64
+  });
+  return Buffer.concat([
+    ...parts,
+    Buffer.from([0xb8]), i32(nr), //                 mov eax, nr
+    // syscall; mov edi, eax; neg edi; test eax, eax; jl +2; xor edi, edi  (status: errno, or 0)
+    Buffer.from([0x0f, 0x05, 0x89, 0xc7, 0xf7, 0xdf, 0x85, 0xc0, 0x7c, 0x02, 0x31, 0xff]),
+    Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group; jmp $
+  ]);
+}
+
+/** x86_64 syscall numbers the stubs use (the shared table in constants.ts has the pidfd ones). */
+export const X86_NR = { write: 1, connect: 42, sendmsg: 46 } as const;
+
 /** clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup. */
 export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD): Res {
   if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
