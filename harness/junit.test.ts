@@ -149,3 +149,34 @@ describe('a cell that panicked mid-run (error set, some cases recorded)', () => 
     expect(rows[0]).not.toContain('<error');
   });
 });
+
+// A JUnit consumer reads the file back: Debian's python3-junitparser (installed by
+// harness/setup.sh), run with the system python so a pyenv/venv python does not hide it.
+describe('read back by a JUnit consumer (python3-junitparser)', () => {
+  beforeAll(useFixtureCatalog);
+  it('shows one distinct row per (kernel, test) with the right outcome', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-jp-'));
+    const file = join(dir, 'junit.xml');
+    writeFileSync(file, junitXml(fixtureCells()));
+    const script = `
+import json, sys
+from junitparser import JUnitXml
+x = JUnitXml.fromfile(sys.argv[1])
+rows = []
+for s in x:
+    for c in s:
+        rows.append([s.name, c.classname, c.name, [type(r).__name__ for r in c.result]])
+print(json.dumps({"tests": x.tests, "failures": x.failures, "errors": x.errors, "rows": rows}))`;
+    const out = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
+    expect(out).toMatchObject({ tests: 15, failures: 1, errors: 6 });
+    const keys = out.rows.map((r: string[]) => `${r[1]} ${r[2]}`);
+    expect(new Set(keys).size).toBe(15);
+    const outcome = (cls: string, name: string) => out.rows.find((r: unknown[]) => r[1] === cls && r[2] === name)[3];
+    expect(outcome('host.core', 'pidfd_open/basic')).toEqual([]);
+    expect(outcome('host.fd', 'pidfd_getfd/basic')).toEqual(['Skipped']);
+    expect(outcome('host.ioctl', 'pidfd_info/exit_status')).toEqual(['Skipped']);
+    expect(outcome('host.ioctl', 'pidfd_info/cgroupid')).toEqual([]);
+    expect(outcome('trixie.ioctl', 'pidfd_info/exit_status')).toEqual(['Failure']);
+    expect(outcome('bookworm.core', 'pidfd_open/basic')).toEqual(['Error']);
+  });
+});

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages the report self-tests need: xmllint (JUnit XSD validation) and chromium
-# (the HTML report is tested in headless Chromium). Idempotent: installs only what is missing.
+# Debian packages the report self-tests need: xmllint (JUnit XSD validation), chromium (the
+# HTML report is tested in headless Chromium) and python3-junitparser (a real JUnit consumer
+# reads our XML back). Idempotent: installs only what is missing.
 set -euo pipefail
 
 need=()
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+dpkg -s python3-junitparser >/dev/null 2>&1 || need+=(python3-junitparser)
 # Fonts so screenshots of the report show text rather than tofu boxes.
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "harness/setup.sh: xmllint and chromium already installed"
+  echo "harness/setup.sh: xmllint, chromium and python3-junitparser already installed"
   exit 0
 fi
 
