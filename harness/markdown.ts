@@ -7,9 +7,12 @@ import { xmlSafe } from './junit.js';
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', skip: '⏭️', xfail: '⚠️', xpass: '🟣', error: '💥' };
 
+/** Terminal colour/cursor sequences (CSI) from console output: noise in a CI log summary. */
+export const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
+
 /** Text safe inside a table cell: one line, pipes escaped, control characters made visible. */
 export function mdCell(s: string): string {
-  return xmlSafe(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
+  return xmlSafe(stripAnsi(s)).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
 }
 
 /** An inline code span that survives backticks inside the text. */
@@ -20,7 +23,7 @@ export function mdCode(s: string): string {
   return `${fence}${/^`|`$/.test(one) ? ` ${one} ` : one}${fence}`;
 }
 
-const mdText = (s: string) => xmlSafe(s).replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
+const mdText = (s: string) => xmlSafe(stripAnsi(s)).replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
 
 export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } = {}): string {
   const rows = opts.rows ?? testRows(cells);
@@ -58,7 +61,7 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
       out.push(`- 💥 **${mdText(cell.kernelId)}**: ${mdText(cell.error!.reason)}`);
       if (cell.consoleLog) out.push(`  - console log: ${mdCode(cell.consoleLog)}`);
       out.push(`  - rerun: ${mdCode(cell.rerun)}`);
-      if (cell.error!.consoleExcerpt) out.push('', '  ```text', ...xmlSafe(cell.error!.consoleExcerpt).replace(/```/g, "'''").split('\n').map((l) => `  ${l}`), '  ```');
+      if (cell.error!.consoleExcerpt) out.push('', '  ```text', ...xmlSafe(stripAnsi(cell.error!.consoleExcerpt)).replace(/```/g, "'''").split('\n').map((l) => `  ${l}`), '  ```');
     }
     out.push('');
   }
@@ -79,7 +82,7 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
   if (xpass.length) {
     out.push('## Unexpected passes (xpass)', '');
     for (const { cell, c } of xpass) {
-      const note = c.knownIssue ? ' — **remove this entry** from kernels/known-issues.yaml' : ' — check the catalog (backport?)';
+      const note = c.knownIssue ? ' — **remove this entry** from kernels/known-issues.yaml' : ' — if this kernel really has it, record the backport (or fix the broken range) in the catalog';
       out.push(`- ${ICON.xpass} ${mdCode(c.id)} on **${mdText(cell.kernelId)}**: ${mdText(c.reason)}${note}`);
     }
     out.push('');

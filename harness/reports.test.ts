@@ -24,7 +24,7 @@ describe('summary.md', () => {
     expect(md).toMatch(/- 💥 \*\*error\*\* `pidfd_info\/cgroupid` on \*\*trixie\*\*: probe crashed/);
     expect(md).toMatch(/- 💥 \*\*bookworm\*\*: timeout: guest did not report results/);
     expect(md).toContain('  - rerun: `pidfd-matrix matrix --kernel bookworm`');
-    expect(md).toContain('Kernel panic - not syncing');
+    expect(md).toContain('  [    2.345678] Kernel panic - not syncing: VFS: Unable to mount root fs\n');
     expect(md.match(/on \*\*bookworm\*\*/g)).toBeNull();
     expect(md).toMatch(/## Unexpected passes \(xpass\)\n\n- 🟣 `pidfd_info\/cgroupid` on \*\*host\*\*/);
     expect(md).toContain('Known deviations (xfail)');
