@@ -1,0 +1,92 @@
+// `pidfd-matrix matrix`: the product. Boots every kernel of kernels/matrix.yaml (or --kernels),
+// runs the suite in each, writes reports/<id>/ per kernel plus the merged reports.
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { Command } from './types.js';
+import { UsageError } from './types.js';
+import { intOption, parseOptions } from '../args.js';
+import { DEFAULT_TIMEOUT_SEC, runMatrix } from '../matrix.js';
+import { writeMatrixReports } from '../reports.js';
+import { statusTable } from '../table.js';
+import { isBad } from '../status.js';
+import { repoPath } from '../paths.js';
+import { MatrixError, defaultMatrixFile, loadMatrix, selectKernels } from '../../kernels/matrix.js';
+import { FetchError } from '../../kernels/fetch.js';
+import { AptError } from '../../kernels/apt.js';
+import { ToolsMissing } from '../../vm/tools.js';
+import type { AccelRequest } from '../../vm/accel.js';
+
+const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]
+
+Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
+suite inside (the 'host' entry runs it directly, no VM), and collect the results: DIR/<id>/
+(results.json, junit.xml, console.log) per kernel, and the merged DIR/junit.xml (one testsuite
+per kernel), DIR/index.html and DIR/summary.md. Prints a feature x kernel table. Exits 1 when
+any test failed or any cell errored (boot failure, panic, timeout), 2 on bad input.
+
+Options:
+  --kernels IDS   comma separated matrix ids; 'all' (default) or 'ci' (the CI smoke set)
+  --jobs N        guests booted in parallel (default: CPU count, ${availableParallelism()})
+  --timeout S     wall-clock limit per guest in seconds, boot included (default ${DEFAULT_TIMEOUT_SEC}; an
+                  entry's own 'timeout:' wins); the qemu process group is killed after it
+  --accel A       kvm, tcg or auto (default): auto probes KVM once with a tiny boot, caches the
+                  verdict and falls back to TCG when KVM cannot run stock kernels
+  --out DIR       report directory (default: reports/)
+  --test IDS      only these tests (feature or feature/case ids), as the rerun lines use
+  --cpus N        guest CPUs (default 2)     --memory M   guest memory (default 2G)
+  --matrix FILE   another matrix file (default: kernels/matrix.yaml)`;
+
+export function parseAccel(v: string | undefined): AccelRequest {
+  if (v === undefined) return 'auto';
+  if (v === 'kvm' || v === 'tcg' || v === 'auto') return v;
+  throw new UsageError(`--accel wants kvm, tcg or auto, got '${v}'`);
+}
+
+export const matrixCommand: Command = {
+  name: 'matrix',
+  summary: 'boot the kernel matrix under virtme-ng and run the suite in each guest',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseOptions(argv, {
+      kernels: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' }, accel: { type: 'string' },
+      out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
+    }, usage);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
+    const accel = parseAccel(values.accel);
+    const jobs = intOption(values.jobs, 'jobs') ?? availableParallelism();
+    const timeoutSec = intOption(values.timeout, 'timeout') ?? DEFAULT_TIMEOUT_SEC;
+    const cpus = intOption(values.cpus, 'cpus');
+    if (values.memory !== undefined && !/^\d+[MG]?$/.test(values.memory)) throw new UsageError(`--memory wants a size like 2G or 1536M, got '${values.memory}'`);
+    const outDir = resolve(values.out ?? repoPath('reports'));
+    const tests = values.test?.split(',').map((t) => t.trim()).filter(Boolean);
+    try {
+      const matrix = loadMatrix(values.matrix ?? defaultMatrixFile());
+      const kernels = selectKernels(matrix, values.kernels);
+      console.log(`pidfd-matrix matrix: ${kernels.map((k) => k.id).join(', ')} (jobs ${jobs}, timeout ${timeoutSec}s, accel ${accel}) -> ${outDir}`);
+      const t0 = Date.now();
+      const run = await runMatrix({
+        kernels, outDir, jobs, timeoutSec, accel, tests, cpus, memory: values.memory,
+        progress: (l) => console.log(l),
+        command: ['npx pidfd-matrix matrix', ...argv].join(' '),
+      });
+      await writeMatrixReports(run.cells, outDir);
+      console.log('');
+      console.log(statusTable(run.cells, { color: process.stdout.isTTY }));
+      console.log('');
+      for (const c of run.cells) {
+        if (c.error) console.log(`ERROR ${c.kernelId}: ${c.error.reason}\n  console: ${resolve(outDir, c.kernelId, c.consoleLog ?? '')}\n  rerun: ${c.rerun}`);
+        for (const k of c.cases.filter((x) => isBad(x.status))) console.log(`${k.status.toUpperCase()} ${c.kernelId} ${k.id}: ${k.reason}\n  rerun: ${k.rerun}`);
+      }
+      if (run.accel) console.log(`accel: ${run.accel.accel} (${run.accel.reason})`);
+      console.log(`reports: ${outDir}/junit.xml, ${outDir}/index.html, ${outDir}/summary.md  (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+      const bad = run.cells.some((c) => c.error || c.cases.some((x) => isBad(x.status)));
+      return bad ? 1 : 0;
+    } catch (e) {
+      if (e instanceof MatrixError || e instanceof FetchError || e instanceof AptError || e instanceof ToolsMissing) {
+        console.error(`pidfd-matrix matrix: ${e.message}`);
+        return 2;
+      }
+      throw e;
+    }
+  },
+};

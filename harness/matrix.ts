@@ -1,0 +1,182 @@
+// The matrix run: fetch every selected kernel, pick the accelerator once, boot the guests in
+// parallel (each running `pidfd-matrix probe` into its own reports/<id>/), and turn every
+// outcome, including boot failures, panics and timeouts, into one CellResult per kernel.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CellResult } from './results.js';
+import { parseCellResult } from './reports.js';
+import { kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
+import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
+import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
+import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
+import { toolVersions } from '../vm/tools.js';
+import { shellQuote } from '../vm/vng.js';
+
+export const DEFAULT_TIMEOUT_SEC = 900;
+
+export interface MatrixOptions {
+  kernels: KernelEntry[];
+  outDir: string;
+  jobs: number;
+  timeoutSec: number;
+  accel: AccelRequest;
+  /** Only these tests (probe --test), for reruns. */
+  tests?: string[];
+  cpus?: number;
+  memory?: string;
+  /** One progress line (queued/booting/running/done ...). */
+  progress?: (line: string) => void;
+  /** The command line that started this run, for provenance. */
+  command: string;
+}
+
+export interface MatrixRun {
+  cells: CellResult[];
+  accel: AccelChoice | null;
+  /** Per kernel: what was booted and how the run ended (bench uses this). */
+  runs: { entry: KernelEntry; kernel: FetchedKernel; result: RunResult }[];
+}
+
+/** Fetches all selected kernels first, so a bad entry fails before anything boots. */
+export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void): Promise<Map<string, FetchedKernel>> {
+  const out = new Map<string, FetchedKernel>();
+  for (const e of kernels) out.set(e.id, await fetchKernel(e, { progress: say }));
+  return out;
+}
+
+/** The probe command line a cell runs (inside the guest, or on the host for `host`). */
+export function probeCommand(id: string, cellDir: string, tests?: string[]): string {
+  const rerunPrefix = `npx pidfd-matrix matrix --kernels ${id}`;
+  const argv = [process.execPath, join(repoRoot(), 'bin/pidfd-matrix.js'), 'probe', '--kernel-id', id, '--out', cellDir, '--rerun-prefix', rerunPrefix];
+  if (tests?.length) argv.push('--test', tests.join(','));
+  return argv.map(shellQuote).join(' ');
+}
+
+/** Runs async jobs with at most `n` at a time, keeping input order in the results. */
+export async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  return results;
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
+
+export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
+  const say = o.progress ?? (() => {});
+  const outDir = resolve(o.outDir);
+  const fetched = await fetchAll(o.kernels, say);
+  const firstGuest = o.kernels.find((k) => k.source !== 'host');
+  let accel: AccelChoice | null = null;
+  if (firstGuest) {
+    accel = await chooseAccel(o.accel, fetched.get(firstGuest.id)!.kimg, { progress: say });
+    say(`accel: ${accel.accel} (${accel.reason})`);
+  }
+  const width = Math.max(...o.kernels.map((k) => k.id.length));
+  const t0 = Date.now();
+  const line = (id: string, what: string) => say(`[${secs(Date.now() - t0).padStart(5)}] ${id.padEnd(width)}  ${what}`);
+  for (const k of o.kernels) line(k.id, 'queued');
+  const runs = await pool(o.kernels, o.jobs, async (entry) => {
+    const kernel = fetched.get(entry.id)!;
+    const started = Date.now();
+    line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`);
+    const onRunning = entry.source === 'host' ? undefined : () => line(entry.id, `running the suite (booted in ${secs(Date.now() - started)})`);
+    const { cell, result } = await runCell(entry, kernel, accel, o, onRunning);
+    const verdict = cell.error ? `ERROR ${cell.error.reason}` : summarize(cell);
+    line(entry.id, `done in ${secs(Date.now() - started)}: ${verdict}`);
+    return { entry, kernel, result, cell };
+  });
+  return { cells: runs.map((r) => r.cell), accel, runs: runs.map(({ entry, kernel, result }) => ({ entry, kernel, result })) };
+}
+
+function summarize(cell: CellResult): string {
+  const n: Record<string, number> = {};
+  for (const c of cell.cases) n[c.status] = (n[c.status] ?? 0) + 1;
+  return Object.entries(n).map(([s, k]) => `${k} ${s}`).join(', ') || 'no cases';
+}
+
+/** Boots (or runs on the host) one cell and builds its CellResult, never throwing for the guest's sake. */
+export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: AccelChoice | null, o: MatrixOptions, onRunning?: () => void): Promise<{ cell: CellResult; result: RunResult }> {
+  const cellDir = join(resolve(o.outDir), entry.id);
+  await mkdir(cellDir, { recursive: true });
+  // A stale results.json from an earlier run must never pass for this run's result.
+  for (const f of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, f), { force: true });
+  const command = probeCommand(entry.id, cellDir, o.tests);
+  const append = kernelCmdlineExtra(entry) || undefined;
+  const sut: Sut = entry.source === 'host'
+    ? new HostSut()
+    : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory });
+  const logName = sut.kind === 'host' ? 'probe.log' : 'console.log';
+  const startedAt = new Date().toISOString();
+  const result = await sut.run(command, {
+    timeoutSec: entry.timeout ?? o.timeoutSec,
+    logPath: join(cellDir, logName),
+    rwdirs: [cellDir],
+    cwd: repoRoot(),
+    onRunning,
+  }).catch((e: Error): RunResult => ({ exitCode: null, status: 'boot-failure', reason: `could not start: ${e.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 }));
+  const tools = sut.kind === 'guest' ? await toolVersions() : { vng: null, qemu: null };
+  const rerun = `npx pidfd-matrix matrix --kernels ${entry.id}${o.accel !== 'auto' ? ` --accel ${o.accel}` : ''}`;
+  const provenance = {
+    command: o.command,
+    qemu: tools.qemu,
+    vng: tools.vng,
+    kernelSource: kernel.description,
+    kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
+  };
+  const resultsFile = join(cellDir, 'results.json');
+  let probeCell: CellResult | null = null;
+  let unreadable = '';
+  if (existsSync(resultsFile)) {
+    try {
+      probeCell = parseCellResult(await readFile(resultsFile, 'utf8'), resultsFile);
+    } catch (e) {
+      unreadable = (e as Error).message;
+    }
+  }
+  let error: CellResult['error'] = null;
+  if (result.status !== 'ok') error = { reason: result.reason, consoleExcerpt: result.excerpt || undefined };
+  else if (!probeCell) error = { reason: unreadable || `the probe wrote no results.json (exit ${result.exitCode})`, consoleExcerpt: await logTail(result.logPath) };
+  const base: CellResult = probeCell ?? {
+    schema: 1, kernelId: entry.id, mode: 'guest', accel: null, lsm: null, facts: null, startedAt, durationMs: 0,
+    hostname: hostname(), error: null, provenance: { harnessRev: null, node: process.version, command: '' }, rerun, cases: [],
+  };
+  const cell: CellResult = {
+    ...base,
+    kernelId: entry.id,
+    mode: sut.kind,
+    accel: sut.accel,
+    lsm: entry.lsm ?? null,
+    startedAt: probeCell?.startedAt ?? startedAt,
+    durationMs: result.durationMs,
+    error,
+    consoleLog: logName,
+    provenance: { ...base.provenance, ...provenance, harnessRev: base.provenance.harnessRev ?? null },
+    rerun,
+    // A panic or timeout after the probe wrote results still counts: the cell is an error.
+    cases: base.cases,
+  };
+  return { cell, result };
+}
+
+/** The kernel command line vng built, as the guest kernel printed it. */
+async function cmdlineOf(consoleLog: string): Promise<string | undefined> {
+  const text = await readFile(consoleLog, 'latin1').catch(() => '');
+  return /Command line: (.*)/.exec(text)?.[1]?.trim();
+}
+
+async function logTail(path: string, lines = 30): Promise<string> {
+  try {
+    return (await readFile(path, 'latin1')).split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,100 @@
+// The system under test behind one interface (as LTP's kirk does with host vs qemu): the
+// matrix and bench run a command and get one RunResult, whether on this machine or in a guest.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { boot, type Accel, type BootResult } from './vng.js';
+import type { GuestStatus } from './console.js';
+
+export interface RunOptions {
+  timeoutSec: number;
+  /** Where the run's output (host) or console (guest) is kept. */
+  logPath: string;
+  /** Host dirs the command writes into (a guest gets them as --rwdir). */
+  rwdirs?: string[];
+  cwd?: string;
+  onRunning?: () => void;
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  status: GuestStatus;
+  reason: string;
+  logPath: string;
+  excerpt: string;
+  durationMs: number;
+  /** Guest only: the full boot result (console findings, vng argv). */
+  boot?: BootResult;
+}
+
+export interface Sut {
+  readonly kind: 'host' | 'guest';
+  readonly accel: Accel | null;
+  run(command: string, o: RunOptions): Promise<RunResult>;
+}
+
+/** The running kernel: `bash -c command`, same timeout and process-group kill as a guest. */
+export class HostSut implements Sut {
+  readonly kind = 'host';
+  readonly accel = null;
+  async run(command: string, o: RunOptions): Promise<RunResult> {
+    await mkdir(dirname(o.logPath), { recursive: true });
+    const log = createWriteStream(o.logPath);
+    const t0 = Date.now();
+    const child = spawn('bash', ['-c', command], { cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    o.onRunning?.();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }, o.timeoutSec * 1000);
+    const code = await new Promise<number | null>((res) => {
+      child.on('error', () => res(null));
+      child.on('close', (c) => res(c));
+    });
+    clearTimeout(timer);
+    await new Promise<void>((res) => log.end(res));
+    return {
+      exitCode: timedOut ? null : code,
+      status: timedOut ? 'timeout' : 'ok',
+      reason: timedOut ? `no result within ${o.timeoutSec}s; killed` : '',
+      logPath: o.logPath,
+      excerpt: '',
+      durationMs: Date.now() - t0,
+    };
+  }
+}
+
+export interface VngSutOptions {
+  kimg: string;
+  accel: Accel;
+  append?: string;
+  cpus?: number;
+  memory?: string;
+}
+
+/** One fresh virtme-ng guest per run() call. */
+export class VngSut implements Sut {
+  readonly kind = 'guest';
+  constructor(readonly o: VngSutOptions) {}
+  get accel(): Accel {
+    return this.o.accel;
+  }
+  async run(command: string, r: RunOptions): Promise<RunResult> {
+    const b = await boot(this.o.kimg, command, {
+      accel: this.o.accel,
+      append: this.o.append,
+      cpus: this.o.cpus,
+      memory: this.o.memory,
+      rwdirs: r.rwdirs,
+      timeoutSec: r.timeoutSec,
+      consoleLogPath: r.logPath,
+      cwd: r.cwd,
+      onRunning: r.onRunning,
+    });
+    return { exitCode: b.exitCode, status: b.status, reason: b.reason, logPath: b.consoleLogPath, excerpt: b.consoleExcerpt, durationMs: b.durationMs, boot: b };
+  }
+}

@@ -1,0 +1,57 @@
+// Finds the guest tools vm/setup.sh installed and reports their versions for provenance.
+import { execFile } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { toolsDir } from '../kernels/cache.js';
+
+const run = promisify(execFile);
+
+export class ToolsMissing extends Error {}
+
+function onPath(name: string): string | null {
+  for (const d of (process.env.PATH ?? '').split(':')) {
+    const p = join(d || '.', name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+/** vng from the cache's tools dir (vm/setup.sh), else from PATH (PIDFD_MATRIX_VNG overrides). */
+export function vngBinary(): string {
+  const cand = [process.env.PIDFD_MATRIX_VNG, join(toolsDir(), 'bin/vng')].filter(Boolean) as string[];
+  for (const c of cand) if (existsSync(c)) return c;
+  const p = onPath('vng');
+  if (p) return p;
+  throw new ToolsMissing(`virtme-ng (vng) is not installed: run 'make deps' (bash vm/setup.sh), which unpacks it into ${toolsDir()}`);
+}
+
+export function qemuBinary(): string {
+  const p = onPath('qemu-system-x86_64');
+  if (!p) throw new ToolsMissing(`qemu-system-x86_64 is not installed: run 'make deps' (bash vm/setup.sh)`);
+  return p;
+}
+
+async function firstLine(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { timeout: 30_000 });
+    return (stdout || stderr).split('\n')[0].trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export interface ToolVersions { vng: string | null; qemu: string | null }
+
+let cached: Promise<ToolVersions> | null = null;
+/** "virtme-ng 1.35", "QEMU emulator version 7.2.22 (...)"; null when missing. */
+export function toolVersions(): Promise<ToolVersions> {
+  cached ??= (async () => ({
+    vng: await firstLine(vngBinary(), ['--version']).catch(() => null),
+    qemu: await firstLine('qemu-system-x86_64', ['--version']),
+  }))();
+  return cached;
+}

@@ -1,0 +1,119 @@
+// Boots one kernel under virtme-ng, runs one command in it, and says how it ended.
+// The guest sees the host's root fs read-only (so this checkout and node are there) plus the
+// --rwdir dirs read-write; vng returns the command's exit status (255 when the guest dies).
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { analyzeConsole, classifyGuest, consoleExcerpt, type ConsoleFindings, type GuestStatus } from './console.js';
+import { vngBinary } from './tools.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface BootOptions {
+  accel: Accel;
+  /** Host dirs the guest may write (same path inside). */
+  rwdirs?: string[];
+  /** Hard wall-clock limit; the whole qemu process group is killed after it. */
+  timeoutSec: number;
+  /** Extra kernel command line. */
+  append?: string;
+  cpus?: number;
+  memory?: string;           // qemu -m syntax, e.g. '2G'
+  consoleLogPath: string;    // kept as an artifact
+  cwd?: string;              // host dir the command starts in (default: this process's cwd)
+  /** Called once when virtme-init starts the command (the kernel has booted). */
+  onRunning?: () => void;
+}
+
+export interface BootResult {
+  exitCode: number | null;   // the guest command's status; null when killed or unknown
+  status: GuestStatus;
+  reason: string;
+  consoleLogPath: string;
+  consoleExcerpt: string;
+  findings: ConsoleFindings;
+  durationMs: number;
+  /** The exact vng command line, for provenance and reruns. */
+  argv: string[];
+}
+
+export const DEFAULT_CPUS = 2;
+export const DEFAULT_MEMORY = '2G';
+
+export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory'>): string[] {
+  const args = ['--run', kimg, '--force-9p', '--verbose', '--cpus', String(o.cpus ?? DEFAULT_CPUS), '--memory', o.memory ?? DEFAULT_MEMORY];
+  // virtiofsd from Debian trixie needs a newer glibc than bookworm's: 9p works everywhere.
+  if (o.accel === 'tcg') args.push('--disable-kvm');
+  // guest=host form: with a bare host path vng checks the guest path relative to its cwd.
+  for (const d of o.rwdirs ?? []) args.push(`--rwdir=${d}=${d}`);
+  if (o.append) args.push('--append', o.append);
+  args.push('--', command);
+  return args;
+}
+
+export async function boot(kimg: string, command: string, o: BootOptions): Promise<BootResult> {
+  const argv = [vngBinary(), ...vngArgs(kimg, command, o)];
+  await mkdir(dirname(o.consoleLogPath), { recursive: true });
+  const log = createWriteStream(o.consoleLogPath, { flags: 'w' });
+  log.write(`# ${argv.map(shellQuote).join(' ')}\n`);
+  const t0 = Date.now();
+  // detached: own process group, so a timeout kills vng *and* the qemu it started.
+  // qemu reopens /proc/self/fd/1 and /2 by path: node's stdio "pipes" are socketpairs, which
+  // cannot be reopened, and a file would be reopened twice and overwritten. So bash puts a
+  // real pipe in between (pipefail keeps vng's exit status).
+  const child = spawn('bash', ['-c', 'set -o pipefail; "$@" 2>&1 | cat', 'vng', ...argv], { cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let running = false;
+  let tail = '';
+  const onData = (chunk: Buffer) => {
+    log.write(chunk);
+    if (!running && o.onRunning) {
+      tail = (tail + chunk.toString('latin1')).slice(-4096);
+      if (tail.includes('virtme-init: starting script')) {
+        running = true;
+        o.onRunning();
+      }
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid);
+  }, o.timeoutSec * 1000);
+  const exitCode = await new Promise<number | null>((res) => {
+    child.on('error', (e) => {
+      log.write(`\n# failed to start vng: ${e.message}\n`);
+      res(null);
+    });
+    child.on('close', (code) => res(code));
+  });
+  clearTimeout(timer);
+  killGroup(child.pid); // leftovers (a qemu that outlived vng)
+  await new Promise<void>((res) => log.end(res));
+  const text = await readFile(o.consoleLogPath, 'latin1');
+  const findings = analyzeConsole(text);
+  const { status, reason } = classifyGuest(timedOut ? null : exitCode, timedOut, findings, o.timeoutSec);
+  return {
+    exitCode: timedOut ? null : status === 'ok' ? (findings.scriptExit ?? exitCode) : exitCode,
+    status,
+    reason,
+    consoleLogPath: o.consoleLogPath,
+    consoleExcerpt: status === 'ok' ? '' : consoleExcerpt(text),
+    findings,
+    durationMs: Date.now() - t0,
+    argv,
+  };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch { /* already gone */ }
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
