@@ -34,6 +34,7 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
   const out: string[] = [];
 
   out.push('# pidfd-matrix summary', '');
+  if (cells.length === 0) return [...out, 'No kernel results (no results.json was found or the run recorded no cell).', ''].join('\n');
   out.push(`**${bad ? `❌ ${bad} fail/error` : '✅ no failures'}** — ${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${fmtCounts(total)}`, '');
 
   out.push(`| test | ${cells.map((c) => mdCell(c.kernelId)).join(' | ')} |`);

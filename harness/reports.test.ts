@@ -36,6 +36,9 @@ describe('summary.md', () => {
     cell.cases[0] = { ...cell.cases[0], status: 'xpass', reason: 'ok [known issue: r; passes now: remove this entry]', knownIssue: { reason: 'r' } };
     expect(summaryMarkdown([cell])).toMatch(/pidfd_open\/basic` on \*\*host\*\*: .* — \*\*remove this entry\*\* from kernels\/known-issues.yaml/);
   });
+  it('an empty run says so instead of drawing an empty table', () => {
+    expect(summaryMarkdown([])).toContain('No kernel results');
+  });
   it('escapes table cells and code spans', () => {
     expect(mdCell('a|b\nc')).toBe('a\\|b c');
     expect(mdCode('make test')).toBe('`make test`');
