@@ -1,0 +1,151 @@
+// The container twin of host-probe.test.ts: a real run of the probe command inside a Docker
+// container under Docker's DEFAULT seccomp profile, so distro and container users can trust
+// the "blocked by seccomp" reporting. Docker's profile makes clone3 answer ENOSYS and
+// pidfd_getfd (without CAP_SYS_PTRACE) EPERM: those must be skips "blocked by seccomp", never
+// "absent as expected" (= the kernel lacks it) and never fail. A second run with
+// seccomp=unconfined shows the same cases passing again, so the skip really was the filter.
+//
+// Needs the engine and the local image from harness/docker-setup.sh (`make deps`). Where
+// Docker cannot run, that script records why and this test skips with that reason; where it
+// said Docker works, anything going wrong here is a failure, not a skip.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GenericContainer, StartedTestContainer } from 'testcontainers';
+import { allCases, loadCatalog } from './catalog.js';
+import { repoPath } from './paths.js';
+import type { CaseResult, CellResult } from './results.js';
+
+const IMAGE = process.env.PIDFD_MATRIX_IMAGE ?? 'pidfd-matrix-rootfs:local';
+const STATE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pidfd-matrix', 'docker-setup.state');
+// What Docker's default profile answers for a refused call: ENOSYS (clone3, so that libcs
+// fall back to clone) or EPERM (its default action, and the CAP_SYS_PTRACE-gated pidfd_getfd).
+const FILTER_ERRNOS = new Set(['ENOSYS', 'EPERM']);
+
+type Gate = { run: true } | { run: false; reason: string };
+
+/** Run only where docker-setup.sh said Docker works; otherwise skip with the reason it gave. */
+function gate(): Gate {
+  if (!existsSync(STATE)) return { run: false, reason: `harness/docker-setup.sh has not run on this machine (no ${STATE}); \`make deps\` runs it` };
+  const [state, ...why] = readFileSync(STATE, 'utf8').trim().split('\t');
+  if (state !== 'ok') return { run: false, reason: `Docker unavailable here (harness/docker-setup.sh): ${why.join(' ') || state}` };
+  return { run: true };
+}
+
+interface Run { cell: CellResult; exitCode: number; output: string; ms: number }
+
+const byId = (cell: CellResult) => new Map(cell.cases.map((c) => [c.id, c]));
+const line = (c: CaseResult) => `${c.id}: ${c.status} (${c.reason}) observed ${JSON.stringify(c.observed)}`;
+
+const g = gate();
+
+if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp profile', () => {
+  let host: CellResult;
+  let confined: Run;
+  let unconfined: Run;
+  const started: StartedTestContainer[] = [];
+  const dirs: string[] = [];
+
+  /** One container per seccomp setting: the checkout read-only at /src, results at /out. */
+  async function probeInContainer(kernelId: string, unconfinedSeccomp: boolean): Promise<Run> {
+    // Ryuk (the reaper container) would be pulled from a registry: none is reachable, and
+    // afterAll stops what this test starts. Set before testcontainers creates anything.
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    const { GenericContainer: GC } = await import('testcontainers');
+    const out = mkdtempSync(join(tmpdir(), `pm-${kernelId}-`));
+    dirs.push(out);
+    const c: GenericContainer = new GC(IMAGE)
+      .withBindMounts([{ source: repoPath(), target: '/src', mode: 'ro' }, { source: out, target: '/out', mode: 'rw' }])
+      .withWorkingDir('/src')
+      .withCommand(['sleep', '3600']) // keeps it up while the probe runs through exec
+      .withStartupTimeout(60_000);
+    // testcontainers 11 has no withSecurityOpt: set Docker's HostConfig through the protected field.
+    if (unconfinedSeccomp) (c as unknown as { hostConfig: { SecurityOpt?: string[] } }).hostConfig.SecurityOpt = ['seccomp=unconfined'];
+    const t0 = Date.now();
+    const container = await c.start();
+    started.push(container);
+    // exec'd processes get the container's seccomp filter, exactly like its PID 1.
+    const r = await container.exec(['node', 'bin/pidfd-matrix.js', 'probe', '--kernel-id', kernelId, '--out', '/out']);
+    const file = join(out, 'results.json');
+    if (!existsSync(file)) throw new Error(`probe in the ${kernelId} container wrote no results.json (exit ${r.exitCode}):\n${r.output.slice(-3000)}`);
+    return { cell: JSON.parse(readFileSync(file, 'utf8')) as CellResult, exitCode: r.exitCode, output: r.output, ms: Date.now() - t0 };
+  }
+
+  beforeAll(async () => {
+    // The host run is the baseline: a case that passes there and meets the filter errno in the
+    // container was refused by seccomp, not by the kernel.
+    const hostOut = mkdtempSync(join(tmpdir(), 'pm-host-baseline-'));
+    dirs.push(hostOut);
+    spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'probe', '--out', hostOut], { encoding: 'utf8', cwd: repoPath() });
+    host = JSON.parse(readFileSync(join(hostOut, 'results.json'), 'utf8')) as CellResult;
+    confined = await probeInContainer('docker-default', false);
+    unconfined = await probeInContainer('docker-unconfined', true);
+    console.error(`container probe: default profile ${confined.ms} ms, unconfined ${unconfined.ms} ms`);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(started.map((c) => c.stop({ timeout: 1_000 })));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs under a seccomp filter (mode 2) inside a container and reports every catalog case', () => {
+    expect(confined.cell.facts?.seccomp).toBe(2);
+    expect(confined.cell.facts?.container).toBeTruthy();
+    expect(confined.cell.cases.map((c) => c.id).sort()).toEqual(allCases(loadCatalog()).map((c) => c.id).sort());
+  });
+
+  it('every call the filter refused (host passes, container gets ENOSYS/EPERM) is a skip "blocked by seccomp"', () => {
+    const h = byId(host);
+    const refused = confined.cell.cases.filter((c) => {
+      const hc = h.get(c.id);
+      const errno = String(c.observed.errno ?? '');
+      return hc?.status === 'pass' && FILTER_ERRNOS.has(errno) && hc.observed.errno !== errno;
+    });
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.filter((c) => !(c.status === 'skip' && c.reason.startsWith('blocked by seccomp'))).map(line)).toEqual([]);
+    // The wrong message would be "absent as expected" (= the kernel lacks it) for a feature the host kernel has.
+    const lacking = confined.cell.cases.filter((c) => h.get(c.id)?.status === 'pass' && c.reason.startsWith('absent as expected'));
+    expect(lacking.map(line)).toEqual([]);
+  });
+
+  it('clone3 cases get ENOSYS and pidfd_getfd cases EPERM from the filter, each reported as blocked by seccomp', () => {
+    // Keyed on the catalog's feature ids, so cases added later are checked too; a rename that
+    // drops them makes this fail instead of silently checking nothing.
+    const h = byId(host);
+    const ids = (feature: string) => allCases(loadCatalog()).filter((c) => c.feature === feature && h.get(c.id)?.status === 'pass').map((c) => c.id);
+    const d = byId(confined.cell);
+    for (const [feature, errno] of [['clone3', 'ENOSYS'], ['pidfd_getfd', 'EPERM']] as const) {
+      const cases = ids(feature);
+      expect(cases.length, `no passing ${feature} case on the host`).toBeGreaterThan(0);
+      for (const id of cases) {
+        const c = d.get(id)!;
+        expect({ id, status: c.status, errno: c.observed.errno, blocked: c.reason.startsWith('blocked by seccomp') })
+          .toEqual({ id, status: 'skip', errno, blocked: true });
+      }
+    }
+  });
+
+  it('no case fails or errors under the default profile, and the probe exits 0', () => {
+    expect(confined.cell.cases.filter((c) => c.status === 'fail' || c.status === 'error').map(line)).toEqual([]);
+    expect(confined.exitCode, confined.output.slice(-2000)).toBe(0);
+  });
+
+  it('with seccomp=unconfined every case the filter blocked passes again', () => {
+    expect(unconfined.cell.facts?.seccomp).toBe(0);
+    const u = byId(unconfined.cell);
+    const blocked = confined.cell.cases.filter((c) => c.reason.startsWith('blocked by seccomp'));
+    expect(blocked.length).toBeGreaterThan(0);
+    expect(blocked.map((c) => u.get(c.id)!).filter((c) => c.status !== 'pass').map(line)).toEqual([]);
+  });
+});
+
+// Only where Docker cannot run: one skipped test that carries the reason into the report.
+else describe('pidfd-matrix probe in a Docker container', () => {
+  const reason = g.reason;
+  it(`skipped: ${reason}`, (ctx) => {
+    console.warn(`container-probe: skipped: ${reason}`);
+    ctx.skip(reason);
+  });
+});
