@@ -60,6 +60,10 @@ const f = {
   bind: libc.func('int bind(int, void *, uint32_t)'),
   listen: libc.func('int listen(int, int)'),
   accept4: libc.func('int accept4(int, void *, void *, int)'),
+  fsetxattr: libc.func('int fsetxattr(int, const char *, const void *, size_t, int)'),
+  fgetxattr: libc.func('long fgetxattr(int, const char *, void *, size_t)'),
+  flistxattr: libc.func('long flistxattr(int, void *, size_t)'),
+  fremovexattr: libc.func('int fremovexattr(int, const char *)'),
 };
 
 export const close = (fd: number): Res => res(f.close(fd));
@@ -74,6 +78,19 @@ export const socket = (domain: number, type: number): Res => res(f.socket(domain
 export const bind = (fd: number, addr: Buffer): Res => res(f.bind(fd, addr, addr.length));
 export const listen = (fd: number, backlog = 8): Res => res(f.listen(fd, backlog));
 export const accept4 = (fd: number, flags = 0o2000000): Res => res(f.accept4(fd, null, null, flags));
+export const fsetxattr = (fd: number, name: string, value: Buffer, flags = 0): Res => res(f.fsetxattr(fd, name, value, value.length, flags));
+export const fremovexattr = (fd: number, name: string): Res => res(f.fremovexattr(fd, name));
+export function fgetxattr(fd: number, name: string, size = 256): Res<Buffer> {
+  const buf = Buffer.alloc(size);
+  const r = res(f.fgetxattr(fd, name, buf, size));
+  return r.ok ? { ok: true, value: buf.subarray(0, r.value) } : r;
+}
+/** flistxattr: the NUL-separated names as a list. */
+export function flistxattr(fd: number, size = 4096): Res<string[]> {
+  const buf = Buffer.alloc(size);
+  const r = res(f.flistxattr(fd, buf, size));
+  return r.ok ? { ok: true, value: buf.subarray(0, r.value).toString().split('\0').filter(Boolean) } : r;
+}
 
 /** struct sockaddr_un for a Linux abstract address ("\0name"); length is exact (no trailing NULs). */
 export function abstractUnixAddr(name: string): Buffer {

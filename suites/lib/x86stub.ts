@@ -40,7 +40,7 @@ export function ioctlThenExitCode(fd: number, cmd: number, mask: number): Buffer
  * Code: syscall(nr, args...) with up to six 64-bit immediates (pointers into this process's
  * memory stay valid: the child has a copy of it), then exit_group(errno), or exit_group(0) on success.
  */
-export function syscallThenExitCode(nr: number, args: (number | bigint)[]): Buffer {
+export function syscallThenExitCode(nr: number, args: (number | bigint)[], exitWith: 'errno' | 'result' = 'errno'): Buffer {
   const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba], [0x49, 0xba], [0x49, 0xb8], [0x49, 0xb9]]; // rdi rsi rdx r10 r8 r9
   const parts: Buffer[] = args.map((a, i) => {
     const imm = Buffer.alloc(8);
@@ -50,17 +50,23 @@ export function syscallThenExitCode(nr: number, args: (number | bigint)[]): Buff
   return Buffer.concat([
     ...parts,
     Buffer.from([0xb8]), i32(nr), //                 mov eax, nr
-    // syscall; mov edi, eax; neg edi; test eax, eax; jl +2; xor edi, edi  (status: errno, or 0)
-    Buffer.from([0x0f, 0x05, 0x89, 0xc7, 0xf7, 0xdf, 0x85, 0xc0, 0x7c, 0x02, 0x31, 0xff]),
+    exitWith === 'errno'
+      // syscall; mov edi, eax; neg edi; test eax, eax; jl +2; xor edi, edi  (status: errno, or 0)
+      ? Buffer.from([0x0f, 0x05, 0x89, 0xc7, 0xf7, 0xdf, 0x85, 0xc0, 0x7c, 0x02, 0x31, 0xff])
+      // syscall; mov edi, eax  (status: the low byte of the result)
+      : Buffer.from([0x0f, 0x05, 0x89, 0xc7]),
     Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group; jmp $
   ]);
 }
 
 /** x86_64 syscall numbers the stubs use (the shared table in constants.ts has the pidfd ones). */
-export const X86_NR = { write: 1, connect: 42, sendmsg: 46 } as const;
+export const X86_NR = { write: 1, pause: 34, connect: 42, sendmsg: 46, prctl: 157 } as const;
 
-/** clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup. */
-export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD): Res {
+/**
+ * clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup.
+ * With CLONE_PIDFD in flags, the pidfd is written to `pidfdOut[0]` when given.
+ */
+export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD, pidfdOut?: Int32Array): Res {
   if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
   const page = mmapExec(4096);
   writeMem(page, code);
@@ -68,13 +74,17 @@ export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG
   const stack = Buffer.alloc(stackSize + 64);
   stack.writeBigUInt64LE(page, stackSize);
   const args = Buffer.alloc(88);
+  const pidfdBuf = Buffer.alloc(8);
+  pidfdBuf.writeInt32LE(-1, 0);
   args.writeBigUInt64LE(flags, 0);
+  args.writeBigUInt64LE(addressOf(pidfdBuf), 8);
   args.writeBigUInt64LE(BigInt(exitSignal), 32);
   args.writeBigUInt64LE(addressOf(stack), 40);
   args.writeBigUInt64LE(BigInt(stackSize), 48);
-  keep.push(stack, args);
+  keep.push(stack, args, pidfdBuf);
   const r = sys('clone3', ['void *', args], ['size_t', 88]);
   if (r.ok) adopt(r.value);
+  if (r.ok && pidfdOut) pidfdOut[0] = pidfdBuf.readInt32LE(0);
   return r;
 }
 
