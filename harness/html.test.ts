@@ -79,6 +79,7 @@ describe.skipIf(process.env.PIDFD_MATRIX_SKIP_BROWSER === '1')('index.html in he
     await page.locator('td[data-kernel="bookworm"][data-test="pidfd_open/basic"]').click();
     await expect.poll(() => page.locator('#detail-rerun').textContent()).toBe('pidfd-matrix matrix --kernel bookworm');
     expect(await page.locator('#detail-console').textContent()).toContain('Kernel panic - not syncing');
+    expect(await page.locator('#detail-console-log').getAttribute('href')).toBe('bookworm/console.log');
   });
 
   it('a click on a kernel header shows its provenance', async () => {

@@ -3,7 +3,7 @@
 // expected, why it got its status, the console excerpt of a cell error, and the rerun command.
 import type { CaseResult, CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
-import { countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
+import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { xmlSafe } from './junit.js';
 
 export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
@@ -35,7 +35,7 @@ function pageData(cells: CellResult[], rows: TestRow[]) {
       mode: cell.mode, accel: cell.accel, lsm: cell.lsm,
       facts: cell.facts, provenance: cell.provenance,
       startedAt: cell.startedAt, durationMs: cell.durationMs, hostname: cell.hostname,
-      error: cell.error, consoleLog: cell.consoleLog ?? null, rerun: cell.rerun,
+      error: cell.error, consoleLog: consoleLogPath(cell), rerun: cell.rerun,
       cases: Object.fromEntries(effectiveCases(cell, rows).map((c) => [c.id, {
         status: c.status, title: c.title, reason: c.reason, expected: c.expected, expectedAnswer: c.expectedAnswer,
         observed: c.observed, rerun: c.rerun, durationMs: c.durationMs, knownIssue: c.knownIssue, log: c.log,
@@ -72,6 +72,8 @@ const visible = (s) => String(s).replace(/\\x1b\\[[0-9;?]*[ -\\/]*[@-~]/g, '').r
 function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = visible(text); if (cls) e.className = cls; return e; }
 function section(title, text, cls, id) { if (text === undefined || text === null || text === '') return; detail.append(el('h3', title)); const p = el('pre', text, cls); if (id) p.id = id; detail.append(p); }
 const pretty = (v) => JSON.stringify(v, null, 2);
+// consoleLog here is relative to the run dir, which is where index.html lives.
+function logLink(cell) { if (!cell.consoleLog) return; const p = el('p'); const a = el('a', 'full console log: ' + cell.consoleLog); a.href = cell.consoleLog; a.id = 'detail-console-log'; p.append(a); detail.append(p); }
 function select(td) { document.querySelectorAll('td.selected').forEach((x) => x.classList.remove('selected')); if (td) td.classList.add('selected'); }
 function showCase(td) {
   const cell = DATA.cells.find((c) => c.kernelId === td.dataset.kernel);
@@ -86,7 +88,7 @@ function showCase(td) {
   if (c.knownIssue) section('Known issue', c.knownIssue.reason + (c.knownIssue.link ? '\\n' + c.knownIssue.link : '') + (c.knownIssue.expires ? '\\nexpires ' + c.knownIssue.expires : '') + (c.status === 'xpass' ? '\\npasses now: remove this entry from kernels/known-issues.yaml' : ''));
   section('Expected answer' + (c.expected ? ' (' + c.expected + ')' : ''), c.expected ? pretty(c.expectedAnswer) : 'none (not judged)', '', 'detail-expected');
   section('Observed', pretty(c.observed), '', 'detail-observed');
-  if (cell.error) { section('Cell error', cell.error.reason); section('Console excerpt', cell.error.consoleExcerpt || '(none captured)' + (cell.consoleLog ? ': see ' + cell.consoleLog : ''), '', 'detail-console'); }
+  if (cell.error) { section('Cell error', cell.error.reason); section('Console excerpt', cell.error.consoleExcerpt || '(none captured)', '', 'detail-console'); logLink(cell); }
   section('Log', c.log);
   section('Rerun', c.rerun, 'rerun', 'detail-rerun');
 }
@@ -97,7 +99,7 @@ function showKernel(th) {
   detail.replaceChildren();
   detail.append(el('h2', 'kernel ' + cell.kernelId + (cell.release ? ' (' + cell.release + ')' : '')));
   if (cell.error) { section('Cell error', cell.error.reason, 'bad'); section('Console excerpt', cell.error.consoleExcerpt || '(none captured)', '', 'detail-console'); }
-  if (cell.consoleLog) section('Console log', cell.consoleLog);
+  logLink(cell);
   section('Run', pretty({ mode: cell.mode, accel: cell.accel, lsm: cell.lsm, startedAt: cell.startedAt, durationMs: cell.durationMs, hostname: cell.hostname }));
   section('Kernel facts', pretty(cell.facts));
   section('Provenance', pretty(cell.provenance));

@@ -9,7 +9,7 @@
 // run; a single "boot" testcase would make N tests vanish and a new one appear instead.
 import type { CaseResult, CellResult } from './results.js';
 import { fmt } from './judge.js';
-import { countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
+import { consoleLogPath, countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
 import { writeFileAtomic } from './reports.js';
 
 /** Characters XML 1.0 forbids even escaped: C0 controls except tab/LF/CR, lone surrogates, U+FFFE/F. */
@@ -68,7 +68,7 @@ function cellProperties(cell: CellResult): [string, string][] {
     ['command', p.command],
     ['rerun', cell.rerun],
     ['started_at', cell.startedAt],
-    ['console_log', cell.consoleLog],
+    ['console_log', consoleLogPath(cell)],
     ['cell.error', cell.error?.reason],
   ];
   return props.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => [k, String(v)]);

@@ -2,7 +2,7 @@
 // a markdown table, totals, and every failure/error with its reason and rerun command.
 import type { CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
-import { countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
+import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { xmlSafe } from './junit.js';
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', skip: '⏭️', xfail: '⚠️', xpass: '🟣', error: '💥' };
@@ -60,7 +60,7 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
     out.push('## Kernels that did not run the suite', '');
     for (const cell of cellErrors) {
       out.push(`- 💥 **${mdText(cell.kernelId)}**: ${mdText(cell.error!.reason)}`);
-      if (cell.consoleLog) out.push(`  - console log: ${mdCode(cell.consoleLog)}`);
+      if (cell.consoleLog) out.push(`  - console log: ${mdCode(consoleLogPath(cell)!)}`);
       out.push(`  - rerun: ${mdCode(cell.rerun)}`);
       if (cell.error!.consoleExcerpt) out.push('', '  ```text', ...xmlSafe(stripAnsi(cell.error!.consoleExcerpt)).replace(/```/g, "'''").split('\n').map((l) => `  ${l}`), '  ```');
     }

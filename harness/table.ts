@@ -51,6 +51,15 @@ export function effectiveCases(cell: CellResult, rows: TestRow[]): CaseResult[] 
   });
 }
 
+/**
+ * The guest console log relative to the run's output dir (where index.html and summary.md
+ * live). results.json records it relative to the cell's own dir (reports/<kernel>/).
+ */
+export function consoleLogPath(cell: CellResult): string | null {
+  if (!cell.consoleLog) return null;
+  return cell.consoleLog.startsWith(`${cell.kernelId}/`) ? cell.consoleLog : `${cell.kernelId}/${cell.consoleLog}`;
+}
+
 export type Counts = Record<Status, number>;
 
 export function countStatuses(cases: Iterable<{ status: Status }>): Counts {
