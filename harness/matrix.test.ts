@@ -1,0 +1,78 @@
+// Matrix orchestration with a fake vng (vm/fixtures/fake-vng.sh): one run mixing a good guest,
+// a panicking one and one that writes no results; every kernel still becomes a cell.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pool, probeCommand, runMatrix } from './matrix.js';
+import type { KernelEntry } from '../kernels/matrix.js';
+
+const FAKE = new URL('../vm/fixtures/fake-vng.sh', import.meta.url).pathname;
+let work: string;
+
+function fakeBzImage(release: string): Buffer {
+  const b = Buffer.alloc(0x400);
+  b.write('HdrS', 0x202, 'latin1');
+  b.writeUInt16LE(0x100, 0x20e);
+  b.write(`${release} (t@t) #1\0`, 0x300, 'latin1');
+  return b;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-mx-'));
+  process.env.PIDFD_MATRIX_VNG = FAKE;
+  process.env.PIDFD_MATRIX_CACHE = join(work, 'cache');
+  mkdirSync(join(work, 'k'));
+  writeFileSync(join(work, 'k/bzImage'), fakeBzImage('6.1.0-fake'));
+});
+afterAll(() => {
+  delete process.env.PIDFD_MATRIX_VNG;
+  delete process.env.PIDFD_MATRIX_CACHE;
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('runMatrix (fake vng)', () => {
+  it('collects one cell per kernel: results from good guests, error cells for the rest', async () => {
+    const k = (id: string, mode: string): KernelEntry => ({ id, source: 'path', kernel: join(work, 'k/bzImage'), append: `fake_mode=${mode}` });
+    const lines: string[] = [];
+    const out = join(work, 'reports');
+    const run = await runMatrix({
+      kernels: [k('good', 'ok'), k('boom', 'panic'), k('quiet', 'noresult')],
+      outDir: out, jobs: 2, timeoutSec: 60, accel: 'tcg', command: 'test', progress: (l) => lines.push(l),
+    });
+    const [good, boom, quiet] = run.cells;
+    expect(good).toMatchObject({ kernelId: 'good', mode: 'guest', accel: 'tcg', error: null, consoleLog: 'console.log', rerun: 'npx pidfd-matrix matrix --kernels good --accel tcg' });
+    expect(good.cases.map((c) => c.status)).toEqual(['pass']);
+    expect(good.provenance).toMatchObject({ vng: 'virtme-ng 0.0-fake', kernelSource: expect.stringMatching(/^path .*bzImage/) });
+    expect(good.provenance.kernelCmdline).toContain('virtme_hostname=virtme-ng');
+    expect(boom).toMatchObject({ kernelId: 'boom', cases: [], facts: null });
+    expect(boom.error?.reason).toMatch(/^kernel panic: Attempted to kill init/);
+    expect(boom.error?.consoleExcerpt).toContain('Kernel panic - not syncing');
+    expect(quiet.error?.reason).toBe('the probe wrote no results.json (exit 0)');
+    for (const id of ['good', 'boom', 'quiet']) {
+      expect(lines.some((l) => l.includes(id) && l.endsWith('queued'))).toBe(true);
+      expect(lines.some((l) => l.includes(id) && l.includes('booting 6.1.0-fake (tcg)'))).toBe(true);
+      expect(lines.some((l) => l.includes(id) && / done in \d+s: /.test(l))).toBe(true);
+    }
+    expect(lines.some((l) => l.includes('good') && l.includes('running the suite'))).toBe(true);
+  });
+});
+
+describe('helpers', () => {
+  it('pool runs at most n at a time and keeps order', async () => {
+    let active = 0;
+    let peak = 0;
+    const r = await pool([30, 10, 20, 5], 2, async (ms) => {
+      peak = Math.max(peak, ++active);
+      await new Promise((res) => setTimeout(res, ms));
+      active--;
+      return ms * 2;
+    });
+    expect(r).toEqual([60, 20, 40, 10]);
+    expect(peak).toBe(2);
+  });
+  it('the guest runs the probe of this checkout into its own out dir', () => {
+    const c = probeCommand('bookworm', '/r/reports/bookworm');
+    expect(c).toMatch(/bin\/pidfd-matrix\.js probe --kernel-id bookworm --out \/r\/reports\/bookworm --rerun-prefix 'npx pidfd-matrix matrix --kernels bookworm'$/);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { KERNEL_ID_RE, MatrixError, kernelCmdlineExtra, loadMatrix, parseMatrix, selectKernels } from './matrix.js';
+
+const F = '/x/matrix.yaml';
+const err = (yaml: string) => {
+  try {
+    parseMatrix(yaml, F);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MatrixError);
+    return (e as Error).message;
+  }
+  throw new Error('no error');
+};
+
+describe('kernels/matrix.yaml (the shipped file)', () => {
+  const m = loadMatrix();
+  it('has host, bullseye, bookworm, trixie and sid, all with valid ids', () => {
+    expect(m.kernels.map((k) => k.id)).toEqual(['host', 'bullseye', 'bookworm', 'trixie', 'sid']);
+    for (const k of m.kernels) expect(k.id).toMatch(KERNEL_ID_RE);
+    expect(m.kernels.find((k) => k.id === 'sid')).toMatchObject({ source: 'debian', suite: 'sid', package: 'linux-image-amd64' });
+  });
+  it("marks exactly bookworm (6.1, the anon_inode era) as the CI smoke kernel", () => {
+    expect(selectKernels(m, 'ci').map((k) => k.id)).toEqual(['bookworm']);
+  });
+});
+
+describe('matrix validation names file, entry and fix', () => {
+  it('malformed YAML', () => {
+    expect(err('kernels: [\n')).toMatch(/^\/x\/matrix.yaml: not valid YAML/);
+  });
+  it('no kernels list', () => {
+    expect(err('foo: 1\n')).toContain("expected a top-level 'kernels:' list");
+  });
+  it('ids with dots (they become JUnit classnames)', () => {
+    expect(err('kernels:\n  - {id: v6.1, source: host}\n')).toMatch(/kernels\[0\]: id "v6.1" is not valid.*no dots/);
+  });
+  it('duplicate ids', () => {
+    expect(err('kernels:\n  - {id: a, source: host}\n  - {id: a, source: host}\n')).toContain("kernel id 'a' appears twice");
+  });
+  it('unknown source and unknown keys', () => {
+    expect(err('kernels:\n  - {id: a, source: ftp}\n')).toContain("(id 'a'): source \"ftp\" is not one of: host, debian, path, url");
+    expect(err('kernels:\n  - {id: a, source: debian, suite: sid, package: linux-image-amd64, pkg: x}\n')).toContain("unknown key 'pkg'");
+  });
+  it('missing package / suite for debian', () => {
+    expect(err('kernels:\n  - {id: a, source: debian, suite: sid}\n')).toContain("source 'debian' needs 'package:'");
+    expect(err('kernels:\n  - {id: a, source: debian, suite: sid, package: vim}\n')).toContain('should be a linux-image-* package');
+  });
+  it('url needs a proper sha256', () => {
+    expect(err('kernels:\n  - {id: a, source: url, url: "http://h/k.deb"}\n')).toContain("needs 'sha256:'");
+    expect(err('kernels:\n  - {id: a, source: url, url: "http://h/k.deb", sha256: abc}\n')).toContain('64 hex digits');
+  });
+  it('bad timeout, ci and host with append', () => {
+    expect(err('kernels:\n  - {id: a, source: debian, suite: sid, package: linux-image-amd64, timeout: 0}\n')).toContain('timeout must be a whole number');
+    expect(err('kernels:\n  - {id: a, source: debian, suite: sid, package: linux-image-amd64, ci: yes please}\n')).toContain('ci must be true or false');
+    expect(err('kernels:\n  - {id: a, source: host, append: quiet}\n')).toContain("append/lsm need a guest");
+  });
+  it('path entries resolve relative to the matrix file', () => {
+    const m = parseMatrix('kernels:\n  - {id: b, source: path, kernel: build/bzImage, modules: mods/6.9.0}\n', F);
+    expect(m.kernels[0]).toMatchObject({ kernel: '/x/build/bzImage', modules: '/x/mods/6.9.0' });
+  });
+});
+
+describe('selectKernels', () => {
+  const m = parseMatrix('kernels:\n  - {id: host, source: host}\n  - {id: old, source: debian, suite: bullseye, package: linux-image-amd64, ci: true}\n  - {id: new, source: debian, suite: sid, package: linux-image-amd64, lsm: selinux, append: "quiet"}\n', F);
+  it('keeps matrix order whatever the order asked', () => {
+    expect(selectKernels(m, 'new,host').map((k) => k.id)).toEqual(['host', 'new']);
+    expect(selectKernels(m, undefined).length).toBe(3);
+    expect(selectKernels(m, 'all').length).toBe(3);
+    expect(selectKernels(m, ['ci']).map((k) => k.id)).toEqual(['old']);
+  });
+  it('an unknown id fails and lists the known ids', () => {
+    expect(() => selectKernels(m, 'host,bookwrom')).toThrow("unknown kernel id 'bookwrom'; /x/matrix.yaml defines: host, old, new (or use 'all', 'ci')");
+  });
+  it('lsm: selinux adds the boot parameters Debian kernels need', () => {
+    expect(kernelCmdlineExtra(m.kernels[2])).toBe('security=selinux selinux=1 quiet');
+  });
+});

@@ -1,0 +1,60 @@
+// The boot wrapper against a fake vng (vm/fixtures/fake-vng.sh): argument building, exit
+// status, panic classification and the hard timeout that kills the whole process group.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boot, vngArgs } from './vng.js';
+
+const FAKE = new URL('./fixtures/fake-vng.sh', import.meta.url).pathname;
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-vng-'));
+  process.env.PIDFD_MATRIX_VNG = FAKE;
+});
+afterAll(() => {
+  delete process.env.PIDFD_MATRIX_VNG;
+  delete process.env.FAKE_VNG_MODE;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vngArgs', () => {
+  it('uses 9p, verbose console, TCG via --disable-kvm, guest=host rwdirs, the command last', () => {
+    const a = vngArgs('/k/boot/vmlinuz-6.1', 'uname -r', { accel: 'tcg', rwdirs: ['/out/x'], append: 'init=/nonexistent', cpus: 1, memory: '1G' });
+    expect(a).toEqual(['--run', '/k/boot/vmlinuz-6.1', '--force-9p', '--verbose', '--cpus', '1', '--memory', '1G', '--disable-kvm', '--rwdir=/out/x=/out/x', '--append', 'init=/nonexistent', '--', 'uname -r']);
+    expect(vngArgs('/k', 'true', { accel: 'kvm' })).not.toContain('--disable-kvm');
+  });
+});
+
+describe('boot() with a fake vng', () => {
+  it('a clean run reports ok, the exit status and keeps the console log', async () => {
+    process.env.FAKE_VNG_MODE = 'noresult';
+    let running = 0;
+    const r = await boot('/k/vmlinuz', 'true', { accel: 'tcg', timeoutSec: 30, consoleLogPath: join(dir, 'ok.log'), onRunning: () => running++ });
+    expect(r).toMatchObject({ status: 'ok', exitCode: 0, reason: '' });
+    expect(running).toBe(1);
+    expect(readFileSync(join(dir, 'ok.log'), 'utf8')).toContain('virtme-init: starting script');
+  });
+
+  it('a panic is a panic, with an excerpt around the panic line', async () => {
+    process.env.FAKE_VNG_MODE = 'panic';
+    const r = await boot('/k/vmlinuz', 'true', { accel: 'tcg', timeoutSec: 30, consoleLogPath: join(dir, 'panic.log') });
+    expect(r.status).toBe('panic');
+    expect(r.exitCode).toBe(255);
+    expect(r.consoleExcerpt).toContain('Kernel panic - not syncing');
+  });
+
+  it('a hang is killed at the timeout, children included', async () => {
+    process.env.FAKE_VNG_MODE = 'hang';
+    const pidfile = join(dir, 'sleep.pid');
+    process.env.FAKE_VNG_PIDFILE = pidfile;
+    const r = await boot('/k/vmlinuz', 'true', { accel: 'tcg', timeoutSec: 2, consoleLogPath: join(dir, 'hang.log') });
+    expect(r.status).toBe('timeout');
+    expect(r.exitCode).toBeNull();
+    expect(r.reason).toMatch(/no result within 2s .*had not finished booting.*killed/);
+    expect(r.durationMs).toBeLessThan(20_000);
+    const pid = Number(readFileSync(pidfile, 'utf8'));
+    await new Promise((res) => setTimeout(res, 200));
+    expect(() => process.kill(pid, 0)).toThrow(); // the grandchild is gone too
+  });
+});
