@@ -111,7 +111,7 @@ featureSuite('pidfd_info_size_check', {
     needGetInfo();
     const b = Buffer.alloc(64);
     const r = ioctl(selfPidfd(), pidfdGetInfo(32), b);
-    return { ...outcome(r), cmd: hex(pidfdGetInfo(32)) };
+    return { short_size: r.ok ? `result ${r.value}` : r.errno, cmd: hex(pidfdGetInfo(32)) };
   },
 });
 
@@ -164,12 +164,14 @@ featureSuite('pidfd_ioctl_validation', {
   unknown_cmd_arg: () => {
     const fd = selfPidfd();
     need('PIDFD_GET_UTS_NAMESPACE(self)', track(ioctl(fd, PIDFD_GET_NS.uts, 0)));
-    return outcome(ioctl(fd, UNKNOWN_PIDFS_IOCTL, 1));
+    const r = ioctl(fd, UNKNOWN_PIDFS_IOCTL, 1);
+    return { unknown_cmd: r.ok ? `result ${r.value}` : r.errno };
   },
   unknown_cmd_reaped: () => {
     need('PIDFD_GET_UTS_NAMESPACE(self)', track(ioctl(selfPidfd(), PIDFD_GET_NS.uts, 0)));
     const { fd } = reapedChild(['true']);
-    return outcome(ioctl(fd, UNKNOWN_PIDFS_IOCTL, 0));
+    const r = ioctl(fd, UNKNOWN_PIDFS_IOCTL, 0);
+    return { unknown_cmd: r.ok ? `result ${r.value}` : r.errno };
   },
 });
 
