@@ -3,7 +3,8 @@ import type { Command } from './types.js';
 import { probeCommand } from './probe.js';
 import { kernelsCommand } from './kernels.js';
 import { matrixCommand } from './matrix.js';
+import { benchCommand } from './bench.js';
 import { reportCommand } from './report.js';
 import { rerunCommand } from './rerun.js';
 
-export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, reportCommand, rerunCommand];
+export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, rerunCommand];

@@ -1,0 +1,104 @@
+// `pidfd-matrix bench`: how much of a guest run is boot and how much is the suite. Per kernel:
+// a bare `vng -- true` boot, a boot + full suite, their ratio; plus the suite on the host.
+// One guest at a time, so the numbers are not skewed by guests competing for the CPUs.
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Command } from './types.js';
+import { UsageError } from './types.js';
+import { intOption, parseOptions } from '../args.js';
+import { DEFAULT_TIMEOUT_SEC, fetchAll, runCell, type MatrixOptions } from '../matrix.js';
+import { repoPath } from '../paths.js';
+import { parseAccel } from './matrix.js';
+import { MatrixError, defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels } from '../../kernels/matrix.js';
+import { FetchError } from '../../kernels/fetch.js';
+import { AptError } from '../../kernels/apt.js';
+import { chooseAccel } from '../../vm/accel.js';
+import { VngSut } from '../../vm/sut.js';
+import { ToolsMissing, toolVersions } from '../../vm/tools.js';
+
+const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|auto] [--timeout S] [--out DIR]
+
+Per kernel of the matrix: the time of a bare boot (\`vng -- true\`), of a boot + the whole
+suite, and their ratio; for the 'host' entry the suite time without a VM. Guests run one at
+a time. Prints one table and writes DIR/bench.json (default reports/); the suite runs write
+DIR/bench/<id>/. Exit 0 unless the bench itself could not run (failing tests do not count).`;
+
+export interface BenchRow {
+  kernelId: string;
+  release: string;
+  mode: 'host' | 'guest';
+  accel: 'kvm' | 'tcg' | null;
+  bootMs: number | null;       // bare `vng -- true`
+  suiteMs: number;             // boot + suite (guest) or suite (host)
+  ratio: number | null;        // suiteMs / bootMs
+  status: string;              // how the suite run ended: ok, or the error
+  cases: number;
+}
+
+const s = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`);
+
+export function benchTable(rows: BenchRow[]): string {
+  const head = ['kernel', 'release', 'accel', 'boot (true)', 'boot+suite', 'ratio', 'cases', 'status'];
+  const body = rows.map((r) => [r.kernelId, r.release, r.accel ?? 'host', s(r.bootMs), s(r.suiteMs), r.ratio === null ? '-' : `${r.ratio.toFixed(1)}x`, String(r.cases), r.status]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'boot time vs boot + suite time per kernel, and the host suite time',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseOptions(argv, {
+      kernels: { type: 'string' }, accel: { type: 'string' }, timeout: { type: 'string' }, out: { type: 'string' }, matrix: { type: 'string' },
+    }, usage);
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
+    const accelReq = parseAccel(values.accel);
+    const timeoutSec = intOption(values.timeout, 'timeout') ?? DEFAULT_TIMEOUT_SEC;
+    const outDir = resolve(values.out ?? repoPath('reports'));
+    try {
+      const kernels = selectKernels(loadMatrix(values.matrix ?? defaultMatrixFile()), values.kernels);
+      const say = (m: string) => console.log(m);
+      const fetched = await fetchAll(kernels, say);
+      const firstGuest = kernels.find((k) => k.source !== 'host');
+      const accel = firstGuest ? await chooseAccel(accelReq, fetched.get(firstGuest.id)!.kimg, { progress: say }) : null;
+      if (accel) say(`accel: ${accel.accel} (${accel.reason})`);
+      const opts: MatrixOptions = { kernels, outDir: join(outDir, 'bench'), jobs: 1, timeoutSec, accel: accelReq, command: ['npx pidfd-matrix bench', ...argv].join(' ') };
+      const rows: BenchRow[] = [];
+      for (const e of kernels) {
+        const k = fetched.get(e.id)!;
+        let bootMs: number | null = null;
+        if (e.source !== 'host') {
+          say(`${e.id}: bare boot (vng -- true) ...`);
+          const sut = new VngSut({ kimg: k.kimg!, accel: accel!.accel, append: kernelCmdlineExtra(e) || undefined });
+          const r = await sut.run('true', { timeoutSec, logPath: join(outDir, 'bench', e.id, 'boot-console.log'), cwd: tmpdir() });
+          bootMs = r.status === 'ok' ? r.durationMs : null;
+          say(`${e.id}: bare boot ${r.status === 'ok' ? s(r.durationMs) : `failed: ${r.reason}`}`);
+        }
+        say(`${e.id}: ${e.source === 'host' ? 'suite on the host' : 'boot + suite'} ...`);
+        const { cell, result } = await runCell(e, k, accel, opts);
+        const suiteMs = result.durationMs;
+        rows.push({
+          kernelId: e.id, release: k.release, mode: e.source === 'host' ? 'host' : 'guest', accel: cell.accel, bootMs, suiteMs,
+          ratio: bootMs ? suiteMs / bootMs : null, status: cell.error ? `error: ${cell.error.reason}` : 'ok', cases: cell.cases.length,
+        });
+        say(`${e.id}: ${s(suiteMs)} (${cell.error ? cell.error.reason : `${cell.cases.length} cases`})`);
+      }
+      const tools = await toolVersions();
+      await mkdir(outDir, { recursive: true });
+      const file = join(outDir, 'bench.json');
+      await writeFile(file, JSON.stringify({ schema: 1, at: new Date().toISOString(), accel, qemu: tools.qemu, vng: tools.vng, rows }, null, 2) + '\n');
+      console.log('');
+      console.log(benchTable(rows));
+      console.log(`\nbench: ${file}`);
+      return 0;
+    } catch (e) {
+      if (e instanceof MatrixError || e instanceof FetchError || e instanceof AptError || e instanceof ToolsMissing) {
+        console.error(`pidfd-matrix bench: ${e.message}`);
+        return 2;
+      }
+      throw e;
+    }
+  },
+};

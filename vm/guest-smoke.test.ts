@@ -1,0 +1,58 @@
+// Real guests (slow: minutes under TCG). One matrix run with two guests in parallel:
+//   - bookworm (6.1, the anon_inode era): the whole suite runs inside; no case fails or errors;
+//   - the same kernel with `init=/nonexistent` appended, which really panics at boot: it must
+//     become an error cell within its timeout while the other guest still completes.
+// Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
+// PIDFD_MATRIX_SKIP_GUEST=1 skips it (e.g. a quick local run of the fixture tests).
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runMatrix, type MatrixRun } from '../harness/matrix.js';
+import { loadMatrix, repoRoot, type KernelEntry } from '../kernels/matrix.js';
+import { isBad } from '../harness/status.js';
+
+const skip = process.env.PIDFD_MATRIX_SKIP_GUEST === '1';
+const PANIC_TIMEOUT_SEC = 300;
+
+describe.skipIf(skip)('guest smoke (bookworm 6.1 under virtme-ng, accel auto)', () => {
+  let run: MatrixRun;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    const bookworm = loadMatrix().kernels.find((k) => k.id === 'bookworm');
+    if (!bookworm || bookworm.source !== 'debian') throw new Error('kernels/matrix.yaml lost its bookworm entry');
+    const panics: KernelEntry = { ...bookworm, id: 'bookworm-panic', append: 'init=/nonexistent', timeout: PANIC_TIMEOUT_SEC, ci: false };
+    run = await runMatrix({
+      kernels: [bookworm, panics],
+      outDir: join(repoRoot(), 'reports/selftest/guest-smoke'),
+      jobs: 2,
+      timeoutSec: 1200,
+      accel: 'auto',
+      command: 'vitest vm/guest-smoke.test.ts',
+      progress: (l) => {
+        lines.push(l);
+        console.log(`guest-smoke: ${l}`);
+      },
+    });
+  }, 25 * 60_000);
+
+  it('bookworm ran the suite in a guest: cases ran, none failed or errored', () => {
+    const cell = run.cells.find((c) => c.kernelId === 'bookworm')!;
+    const detail = cell.error ? `${cell.error.reason}\n${cell.error.consoleExcerpt ?? ''}` : '';
+    expect(cell.error, detail).toBeNull();
+    expect(cell.mode).toBe('guest');
+    expect(cell.accel).toBe(run.accel!.accel);
+    expect(cell.facts?.release).toMatch(/^6\.1\./);
+    expect(cell.cases.length).toBeGreaterThan(0);
+    const bad = cell.cases.filter((c) => isBad(c.status)).map((c) => `${c.status} ${c.id}: ${c.reason}`);
+    expect(bad).toEqual([]);
+    expect(cell.provenance.kernelSource).toMatch(/^debian bookworm linux-image-6\.1\./);
+  });
+
+  it('a kernel command line that panics at boot becomes an error cell within its timeout', () => {
+    const cell = run.cells.find((c) => c.kernelId === 'bookworm-panic')!;
+    expect(cell.error?.reason).toMatch(/^kernel panic: /);
+    expect(cell.error?.consoleExcerpt).toContain('Kernel panic - not syncing');
+    expect(cell.cases).toEqual([]);
+    expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
+    expect(run.cells.map((c) => c.kernelId)).toEqual(['bookworm', 'bookworm-panic']);
+  });
+});
