@@ -132,12 +132,17 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
     expect(confined.exitCode, confined.output.slice(-2000)).toBe(0);
   });
 
-  it('with seccomp=unconfined every case the filter blocked passes again', () => {
+  it('with seccomp=unconfined every case the filter blocked gets its host verdict again', () => {
+    // The host verdict, not "pass": a case absent on this kernel (say clone3 flags of 7.1) is
+    // "blocked by seccomp" under the filter and "absent as expected" without it, as on the host.
+    // Anything else left over was refused by something other than seccomp (capabilities, the
+    // container's PID namespace) and the default-profile run attributed it to the filter.
     expect(unconfined.cell.facts?.seccomp).toBe(0);
-    const u = byId(unconfined.cell);
+    const h = byId(host), u = byId(unconfined.cell);
     const blocked = confined.cell.cases.filter((c) => c.reason.startsWith('blocked by seccomp'));
     expect(blocked.length).toBeGreaterThan(0);
-    expect(blocked.map((c) => u.get(c.id)!).filter((c) => c.status !== 'pass').map(line)).toEqual([]);
+    const differs = blocked.map((c) => u.get(c.id)!).filter((c) => c.status !== h.get(c.id)?.status);
+    expect(differs.map((c) => `host ${h.get(c.id)?.status}, unconfined ${line(c)}`)).toEqual([]);
   });
 });
 
