@@ -66,7 +66,7 @@ export interface CellResult {
   hostname: string;
   /** Cell-level error (boot failure, panic, timeout, infrastructure): no cases ran. */
   error: { reason: string; consoleExcerpt?: string } | null;
-  consoleLog?: string | null;  // path of the guest console log, relative to the results dir
+  consoleLog?: string | null;  // path of the guest console log, relative to this cell's own dir (reports/<id>/)
   provenance: CellProvenance;
   rerun: string;               // one command that reruns the whole cell
   cases: CaseResult[];
