@@ -196,9 +196,22 @@ describe('R8 and the named regressions carry their ids and fix versions', () => 
     ['R8', 'pidfd_info_size_check/short_size', '6.18'],
     ['R9', 'pidfd_info_eremote/foreign_pidns', '7.0'],
     ['R10', 'so_peerpidfd_reaped/reaped_peer', '6.16'],
+    ['R4', 'pidfd_thread_leader_poll/premature_leader_exit', '6.15'],
   ])('%s is named in %s (introduced %s)', (rid, id, introduced) => {
     const c = kase(id);
     expect(`${c.title} ${c.ref}`).toContain(rid);
     expect(c.introduced).toEqual(parseVersion(introduced));
   });
+});
+
+describe('R4: leader PIDFD_THREAD poll fix in 6.15, backported to 6.12.26 and 6.14.5', () => {
+  const id = 'pidfd_thread_leader_poll/premature_leader_exit';
+  const fixed = { leader_thread_poll: 'waits', after_group_exit: 'POLLIN' };
+  it('6.1 refuses PIDFD_THREAD: absent', () => expect(status(id, '6.1.119', { leader_thread_poll: 'EINVAL' }).status).toBe('skip'));
+  it('6.12.20 fires early: absent as expected', () => expect(status(id, '6.12.20', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('skip'));
+  it('6.12.26 has the backport: fixed passes, early fails', () => {
+    expect(status(id, '6.12.26', fixed).status).toBe('pass');
+    expect(status(id, '6.12.26', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('fail');
+  });
+  it('6.18 passes when fixed', () => expect(status(id, '6.18.44', fixed).status).toBe('pass'));
 });

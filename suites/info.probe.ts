@@ -1,13 +1,13 @@
 // pidfs ioctls: namespace ioctls (6.11), PIDFD_GET_INFO (6.13) and its later fields, ioctl
 // validation and EREMOTE across pid namespaces.
 // Reference §1.3, §2 rows 25, 26, 30, 31, 34, 38, 39, 40 and §7 R8, R9, R12.
-import { statSync } from 'node:fs';
-import { CLONE, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
+import { readFileSync, statSync } from 'node:fs';
+import { CLONE, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
 import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
-import { getpid, kill } from './lib/libc.js';
+import { getpid, kill, poll } from './lib/libc.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
-import { ioctlThenExitCode, runInChild } from './lib/x86stub.js';
+import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
 
 const has = (i: PidfdInfo, bit: bigint) => (i.mask & bit) !== 0n;
@@ -184,5 +184,31 @@ featureSuite('pidfd_info_eremote', {
     const r = runInChild(BigInt(CLONE.NEWPID), ioctlThenExitCode(fd, pidfdGetInfo(64), Number(PIDFD_INFO.PID)));
     if (!r.ok) return { prereq: 'clone3(CLONE_NEWPID)', errno: r.errno };
     return { child_errno: r.value };
+  },
+});
+
+featureSuite('pidfd_thread_leader_poll', {
+  premature_leader_exit: () => {
+    // child: leader starts a thread, exits as a thread after 300 ms; the thread ends the group at 2.5 s
+    const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, 2500)));
+    const r = track(pidfdOpen(pid, PIDFD_THREAD));
+    if (!r.ok) return { leader_thread_poll: r.errno };
+    // poll once while waiting, then again without blocking once the leader is surely a zombie
+    const waiting = poll(r.value, POLL.IN, 1000);
+    const first = waiting.ok && waiting.value & POLL.IN ? waiting : poll(r.value, POLL.IN, 0);
+    let status = '';
+    try {
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      status = '';
+    }
+    const state = /^State:\s*(\S+)/m.exec(status)?.[1] ?? 'gone';
+    const threads = /^Threads:\s*(\d+)/m.exec(status)?.[1] ?? '?';
+    const later = poll(r.value, POLL.IN, 5000);
+    const fired = (x: typeof first) => (x.ok ? (x.value & POLL.IN ? 'POLLIN' : 'timeout') : x.errno);
+    return {
+      leader_thread_poll: fired(first) === 'POLLIN' ? 'early' : 'waits',
+      leader_state_at_1s: state, threads_at_1s: threads, after_group_exit: fired(later),
+    };
   },
 });

@@ -59,6 +59,41 @@ export function syscallThenExitCode(nr: number, args: (number | bigint)[], exitW
   ]);
 }
 
+/**
+ * Code for a process whose thread-group leader exits early (R4): the leader starts one thread
+ * (raw clone(CLONE_VM|FS|FILES|SIGHAND|THREAD)), sleeps `leaderMs`, then exit()s as a thread;
+ * the thread sleeps `threadMs` and ends the process with exit_group(0).
+ */
+export function prematureLeaderExitCode(leaderMs: number, threadMs: number): Buffer {
+  const ts = (ms: number) => {
+    const b = Buffer.alloc(16);
+    b.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+    b.writeBigInt64LE(BigInt((ms % 1000) * 1_000_000), 8);
+    keep.push(b);
+    return addressOf(b);
+  };
+  const stack = Buffer.alloc(16 * 1024);
+  keep.push(stack);
+  const imm64 = (prefix: number[], v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return Buffer.concat([Buffer.from(prefix), b]);
+  };
+  const sleep = (addr: bigint) => Buffer.concat([imm64([0x48, 0xbf], addr), Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05])]); // nanosleep(ts, NULL)
+  const leader = Buffer.concat([sleep(ts(leaderMs)), Buffer.from([0x31, 0xff, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]); // exit(0): this thread only
+  const thread = Buffer.concat([sleep(ts(threadMs)), Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]); // exit_group(0)
+  const head = Buffer.concat([
+    Buffer.from([0xbf]), i32(0x10f00), //                               mov edi, CLONE_VM|FS|FILES|SIGHAND|THREAD
+    imm64([0x48, 0xbe], addressOf(stack) + BigInt(stack.length - 64)), // mov rsi, stack top
+    Buffer.from([0x31, 0xd2, 0x4d, 0x31, 0xd2, 0x4d, 0x31, 0xc0]), //     xor edx,edx; xor r10,r10; xor r8,r8
+    Buffer.from([0xb8, 56, 0, 0, 0, 0x0f, 0x05]), //                       mov eax, 56 (clone); syscall
+    Buffer.from([0x85, 0xc0]), //                                          test eax, eax
+  ]);
+  // jz thread (rel32 over the leader's code)
+  const jz = Buffer.concat([Buffer.from([0x0f, 0x84]), i32(leader.length)]);
+  return Buffer.concat([head, jz, leader, thread]);
+}
+
 /** x86_64 syscall numbers the stubs use (the shared table in constants.ts has the pidfd ones). */
 export const X86_NR = { write: 1, pause: 34, connect: 42, sendmsg: 46, prctl: 157 } as const;
 
