@@ -33,6 +33,10 @@ featureSuite('clone_pidfd', {
     const { r } = legacyClone(CLONE.PARENT_SETTID);
     return r.ok ? { result: 'child' } : { errno: r.errno };
   },
+  einval_detached: () => {
+    const { r } = legacyClone(CLONE.DETACHED);
+    return r.ok ? { result: 'child' } : { errno: r.errno };
+  },
 });
 
 featureSuite('clone3', {

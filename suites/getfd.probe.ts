@@ -1,10 +1,28 @@
 // pidfd_getfd(2): reference §2 row 12; LTP pidfd_getfd01/02.
 import { eventfd, getpid, kcmp } from './lib/libc.js';
 import { isCloexec, need, outcome, pidfdGetfd, pidfdOpen, track } from './lib/pidfd.js';
-import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { readlinkSync } from 'node:fs';
+import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
 
 const KCMP_FILE = 0;
+
+function linkOf(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Poll a condition every 10 ms for up to 5 s. */
+function waitFor(cond: () => boolean): boolean {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return true;
+    sleepMs(10);
+  }
+  return false;
+}
 const selfPidfd = () => need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
 
 featureSuite('pidfd_getfd', {
@@ -13,6 +31,16 @@ featureSuite('pidfd_getfd', {
     const r = track(pidfdGetfd(selfPidfd(), efd));
     if (!r.ok) return { errno: r.errno };
     const k = kcmp(getpid(), getpid(), KCMP_FILE, efd, r.value);
+    return { result: 'fd', cloexec: isCloexec(r.value), kcmp_file: k.ok ? k.value : k.errno };
+  },
+  child_fd: () => {
+    // The child's inherited stdio may be closed, so it opens its own fd 3 before exec'ing sleep.
+    const pid = spawnChild(['sh', '-c', 'exec 3</dev/null; exec sleep 30']);
+    const pidfd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    if (!waitFor(() => linkOf(`/proc/${pid}/fd/3`) === '/dev/null')) return { skip: 'child did not open fd 3 within 5 s' };
+    const r = track(pidfdGetfd(pidfd, 3));
+    if (!r.ok) return { errno: r.errno };
+    const k = kcmp(getpid(), pid, KCMP_FILE, r.value, 3);
     return { result: 'fd', cloexec: isCloexec(r.value), kcmp_file: k.ok ? k.value : k.errno };
   },
   ebadf_targetfd: () => outcome(track(pidfdGetfd(selfPidfd(), 1_000_000)), true),

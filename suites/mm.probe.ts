@@ -13,6 +13,12 @@ const selfPidfd = () => need('pidfd_open(getpid())', track(pidfdOpen(getpid())))
 featureSuite('process_madvise', {
   self_cold: () => outcome(processMadvise(selfPidfd(), buffer(), LEN, MADV_COLD)),
   einval_flags: () => outcome(processMadvise(selfPidfd(), buffer(), LEN, MADV_COLD, 1)),
+  esrch_reaped: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    reap(pid);
+    return outcome(processMadvise(fd, buffer(), LEN, MADV_COLD));
+  },
 });
 
 function liveChildPidfd(): number {

@@ -42,6 +42,7 @@ featureSuite('pidfd_send_signal', {
     return outcome(pidfdSendSignal(need('open regular file', r), 0));
   },
   einval_bad_flags: () => outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 0, 99999)),
+  einval_bad_signal: () => outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 9999)),
   einval_siginfo_mismatch: () =>
     outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 0, 0, siginfo(SIG.USR1, SI_QUEUE))),
   eperm_siginfo_code: () => {
