@@ -149,10 +149,16 @@ featureSuite('pidfd_info_coredump', {
 featureSuite('pidfd_info_supported_mask', {
   supported_bit: () => {
     needGetInfo();
-    const r = need('PIDFD_GET_INFO(SUPPORTED_MASK)', getInfo(selfPidfd(), PIDFD_INFO.SUPPORTED_MASK, PIDFD_INFO_SIZE.VER2));
+    // Encoded with 88 bytes (VER3) so a 7.1+ kernel has room for every field it knows; the
+    // u64 is read at offset 72 (6.19 header) and, for open question Q1, also at 80.
+    const b = Buffer.alloc(88);
+    b.writeBigUInt64LE(PIDFD_INFO.SUPPORTED_MASK, 0);
+    need('PIDFD_GET_INFO(SUPPORTED_MASK, 88)', ioctl(selfPidfd(), pidfdGetInfo(PIDFD_INFO_SIZE.VER3), b));
+    const mask = b.readBigUInt64LE(0);
+    const bit = (mask & PIDFD_INFO.SUPPORTED_MASK) !== 0n;
     return {
-      supported_bit: has(r, PIDFD_INFO.SUPPORTED_MASK), returned: maskNames(r.mask),
-      ...(r.supportedMask !== null ? { supported_mask: hex64(r.supportedMask), supported: maskNames(r.supportedMask) } : {}),
+      supported_bit: bit, returned: maskNames(mask),
+      ...(bit ? { supported_mask_at_72: hex64(b.readBigUInt64LE(72)), supported_at_72: maskNames(b.readBigUInt64LE(72)), u64_at_80: hex64(b.readBigUInt64LE(80)) } : {}),
     };
   },
 });
