@@ -59,6 +59,7 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
     const c: GenericContainer = new GC(IMAGE)
       .withBindMounts([{ source: repoPath(), target: '/src', mode: 'ro' }, { source: out, target: '/out', mode: 'rw' }])
       .withWorkingDir('/src')
+      .withNetworkMode('none') // the probes need no network, and dockerd may run without a bridge
       .withCommand(['sleep', '3600']) // keeps it up while the probe runs through exec
       .withStartupTimeout(60_000);
     // testcontainers 11 has no withSecurityOpt: set Docker's HostConfig through the protected field.

@@ -14,14 +14,33 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${PIDFD_MATRIX_IMAGE:-pidfd-matrix-rootfs:local}
-RECIPE=1 # bump when the rootfs layout below changes
-STATE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/pidfd-matrix
+RECIPE=2 # bump when the rootfs layout below changes
+STATE_DIR=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pidfd-matrix
 STATE=$STATE_DIR/docker-setup.state
 DOCKERD_LOG=/var/log/pidfd-matrix-dockerd.log
 WAIT_SECONDS=${PIDFD_MATRIX_DOCKERD_WAIT:-60}
 mkdir -p "$STATE_DIR"
 
 log() { echo "harness/docker-setup.sh: $*"; }
+# No pgrep: procps is not on a minimal Debian 12. /proc is.
+dockerd_running() {
+  local c
+  for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = dockerd ] && return 0; done
+  return 1
+}
+# A wedged daemon must not hang make: bound every probe of it.
+docker_ok() { timeout 15 docker info >/dev/null 2>&1; }
+start_dockerd() {
+  log "starting dockerd${*:+ $*} in the background (log: $DOCKERD_LOG)"
+  # setsid: not a child of make, so it survives this shell and keeps running for later runs.
+  $SUDO setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  for ((i = 0; i < WAIT_SECONDS; i++)); do
+    docker_ok && return 0
+    dockerd_running || return 1 # it died: no point waiting
+    sleep 1
+  done
+  return 1
+}
 # Docker cannot run on this machine: say why, record it for the test, and do not fail `make deps`.
 unavailable() {
   log "Docker unavailable: $* (the container self-test will skip)"
@@ -47,27 +66,23 @@ fi
 command -v docker >/dev/null 2>&1 || unavailable "no docker client after installing docker.io"
 
 # 2. a running daemon. No systemd here (a CI machine, a container): start dockerd directly.
-if docker info >/dev/null 2>&1; then
+if docker_ok; then
   log "dockerd already answering"
+elif dockerd_running; then
+  log "dockerd is running but not answering; waiting up to ${WAIT_SECONDS}s"
+  for ((i = 0; i < WAIT_SECONDS; i++)); do docker_ok && break; sleep 1; done
+  docker_ok || unavailable "a dockerd is running but not answering after ${WAIT_SECONDS}s (not started by this script; see its log)"
 else
-  if pgrep -x dockerd >/dev/null; then
-    log "dockerd is running but not answering yet; waiting"
+  : >"$DOCKERD_LOG"
+  # Without NAT rules if the default start fails on them (a machine without nf_tables/iptables
+  # modules): the test runs its containers with --network none, so no bridge is needed.
+  if start_dockerd || { ! dockerd_running && grep -qi iptables "$DOCKERD_LOG" && start_dockerd --iptables=false --bridge=none; }; then
+    log "dockerd answering after ${i}s"
   else
-    log "starting dockerd in the background (log: $DOCKERD_LOG)"
-    # setsid: not a child of make, so it survives this shell and keeps running for later runs.
-    $SUDO setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
-  fi
-  for ((i = 0; i < WAIT_SECONDS; i++)); do
-    docker info >/dev/null 2>&1 && break
-    pgrep -x dockerd >/dev/null || break # it died: no point waiting
-    sleep 1
-  done
-  if ! docker info >/dev/null 2>&1; then
     why=$(grep -iE 'level=(fatal|error)|failed' "$DOCKERD_LOG" 2>/dev/null | tail -n 3 | tr '\n' ' ')
-    pgrep -x dockerd >/dev/null && state="still not answering after ${WAIT_SECONDS}s" || state="exited"
+    dockerd_running && state="still not answering after ${WAIT_SECONDS}s" || state="exited"
     unavailable "dockerd $state; last errors in $DOCKERD_LOG: ${why:-none}"
   fi
-  log "dockerd answering after ${i}s"
 fi
 
 # 3. the image.
@@ -89,12 +104,20 @@ if [ -d node_modules ]; then
   while IFS= read -r f; do elfs+=("$f"); done < <(find node_modules -name '*.node' -type f 2>/dev/null | grep -v musl)
 fi
 libs=$(for f in "${elfs[@]}"; do ldd "$f" 2>/dev/null; done | awk '/=> \//{print $3} /^[ \t]*\/[^ ]+ \(/{print $1}' | sort -u)
+# The rest of glibc's runtime too, so an image built before `npm ci` (no addons to ldd yet)
+# still loads addons that want librt and friends.
+libdir=$(dirname "$(echo "$libs" | grep '/libc\.so\.6$' | head -n 1)")
+for n in libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1 libgcc_s.so.1 libstdc++.so.6; do
+  [ -e "$libdir/$n" ] && libs+=$'\n'"$libdir/$n"
+done
+libs=$(echo "$libs" | sort -u)
 
 id=$( { echo "recipe $RECIPE"; sha256sum "$NODE" "$BUSYBOX"; for l in $libs; do sha256sum "$(readlink -f "$l")"; done; } | sha256sum | cut -c1-16)
 have=$(docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" 2>/dev/null | sed -n 's/^PIDFD_MATRIX_ROOTFS_ID=//p')
 if [ "$have" = "$id" ]; then
   log "image $IMAGE up to date (rootfs id $id, node $("$NODE" --version))"
 else
+  old=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
   [ -n "$have" ] && log "image $IMAGE is stale (rootfs id $have, want $id): rebuilding"
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
@@ -123,8 +146,10 @@ else
     - "$IMAGE" >/dev/null || { log "ERROR: docker import of $IMAGE failed"; exit 1; }
   # A smoke check: the image runs node (catches a missing library now, not in the test).
   # Docker works here, so a broken image is a bug of this script: fail, do not skip.
-  out=$(docker run --rm "$IMAGE" node -e 'console.log(process.version)' 2>&1) ||
+  out=$(docker run --rm --network none "$IMAGE" node -e 'console.log(process.version)' 2>&1) ||
     { log "ERROR: image $IMAGE does not run node: $out"; exit 1; }
+  # The previous build is now untagged: remove it (only it) so rebuilds do not pile up.
+  [ -n "$old" ] && docker image rm "$old" >/dev/null 2>&1 || true
   log "image $IMAGE built (rootfs id $id, runs node $out)"
 fi
 printf 'ok\t%s\n' "$IMAGE" >"$STATE"
