@@ -30,12 +30,12 @@ if [ ${#missing[@]} -eq 0 ]; then
   say "system packages present: ${PKGS[*]}"
 else
   say "installing: ${missing[*]}"
-  install() { DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+  apt_install() { DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; }
   # Only refresh the package lists when they are missing or too stale to install from.
-  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! install; then
+  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! apt_install; then
     say "apt-get update (package lists missing or stale)"
     "${SUDO[@]}" apt-get update -q
-    install
+    apt_install
   fi
 fi
 

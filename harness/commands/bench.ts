@@ -94,7 +94,11 @@ export const benchCommand: Command = {
       console.log(`\nbench: ${file}`);
       return 0;
     } catch (e) {
-      if (e instanceof MatrixError || e instanceof FetchError || e instanceof AptError || e instanceof ToolsMissing) {
+      if (e instanceof FetchError) {
+        console.error(`pidfd-matrix ${this.name}: ${values.matrix ?? defaultMatrixFile()}: ${e.message}`);
+        return 2;
+      }
+      if (e instanceof MatrixError || e instanceof AptError || e instanceof ToolsMissing) {
         console.error(`pidfd-matrix bench: ${e.message}`);
         return 2;
       }

@@ -73,7 +73,11 @@ export const kernelsCommand: Command = {
           throw new UsageError(`expected list, fetch or clean${action ? `, not '${action}'` : ''}\n\n${usage}`);
       }
     } catch (e) {
-      if (e instanceof MatrixError || e instanceof FetchError || e instanceof AptError) {
+      if (e instanceof FetchError) {
+        console.error(`pidfd-matrix ${this.name}: ${values.matrix ?? defaultMatrixFile()}: ${e.message}`);
+        return 2;
+      }
+      if (e instanceof MatrixError || e instanceof AptError) {
         console.error(`pidfd-matrix kernels: ${e.message}`);
         return 2;
       }

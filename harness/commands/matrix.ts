@@ -82,7 +82,11 @@ export const matrixCommand: Command = {
       const bad = run.cells.some((c) => c.error || c.cases.some((x) => isBad(x.status)));
       return bad ? 1 : 0;
     } catch (e) {
-      if (e instanceof MatrixError || e instanceof FetchError || e instanceof AptError || e instanceof ToolsMissing) {
+      if (e instanceof FetchError) {
+        console.error(`pidfd-matrix ${this.name}: ${values.matrix ?? defaultMatrixFile()}: ${e.message}`);
+        return 2;
+      }
+      if (e instanceof MatrixError || e instanceof AptError || e instanceof ToolsMissing) {
         console.error(`pidfd-matrix matrix: ${e.message}`);
         return 2;
       }
