@@ -9,8 +9,8 @@
 // Docker cannot run, that script records why and this test skips with that reason; where it
 // said Docker works, anything going wrong here is a failure, not a skip.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
@@ -46,7 +46,13 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
   let confined: Run;
   let unconfined: Run;
   const started: StartedTestContainer[] = [];
-  const dirs: string[] = [];
+  // Kept after the run (reports/ is output only) so a failure can be read case by case.
+  const outDir = (name: string) => {
+    const d = repoPath('reports', 'container-probe', name);
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
 
   /** One container per seccomp setting: the checkout read-only at /src, results at /out. */
   async function probeInContainer(kernelId: string, unconfinedSeccomp: boolean): Promise<Run> {
@@ -54,8 +60,7 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
     // afterAll stops what this test starts. Set before testcontainers creates anything.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
     const { GenericContainer: GC } = await import('testcontainers');
-    const out = mkdtempSync(join(tmpdir(), `pm-${kernelId}-`));
-    dirs.push(out);
+    const out = outDir(kernelId);
     const c: GenericContainer = new GC(IMAGE)
       .withBindMounts([{ source: repoPath(), target: '/src', mode: 'ro' }, { source: out, target: '/out', mode: 'rw' }])
       .withWorkingDir('/src')
@@ -77,18 +82,16 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
   beforeAll(async () => {
     // The host run is the baseline: a case that passes there and meets the filter errno in the
     // container was refused by seccomp, not by the kernel.
-    const hostOut = mkdtempSync(join(tmpdir(), 'pm-host-baseline-'));
-    dirs.push(hostOut);
+    const hostOut = outDir('host');
     spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'probe', '--out', hostOut], { encoding: 'utf8', cwd: repoPath() });
     host = JSON.parse(readFileSync(join(hostOut, 'results.json'), 'utf8')) as CellResult;
     confined = await probeInContainer('docker-default', false);
     unconfined = await probeInContainer('docker-unconfined', true);
-    console.error(`container probe: default profile ${confined.ms} ms, unconfined ${unconfined.ms} ms`);
-  }, 300_000);
+    console.error(`container probe: default profile ${confined.ms} ms, unconfined ${unconfined.ms} ms; results in ${repoPath('reports', 'container-probe')}`);
+  }, 480_000);
 
   afterAll(async () => {
     await Promise.allSettled(started.map((c) => c.stop({ timeout: 1_000 })));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }, 60_000);
 
   it('runs under a seccomp filter (mode 2) inside a container and reports every catalog case', () => {
