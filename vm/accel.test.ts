@@ -1,0 +1,48 @@
+// Accelerator choice with a fake vng: explicit choices never probe; `auto` probes KVM once,
+// falls back to TCG when the probe boot dies, and reuses the cached verdict afterwards.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseAccel } from './accel.js';
+
+const FAKE = new URL('./fixtures/fake-vng.sh', import.meta.url).pathname;
+let dir: string;
+const calls = () => (existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length : 0);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-accel-'));
+  process.env.PIDFD_MATRIX_VNG = FAKE;
+  process.env.FAKE_VNG_CALLS = join(dir, 'calls');
+  writeFileSync(join(dir, 'vmlinuz'), '');
+});
+afterAll(() => {
+  for (const v of ['PIDFD_MATRIX_VNG', 'FAKE_VNG_CALLS', 'FAKE_VNG_MODE']) delete process.env[v];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('chooseAccel', () => {
+  it('--accel kvm / tcg are taken as given, without a probe boot', async () => {
+    expect(await chooseAccel('tcg', join(dir, 'vmlinuz'), { cacheFile: join(dir, 'a.json') })).toEqual({ accel: 'tcg', reason: '--accel tcg' });
+    expect((await chooseAccel('kvm', join(dir, 'vmlinuz'), { cacheFile: join(dir, 'a.json') })).accel).toBe('kvm');
+    expect(calls()).toBe(0);
+  });
+
+  it.skipIf(!existsSync('/dev/kvm'))('auto: a KVM probe that dies means TCG, and the verdict is cached', async () => {
+    process.env.FAKE_VNG_MODE = 'kvmfail';
+    const cacheFile = join(dir, 'accel.json');
+    const first = await chooseAccel('auto', join(dir, 'vmlinuz'), { cacheFile });
+    expect(first.accel).toBe('tcg');
+    expect(first.reason).toMatch(/KVM probe boot failed \(hypervisor failure: failed to set MSR/);
+    expect(calls()).toBe(1);
+    const second = await chooseAccel('auto', join(dir, 'vmlinuz'), { cacheFile });
+    expect(second).toMatchObject({ accel: 'tcg', reason: expect.stringMatching(/^cached verdict from /) });
+    expect(calls()).toBe(1);
+  });
+
+  it.skipIf(!existsSync('/dev/kvm'))('auto: a KVM probe that boots means KVM', async () => {
+    process.env.FAKE_VNG_MODE = 'noresult';
+    const r = await chooseAccel('auto', join(dir, 'vmlinuz'), { cacheFile: join(dir, 'other.json') });
+    expect(r.accel).toBe('kvm');
+  });
+});
