@@ -9,6 +9,7 @@ import { fstatfsType, hex, ioctl, need, outcome, pidfdGetfd, pidfdOpen, pidfdSen
 import { forget, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
 import { clone3Code, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
+import { needsCapSysAdmin } from './lib/caps.js';
 
 const ident = (s: Statx) => `${s.dev}/${s.ino}`;
 const selfPidfd = () => need('pidfd_open(self)', track(pidfdOpen(getpid())));
@@ -73,6 +74,8 @@ const OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = O.CLOEXEC;
 
 featureSuite('pidfs_bind_mount', {
   open_tree_clone: () => {
+    const noCap = needsCapSysAdmin('open_tree(OPEN_TREE_CLONE)');
+    if (noCap) return noCap;
     const fd = selfPidfd();
     const r = track(sys('open_tree', ['int', fd], ['const char *', ''], ['uint', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]));
     if (!r.ok) return { errno: r.errno };
@@ -96,6 +99,8 @@ featureSuite('pidfd_self', {
 // ---- trusted xattrs ------------------------------------------------------------------------
 featureSuite('pidfs_xattr', {
   trusted_roundtrip: () => {
+    const noCap = needsCapSysAdmin('setting trusted.* xattrs');
+    if (noCap) return noCap;
     const fd = selfPidfd();
     const name = 'trusted.pidfd_matrix';
     const s = fsetxattr(fd, name, Buffer.from('v1'));
@@ -110,6 +115,8 @@ featureSuite('pidfs_xattr', {
     };
   },
   user_rejected: () => {
+    const noCap = needsCapSysAdmin('the trusted.* prerequisite');
+    if (noCap) return noCap;
     // only trusted.* has a handler; user.* is refused on every kernel with or without pidfs xattrs
     const fd = selfPidfd();
     need('fsetxattr(trusted.*)', fsetxattr(fd, 'trusted.pidfd_matrix_probe', Buffer.from('x')));
@@ -161,6 +168,8 @@ featureSuite('clone_autoreap', {
     return { result: 'child', child_no_new_privs: si ? si.status : 'not reaped' };
   },
   pidfd_autokill: () => {
+    const noCap = needsCapSysAdmin('CLONE_PIDFD_AUTOKILL without CLONE_NNP');
+    if (noCap) return noCap;
     // CLONE_PIDFD|CLONE_AUTOREAP|CLONE_PIDFD_AUTOKILL: closing the clone3 pidfd SIGKILLs the child
     const out = new Int32Array([-1]);
     const r = clone3Code(CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP | BigInt(CLONE.PIDFD), syscallThenExitCode(X86_NR.pause, []), 0, out);

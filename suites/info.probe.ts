@@ -9,6 +9,7 @@ import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from 
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
+import { needsCapSysAdmin } from './lib/caps.js';
 
 const has = (i: PidfdInfo, bit: bigint) => (i.mask & bit) !== 0n;
 const hex64 = (n: bigint) => '0x' + n.toString(16);
@@ -184,6 +185,8 @@ featureSuite('pidfd_ioctl_validation', {
 featureSuite('pidfd_info_eremote', {
   foreign_pidns: () => {
     needGetInfo();
+    const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID)');
+    if (noCap) return noCap;
     // The child is pid 1 of a new pid namespace; this Node process (the pidfd's target) has
     // no pid there. It calls PIDFD_GET_INFO on the inherited pidfd and exits with the errno.
     const fd = selfPidfd();
