@@ -3,11 +3,12 @@
 // CLONE_PIDFD_AUTOKILL (7.1), io_uring IORING_OP_WAITID (6.7) and R6 (getfd on a zombie).
 // Reference §2 rows 19, 27-29, 32, 36, 37, 41, §2.2, §3.7, §7 R6.
 import { CLONE, FD_PIDFS_ROOT, FILEID_KERNFS, FS_IOC_GETVERSION, O, PIDFD_INFO, PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, POLL, AT_EMPTY_PATH } from './lib/constants.js';
-import { close, fgetxattr, flistxattr, fremovexattr, fsetxattr, getpid, open, poll, sys, type Res } from './lib/libc.js';
+import { addressOf, close, fgetxattr, flistxattr, fremovexattr, fsetxattr, getpid, open, poll, sys, type Res } from './lib/libc.js';
 import { getInfo, maskNames } from './lib/pidfd-info.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdGetfd, pidfdOpen, pidfdSendSignal, statx, track, type Statx } from './lib/pidfd.js';
 import { forget, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
-import { clone3Code, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { clone3Code, stepsThenExitCode, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 
@@ -72,21 +73,52 @@ featureSuite('pidfs_getversion', {
 // ---- bind mounts: only a detached clone (open_tree(OPEN_TREE_CLONE)), never attached --------
 const OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = O.CLOEXEC;
 
+function bindOpenTreeClone() {
+  const noCap = needsCapSysAdmin('open_tree(OPEN_TREE_CLONE)');
+  if (noCap) return noCap;
+  const fd = selfPidfd();
+  const r = track(sys('open_tree', ['int', fd], ['const char *', ''], ['uint', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]));
+  if (!r.ok) return { errno: r.errno };
+  const a = need('statx(pidfd)', statx(fd)), b = need('statx(tree)', statx(r.value));
+  // reopen through the detached mount's O_PATH fd, as the selftest does via /proc/self/fd
+  const re = track(open(`/proc/self/fd/${r.value}`, O.RDWR | O.CLOEXEC));
+  const c = re.ok ? statx(re.value) : null;
+  return {
+    result: 'fd', same_inode: ident(a) === ident(b),
+    reopened: re.ok ? 'fd' : re.errno, reopened_same_inode: c?.ok ? ident(c.value) === ident(a) : false,
+  };
+}
+
+const MOVE_STEPS = ['mount(/, MS_REC|MS_PRIVATE)', 'move_mount(tree fd -> target)', 'open(target, O_RDWR)', 'pidfd_send_signal(reopened, 0)'];
+
 featureSuite('pidfs_bind_mount', {
-  open_tree_clone: () => {
-    const noCap = needsCapSysAdmin('open_tree(OPEN_TREE_CLONE)');
+  open_tree_clone: bindOpenTreeClone,
+  move_mount_private_ns: () => {
+    const noCap = needsCapSysAdmin('a private mount namespace');
     if (noCap) return noCap;
     const fd = selfPidfd();
-    const r = track(sys('open_tree', ['int', fd], ['const char *', ''], ['uint', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]));
-    if (!r.ok) return { errno: r.errno };
-    const a = need('statx(pidfd)', statx(fd)), b = need('statx(tree)', statx(r.value));
-    // reopen through the detached mount's O_PATH fd, as the selftest does via /proc/self/fd
-    const re = track(open(`/proc/self/fd/${r.value}`, O.RDWR | O.CLOEXEC));
-    const c = re.ok ? statx(re.value) : null;
-    return {
-      result: 'fd', same_inode: ident(a) === ident(b),
-      reopened: re.ok ? 'fd' : re.errno, reopened_same_inode: c?.ok ? ident(c.value) === ident(a) : false,
-    };
+    const tree = track(sys('open_tree', ['int', fd], ['const char *', ''], ['uint', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]));
+    if (!tree.ok) return { errno: tree.errno };
+    // The attach happens only in a clone3(CLONE_NEWNS) child whose mounts are first made
+    // private, so nothing propagates to this namespace; the child's namespace dies with it.
+    const dir = mkdtempSync('/tmp/pidfd-matrix-bind-');
+    const target = `${dir}/pidfd`;
+    writeFileSync(target, '');
+    const path = Buffer.from(target + '\0'), root = Buffer.from('/\0'), empty = Buffer.from('\0');
+    try {
+      const code = stepsThenExitCode([
+        { nr: 165, args: [0, addressOf(root), 0, 0x4000 | 0x40000, 0] }, //           mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)
+        { nr: 429, args: [tree.value, addressOf(empty), -100, addressOf(path), 0x4] }, // move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH)
+        { nr: 257, args: [-100, addressOf(path), O.RDWR | O.CLOEXEC, 0] }, //          openat(AT_FDCWD, target, O_RDWR|O_CLOEXEC)
+        { nr: 424, args: ['prev', 0, 0, 0] }, //                                        pidfd_send_signal(that fd, 0, NULL, 0)
+      ]);
+      const pid = need('clone3(CLONE_NEWNS)', clone3Code(BigInt(CLONE.NEWNS), code));
+      const si = reap(pid);
+      const st = si?.status ?? -1;
+      return { result: 'fd', child: st === 0 ? 'ok' : st >= 200 && st < 204 ? `failed: ${MOVE_STEPS[st - 200]}` : `status ${st}` };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 });
 

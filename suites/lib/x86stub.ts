@@ -94,6 +94,37 @@ export function prematureLeaderExitCode(leaderMs: number, threadMs: number): Buf
   return Buffer.concat([head, jz, leader, thread]);
 }
 
+/** One step of stepsThenExitCode: syscall nr with up to six args; 'prev' = the previous step's result. */
+export interface Step { nr: number; args: (number | bigint | 'prev')[] }
+
+/**
+ * Code: run `steps` in order; when step i fails (negative return) exit_group(200 + i), else keep
+ * its result for a later 'prev' argument; after the last step exit_group(0).
+ */
+export function stepsThenExitCode(steps: Step[]): Buffer {
+  const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba], [0x49, 0xba], [0x49, 0xb8], [0x49, 0xb9]];
+  const prevTo = [[0x4c, 0x89, 0xe7], [0x4c, 0x89, 0xe6], [0x4c, 0x89, 0xe2], [0x4d, 0x89, 0xe2], [0x4d, 0x89, 0xe0], [0x4d, 0x89, 0xe1]]; // mov reg, r12
+  const parts: Buffer[] = [];
+  steps.forEach((s, i) => {
+    s.args.forEach((a, j) => {
+      if (a === 'prev') parts.push(Buffer.from(prevTo[j]));
+      else {
+        const imm = Buffer.alloc(8);
+        imm.writeBigInt64LE(BigInt.asIntN(64, BigInt(a)));
+        parts.push(Buffer.from(regs[j]), imm);
+      }
+    });
+    parts.push(
+      Buffer.from([0xb8]), i32(s.nr), Buffer.from([0x0f, 0x05]), //  mov eax, nr; syscall
+      Buffer.from([0x48, 0x85, 0xc0, 0x79, 12]), //                   test rax, rax; jns +12
+      Buffer.from([0xbf]), i32(200 + i), Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]), // exit_group(200+i)
+      Buffer.from([0x49, 0x89, 0xc4]), //                             mov r12, rax
+    );
+  });
+  parts.push(Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])); // exit_group(0)
+  return Buffer.concat(parts);
+}
+
 /** x86_64 syscall numbers the stubs use (the shared table in constants.ts has the pidfd ones). */
 export const X86_NR = { write: 1, pause: 34, connect: 42, sendmsg: 46, prctl: 157 } as const;
 
