@@ -6,6 +6,7 @@ import { FAN, O, POLL } from './lib/constants.js';
 import { fanotifyInit, fanotifyMark, poll, read } from './lib/libc.js';
 import { fdinfo, need, outcome, track } from './lib/pidfd.js';
 import { spawnChild, waitExitedNoReap } from './lib/process.js';
+import { needsCapSysAdmin } from './lib/caps.js';
 import { featureSuite } from './lib/feature-test.js';
 
 const FAN_MARK_ADD = 0x1;
@@ -17,8 +18,10 @@ const EVENT_FLAGS = O.RDONLY | O.CLOEXEC;
 const init = (flags: number) => track(fanotifyInit(FAN.CLASS_NOTIF | FAN.CLOEXEC | flags, EVENT_FLAGS));
 
 featureSuite('fanotify_report_pidfd', {
-  init: () => outcome(init(FAN.REPORT_PIDFD), true),
+  init: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD), true),
   event_pidfd: () => {
+    const noCap = needsCapSysAdmin('fanotify_init');
+    if (noCap) return noCap;
     const r = init(FAN.REPORT_PIDFD);
     if (!r.ok) return { errno: r.errno };
     const path = join(tmpdir(), `pidfd-matrix-fanotify-${process.pid}`);
@@ -64,5 +67,5 @@ featureSuite('fanotify_report_pidfd', {
       unlinkSync(path);
     }
   },
-  report_tid: () => outcome(init(FAN.REPORT_PIDFD | FAN.REPORT_TID), true),
+  report_tid: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD | FAN.REPORT_TID), true),
 });
