@@ -11,7 +11,7 @@ import { kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matri
 import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
-import { toolVersions } from '../vm/tools.js';
+import { toolVersions, vngBinary } from '../vm/tools.js';
 import { shellQuote } from '../vm/vng.js';
 
 export const DEFAULT_TIMEOUT_SEC = 900;
@@ -73,8 +73,9 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
   const say = o.progress ?? (() => {});
   const outDir = resolve(o.outDir);
-  const fetched = await fetchAll(o.kernels, say);
   const firstGuest = o.kernels.find((k) => k.source !== 'host');
+  if (firstGuest) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
+  const fetched = await fetchAll(o.kernels, say);
   let accel: AccelChoice | null = null;
   if (firstGuest) {
     accel = await chooseAccel(o.accel, fetched.get(firstGuest.id)!.kimg, { progress: say });

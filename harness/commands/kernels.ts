@@ -6,7 +6,7 @@ import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { parseOptions } from '../args.js';
 import { MatrixError, defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
-import { cacheRoot, kernelsDir } from '../../kernels/cache.js';
+import { cacheRoot, kernelsDir, urlCacheKey } from '../../kernels/cache.js';
 import { cachedKernels, fetchKernel, FetchError } from '../../kernels/fetch.js';
 import { AptError } from '../../kernels/apt.js';
 
@@ -42,7 +42,9 @@ export const kernelsCommand: Command = {
         case 'list': {
           const cached = new Map((await cachedKernels()).map((c) => [c.meta.description, c]));
           const rows = selectKernels(matrix, ids).map((e) => {
-            const hit = [...cached.values()].find((c) => e.source === 'debian' && c.meta.description.startsWith(`debian ${e.suite} `));
+            const hit = [...cached.values()].find((c) =>
+              (e.source === 'debian' && c.meta.description.startsWith(`debian ${e.suite} `)) ||
+              (e.source === 'url' && c.key === urlCacheKey(e.sha256)));
             const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
             return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}` : e.source === 'host' ? '' : '-'];
           });
