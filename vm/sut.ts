@@ -1,6 +1,6 @@
 // The system under test behind one interface (as LTP's kirk does with host vs qemu): the
 // matrix and bench run a command and get one RunResult, whether on this machine or in a guest.
-import { spawn } from 'node:child_process';
+import { killGroup, spawnGroup, track } from './process-group.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -42,20 +42,23 @@ export class HostSut implements Sut {
     await mkdir(dirname(o.logPath), { recursive: true });
     const log = createWriteStream(o.logPath);
     const t0 = Date.now();
-    const child = spawn('bash', ['-c', command], { cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnGroup(['bash', '-c', command], o.cwd);
+    const untrack = track(child.pid);
     child.stdout.pipe(log, { end: false });
-    child.stderr.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
     o.onRunning?.();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      killGroup(child.pid);
     }, o.timeoutSec * 1000);
     const code = await new Promise<number | null>((res) => {
       child.on('error', () => res(null));
       child.on('close', (c) => res(c));
     });
     clearTimeout(timer);
+    killGroup(child.pid);
+    untrack();
     await new Promise<void>((res) => log.end(res));
     return {
       exitCode: timedOut ? null : code,

@@ -1,12 +1,12 @@
 // Boots one kernel under virtme-ng, runs one command in it, and says how it ended.
 // The guest sees the host's root fs read-only (so this checkout and node are there) plus the
 // --rwdir dirs read-write; vng returns the command's exit status (255 when the guest dies).
-import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { analyzeConsole, classifyGuest, consoleExcerpt, type ConsoleFindings, type GuestStatus } from './console.js';
 import { vngBinary } from './tools.js';
+import { killGroup, spawnGroup, track } from './process-group.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -58,11 +58,9 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   const log = createWriteStream(o.consoleLogPath, { flags: 'w' });
   log.write(`# ${argv.map(shellQuote).join(' ')}\n`);
   const t0 = Date.now();
-  // detached: own process group, so a timeout kills vng *and* the qemu it started.
-  // qemu reopens /proc/self/fd/1 and /2 by path: node's stdio "pipes" are socketpairs, which
-  // cannot be reopened, and a file would be reopened twice and overwritten. So bash puts a
-  // real pipe in between (pipefail keeps vng's exit status).
-  const child = spawn('bash', ['-c', 'set -o pipefail; "$@" 2>&1 | cat', 'vng', ...argv], { cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group (a timeout kills vng *and* its qemu), real pipes, dies with us.
+  const child = spawnGroup(argv, o.cwd);
+  const untrack = track(child.pid);
   let running = false;
   let tail = '';
   const onData = (chunk: Buffer) => {
@@ -76,7 +74,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
     }
   };
   child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  child.stderr?.on('data', onData);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -91,6 +89,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   });
   clearTimeout(timer);
   killGroup(child.pid); // leftovers (a qemu that outlived vng)
+  untrack();
   await new Promise<void>((res) => log.end(res));
   const text = await readFile(o.consoleLogPath, 'latin1');
   const findings = analyzeConsole(text);
@@ -105,13 +104,6 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
     durationMs: Date.now() - t0,
     argv,
   };
-}
-
-function killGroup(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch { /* already gone */ }
 }
 
 export function shellQuote(s: string): string {

@@ -1,0 +1,35 @@
+// The guest's process group dies with the harness: a parent killed with SIGKILL (test timeout,
+// CI cancel) must not leave a qemu running.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WRAPPER } from './process-group.js';
+
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('process group watchdog', () => {
+  it('kills the command when the process that started it is SIGKILLed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-pg-'));
+    const pidfile = join(dir, 'pid');
+    // "parent" stands in for the harness: it starts the wrapper (detached, like spawnGroup) and waits.
+    const parent = spawn('bash', ['-c', 'setsid bash -c "$W" g bash -c "sleep 1000 & echo \\$! > $PF; wait" & wait'], {
+      env: { ...process.env, W: WRAPPER, PF: pidfile },
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 50));
+    const sleeper = Number(readFileSync(pidfile, 'utf8'));
+    expect(alive(sleeper)).toBe(true);
+    parent.kill('SIGKILL');
+    for (let i = 0; i < 100 && alive(sleeper); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(sleeper)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
