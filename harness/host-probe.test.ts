@@ -44,7 +44,7 @@ describe('pidfd-matrix probe on the host kernel', () => {
 });
 
 describe('pidfd-matrix CLI', () => {
-  it('--help lists the commands; unknown options and commands fail with exit 2 and a message', () => {
+  it("--help lists the commands; unknown options and commands fail with exit 2 and a message", { timeout: 180_000 }, () => {
     const help = cli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/probe\s+run the probe suite/);
@@ -57,7 +57,7 @@ describe('pidfd-matrix CLI', () => {
     expect(cli(['frob']).status).toBe(2);
   });
 
-  it('--test runs only the named test and the rerun command of a case names it', () => {
+  it("--test runs only the named test and the rerun command of a case names it", { timeout: 180_000 }, () => {
     const out = mkdtempSync(join(tmpdir(), 'pm-one-'));
     const r = cli(['probe', '--out', out, '--test', 'pidfd_open/self']);
     expect(r.status).toBe(0);

@@ -125,6 +125,7 @@ describe('judge', () => {
     expect(judge(byId('pidfd_getfd/eperm'), facts('6.12.0'), {}).reason).toMatch(/needs an unprivileged caller/);
     const c = { ...byId('pidfd_getfd/self_cloexec'), needs: ['root' as const] };
     expect(judge(c, facts('6.12.0', { root: false, uid: 1000 }), {}).reason).toBe('needs root: running as uid 1000');
+    expect(judge(c, facts('6.12.0', { capSysAdmin: false }), {}).reason).toMatch(/needs root with CAP_SYS_ADMIN/);
   });
 
   it('broken ranges: 6.9.x giving the broken answer is xfail, a fixed 6.9.y is xpass, 6.10 must work', () => {

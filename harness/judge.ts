@@ -46,6 +46,7 @@ function relevant(answer: Observation | null, observed: Observation): Observatio
 export function unmetNeed(needs: Need[], facts: KernelFacts): string | null {
   for (const n of needs) {
     if (n === 'root' && !facts.root) return `needs root: running as uid ${facts.uid}`;
+    if (n === 'root' && facts.capSysAdmin === false) return 'needs root with CAP_SYS_ADMIN: uid 0 here lacks it (CapEff), e.g. inside a container';
     if (n === 'unprivileged' && facts.root) return 'needs an unprivileged caller: root passes this permission check';
     if (n === 'x86_64' && facts.arch !== 'x86_64') return `probe implemented for x86_64 only (arch ${facts.arch})`;
     if (n === 'selinux' && facts.selinux !== 'enforcing') return `needs SELinux enforcing (SELinux is ${facts.selinux})`;

@@ -12,6 +12,8 @@ export interface KernelFacts {
   arch: string;               // uname -m
   uid: number;
   root: boolean;
+  /** CAP_SYS_ADMIN in CapEff: uid 0 inside a container usually lacks it (absent in old files). */
+  capSysAdmin?: boolean;
   seccomp: number;            // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter
   lsms: string[];             // /sys/kernel/security/lsm, [] when unreadable
   selinux: 'enforcing' | 'permissive' | 'disabled';

@@ -31,6 +31,11 @@ function vitestBin(): string {
   return join(dirname(req.resolve('vitest/package.json')), 'vitest.mjs');
 }
 
+/** vitest's -t filter: a test's full name is "<feature> <case>" (ids are [a-z0-9_]). */
+export function testNamePattern(tests: string[]): string {
+  return '^(' + tests.map((t) => (t.includes('/') ? t.replace('/', ' ') + '$' : `${t} `)).join('|') + ')';
+}
+
 function selected(c: CatalogCase, tests?: string[]): boolean {
   return !tests?.length || tests.some((t) => t === c.id || t === c.feature);
 }
@@ -54,11 +59,11 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
     ...process.env,
     PIDFD_MATRIX_RECORD: recordFile,
     PIDFD_MATRIX_RERUN_PREFIX: rerunPrefix,
-    PIDFD_MATRIX_TESTS: req.tests?.join(',') ?? '',
     // vitest must not write into the checkout: inside a guest it is a read-only share.
     PIDFD_MATRIX_VITE_CACHE: join(work, 'vite-cache'),
   };
   const args = [vitestBin(), 'run', '--config', join(REPO, 'suites/vitest.config.ts'), '--configLoader', 'runner', '--reporter', 'dot'];
+  if (req.tests?.length) args.push('-t', testNamePattern(req.tests));
   let output = '';
   const vitestExit = await new Promise<number>((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -51,7 +51,9 @@ export const probeCommand: Command = {
     const { cell: judged, warnings } = applyKnownIssues(cell, loadKnownIssues());
     for (const w of warnings) console.error(`warning: ${w}`);
     await writeCellReports(judged, out);
-    console.log(statusTable([judged], { color: process.stdout.isTTY }));
+    // Only the rows this run covered (a --test run would otherwise list the whole catalog as '-').
+    const rows = judged.cases.map(({ id, feature, case: c, area, title }) => ({ id, feature, case: c, area, title }));
+    console.log(statusTable([judged], { color: process.stdout.isTTY, rows }));
     console.log(`results: ${out}/results.json  junit: ${out}/junit.xml`);
     const bad = judged.cases.filter((c) => isBad(c.status));
     for (const c of bad) console.log(`${c.status.toUpperCase()} ${c.id}: ${c.reason}\n  rerun: ${c.rerun}`);

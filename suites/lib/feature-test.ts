@@ -12,13 +12,6 @@ import { reapAll } from './process.js';
 
 export type Probe = (facts: KernelFacts) => Observation | Promise<Observation>;
 
-/** PIDFD_MATRIX_TESTS=feature,feature/case limits the run (used by `--test` and rerun). */
-function selected(c: CatalogCase): boolean {
-  const only = process.env.PIDFD_MATRIX_TESTS;
-  if (!only) return true;
-  return only.split(',').some((s) => s === c.id || s === c.feature);
-}
-
 function rerunCommand(c: CatalogCase): string {
   const prefix = process.env.PIDFD_MATRIX_RERUN_PREFIX ?? 'npx pidfd-matrix probe';
   return `${prefix} --test ${c.id}`;
@@ -55,9 +48,9 @@ export function featureSuite(featureId: string, probes: Record<string, Probe>): 
   const extra = Object.keys(probes).filter((k) => !feature.cases.some((c) => c.case === k));
   if (extra.length) throw new Error(`${featureId}: probes ${extra.join(', ')} have no catalog case`);
 
+  // `probe --test` selects cases with vitest's -t name filter ("<feature> <case>").
   describe(featureId, () => {
     for (const c of feature.cases) {
-      if (!selected(c)) continue;
       it(c.case, async (ctx) => {
         const probe = probes[c.case];
         if (!probe) throw new Error(`catalog case ${c.id} has no probe in its suite file`);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, machine, release } from 'node:os';
 import { parseVersion } from '../../harness/version.js';
 import type { KernelFacts } from '../../harness/results.js';
+import { CAP_SYS_ADMIN, hasCap } from './caps.js';
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -44,6 +45,7 @@ export function kernelFacts(): KernelFacts {
     arch: machine(),
     uid,
     root: uid === 0,
+    capSysAdmin: hasCap(CAP_SYS_ADMIN),
     seccomp: seccompMode(),
     lsms: lsm ? lsm.split(',') : [],
     selinux: selinuxState(),
