@@ -66,3 +66,25 @@ describe('kernel log format', () => {
       'scontext=system_u:system_r:pidfd_probe_t:s0 tcontext=system_u:object_r:anon_inodefs_t:s0 permissive=0');
   });
 });
+
+describe('dmesg of a real 6.12 guest (pidfs-unaware policy)', () => {
+  const recs = parseAvcLog(fixture('guest-6.12-pidfs-unaware.dmesg'));
+
+  it('has the five kinds of denial the suite provokes', () => {
+    const kinds = [...new Set(recs.map((r) => `${r.tclass}:${r.perm}`))].sort();
+    expect(kinds).toEqual(['fd:use', 'filesystem:getattr', 'process:ptrace', 'process:sigkill', 'process:signal']);
+  });
+
+  it('fstatfs(pidfd) on 6.12: dev="pidfs", the superblock unlabeled (R16 before the fix)', () => {
+    const r = recs.find((x) => x.tclass === 'filesystem')!;
+    expect(r).toMatchObject({ dev: 'pidfs', name: '/', ino: 1, comm: 'node', permissive: false });
+    expect(typeOf(r.tcontext)).toBe('unlabeled_t');
+  });
+
+  it('the SCM_RIGHTS drop names the pidfd (R15)', () => {
+    const r = recs.find((x) => x.tclass === 'fd')!;
+    expect(r).toMatchObject({ path: 'anon_inode:[pidfd]', dev: 'pidfs' });
+    expect(typeOf(r.scontext)).toBe('pidfd_recv_t');
+    expect(typeOf(r.tcontext)).toBe('pidfd_peer_t');
+  });
+});
