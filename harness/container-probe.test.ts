@@ -125,6 +125,8 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
       expect(cases.length, `no passing ${feature} case on the host`).toBeGreaterThan(0);
       for (const id of cases) {
         const c = d.get(id)!;
+        // A case the container cannot run for another stated reason (CAP_SYS_ADMIN) never reaches the filter.
+        if (c.status === 'skip' && c.reason.startsWith('needs ')) continue;
         expect({ id, status: c.status, errno: c.observed.errno, blocked: c.reason.startsWith('blocked by seccomp') })
           .toEqual({ id, status: 'skip', errno, blocked: true });
       }
