@@ -29,7 +29,7 @@ describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto
       kernels: [bookworm, panics],
       outDir,
       jobs: 2,
-      timeoutSec: 1200,
+      timeoutSec: 2400,
       accel: 'auto',
       command: 'vitest vm/guest-smoke.test.ts',
       progress: (l) => {
@@ -37,7 +37,7 @@ describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto
         console.log(`guest-smoke: ${l}`);
       },
     });
-  }, 25 * 60_000);
+  }, 45 * 60_000);
 
   it('bookworm ran the suite in a guest: cases ran, none failed or errored', () => {
     const cell = run.cells.find((c) => c.kernelId === 'bookworm')!;
