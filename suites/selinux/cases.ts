@@ -111,6 +111,7 @@ export const probes: Record<string, Probe> = {
     const target = spawnIn('pidfd_target_t', ['sleep', '30']);
     return withAvcs(() => ({ ...child('pidfd_nokill_t', 'signal', String(target)), target_alive: kill(target, 0).ok }), (recs) => {
       const proc = fromDomain(recs, 'pidfd_nokill_t').filter((r) => r.tclass === 'process' && typeOf(r.tcontext) === 'pidfd_target_t');
+      // avc_perms: the distinct denied permissions, sorted, space separated
       return { avc_tclass: proc[0]?.tclass ?? null, avc_perms: [...new Set(proc.flatMap((r) => r.perms))].sort().join(' '), avc_count: proc.length };
     });
   },
