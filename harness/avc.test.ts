@@ -88,3 +88,15 @@ describe('dmesg of a real 6.12 guest (pidfs-unaware policy)', () => {
     expect(typeOf(r.tcontext)).toBe('pidfd_peer_t');
   });
 });
+
+describe('/dev/kmsg records of a real 6.1 guest (pidfs-unaware policy)', () => {
+  const recs = parseAvcLog(fixture('guest-6.1-pidfs-unaware.kmsg'));
+
+  it('before 6.9 the same denials name anon_inodefs, never pidfs', () => {
+    expect(recs.filter((r) => r.dev !== null).map((r) => r.dev)).toEqual(expect.arrayContaining(['anon_inodefs']));
+    expect(recs.some((r) => r.dev === 'pidfs')).toBe(false);
+    const fs = recs.find((x) => x.tclass === 'filesystem')!;
+    expect(typeOf(fs.tcontext)).toBe('anon_inodefs_t');
+    expect(recs.find((x) => x.tclass === 'fd')).toMatchObject({ perm: 'use', path: 'anon_inode:[pidfd]', dev: 'anon_inodefs' });
+  });
+});
