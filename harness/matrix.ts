@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { parseCellResult } from './reports.js';
+import { harnessRevision } from './provenance.js';
 import { kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
@@ -150,7 +151,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   else if (!probeCell) error = { reason: unreadable || `the probe wrote no results.json (exit ${result.exitCode})`, consoleExcerpt: await logTail(result.logPath) };
   const base: CellResult = probeCell ?? {
     schema: 1, kernelId: entry.id, mode: 'guest', accel: null, lsm: null, facts: null, startedAt, durationMs: 0,
-    hostname: hostname(), error: null, provenance: { harnessRev: null, node: process.version, command: '' }, rerun, cases: [],
+    hostname: hostname(), error: null, provenance: { harnessRev: harnessRevision(), node: process.version, command: '' }, rerun, cases: [],
   };
   const cell: CellResult = {
     ...base,
@@ -178,7 +179,7 @@ async function cmdlineOf(consoleLog: string): Promise<string | undefined> {
 
 async function logTail(path: string, lines = 30): Promise<string> {
   try {
-    return (await readFile(path, 'latin1')).split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
+    return (await readFile(path, 'latin1')).replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
   } catch {
     return '';
   }

@@ -53,7 +53,7 @@ export function analyzeConsole(text: string): ConsoleFindings {
  * error), or the tail of the log when nothing specific was found.
  */
 export function consoleExcerpt(text: string, maxLines = 30): string {
-  const lines = text.split('\n');
+  const lines = text.replace(/\r/g, '').split('\n');
   const markers = [PANIC_RE, /\bOops: |kernel BUG at |BUG: /, KVM_RE, WARNING_RE];
   for (const re of markers) {
     const i = lines.findIndex((l) => re.test(l));
