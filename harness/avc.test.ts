@@ -100,3 +100,12 @@ describe('/dev/kmsg records of a real 6.1 guest (pidfs-unaware policy)', () => {
     expect(recs.find((x) => x.tclass === 'fd')).toMatchObject({ perm: 'use', path: 'anon_inode:[pidfd]', dev: 'anon_inodefs' });
   });
 });
+
+describe('/dev/kmsg records of a real 7.2 guest (pidfs-labeled policy)', () => {
+  it('with fs_use_task pidfs the fstatfs denial targets fs_t, not unlabeled_t (R16)', () => {
+    const recs = parseAvcLog(fixture('guest-7.2-pidfs-labeled.kmsg'));
+    const fs = recs.find((x) => x.tclass === 'filesystem')!;
+    expect(fs).toMatchObject({ dev: 'pidfs', perm: 'getattr' });
+    expect(typeOf(fs.tcontext)).toBe('fs_t');
+  });
+});
