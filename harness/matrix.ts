@@ -15,8 +15,9 @@ import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
 import { toolVersions, vngBinary } from '../vm/tools.js';
 import { shellQuote } from '../vm/vng.js';
 
-// Under TCG the whole suite in a 6.1 guest took 15-30 min on a busy 2-core host (JIT-heavy node
-// code is slow to emulate), so the default limit is generous; --timeout or an entry's timeout: win.
+// Under TCG, boot + the whole suite in a 6.1 guest took 18 min (boot 2.5 min) on a busy 2-core
+// host (JIT-heavy node code is slow to emulate), so the default limit is generous; --timeout
+// or an entry's timeout: win.
 export const DEFAULT_TIMEOUT_SEC = 2400;
 
 export interface MatrixOptions {
