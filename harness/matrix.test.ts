@@ -1,6 +1,6 @@
 // Matrix orchestration with a fake vng (vm/fixtures/fake-vng.sh): one run mixing a good guest,
 // a panicking one and one that writes no results; every kernel still becomes a cell.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,24 @@ describe('runMatrix (fake vng)', () => {
       expect(lines.some((l) => l.includes(id) && / done in \d+s: /.test(l))).toBe(true);
     }
     expect(lines.some((l) => l.includes('good') && l.includes('running the suite'))).toBe(true);
+  });
+});
+
+describe('lsm: selinux cells', () => {
+  it('load the test policy in the guest before the probe, and boot with security=selinux', async () => {
+    process.env.FAKE_VNG_CALLS = join(work, 'calls');
+    try {
+      const run = await runMatrix({
+        kernels: [{ id: 'sel', source: 'path', kernel: join(work, 'k/bzImage'), lsm: 'selinux' }],
+        outDir: join(work, 'reports-sel'), jobs: 1, timeoutSec: 60, accel: 'tcg', command: 'test',
+      });
+      expect(run.cells[0].lsm).toBe('selinux');
+      const call = readFileSync(join(work, 'calls'), 'utf8');
+      expect(call).toContain('--append security=selinux selinux=1');
+      expect(call).toMatch(/-- bash \S*suites\/selinux\/guest-setup\.sh && \S*node\S* \S*bin\/pidfd-matrix\.js probe --kernel-id sel /);
+    } finally {
+      delete process.env.FAKE_VNG_CALLS;
+    }
   });
 });
 

@@ -114,7 +114,10 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   await mkdir(cellDir, { recursive: true });
   // A stale results.json from an earlier run must never pass for this run's result.
   for (const f of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, f), { force: true });
-  const command = probeCommand(entry.id, cellDir, o.tests);
+  let command = probeCommand(entry.id, cellDir, o.tests);
+  // An SELinux cell loads the test policy in the guest first; if that fails, the probe does
+  // not run and the cell is an error, not a row of skips (suites/selinux/README.md).
+  if (entry.lsm === 'selinux' && entry.source !== 'host') command = `bash ${shellQuote(join(repoRoot(), 'suites/selinux/guest-setup.sh'))} && ${command}`;
   const append = kernelCmdlineExtra(entry) || undefined;
   const sut: Sut = entry.source === 'host'
     ? new HostSut()
