@@ -42,7 +42,10 @@ export async function runCase(c: CatalogCase, probe: Probe, facts = kernelFacts(
   return { verdict: judge(c, facts, observed), observed };
 }
 
-export function featureSuite(featureId: string, probes: Record<string, Probe>): void {
+/** Optional per-case hook: text captured around the probe (e.g. AVC lines) for JUnit system-out. */
+export interface SuiteOptions { takeLog?: () => string }
+
+export function featureSuite(featureId: string, probes: Record<string, Probe>, opts: SuiteOptions = {}): void {
   const feature = loadCatalog().find((f) => f.id === featureId);
   if (!feature) throw new Error(`feature '${featureId}' is not in suites/catalog/*.yaml`);
   const extra = Object.keys(probes).filter((k) => !feature.cases.some((c) => c.case === k));
@@ -54,15 +57,18 @@ export function featureSuite(featureId: string, probes: Record<string, Probe>): 
       it(c.case, async (ctx) => {
         const probe = probes[c.case];
         if (!probe) throw new Error(`catalog case ${c.id} has no probe in its suite file`);
+        opts.takeLog?.(); // drop whatever the previous case left behind
         const t0 = performance.now();
         const { verdict, observed } = await runCase(c, probe);
+        const log = opts.takeLog?.() ?? '';
         record({
           id: c.id, feature: c.feature, case: c.case, area: c.area, title: c.title,
           status: verdict.status, reason: verdict.reason, expected: verdict.expected,
           expectedAnswer: verdict.expectedAnswer, observed, durationMs: Math.round(performance.now() - t0),
           rerun: rerunCommand(c),
+          ...(log ? { log } : {}),
         });
-        if (verdict.status === 'fail' || verdict.status === 'error') throw new Error(verdict.reason);
+        if (verdict.status === 'fail' || verdict.status === 'error') throw new Error(log ? `${verdict.reason}\n${log}` : verdict.reason);
         if (verdict.status === 'skip' || verdict.status === 'xfail') ctx.skip(`${verdict.status}: ${verdict.reason}`);
       });
     }
