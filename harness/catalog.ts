@@ -30,8 +30,8 @@ export interface CatalogCase extends Expectation {
   area: string;
   title: string;
   probe: string;              // what the probe does, for humans
-  with: Observation;          // answer of a kernel that has the feature
-  without: Observation | null;// answer of a kernel that lacks it (null: none is defined)
+  with: Answer;               // answer of a kernel that has the feature
+  without: Answer | null;     // answer of a kernel that lacks it (null: none is defined)
   ref: string;
 }
 
@@ -43,6 +43,9 @@ export interface CatalogFeature {
   changes: string[];
   cases: CatalogCase[];
 }
+
+/** Expected observation keys and values; a list of maps means "any of these answers". */
+export type Answer = Observation | Observation[];
 
 export class CatalogError extends Error {}
 
@@ -58,10 +61,12 @@ function version(where: string, field: string, v: unknown): Version {
   return parsed;
 }
 
-function answer(where: string, field: string, v: unknown): Observation {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.keys(v).length === 0)
-    fail(where, `'${field}' must be a non-empty map of observation keys to expected values, e.g. { errno: ENOSYS }`);
-  return v as Observation;
+/** An answer is a map of observation keys to values, or a list of such maps (any of them). */
+function answer(where: string, field: string, v: unknown): Answer {
+  const isMap = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length > 0;
+  if (Array.isArray(v) ? v.length === 0 || !v.every(isMap) : !isMap(v))
+    fail(where, `'${field}' must be a non-empty map of observation keys to expected values, e.g. { errno: ENOSYS }, or a list of such maps`);
+  return v as Answer;
 }
 
 function str(where: string, field: string, v: unknown, optional = false): string {

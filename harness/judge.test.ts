@@ -142,6 +142,13 @@ describe('judge', () => {
     expect(v.reason).toContain('prerequisite pidfd_open failed');
   });
 
+  it('an answer may be a list of maps (any of them), e.g. result 0 on anon inodes or EPERM on early pidfs', () => {
+    const c = { ...byId('lsof_compat/mode'), broken: [], introduced: [6, 15, 0] as [number, number, number], without: [{ result: 0 }, { errno: 'EPERM' }] };
+    expect(judge(c, facts('6.1.0'), { result: 0 }).status).toBe('skip');
+    expect(judge(c, facts('6.12.117'), { errno: 'EPERM' }).status).toBe('skip');
+    expect(judge(c, facts('6.12.117'), { errno: 'EIO' }).reason).toContain('expected { result: 0 } or { errno: "EPERM" }');
+  });
+
   it('answers: a list means any of, extra observed keys are ignored', () => {
     expect(matches({ errno: ['EINVAL', 'ENOTTY'] }, { errno: 'ENOTTY', step: 'x' })).toBe(true);
     expect(matches({ errno: ['EINVAL'] }, { errno: 'ENOTTY' })).toBe(false);

@@ -1,6 +1,6 @@
 // Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
 // decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
-import type { CatalogCase, Need } from './catalog.js';
+import type { Answer, CatalogCase, Need } from './catalog.js';
 import type { KernelFacts, Observation } from './results.js';
 import type { Status } from './status.js';
 import { atLeast, cmpVersion, fmtVersion, hasBackport, type Version } from './version.js';
@@ -9,7 +9,7 @@ export interface Verdict {
   status: Status;
   reason: string;
   expected: 'with' | 'without' | null;
-  expectedAnswer: Observation | null;
+  expectedAnswer: Answer | null;
 }
 
 /** Observation keys with a meaning to the judge (probes set them). */
@@ -27,19 +27,21 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 /** An answer matches when every key it names is observed with that value (a list = any of). */
-export function matches(answer: Observation, observed: Observation): boolean {
+export function matches(answer: Answer, observed: Observation): boolean {
+  if (Array.isArray(answer)) return answer.some((a) => matches(a, observed));
   return Object.entries(answer).every(([k, v]) =>
     Array.isArray(v) ? v.some((alt) => deepEqual(alt, observed[k])) : deepEqual(v, observed[k]));
 }
 
-export function fmt(o: Observation | null): string {
+export function fmt(o: Answer | null): string {
   if (!o) return '{}';
+  if (Array.isArray(o)) return o.map(fmt).join(' or ');
   return '{ ' + Object.entries(o).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => JSON.stringify(x)).join(' | ') : JSON.stringify(v)}`).join(', ') + ' }';
 }
 
 /** The subset of `observed` that the answer talks about, for readable messages. */
-function relevant(answer: Observation | null, observed: Observation): Observation {
-  const keys = new Set([...Object.keys(answer ?? {}), PREREQ, 'errno', 'step']);
+function relevant(answer: Answer | null, observed: Observation): Observation {
+  const keys = new Set([...[answer ?? {}].flat().flatMap((a) => Object.keys(a)), PREREQ, 'errno', 'step']);
   return Object.fromEntries(Object.entries(observed).filter(([k]) => keys.has(k)));
 }
 

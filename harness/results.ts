@@ -33,7 +33,7 @@ export interface CaseResult {
   reason: string;
   /** Which catalog answer the kernel was expected to give, and that answer. */
   expected: 'with' | 'without' | null;
-  expectedAnswer: Observation | null;
+  expectedAnswer: Observation | Observation[] | null;  // a list: any of these answers
   observed: Observation;
   durationMs: number;
   /** One command that reruns exactly this test on this kernel. */
