@@ -1,8 +1,8 @@
 // Loads and validates kernels/matrix.yaml. Every error names the file, the entry and the fix,
 // because this file is edited by hand.
+import { REPO_ROOT } from '../harness/paths.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 
 export const KERNEL_ID_RE = /^[a-z0-9][a-z0-9_-]*$/;
@@ -37,10 +37,9 @@ export function defaultMatrixFile(): string {
   return resolve(repoRoot(), 'kernels/matrix.yaml');
 }
 
-/** The checkout this module belongs to: dist/kernels/x.js and kernels/x.ts both map to it. */
+/** The checkout this module belongs to (one definition: harness/paths.ts). */
 export function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.endsWith('/dist/kernels') ? resolve(here, '../..') : resolve(here, '..');
+  return REPO_ROOT;
 }
 
 export function loadMatrix(file = defaultMatrixFile()): Matrix {

@@ -40,18 +40,23 @@ function exitInfo(fd: number) {
 }
 
 let seq = 0;
-/**
- * A listening socket and an accepted connection whose peer is a clone3 child that ran
- * connect() and exited (status 0), reaped before this returns. value: accepted socket.
- */
-function reapedPeerConnection(): { accepted: number; child: number } {
-  const name = `pidfd-matrix-${getpid()}-${seq++}`;
-  const addr = abstractUnixAddr(name);
+/** A listening abstract AF_UNIX socket and a clone3 child that connected to it and exited. */
+function connectFromChild(): { lst: number; child: number } {
+  const addr = abstractUnixAddr(`pidfd-matrix-${getpid()}-${seq++}`);
   const lst = need('socket(listener)', track(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)));
   need('bind', bind(lst, addr));
   need('listen', listen(lst));
   const cli = need('socket(client)', track(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)));
   const child = need('clone3(connect child)', clone3Code(0n, syscallThenExitCode(X86_NR.connect, [cli, addressOf(addr), addr.length])));
+  return { lst, child };
+}
+
+/**
+ * A listening socket and an accepted connection whose peer is a clone3 child that ran
+ * connect() and exited (status 0), reaped before this returns. value: accepted socket.
+ */
+function reapedPeerConnection(): { accepted: number; child: number } {
+  const { lst, child } = connectFromChild();
   const si = reap(child);
   if (!si || si.status !== 0) throw new Error(`connect child failed: ${JSON.stringify(si)}`);
   const accepted = need('accept4', track(accept4(lst)));
@@ -68,13 +73,7 @@ featureSuite('so_peerpidfd', {
   },
   live_child_peer: () => {
     // connect from a child that then exits but is not reaped: still a task (zombie) -> pidfd
-    const name = `pidfd-matrix-${getpid()}-${seq++}`;
-    const addr = abstractUnixAddr(name);
-    const lst = need('socket(listener)', track(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)));
-    need('bind', bind(lst, addr));
-    need('listen', listen(lst));
-    const cli = need('socket(client)', track(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)));
-    const child = need('clone3(connect child)', clone3Code(0n, syscallThenExitCode(X86_NR.connect, [cli, addressOf(addr), addr.length])));
+    const { lst, child } = connectFromChild();
     const accepted = need('accept4', track(accept4(lst)));
     const r = peerPidfd(accepted);
     if (!r.ok) return { errno: r.errno, child };
