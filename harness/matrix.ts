@@ -74,17 +74,22 @@ export async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 
-export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
-  const say = o.progress ?? (() => {});
-  const outDir = resolve(o.outDir);
-  const firstGuest = o.kernels.find((k) => k.source !== 'host');
+/** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */
+export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; accel: AccelChoice | null }> {
+  const firstGuest = kernels.find((k) => k.source !== 'host');
   if (firstGuest) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
-  const fetched = await fetchAll(o.kernels, say);
+  const fetched = await fetchAll(kernels, say);
   let accel: AccelChoice | null = null;
   if (firstGuest) {
-    accel = await chooseAccel(o.accel, fetched.get(firstGuest.id)!.kimg, { progress: say });
+    accel = await chooseAccel(request, fetched.get(firstGuest.id)!.kimg, { progress: say });
     say(`accel: ${accel.accel} (${accel.reason})`);
   }
+  return { fetched, accel };
+}
+
+export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
+  const say = o.progress ?? (() => {});
+  const { fetched, accel } = await prepareMatrix(o.kernels, o.accel, say);
   const width = Math.max(...o.kernels.map((k) => k.id.length));
   const t0 = Date.now();
   const line = (id: string, what: string) => say(`[${secs(Date.now() - t0).padStart(5)}] ${id.padEnd(width)}  ${what}`);

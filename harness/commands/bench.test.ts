@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { benchCommand, benchTable } from './bench.js';
+import { benchCommand, benchKernels, benchTable } from './bench.js';
+import { parseMatrix } from '../../kernels/matrix.js';
 
 let work: string;
 beforeAll(() => {
@@ -45,5 +46,16 @@ describe('bench', () => {
   it('formats a host row without boot time or ratio', () => {
     const t = benchTable([{ kernelId: 'host', release: '6.18', mode: 'host', accel: null, bootMs: null, suiteMs: 13_000, ratio: null, status: 'ok', cases: 113 }]);
     expect(t.split('\n')[1]).toMatch(/^host\s+6\.18\s+host\s+-\s+13\.0s\s+-\s+113\s+ok$/);
+  });
+
+  it('benches each kernel once by default: lsm entries repeat a kernel and need --kernels', () => {
+    const m = parseMatrix(`kernels:
+  - {id: host, source: host}
+  - {id: six, source: path, kernel: /k}
+  - {id: six-selinux, source: path, kernel: /k, lsm: selinux}
+`, 'm.yaml');
+    expect(benchKernels(m, undefined).map((k) => k.id)).toEqual(['host', 'six']);
+    expect(benchKernels(m, 'six-selinux').map((k) => k.id)).toEqual(['six-selinux']);
+    expect(benchKernels(m, 'all').map((k) => k.id)).toEqual(['host', 'six', 'six-selinux']);
   });
 });

@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { intOption, parseOptions } from '../args.js';
-import { DEFAULT_TIMEOUT_SEC, fetchAll, runCell, type MatrixOptions } from '../matrix.js';
+import { DEFAULT_TIMEOUT_SEC, prepareMatrix, runCell, type MatrixOptions } from '../matrix.js';
 import { repoPath } from '../paths.js';
 import { parseAccel } from './matrix.js';
-import { MatrixError, defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels } from '../../kernels/matrix.js';
+import { MatrixError, defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
 import { FetchError } from '../../kernels/fetch.js';
 import { AptError } from '../../kernels/apt.js';
-import { chooseAccel } from '../../vm/accel.js';
 import { VngSut } from '../../vm/sut.js';
 import { ToolsMissing, toolVersions } from '../../vm/tools.js';
 
@@ -21,7 +20,8 @@ const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|aut
 
 Per kernel of the matrix: the time of a bare boot (\`vng -- true\`), of a boot + the whole
 suite, and their ratio; for the 'host' entry the suite time without a VM. Guests run one at
-a time. Prints one table and writes DIR/bench.json (default reports/); the suite runs write
+a time. Default kernels: every matrix entry without an lsm (each kernel once); --kernels
+takes ids, 'all' or 'ci' as in matrix. Prints one table and writes DIR/bench.json (default reports/); the suite runs write
 DIR/bench/<id>/. Exit 0 unless the bench itself could not run (failing tests do not count).`;
 
 export interface BenchRow {
@@ -34,6 +34,14 @@ export interface BenchRow {
   ratio: number | null;        // suiteMs / bootMs
   status: string;              // how the suite run ended: ok, or the error
   cases: number;
+}
+
+/**
+ * Without --kernels, each kernel once: an lsm entry (e.g. bookworm-selinux) boots the same
+ * kernel as its plain entry, so it would only repeat a row; name it to bench it.
+ */
+export function benchKernels(matrix: Matrix, spec: string | undefined): KernelEntry[] {
+  return spec ? selectKernels(matrix, spec) : matrix.kernels.filter((k) => !k.lsm);
 }
 
 const s = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`);
@@ -58,12 +66,9 @@ export const benchCommand: Command = {
     const timeoutSec = intOption(values.timeout, 'timeout') ?? DEFAULT_TIMEOUT_SEC;
     const outDir = resolve(values.out ?? repoPath('reports'));
     try {
-      const kernels = selectKernels(loadMatrix(values.matrix ?? defaultMatrixFile()), values.kernels);
+      const kernels = benchKernels(loadMatrix(values.matrix ?? defaultMatrixFile()), values.kernels);
       const say = (m: string) => console.log(m);
-      const fetched = await fetchAll(kernels, say);
-      const firstGuest = kernels.find((k) => k.source !== 'host');
-      const accel = firstGuest ? await chooseAccel(accelReq, fetched.get(firstGuest.id)!.kimg, { progress: say }) : null;
-      if (accel) say(`accel: ${accel.accel} (${accel.reason})`);
+      const { fetched, accel } = await prepareMatrix(kernels, accelReq, say);
       const opts: MatrixOptions = { kernels, outDir: join(outDir, 'bench'), jobs: 1, timeoutSec, accel: accelReq, command: ['npx pidfd-matrix bench', ...argv].join(' ') };
       const rows: BenchRow[] = [];
       for (const e of kernels) {
