@@ -28,6 +28,7 @@ describe('catalog', () => {
     ['missing with', ok.replace('with: { result: 0 }', 'title: x'), /'with' is missing/],
     ['duplicate case', ok + `      - id: c\n        probe: p\n        with: { result: 1 }\n`, /duplicate case id 'c'/],
     ['unknown need', ok.replace('    without', '    needs: [wizard]\n    without'), /'needs' must be a list of/],
+    ['unknown kind', ok.replace('    without', '    kind: regression\n    without'), /'kind' must be one of feature, change/],
   ])('rejects %s', (_name, text, msg) => {
     expect(() => parseCatalog(text, 'x.yaml')).toThrow(CatalogError);
     expect(() => parseCatalog(text, 'x.yaml')).toThrow(msg);

@@ -16,7 +16,16 @@ export type Need = (typeof NEEDS)[number];
 
 export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string }
 
+/**
+ * feature: a kernel before `introduced` lacks it, so its `without` answer is a skip ("absent as
+ * expected"). change: the answer changed at `introduced` (anon_inode -> pidfs, EBADF -> ESRCH);
+ * both answers are defined behaviour, so an older kernel giving `without` is a pass.
+ */
+export const KINDS = ['feature', 'change'] as const;
+export type Kind = (typeof KINDS)[number];
+
 export interface Expectation {
+  kind: Kind;
   introduced: Version;        // first mainline release with the feature (or fix)
   backports: Version[];       // stable releases that carry it earlier ("6.18.14")
   broken: BrokenRange[];      // [from, to) releases known to give the `without` answer
@@ -84,7 +93,10 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
   const backports = (raw.backports ?? null) as unknown;
   if (backports !== null && !Array.isArray(backports)) fail(where, `'backports' must be a list of versions`);
   if (raw.introduced === undefined && !inherit) fail(where, `'introduced' is missing (the first kernel version with the feature)`);
+  const kind = (raw.kind ?? inherit?.kind ?? 'feature') as unknown;
+  if (!KINDS.includes(kind as Kind)) fail(where, `'kind' must be one of ${KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
   return {
+    kind: kind as Kind,
     introduced: raw.introduced === undefined ? inherit!.introduced : version(where, 'introduced', raw.introduced),
     backports: backports === null ? inherit?.backports ?? [] : (backports as unknown[]).map((b) => version(where, 'backports', b)),
     broken: broken === null

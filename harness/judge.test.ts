@@ -65,6 +65,16 @@ features:
         probe: ioctl
         with: { errno: [ENOTTY] }
         without: { errno: [EINVAL] }
+  - id: pidfs_magic
+    title: f_type
+    area: pidfs
+    kind: change
+    introduced: "6.9"
+    without: { f_type: "0x09041934" }
+    cases:
+      - id: f_type
+        probe: fstatfs
+        with: { f_type: "0x50494446" }
   - id: clone3
     title: clone3
     area: clone
@@ -102,6 +112,18 @@ describe('judge', () => {
     expect(expectationFor(byId('fdinfo_nspid/reaped'), [5, 4, 294]).expect).toBe('with');
     expect(expectationFor(byId('fdinfo_nspid/reaped'), [5, 4, 293]).expect).toBe('without');
     expect(expectationFor(byId('fdinfo_nspid/reaped'), [5, 5, 0]).expect).toBe('with');
+  });
+
+  it('kind change: an older kernel giving the older answer passes (checked), any other answer fails', () => {
+    const old = judge(byId('pidfs_magic/f_type'), facts('6.1.0-50-amd64'), { f_type: '0x09041934' });
+    expect(old.status).toBe('pass');
+    expect(old.expected).toBe('without');
+    expect(old.reason).toBe('pidfs_magic/f_type: the answer before 6.9, as expected (the answer changed in 6.9), kernel 6.1.0-50-amd64');
+    expect(judge(byId('pidfs_magic/f_type'), facts('6.1.0'), { f_type: '0x1234' }).status).toBe('fail');
+    expect(judge(byId('pidfs_magic/f_type'), facts('6.1.0'), { f_type: '0x50494446' }).status).toBe('xpass');
+    expect(judge(byId('pidfs_magic/f_type'), facts('6.12.0'), { f_type: '0x09041934' }).status).toBe('fail');
+    // A plain feature's older answer stays a skip: nothing of the feature was exercised.
+    expect(judge(byId('pidfd_getfd/self_cloexec'), facts('5.4.0'), { errno: 'ENOSYS' }).status).toBe('skip');
   });
 
   it('a kernel that should have it and answers the without-answer is a regression', () => {
