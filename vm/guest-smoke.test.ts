@@ -1,7 +1,9 @@
 // Real guests (slow: minutes under TCG). One matrix run with two guests in parallel:
 //   - bookworm (6.1, the anon_inode era): the whole suite runs inside; no case fails or errors;
 //   - the same kernel with `init=/nonexistent` appended, which really panics at boot: it must
-//     become an error cell within its timeout while the other guest still completes.
+//     become an error cell within its timeout while the other guest still completes;
+//   - the same kernel with a 20 s limit, which a TCG boot never meets: the stand-in for a hung
+//     guest, killed (qemu's process group) and reported as a timeout error cell.
 // Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
 // Runs in CI (CI=true) or with PIDFD_MATRIX_GUEST_TESTS=1 (make test sets it): a casual
 // `npx vitest run` would otherwise start two TCG guests for 10+ minutes each time.
@@ -15,6 +17,7 @@ import { isBad } from '../harness/status.js';
 
 const enabled = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 const PANIC_TIMEOUT_SEC = 300;
+const HANG_TIMEOUT_SEC = 20;
 
 describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto)', () => {
   let run: MatrixRun;
@@ -25,8 +28,9 @@ describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto
     const bookworm = loadMatrix().kernels.find((k) => k.id === 'bookworm');
     if (!bookworm || bookworm.source !== 'debian') throw new Error('kernels/matrix.yaml lost its bookworm entry');
     const panics: KernelEntry = { ...bookworm, id: 'bookworm-panic', append: 'init=/nonexistent', timeout: PANIC_TIMEOUT_SEC, ci: false };
+    const hangs: KernelEntry = { ...bookworm, id: 'bookworm-hang', timeout: HANG_TIMEOUT_SEC, ci: false };
     run = await runMatrix({
-      kernels: [bookworm, panics],
+      kernels: [bookworm, panics, hangs],
       outDir,
       jobs: 2,
       timeoutSec: 2400,
@@ -58,6 +62,14 @@ describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto
     expect(cell.error?.consoleExcerpt).toContain('Kernel panic - not syncing');
     expect(cell.cases).toEqual([]);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
-    expect(run.cells.map((c) => c.kernelId)).toEqual(['bookworm', 'bookworm-panic']);
+    expect(run.cells.map((c) => c.kernelId)).toEqual(['bookworm', 'bookworm-panic', 'bookworm-hang']);
+  });
+
+  it('a guest that does not finish within its timeout is killed and becomes a timeout error cell', () => {
+    const cell = run.cells.find((c) => c.kernelId === 'bookworm-hang')!;
+    expect(cell.error?.reason).toMatch(new RegExp(`^no result within ${HANG_TIMEOUT_SEC}s \\(.*\\); killed$`));
+    expect(cell.cases).toEqual([]);
+    // Killed at the limit, not left running: well under the next-larger limit in this run.
+    expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
   });
 });
