@@ -56,6 +56,14 @@ describe('6.1: anon_inode answers are the `without` answers of the pidfs feature
     ['pidfs_inode/other_process_differs', ANON.other_process],
     ['pidfs_inode/reopen_same_ino', ANON.reopen],
     ['pidfs_inode/ino_not_pid', ANON.ino_not_pid],
+  ])('%s: the anon_inode semantics are checked (kind: change): pass with the older answer', (id, observed) => {
+    const v = status(id, k, observed);
+    expect(v.status, v.reason).toBe('pass');
+    expect(v.reason).toContain('the answer before 6.9');
+    expect(v.expected).toBe('without');
+  });
+
+  it.each([
     ['pidfs_thread_inode/nonleader_own_inode', { errno: 'EINVAL', tid: 5 }],
     ['pidfs_reopen/proc_self_fd', { errno: 'ENXIO' }],
     ['pidfs_setattr/fchmod', { result: 0, mode: '0o600' }],

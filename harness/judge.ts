@@ -73,7 +73,9 @@ export function expectationFor(c: CatalogCase, v: Version): KernelExpectation {
 }
 
 export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation): Verdict {
-  const kernel = `kernel ${facts.release}`;
+  // Debian's 5.10.0-32-amd64 is stable 5.10.223: say so, backports are judged by the latter.
+  const full = fmtVersion(facts.version);
+  const kernel = `kernel ${facts.release}${facts.release.startsWith(full) ? '' : ` (${facts.version.join('.')})`}`;
   const need = unmetNeed(c.needs, facts);
   if (need) return { status: 'skip', reason: need, expected: null, expectedAnswer: null };
   if (typeof observed[PROBE_SKIP] === 'string')

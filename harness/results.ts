@@ -9,6 +9,8 @@ export type Observation = Record<string, unknown>;
 export interface KernelFacts {
   release: string;            // uname -r
   version: [number, number, number];
+  /** Where `version` came from: 'uname -r', or the distro's note of the stable version. */
+  versionSource?: string;
   arch: string;               // uname -m
   uid: number;
   root: boolean;

@@ -8,6 +8,25 @@ export function parseVersion(s: string): Version | null {
   return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 }
 
+/**
+ * The upstream version a kernel is built from. Distro releases hide the stable sublevel:
+ * Debian's `uname -r` is 5.10.0-32-amd64 for stable 5.10.223, so a backport listed as
+ * "5.10.220" would never match. Debian names the real version in /proc/version ("... SMP
+ * Debian 5.10.223-1 (2024-08-10)"), Ubuntu in /proc/version_signature ("Ubuntu
+ * 5.15.0-91.101-generic 5.15.131"). Used only when major.minor agree with `uname -r`.
+ */
+export function kernelVersion(release: string, procVersion = '', versionSignature = ''): { version: Version; source: string } {
+  const base = parseVersion(release) ?? [0, 0, 0];
+  const sameSeries = (v: Version | null): v is Version => !!v && v[0] === base[0] && v[1] === base[1] && v[2] >= base[2];
+  const sig = versionSignature.trim().split(/\s+/).pop() ?? '';
+  const fromSig = /^\d+\.\d+\.\d+$/.test(sig) ? parseVersion(sig) : null;
+  if (sameSeries(fromSig)) return { version: fromSig, source: `/proc/version_signature (${sig})` };
+  const debian = [...procVersion.matchAll(/\bDebian (\d+\.\d+\.\d+)[-+~]\S*/g)].pop();
+  const fromDebian = debian ? parseVersion(debian[1]) : null;
+  if (sameSeries(fromDebian)) return { version: fromDebian, source: `/proc/version (${debian![0]})` };
+  return { version: base, source: 'uname -r' };
+}
+
 export function cmpVersion(a: Version, b: Version): number {
   for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;

@@ -2,7 +2,7 @@
 // still asks the kernel what it does.
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname, machine, release } from 'node:os';
-import { parseVersion } from '../../harness/version.js';
+import { kernelVersion } from '../../harness/version.js';
 import type { KernelFacts } from '../../harness/results.js';
 import { CAP_SYS_ADMIN, hasCap } from './caps.js';
 
@@ -39,9 +39,11 @@ export function kernelFacts(): KernelFacts {
   const rel = release();
   const uid = process.getuid?.() ?? -1;
   const lsm = readOr('/sys/kernel/security/lsm', '').trim();
+  const { version, source } = kernelVersion(rel, readOr('/proc/version', ''), readOr('/proc/version_signature', ''));
   facts = {
     release: rel,
-    version: parseVersion(rel) ?? [0, 0, 0],
+    version,
+    versionSource: source,
     arch: machine(),
     uid,
     root: uid === 0,
