@@ -14,7 +14,10 @@ if [ -s "$out/vitest.json" ]; then
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
-    console.log(`selftest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+    // A file whose beforeAll threw reports its tests as skipped, not failed: count it here.
+    const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed"));
+    const extra = broken.length ? `, ${broken.length} file(s) failed outside a test: ${broken.map((f) => require("path").relative(process.cwd(), f.name)).join(" ")}` : "";
+    console.log(`selftest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped${extra}`);
   ' "$out/vitest.json"
 else
   echo "selftest: 0 passed, 1 failed (vitest wrote no results)"
