@@ -21,8 +21,9 @@ const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|aut
 Per kernel of the matrix: the time of a bare boot (\`vng -- true\`), of a boot + the whole
 suite, and their ratio; for the 'host' entry the suite time without a VM. Guests run one at
 a time. Default kernels: every matrix entry without an lsm (each kernel once); --kernels
-takes ids, 'all' or 'ci' as in matrix. Prints one table and writes DIR/bench.json (default reports/); the suite runs write
-DIR/bench/<id>/. Exit 0 unless the bench itself could not run (failing tests do not count).`;
+takes ids, 'all' or 'ci' as in matrix. Prints one table and writes DIR/bench.json (default
+reports/); the suite runs write DIR/bench/<id>/. Exit 0 unless the bench itself could not
+run (failing tests do not count).`;
 
 export interface BenchRow {
   kernelId: string;
