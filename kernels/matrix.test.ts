@@ -21,7 +21,7 @@ describe('kernels/matrix.yaml (the shipped file)', () => {
     expect(m.kernels.find((k) => k.id === 'sid')).toMatchObject({ source: 'debian', suite: 'sid', package: 'linux-image-amd64' });
   });
   it("marks exactly bookworm (6.1, the anon_inode era) as the CI smoke kernel", () => {
-    expect(selectKernels(m, 'ci').map((k) => k.id)).toEqual(['bookworm']);
+    expect(selectKernels(m, 'ci').map((k) => k.id)).toEqual(['bookworm', 'trixie']);
   });
 });
 

@@ -1,9 +1,11 @@
-// Real guests (slow: minutes under TCG). One matrix run with two guests in parallel:
-//   - bookworm (6.1, the anon_inode era): the whole suite runs inside; no case fails or errors;
-//   - the same kernel with `init=/nonexistent` appended, which really panics at boot: it must
-//     become an error cell within its timeout while the other guest still completes;
-//   - the same kernel with a 20 s limit, which a TCG boot never meets: the stand-in for a hung
-//     guest, killed (qemu's process group) and reported as a timeout error cell.
+// Real guests (slow: minutes under TCG). One matrix run, two guests at a time:
+//   - the CI kernels of kernels/matrix.yaml (`ci: true`): bookworm 6.1 (anon_inode pidfds) and
+//     trixie 6.12 (pidfs); the whole suite runs inside each; no case fails or errors, and each
+//     checked its own era's answers (pidfs_magic: anon_inode on 6.1, pidfs on 6.12);
+//   - bookworm with `init=/nonexistent` appended, which really panics at boot: it must become
+//     an error cell within its timeout while the other guests still complete;
+//   - bookworm with a 20 s limit, which a TCG boot never meets: the stand-in for a hung guest,
+//     killed (qemu's process group) and reported as a timeout error cell.
 // Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
 // Runs in CI (CI=true) or with PIDFD_MATRIX_GUEST_TESTS=1 (make test sets it): a casual
 // `npx vitest run` would otherwise start two TCG guests for 10+ minutes each time.
@@ -12,25 +14,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runMatrix, type MatrixRun } from '../harness/matrix.js';
-import { loadMatrix, type KernelEntry } from '../kernels/matrix.js';
+import { loadMatrix, selectKernels, type KernelEntry } from '../kernels/matrix.js';
 import { isBad } from '../harness/status.js';
 
 const enabled = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 const PANIC_TIMEOUT_SEC = 300;
 const HANG_TIMEOUT_SEC = 20;
 
-describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto)', () => {
+describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel auto)', () => {
   let run: MatrixRun;
+  let ci: KernelEntry[] = [];
   // Own dir per run: two test runs at once must not share reports/<id>/.
   const outDir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-guest-smoke-'));
   const lines: string[] = [];
   beforeAll(async () => {
-    const bookworm = loadMatrix().kernels.find((k) => k.id === 'bookworm');
-    if (!bookworm || bookworm.source !== 'debian') throw new Error('kernels/matrix.yaml lost its bookworm entry');
+    ci = selectKernels(loadMatrix(), 'ci');
+    const bookworm = ci.find((k) => k.id === 'bookworm');
+    if (!bookworm || bookworm.source !== 'debian') throw new Error('kernels/matrix.yaml: bookworm is no longer a ci: true entry');
     const panics: KernelEntry = { ...bookworm, id: 'bookworm-panic', append: 'init=/nonexistent', timeout: PANIC_TIMEOUT_SEC, ci: false };
     const hangs: KernelEntry = { ...bookworm, id: 'bookworm-hang', timeout: HANG_TIMEOUT_SEC, ci: false };
     run = await runMatrix({
-      kernels: [bookworm, panics, hangs],
+      kernels: [...ci, panics, hangs],
       outDir,
       jobs: 2,
       timeoutSec: 2400,
@@ -43,17 +47,22 @@ describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto
     });
   }, 45 * 60_000);
 
-  it('bookworm ran the suite in a guest: cases ran, none failed or errored', () => {
-    const cell = run.cells.find((c) => c.kernelId === 'bookworm')!;
-    const detail = cell.error ? `${cell.error.reason} (console: ${outDir}/bookworm/console.log)\n${cell.error.consoleExcerpt ?? ''}` : '';
+  it.each([
+    ['bookworm', /^6\.1\./, 'without', '0x09041934'],
+    ['trixie', /^6\.12\./, 'with', '0x50494446'],
+  ])('%s ran the suite in a guest: none failed or errored, and its era of pidfd was checked', (id, release, era, fType) => {
+    const cell = run.cells.find((c) => c.kernelId === id)!;
+    const detail = cell.error ? `${cell.error.reason} (console: ${outDir}/${id}/console.log)\n${cell.error.consoleExcerpt ?? ''}` : '';
     expect(cell.error, detail).toBeNull();
     expect(cell.mode).toBe('guest');
     expect(cell.accel).toBe(run.accel!.accel);
-    expect(cell.facts?.release).toMatch(/^6\.1\./);
-    expect(cell.cases.length).toBeGreaterThan(0);
+    expect(cell.facts?.release).toMatch(release);
     const bad = cell.cases.filter((c) => isBad(c.status)).map((c) => `${c.status} ${c.id}: ${c.reason}`);
     expect(bad).toEqual([]);
-    expect(cell.provenance.kernelSource).toMatch(/^debian bookworm linux-image-6\.1\./);
+    expect(cell.provenance.kernelSource).toMatch(new RegExp(`^debian ${id} linux-image-`));
+    // anon_inode (6.1) versus pidfs (6.12): the answer expected, and the one the kernel gave.
+    const magic = cell.cases.find((c) => c.id === 'pidfs_magic/f_type')!;
+    expect(magic).toMatchObject({ status: 'pass', expected: era, observed: { f_type: fType } });
   });
 
   it('a kernel command line that panics at boot becomes an error cell within its timeout', () => {
@@ -62,7 +71,7 @@ describe.skipIf(!enabled)('guest smoke (bookworm 6.1 under virtme-ng, accel auto
     expect(cell.error?.consoleExcerpt).toContain('Kernel panic - not syncing');
     expect(cell.cases).toEqual([]);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
-    expect(run.cells.map((c) => c.kernelId)).toEqual(['bookworm', 'bookworm-panic', 'bookworm-hang']);
+    expect(run.cells.map((c) => c.kernelId)).toEqual([...ci.map((k) => k.id), 'bookworm-panic', 'bookworm-hang']);
   });
 
   it('a guest that does not finish within its timeout is killed and becomes a timeout error cell', () => {
