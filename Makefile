@@ -33,4 +33,5 @@ bench: setup deps ## boot time vs suite time per kernel, and host suite time
 	$(PM) bench
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
-	rm -rf dist reports/*/ reports/*.xml reports/*.html reports/*.md reports/*.json
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf dist
