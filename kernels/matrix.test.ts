@@ -14,8 +14,8 @@ const err = (yaml: string) => {
 
 describe('kernels/matrix.yaml (the shipped file)', () => {
   const m = loadMatrix();
-  it('has host, bullseye, bookworm, trixie and sid, plus SELinux cells of 6.1, 6.12 and the newest', () => {
-    expect(m.kernels.map((k) => k.id)).toEqual(['host', 'bullseye', 'bookworm', 'trixie', 'sid', 'bookworm-selinux', 'trixie-selinux', 'sid-selinux']);
+  it('has host, bullseye, bookworm, trixie, sid and trixie-backports, plus SELinux cells of 6.1, 6.12 and sid', () => {
+    expect(m.kernels.map((k) => k.id)).toEqual(['host', 'bullseye', 'bookworm', 'trixie', 'sid', 'trixie-backports', 'bookworm-selinux', 'trixie-selinux', 'sid-selinux']);
     expect(m.kernels.filter((k) => k.lsm === 'selinux').map((k) => k.id)).toEqual(['bookworm-selinux', 'trixie-selinux', 'sid-selinux']);
     for (const k of m.kernels) expect(k.id).toMatch(KERNEL_ID_RE);
     expect(m.kernels.find((k) => k.id === 'sid')).toMatchObject({ source: 'debian', suite: 'sid', package: 'linux-image-amd64' });
