@@ -6,15 +6,14 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
+import { reportInputError } from './input-errors.js';
 import { intOption, parseOptions } from '../args.js';
 import { DEFAULT_TIMEOUT_SEC, prepareMatrix, runCell, type MatrixOptions } from '../matrix.js';
 import { repoPath } from '../paths.js';
 import { parseAccel } from './matrix.js';
-import { MatrixError, defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
-import { FetchError } from '../../kernels/fetch.js';
-import { AptError } from '../../kernels/apt.js';
+import { defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
 import { VngSut } from '../../vm/sut.js';
-import { ToolsMissing, toolVersions } from '../../vm/tools.js';
+import { toolVersions } from '../../vm/tools.js';
 
 const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|auto] [--timeout S] [--out DIR]
 
@@ -100,14 +99,8 @@ export const benchCommand: Command = {
       console.log(`\nbench: ${file}`);
       return 0;
     } catch (e) {
-      if (e instanceof FetchError) {
-        console.error(`pidfd-matrix ${this.name}: ${values.matrix ?? defaultMatrixFile()}: ${e.message}`);
-        return 2;
-      }
-      if (e instanceof MatrixError || e instanceof AptError || e instanceof ToolsMissing) {
-        console.error(`pidfd-matrix bench: ${e.message}`);
-        return 2;
-      }
+      const code = reportInputError(this.name, values.matrix, e);
+      if (code !== null) return code;
       throw e;
     }
   },

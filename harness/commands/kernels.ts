@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
+import { reportInputError } from './input-errors.js';
 import { parseOptions } from '../args.js';
-import { MatrixError, defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
+import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
 import { cacheRoot, kernelsDir, urlCacheKey } from '../../kernels/cache.js';
-import { cachedKernels, fetchKernel, FetchError } from '../../kernels/fetch.js';
-import { AptError } from '../../kernels/apt.js';
+import { cachedKernels, fetchKernel } from '../../kernels/fetch.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh]
 
@@ -75,14 +75,8 @@ export const kernelsCommand: Command = {
           throw new UsageError(`expected list, fetch or clean${action ? `, not '${action}'` : ''}\n\n${usage}`);
       }
     } catch (e) {
-      if (e instanceof FetchError) {
-        console.error(`pidfd-matrix ${this.name}: ${values.matrix ?? defaultMatrixFile()}: ${e.message}`);
-        return 2;
-      }
-      if (e instanceof MatrixError || e instanceof AptError) {
-        console.error(`pidfd-matrix kernels: ${e.message}`);
-        return 2;
-      }
+      const code = reportInputError(this.name, values.matrix, e);
+      if (code !== null) return code;
       throw e;
     }
   },

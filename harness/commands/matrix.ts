@@ -4,16 +4,14 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
+import { reportInputError } from './input-errors.js';
 import { intOption, parseOptions } from '../args.js';
 import { DEFAULT_TIMEOUT_SEC, runMatrix } from '../matrix.js';
 import { writeMatrixReports } from '../reports.js';
 import { statusTable } from '../table.js';
 import { isBad } from '../status.js';
 import { repoPath } from '../paths.js';
-import { MatrixError, defaultMatrixFile, loadMatrix, selectKernels } from '../../kernels/matrix.js';
-import { FetchError } from '../../kernels/fetch.js';
-import { AptError } from '../../kernels/apt.js';
-import { ToolsMissing } from '../../vm/tools.js';
+import { defaultMatrixFile, loadMatrix, selectKernels } from '../../kernels/matrix.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
 const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]
@@ -82,14 +80,8 @@ export const matrixCommand: Command = {
       const bad = run.cells.some((c) => c.error || c.cases.some((x) => isBad(x.status)));
       return bad ? 1 : 0;
     } catch (e) {
-      if (e instanceof FetchError) {
-        console.error(`pidfd-matrix ${this.name}: ${values.matrix ?? defaultMatrixFile()}: ${e.message}`);
-        return 2;
-      }
-      if (e instanceof MatrixError || e instanceof AptError || e instanceof ToolsMissing) {
-        console.error(`pidfd-matrix matrix: ${e.message}`);
-        return 2;
-      }
+      const code = reportInputError(this.name, values.matrix, e);
+      if (code !== null) return code;
       throw e;
     }
   },

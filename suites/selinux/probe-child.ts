@@ -4,7 +4,7 @@
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { MSG_CTRUNC, P, POLL, SCM, SIG, SO, SOL_SOCKET, W } from '../lib/constants.js';
 import { close, getpid, getsockopt, kill, poll, recvmsg, sendmsg, socketpair } from '../lib/libc.js';
-import { fstatfsType, outcome, pidfdGetfd, pidfdOpen, pidfdSendSignal } from '../lib/pidfd.js';
+import { fstatfsType, pidfdGetfd, pidfdOpen, pidfdSendSignal } from '../lib/pidfd.js';
 import { reap, spawnChild, waitid } from '../lib/process.js';
 import type { Observation } from '../../harness/results.js';
 
