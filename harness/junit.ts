@@ -70,6 +70,7 @@ function cellProperties(cell: CellResult): [string, string][] {
     ['started_at', cell.startedAt],
     ['console_log', consoleLogPath(cell)],
     ['cell.error', cell.error?.reason],
+    ...(cell.earlierAttempts ?? []).map((a, i): [string, unknown] => [`retried.attempt${i + 1}`, `${a.reason} (${a.consoleLog})`]),
   ];
   return props.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => [k, String(v)]);
 }

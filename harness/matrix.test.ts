@@ -58,6 +58,29 @@ describe('runMatrix (fake vng)', () => {
   });
 });
 
+describe('boot retries', () => {
+  it('a guest that died before its command started boots once more; its first console is kept', async () => {
+    const k = (id: string, mode: string): KernelEntry => ({ id, source: 'path', kernel: join(work, 'k/bzImage'), append: `fake_mode=${mode}` });
+    const out = join(work, 'reports-retry');
+    const lines: string[] = [];
+    const run = await runMatrix({
+      kernels: [k('flaky', 'panic-once'), k('boom', 'panic')],
+      outDir: out, jobs: 2, timeoutSec: 60, accel: 'tcg', command: 'test', progress: (l) => lines.push(l),
+    });
+    const [flaky, boom] = run.cells;
+    expect(flaky.error).toBeNull();
+    expect(flaky.cases.map((c) => c.status)).toEqual(['pass']);
+    expect(flaky.earlierAttempts).toEqual([{ reason: expect.stringMatching(/^kernel panic: /), consoleLog: 'console-attempt1.log' }]);
+    expect(readFileSync(join(out, 'flaky/console-attempt1.log'), 'utf8')).toContain('Kernel panic - not syncing');
+    expect(lines.some((l) => l.includes('flaky') && l.includes('before the command started: booting again (console kept as console-attempt1.log)'))).toBe(true);
+    // A kernel that panics at every boot is retried once and stays an error cell.
+    expect(boom.error?.reason).toMatch(/^kernel panic: /);
+    expect(boom.earlierAttempts).toHaveLength(1);
+    const noRetry = await runMatrix({ kernels: [k('boom', 'panic')], outDir: join(work, 'reports-noretry'), jobs: 1, timeoutSec: 60, accel: 'tcg', command: 'test', bootRetries: 0 });
+    expect(noRetry.cells[0].earlierAttempts).toBeUndefined();
+  });
+});
+
 describe('lsm: selinux cells', () => {
   it('load the test policy in the guest before the probe, and boot with security=selinux', async () => {
     process.env.FAKE_VNG_CALLS = join(work, 'calls');

@@ -2,7 +2,7 @@
 // parallel (each running `pidfd-matrix probe` into its own reports/<id>/), and turn every
 // outcome, including boot failures, panics and timeouts, into one CellResult per kernel.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
@@ -34,6 +34,12 @@ export interface MatrixOptions {
   progress?: (line: string) => void;
   /** The command line that started this run, for provenance. */
   command: string;
+  /**
+   * Boots again, this many times, a guest that died before its command started (default 1).
+   * Under TCG a stock 6.12 kernel once double-faulted in the slab allocator during udev
+   * coldplug, before the suite ran; a kernel that panics every boot stays an error cell.
+   */
+  bootRetries?: number;
 }
 
 export interface MatrixRun {
@@ -99,12 +105,33 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
     const started = Date.now();
     line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`);
     const onRunning = entry.source === 'host' ? undefined : () => line(entry.id, `running the suite (booted in ${secs(Date.now() - started)})`);
-    const { cell, result } = await runCell(entry, kernel, accel, o, onRunning);
+    const cellDir = join(resolve(o.outDir), entry.id);
+    await removeEarlierAttempts(cellDir);
+    const earlier: NonNullable<CellResult['earlierAttempts']> = [];
+    let { cell, result } = await runCell(entry, kernel, accel, o, onRunning);
+    while (diedBeforeCommand(result) && earlier.length < (o.bootRetries ?? 1)) {
+      const kept = `console-attempt${earlier.length + 1}.log`;
+      await rename(join(cellDir, 'console.log'), join(cellDir, kept));
+      earlier.push({ reason: result.reason, consoleLog: kept });
+      line(entry.id, `${result.reason}, before the command started: booting again (console kept as ${kept})`);
+      ({ cell, result } = await runCell(entry, kernel, accel, o, onRunning));
+    }
+    if (earlier.length) cell.earlierAttempts = earlier;
     const verdict = cell.error ? `ERROR ${cell.error.reason}` : summarize(cell);
     line(entry.id, `done in ${secs(Date.now() - started)}: ${verdict}`);
     return { entry, kernel, result, cell };
   });
   return { cells: runs.map((r) => r.cell), accel, runs: runs.map(({ entry, kernel, result }) => ({ entry, kernel, result })) };
+}
+
+/** The guest died (panic, boot failure) before virtme-init started the command. */
+export function diedBeforeCommand(r: RunResult): boolean {
+  return (r.status === 'panic' || r.status === 'boot-failure') && r.boot?.findings.scriptStarted === false;
+}
+
+async function removeEarlierAttempts(cellDir: string): Promise<void> {
+  const names = await readdir(cellDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => /^console-attempt\d+\.log$/.test(n)).map((n) => rm(join(cellDir, n), { force: true })));
 }
 
 function summarize(cell: CellResult): string {

@@ -71,6 +71,8 @@ export interface CellResult {
   /** Cell-level error (boot failure, panic, timeout, infrastructure): no cases ran. */
   error: { reason: string; consoleExcerpt?: string } | null;
   consoleLog?: string | null;  // path of the guest console log, relative to this cell's own dir (reports/<id>/)
+  /** Boots that died before the command started and were retried: reason and kept console. */
+  earlierAttempts?: { reason: string; consoleLog: string }[];
   provenance: CellProvenance;
   rerun: string;               // one command that reruns the whole cell
   cases: CaseResult[];

@@ -2,8 +2,9 @@
 //   - the CI kernels of kernels/matrix.yaml (`ci: true`): bookworm 6.1 (anon_inode pidfds) and
 //     trixie 6.12 (pidfs); the whole suite runs inside each; no case fails or errors, and each
 //     checked its own era's answers (pidfs_magic: anon_inode on 6.1, pidfs on 6.12);
-//   - bookworm with `init=/nonexistent` appended, which really panics at boot: it must become
-//     an error cell within its timeout while the other guests still complete;
+//   - bookworm with `init=/nonexistent` appended, which really panics at boot: it is booted
+//     once more (boot retry) and must become an error cell within its timeout while the other
+//     guests still complete;
 //   - bookworm with a 20 s limit, which a TCG boot never meets: the stand-in for a hung guest,
 //     killed (qemu's process group) and reported as a timeout error cell.
 // Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
@@ -70,6 +71,8 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     expect(cell.error?.reason).toMatch(/^kernel panic: /);
     expect(cell.error?.consoleExcerpt).toContain('Kernel panic - not syncing');
     expect(cell.cases).toEqual([]);
+    // It died before its command started, so it was booted once more, and panicked again.
+    expect(cell.earlierAttempts).toEqual([{ reason: expect.stringMatching(/^kernel panic: /), consoleLog: 'console-attempt1.log' }]);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
     expect(run.cells.map((c) => c.kernelId)).toEqual([...ci.map((k) => k.id), 'bookworm-panic', 'bookworm-hang']);
   });

@@ -31,6 +31,8 @@ Options:
                   verdict and falls back to TCG when KVM cannot run stock kernels
   --out DIR       report directory (default: reports/)
   --test IDS      only these tests (feature or feature/case ids), as the rerun lines use
+  --boot-retries N  boot a guest again when it died before the suite started (panic or
+                  boot failure; default 1); the earlier console is kept as console-attemptN.log
   --cpus N        guest CPUs (default 2)     --memory M   guest memory (default 2G)
   --matrix FILE   another matrix file (default: kernels/matrix.yaml)`;
 
@@ -48,12 +50,14 @@ export const matrixCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       kernels: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' }, accel: { type: 'string' },
       out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
+      'boot-retries': { type: 'string' },
     }, usage);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const accel = parseAccel(values.accel);
     const jobs = intOption(values.jobs, 'jobs') ?? availableParallelism();
     const timeoutSec = intOption(values.timeout, 'timeout') ?? DEFAULT_TIMEOUT_SEC;
     const cpus = intOption(values.cpus, 'cpus');
+    const bootRetries = intOption(values['boot-retries'], 'boot-retries', 0);
     if (values.memory !== undefined && !/^\d+[MG]?$/.test(values.memory)) throw new UsageError(`--memory wants a size like 2G or 1536M, got '${values.memory}'`);
     const outDir = resolve(values.out ?? repoPath('reports'));
     const tests = values.test?.split(',').map((t) => t.trim()).filter(Boolean);
@@ -63,7 +67,7 @@ export const matrixCommand: Command = {
       console.log(`pidfd-matrix matrix: ${kernels.map((k) => k.id).join(', ')} (jobs ${jobs}, timeout ${timeoutSec}s, accel ${accel}) -> ${outDir}`);
       const t0 = Date.now();
       const run = await runMatrix({
-        kernels, outDir, jobs, timeoutSec, accel, tests, cpus, memory: values.memory,
+        kernels, outDir, jobs, timeoutSec, accel, tests, cpus, memory: values.memory, bootRetries,
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),
       });
@@ -72,6 +76,7 @@ export const matrixCommand: Command = {
       console.log(statusTable(run.cells, { color: process.stdout.isTTY }));
       console.log('');
       for (const c of run.cells) {
+        for (const a of c.earlierAttempts ?? []) console.log(`RETRIED ${c.kernelId}: ${a.reason} before the suite started\n  console: ${resolve(outDir, c.kernelId, a.consoleLog)}`);
         if (c.error) console.log(`ERROR ${c.kernelId}: ${c.error.reason}\n  console: ${resolve(outDir, c.kernelId, c.consoleLog ?? '')}\n  rerun: ${c.rerun}`);
         for (const k of c.cases.filter((x) => isBad(x.status))) console.log(`${k.status.toUpperCase()} ${c.kernelId} ${k.id}: ${k.reason}\n  rerun: ${k.rerun}`);
       }
