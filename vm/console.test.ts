@@ -22,6 +22,14 @@ describe('console analysis on recorded guest logs', () => {
     expect(consoleExcerpt(text)).toContain('Kernel panic - not syncing');
   });
 
+  it('a double fault during udev coldplug (6.12 under TCG) is a panic before the command started', () => {
+    const f = analyzeConsole(fixture('double-fault-udev-6.12-tcg.log'));
+    expect(f.panic).toBe('Kernel panic - not syncing: Fatal exception in interrupt');
+    expect(f.oops).toMatch(/^Oops: double fault/);
+    expect(f.scriptStarted).toBe(false);
+    expect(classifyGuest(255, false, f, 900)).toEqual({ status: 'panic', reason: 'kernel panic: Fatal exception in interrupt' });
+  });
+
   it('an Oops while the suite runs makes the guest an error even though the command returned', () => {
     const f = analyzeConsole(fixture('oops-null-deref-6.1.log'));
     expect(f.oops).toBe('BUG: kernel NULL pointer dereference, address: 0000000000000008');
