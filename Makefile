@@ -14,11 +14,12 @@ setup: ## node dependencies and the compiled harness (dist/)
 	  npm ci --no-audit --no-fund && touch node_modules/.pidfd-matrix-stamp; fi
 	npm run --silent build
 
-deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (needs root)
+deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker, kunit.py (needs root)
 	bash vm/setup.sh
 	bash suites/selinux/setup.sh
 	bash harness/setup.sh
 	bash harness/docker-setup.sh
+	bash harness/kunit-setup.sh
 
 probe: setup ## run the probe suite on the running kernel (host mode)
 	$(PM) probe

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CellResult } from './results.js';
 import { junitXml } from './junit.js';
+import { ktap } from './ktap.js';
 import { matrixHtml } from './html.js';
 import { summaryMarkdown } from './markdown.js';
 import { testRows } from './table.js';
@@ -23,13 +24,14 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 
 const resultsJson = (cell: CellResult) => JSON.stringify(cell, null, 2) + '\n';
 
-/** One cell's results.json and junit.xml in `dir` (a probe run, or one guest of the matrix). */
+/** One cell's results.json, junit.xml and results.ktap in `dir` (a probe run, or one guest of the matrix). */
 export async function writeCellReports(cell: CellResult, dir: string): Promise<void> {
   await writeFileAtomic(join(dir, 'results.json'), resultsJson(cell));
   await writeFileAtomic(join(dir, 'junit.xml'), junitXml([cell]));
+  await writeFileAtomic(join(dir, 'results.ktap'), ktap([cell]));
 }
 
-/** The merged outputs of a run: junit.xml, index.html, summary.md and <kernelId>/results.json. */
+/** The merged outputs of a run: junit.xml, results.ktap, index.html, summary.md and <kernelId>/results.json. */
 export async function writeMatrixReports(cells: CellResult[], outDir: string): Promise<void> {
   assertUniqueKernels(cells);
   const rows = testRows(cells);
@@ -37,10 +39,12 @@ export async function writeMatrixReports(cells: CellResult[], outDir: string): P
   const junit = junitXml(cells, { rows });
   const html = matrixHtml(cells, { rows });
   const md = summaryMarkdown(cells, { rows });
+  const tap = ktap(cells, { rows });
   for (const cell of cells) await writeFileAtomic(join(outDir, cell.kernelId, 'results.json'), resultsJson(cell));
   await writeFileAtomic(join(outDir, 'junit.xml'), junit);
   await writeFileAtomic(join(outDir, 'index.html'), html);
   await writeFileAtomic(join(outDir, 'summary.md'), md);
+  await writeFileAtomic(join(outDir, 'results.ktap'), tap);
 }
 
 export function assertUniqueKernels(cells: CellResult[]): void {
