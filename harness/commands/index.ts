@@ -6,5 +6,6 @@ import { matrixCommand } from './matrix.js';
 import { benchCommand } from './bench.js';
 import { reportCommand } from './report.js';
 import { rerunCommand } from './rerun.js';
+import { compareCommand } from './compare.js';
 
-export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, rerunCommand];
+export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand];
