@@ -28,10 +28,21 @@ describe('catalog', () => {
     ['missing with', ok.replace('with: { result: 0 }', 'title: x'), /'with' is missing/],
     ['duplicate case', ok + `      - id: c\n        probe: p\n        with: { result: 1 }\n`, /duplicate case id 'c'/],
     ['unknown need', ok.replace('    without', '    needs: [wizard]\n    without'), /'needs' must be a list of/],
+    ['unknown required feature', ok.replace('    without', '    requires: [pidfd_opne]\n    without'), /requires unknown feature 'pidfd_opne'/],
+    ['requires not a list', ok.replace('    without', '    requires: pidfd_open\n    without'), /'requires' must be a list of feature ids/],
+    ['requires cycle', ok.replace('    without', '    requires: [f]\n    without'), /cycle: f -> f/],
     ['unknown kind', ok.replace('    without', '    kind: regression\n    without'), /'kind' must be one of feature, change/],
   ])('rejects %s', (_name, text, msg) => {
     expect(() => parseCatalog(text, 'x.yaml')).toThrow(CatalogError);
     expect(() => parseCatalog(text, 'x.yaml')).toThrow(msg);
+  });
+
+  it('every requires id of the shipped catalog names a feature; cases newer than their feature require it', () => {
+    const features = loadCatalog();
+    const ids = new Set(features.map((f) => f.id));
+    for (const c of allCases(features)) for (const r of c.requires) expect(ids.has(r.feature), `${c.id} requires ${r.feature}`).toBe(true);
+    const zombie = allCases(features).find((c) => c.id === 'pidfd_getfd/esrch_zombie')!;
+    expect(zombie.requires.map((r) => r.feature)).toEqual(['pidfd_open', 'pidfd_getfd']);
   });
 
   it('the shipped catalog loads, ids are unique and every case names its probe', () => {

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseVersion, type Version } from './version.js';
+import { cmpVersion, parseVersion, type Version } from './version.js';
 import type { Observation } from './results.js';
 import { repoPath } from './paths.js';
 
@@ -32,6 +32,16 @@ export interface Expectation {
   needs: Need[];
 }
 
+/**
+ * A feature a case cannot be probed without (pidfd_open for a pidfd_open-based probe, clone3 for
+ * a clone3 child). On a kernel where it is expected absent, its own `without` answer (usually
+ * ENOSYS) means the case is absent as expected, whatever the case's own `without` says.
+ */
+export interface Requirement extends Expectation {
+  feature: string;
+  without: Answer | null;
+}
+
 export interface CatalogCase extends Expectation {
   feature: string;
   id: string;                 // `<feature>/<case>`
@@ -42,6 +52,13 @@ export interface CatalogCase extends Expectation {
   with: Answer;               // answer of a kernel that has the feature
   without: Answer | null;     // answer of a kernel that lacks it (null: none is defined)
   ref: string;
+  /** Feature ids named by `requires:` (the feature's list plus the case's own). */
+  requiresIds: string[];
+  /**
+   * Resolved prerequisites, oldest first: those of `requiresIds` (transitively), then the case's
+   * own feature when the case is newer than it (a 6.9 case of a 5.6 feature needs the 5.6 syscall).
+   */
+  requires: Requirement[];
 }
 
 export interface CatalogFeature {
@@ -51,6 +68,10 @@ export interface CatalogFeature {
   ref: string;
   changes: string[];
   cases: CatalogCase[];
+  /** The feature's own versions and `without`: what a case that requires it checks. */
+  base: Expectation;
+  without: Answer | null;
+  requiresIds: string[];
 }
 
 /** Expected observation keys and values; a list of maps means "any of these answers". */
@@ -111,7 +132,23 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
   };
 }
 
-export function parseCatalog(text: string, file = 'catalog.yaml'): CatalogFeature[] {
+function ids(where: string, v: unknown): string[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !ID.test(x)))
+    fail(where, `'requires' must be a list of feature ids, e.g. [pidfd_open, clone3]`);
+  return v as string[];
+}
+
+/**
+ * Parse one catalog file. `link: false` leaves `requires` unresolved, for a caller that links
+ * several files together (loadCatalog); a single file is linked against itself.
+ */
+export function parseCatalog(text: string, file = 'catalog.yaml', opts: { link?: boolean } = {}): CatalogFeature[] {
+  const features = parseFeatures(text, file);
+  return opts.link === false ? features : linkCatalog(features, file);
+}
+
+function parseFeatures(text: string, file: string): CatalogFeature[] {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -132,6 +169,7 @@ export function parseCatalog(text: string, file = 'catalog.yaml'): CatalogFeatur
     if (!ID.test(area)) fail(at, `area '${area}' must match ${ID}`);
     const base = expectation(at, rawF);
     const featWithout = rawF.without === undefined ? null : answer(at, 'without', rawF.without);
+    const featRequires = ids(at, rawF.requires) ?? [];
     if (!Array.isArray(rawF.cases) || rawF.cases.length === 0) fail(at, `'cases' must list at least one case`);
     const caseIds = new Set<string>();
     const cases = (rawF.cases as Record<string, unknown>[]).map((rawC, j) => {
@@ -152,12 +190,52 @@ export function parseCatalog(text: string, file = 'catalog.yaml'): CatalogFeatur
         with: answer(cat, 'with', rawC.with),
         without: rawC.without === undefined ? featWithout : rawC.without === null ? null : answer(cat, 'without', rawC.without),
         ref: typeof rawC.ref === 'string' ? rawC.ref : typeof rawF.ref === 'string' ? rawF.ref : '',
+        requiresIds: [...featRequires, ...(ids(cat, rawC.requires) ?? []).filter((r) => !featRequires.includes(r))],
+        requires: [],
       } satisfies CatalogCase;
     });
     const changes = rawF.changes ?? [];
     if (!Array.isArray(changes) || changes.some((c) => typeof c !== 'string')) fail(at, `'changes' must be a list of strings`);
-    return { id, title: str(at, 'title', rawF.title), area, ref: typeof rawF.ref === 'string' ? rawF.ref : '', changes, cases };
+    return { id, title: str(at, 'title', rawF.title), area, ref: typeof rawF.ref === 'string' ? rawF.ref : '', changes, cases, base, without: featWithout, requiresIds: featRequires };
   });
+}
+
+/**
+ * Resolve every `requires:` id to its feature (transitively, oldest `introduced` first) and
+ * refuse unknown ids and cycles, so a typo is a load error, not a silently missing check.
+ */
+export function linkCatalog(features: CatalogFeature[], where = 'catalog'): CatalogFeature[] {
+  const byId = new Map(features.map((f) => [f.id, f]));
+  const closure = new Map<string, string[]>();
+  const expand = (id: string, path: string[]): string[] => {
+    if (closure.has(id)) return closure.get(id)!;
+    if (path.includes(id)) fail(where, `'requires' forms a cycle: ${[...path, id].join(' -> ')}`);
+    const f = byId.get(id)!;
+    const out: string[] = [];
+    for (const r of f.requiresIds) {
+      if (!byId.has(r)) fail(`${where} (${f.id})`, `requires unknown feature '${r}' (known: a feature id from suites/catalog/*.yaml)`);
+      for (const x of [...expand(r, [...path, id]), r]) if (!out.includes(x)) out.push(x);
+    }
+    closure.set(id, out);
+    return out;
+  };
+  const requirement = (f: CatalogFeature): Requirement => ({ ...f.base, feature: f.id, without: f.without });
+  for (const f of features) {
+    expand(f.id, []);
+    for (const c of f.cases) {
+      const list: string[] = [];
+      for (const r of c.requiresIds) {
+        if (!byId.has(r)) fail(`${where} (${c.id})`, `requires unknown feature '${r}' (known: a feature id from suites/catalog/*.yaml)`);
+        if (r === f.id) fail(`${where} (${c.id})`, `a case need not require its own feature '${r}': a case newer than its feature requires it implicitly`);
+        for (const x of [...expand(r, []), r]) if (!list.includes(x)) list.push(x);
+      }
+      const reqs = list.map((id) => requirement(byId.get(id)!));
+      // A case newer than its feature (esrch_zombie: 6.9 in the 5.6 pidfd_getfd) also needs the feature itself.
+      if (f.without !== null && cmpVersion(c.introduced, f.base.introduced) > 0) reqs.push(requirement(f));
+      c.requires = reqs.sort((a, b) => cmpVersion(a.introduced, b.introduced));
+    }
+  }
+  return features;
 }
 
 let cached: CatalogFeature[] | null = null;
@@ -171,12 +249,13 @@ export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_P
   const features: CatalogFeature[] = [];
   const where = new Map<string, string>();
   for (const file of files) {
-    for (const f of parseCatalog(readFileSync(file, 'utf8'), file)) {
+    for (const f of parseCatalog(readFileSync(file, 'utf8'), file, { link: false })) {
       if (where.has(f.id)) throw new CatalogError(`${file}: feature id '${f.id}' is already defined in ${where.get(f.id)}`);
       where.set(f.id, file);
       features.push(f);
     }
   }
+  linkCatalog(features, path);
   if (path === CATALOG_PATH) cached = features;
   return features;
 }

@@ -72,7 +72,6 @@ describe('6.1: anon_inode answers are the `without` answers of the pidfs feature
     ['pidfd_get_info/size_64', { errno: 'ENOTTY', size: 64 }],
     ['pidfs_file_handle/encode', { errno: 'ENOTSUP' }],
     ['so_peerpidfd/socketpair_self', { errno: 'ENOPROTOOPT' }],
-    ['getfd_exiting_esrch/zombie_target', { errno: 'EBADF' }],
   ])('%s: skip, absent as expected', (id, observed) => {
     const v = status(id, k, observed);
     expect(v.status, v.reason).toBe('skip');
@@ -206,7 +205,7 @@ describe('R8 and the named regressions carry their ids and fix versions', () => 
   });
   it.each([
     ['R2', 'lsof_compat/st_mode_no_type', '5.3'],
-    ['R6', 'getfd_exiting_esrch/zombie_target', '6.9'],
+    ['R6', 'pidfd_getfd/esrch_zombie', '6.9'],
     ['R8', 'pidfd_info_size_check/short_size', '6.18'],
     ['R9', 'pidfd_info_eremote/foreign_pidns', '7.0'],
     ['R10', 'so_peerpidfd_reaped/reaped_peer', '6.16'],

@@ -85,6 +85,33 @@ features:
         probe: clone3
         with: { result: pid }
 `);
+const composed = parseCatalog(`
+features:
+  - id: pidfd_open
+    title: pidfd_open
+    area: open
+    introduced: "5.3"
+    without: { errno: ENOSYS }
+    cases: [{ id: self, probe: p, with: { result: fd } }]
+  - id: pidfd_getfd
+    title: pidfd_getfd
+    area: getfd
+    introduced: "5.6"
+    requires: [pidfd_open]
+    without: { errno: ENOSYS }
+    cases:
+      - { id: self, probe: p, with: { result: fd } }
+      - { id: esrch_zombie, probe: p, introduced: "6.9", kind: change, with: { errno: ESRCH }, without: { errno: EBADF } }
+  - id: pidfd_nonblock
+    title: PIDFD_NONBLOCK
+    area: open
+    introduced: "5.10"
+    requires: [pidfd_open]
+    without: { errno: EINVAL }
+    cases: [{ id: flag_set, probe: p, with: { result: fd } }]
+`);
+const req = (id: string): CatalogCase => composed.flatMap((f) => f.cases).find((c) => c.id === id)!;
+
 const byId = (id: string): CatalogCase => catalog.flatMap((f) => f.cases).find((c) => c.id === id)!;
 
 describe('judge', () => {
@@ -169,6 +196,31 @@ describe('judge', () => {
     expect(judge(c, facts('6.1.0'), { result: 0 }).status).toBe('skip');
     expect(judge(c, facts('6.12.117'), { errno: 'EPERM' }).status).toBe('skip');
     expect(judge(c, facts('6.12.117'), { errno: 'EIO' }).reason).toContain('expected { result: 0 } or { errno: "EPERM" }');
+  });
+
+  it('requires: a prerequisite expected absent answers with its own without (5.1: ENOSYS, not the EINVAL of PIDFD_NONBLOCK)', () => {
+    const v = judge(req('pidfd_nonblock/flag_set'), facts('5.1.15'), { errno: 'ENOSYS' });
+    expect(v.status).toBe('skip');
+    expect(v.reason).toBe('absent as expected: pidfd_nonblock/flag_set needs pidfd_open (needs 5.3), kernel 5.1.15');
+    expect(v.expectedAnswer).toEqual({ errno: 'ENOSYS' });
+    // Where pidfd_open exists, ENOSYS is no longer "absent": PIDFD_NONBLOCK must give EINVAL.
+    expect(judge(req('pidfd_nonblock/flag_set'), facts('5.4.286'), { errno: 'ENOSYS' }).status).toBe('fail');
+    expect(judge(req('pidfd_nonblock/flag_set'), facts('5.4.286'), { errno: 'EINVAL' }).status).toBe('skip');
+    // The prerequisite present anyway (a backport) and the case's own answer given: judged on its own.
+    expect(judge(req('pidfd_nonblock/flag_set'), facts('5.2.1'), { errno: 'EINVAL' }).status).toBe('skip');
+    expect(judge(req('pidfd_nonblock/flag_set'), facts('5.2.1'), { result: 'fd' }).status).toBe('xpass');
+  });
+
+  it('requires: a case newer than its feature needs the feature (5.4: no pidfd_getfd, ENOSYS; 5.6-6.8: EBADF passes)', () => {
+    const c = req('pidfd_getfd/esrch_zombie');
+    expect(c.requires.map((r) => r.feature)).toEqual(['pidfd_open', 'pidfd_getfd']);
+    const v = judge(c, facts('5.4.286'), { errno: 'ENOSYS' });
+    expect(v.status).toBe('skip');
+    expect(v.reason).toContain('needs pidfd_getfd (needs 5.6)');
+    expect(judge(c, facts('5.6.4'), { errno: 'EBADF' }).status).toBe('pass');
+    expect(judge(c, facts('5.6.4'), { errno: 'ENOSYS' }).status).toBe('fail');
+    expect(judge(c, facts('6.9.0'), { errno: 'ESRCH' }).status).toBe('pass');
+    expect(judge(req('pidfd_getfd/self'), facts('5.2.1'), { prereq: 'pidfd_open', errno: 'ENOSYS' }).reason).toContain('needs pidfd_open (needs 5.3)');
   });
 
   it('answers: a list means any of, extra observed keys are ignored', () => {

@@ -1,6 +1,6 @@
 // Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
 // decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
-import type { Answer, CatalogCase, Need } from './catalog.js';
+import type { Answer, CatalogCase, Expectation, Need } from './catalog.js';
 import type { KernelFacts, Observation } from './results.js';
 import type { Status } from './status.js';
 import { atLeast, cmpVersion, fmtVersion, hasBackport, type Version } from './version.js';
@@ -60,7 +60,7 @@ export function unmetNeed(needs: Need[], facts: KernelFacts): string | null {
 export interface KernelExpectation { expect: 'with' | 'without'; why: string; brokenReason?: string }
 
 /** What the catalog says this kernel version should answer. */
-export function expectationFor(c: CatalogCase, v: Version): KernelExpectation {
+export function expectationFor(c: Expectation, v: Version): KernelExpectation {
   const since = fmtVersion(c.introduced);
   for (const b of c.broken) {
     if (cmpVersion(v, b.from) >= 0 && cmpVersion(v, b.to) < 0)
@@ -82,9 +82,21 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
     return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
 
   const exp = expectationFor(c, facts.version);
+  const seccompNote = facts.seccomp === 2 && SECCOMP_ERRNOS.has(String(observed.errno)) ? observed.errno : null;
+
+  // A prerequisite this kernel should lack (pidfd_open on 5.2, clone3 on 5.2) answers for the case
+  // with its own `without` (ENOSYS): the case's own answers assume the syscall exists.
+  const missing = c.requires.find((r) => expectationFor(r, facts.version).expect === 'without');
+  if (missing && !matches(c.with, observed)) {
+    const gone = (missing.without !== null && matches(missing.without, observed)) || typeof observed[PREREQ] === 'string';
+    if (gone) {
+      const sc = seccompNote ? `; note: a Seccomp filter is active and may have produced ${seccompNote}` : '';
+      const step = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
+      return { status: 'skip', reason: `absent as expected: ${c.id} needs ${missing.feature} (${expectationFor(missing, facts.version).why}), ${kernel}${step}${sc}`, expected: 'without', expectedAnswer: missing.without };
+    }
+  }
   const answer = exp.expect === 'with' ? c.with : c.without;
   const obs = relevant(answer, observed);
-  const seccompNote = facts.seccomp === 2 && SECCOMP_ERRNOS.has(String(observed.errno)) ? observed.errno : null;
 
   if (exp.expect === 'with') {
     if (matches(c.with, observed)) return { status: 'pass', reason: `${c.id}: as expected (${exp.why}), ${kernel}`, expected: 'with', expectedAnswer: c.with };

@@ -233,13 +233,3 @@ featureSuite('io_uring_waitid', {
     return { waitid_supported: supported, last_op: lastOp };
   },
 });
-
-// ---- R6 -----------------------------------------------------------------------------------
-featureSuite('getfd_exiting_esrch', {
-  zombie_target: () => {
-    const pid = spawnChild(['true']);
-    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
-    waitExitedNoReap(pid);
-    return outcome(track(pidfdGetfd(fd, 0)), true);
-  },
-});
