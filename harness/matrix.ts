@@ -13,6 +13,8 @@ import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
 import { toolVersions, vngBinary } from '../vm/tools.js';
+import { killAllGroups } from '../vm/process-group.js';
+import { interruptedReason, unlessAborted } from './interrupt.js';
 import { shellQuote } from '../vm/vng.js';
 
 // Under TCG, boot + the whole suite in a 6.1 guest took 18 min (boot 2.5 min) on a busy 2-core
@@ -40,12 +42,17 @@ export interface MatrixOptions {
    * coldplug, before the suite ran; a kernel that panics every boot stays an error cell.
    */
   bootRetries?: number;
+  /**
+   * Aborted (reason: the signal's name) on Ctrl-C or SIGTERM: every guest is killed, no
+   * further cell starts, and the unfinished cells become errors ("interrupted by SIGINT").
+   */
+  signal?: AbortSignal;
 }
 
 export interface MatrixRun {
   cells: CellResult[];
   accel: AccelChoice | null;
-  /** Per kernel: what was booted and how the run ended (bench uses this). */
+  /** Per kernel that ran: what was booted and how the run ended (bench uses this). */
   runs: { entry: KernelEntry; kernel: FetchedKernel; result: RunResult }[];
 }
 
@@ -95,12 +102,37 @@ export async function prepareMatrix(kernels: KernelEntry[], request: AccelReques
 
 export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
   const say = o.progress ?? (() => {});
-  const { fetched, accel } = await prepareMatrix(o.kernels, o.accel, say);
+  const stop = o.signal;
+  // Kill every qemu/vng (and the host cell's probe) the moment the run is interrupted.
+  const killAll = () => {
+    const n = killAllGroups();
+    say(`${interruptedReason(stop!)}: killed ${n} running guest/probe process group(s)`);
+  };
+  stop?.addEventListener('abort', killAll, { once: true });
+  try {
+    return await runCells(o, say);
+  } finally {
+    stop?.removeEventListener('abort', killAll);
+  }
+}
+
+async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<MatrixRun> {
+  const stop = o.signal;
+  const prepared = await unlessAborted(prepareMatrix(o.kernels, o.accel, say), stop);
+  if (!prepared) {
+    say(`${interruptedReason(stop!)} before the first cell started`);
+    return { cells: o.kernels.map((e) => notStartedCell(e, o)), accel: null, runs: [] };
+  }
+  const { fetched, accel } = prepared;
   const width = Math.max(...o.kernels.map((k) => k.id.length));
   const t0 = Date.now();
   const line = (id: string, what: string) => say(`[${secs(Date.now() - t0).padStart(5)}] ${id.padEnd(width)}  ${what}`);
   for (const k of o.kernels) line(k.id, 'queued');
   const runs = await pool(o.kernels, o.jobs, async (entry) => {
+    if (stop?.aborted) {
+      line(entry.id, `not started: ${interruptedReason(stop)}`);
+      return { entry, cell: notStartedCell(entry, o), ran: null };
+    }
     const kernel = fetched.get(entry.id)!;
     const started = Date.now();
     line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`);
@@ -109,7 +141,7 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
     await removeEarlierAttempts(cellDir);
     const earlier: NonNullable<CellResult['earlierAttempts']> = [];
     let { cell, result } = await runCell(entry, kernel, accel, o, onRunning);
-    while (diedBeforeCommand(result) && earlier.length < (o.bootRetries ?? 1)) {
+    while (!stop?.aborted && diedBeforeCommand(result) && earlier.length < (o.bootRetries ?? 1)) {
       const kept = `console-attempt${earlier.length + 1}.log`;
       await rename(join(cellDir, 'console.log'), join(cellDir, kept));
       earlier.push({ reason: result.reason, consoleLog: kept });
@@ -117,11 +149,33 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
       ({ cell, result } = await runCell(entry, kernel, accel, o, onRunning));
     }
     if (earlier.length) cell.earlierAttempts = earlier;
+    // Killed by us, not by the kernel: whatever the console looks like, the cell is unfinished.
+    if (stop?.aborted) cell.error = { reason: interruptedReason(stop), consoleExcerpt: (await logTail(result.logPath)) || undefined };
     const verdict = cell.error ? `ERROR ${cell.error.reason}` : summarize(cell);
     line(entry.id, `done in ${secs(Date.now() - started)}: ${verdict}`);
-    return { entry, kernel, result, cell };
+    return { entry, cell, ran: { entry, kernel, result } };
   });
-  return { cells: runs.map((r) => r.cell), accel, runs: runs.map(({ entry, kernel, result }) => ({ entry, kernel, result })) };
+  return { cells: runs.map((r) => r.cell), accel, runs: runs.flatMap((r) => (r.ran ? [r.ran] : [])) };
+}
+
+/** The cell of a kernel the interrupted run never started: an error, so the grid keeps its shape. */
+function notStartedCell(entry: KernelEntry, o: MatrixOptions): CellResult {
+  const cell = emptyCell(entry, o, new Date().toISOString());
+  cell.mode = entry.source === 'host' ? 'host' : 'guest';
+  cell.error = { reason: `${interruptedReason(o.signal!)} before it started` };
+  return cell;
+}
+
+function cellRerun(entry: KernelEntry, o: MatrixOptions): string {
+  return `npx pidfd-matrix matrix --kernels ${entry.id}${o.accel !== 'auto' ? ` --accel ${o.accel}` : ''}`;
+}
+
+/** A cell with no probe results (the probe never wrote any), filled in by the caller. */
+function emptyCell(entry: KernelEntry, o: MatrixOptions, startedAt: string): CellResult {
+  return {
+    schema: 1, kernelId: entry.id, mode: 'guest', accel: null, lsm: entry.lsm ?? null, facts: null, startedAt, durationMs: 0,
+    hostname: hostname(), error: null, provenance: { harnessRev: harnessRevision(), node: process.version, command: o.command }, rerun: cellRerun(entry, o), cases: [],
+  };
 }
 
 /** The guest died (panic, boot failure) before virtme-init started the command. */
@@ -162,9 +216,10 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     rwdirs: [cellDir],
     cwd: repoRoot(),
     onRunning,
+    signal: o.signal,
   }).catch((e: Error): RunResult => ({ exitCode: null, status: 'boot-failure', reason: `could not start: ${e.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 }));
   const tools = sut.kind === 'guest' ? await toolVersions() : { vng: null, qemu: null };
-  const rerun = `npx pidfd-matrix matrix --kernels ${entry.id}${o.accel !== 'auto' ? ` --accel ${o.accel}` : ''}`;
+  const rerun = cellRerun(entry, o);
   const provenance = {
     command: o.command,
     qemu: tools.qemu,
@@ -185,10 +240,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   let error: CellResult['error'] = null;
   if (result.status !== 'ok') error = { reason: result.reason, consoleExcerpt: result.excerpt || undefined };
   else if (!probeCell) error = { reason: unreadable || `the probe wrote no results.json (exit ${result.exitCode})`, consoleExcerpt: await logTail(result.logPath) };
-  const base: CellResult = probeCell ?? {
-    schema: 1, kernelId: entry.id, mode: 'guest', accel: null, lsm: null, facts: null, startedAt, durationMs: 0,
-    hostname: hostname(), error: null, provenance: { harnessRev: harnessRevision(), node: process.version, command: '' }, rerun, cases: [],
-  };
+  const base: CellResult = probeCell ?? emptyCell(entry, o, startedAt);
   const cell: CellResult = {
     ...base,
     kernelId: entry.id,

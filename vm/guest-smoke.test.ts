@@ -6,17 +6,21 @@
 //     once more (boot retry) and must become an error cell within its timeout while the other
 //     guests still complete;
 //   - bookworm with a 20 s limit, which a TCG boot never meets: the stand-in for a hung guest,
-//     killed (qemu's process group) and reported as a timeout error cell.
+//     killed (qemu's process group) and reported as a timeout error cell;
+//   - then `matrix --kernels bookworm` through the CLI, hit by a real SIGINT once its qemu
+//     runs: no qemu survives, the reports are written, exit 130 (adds ~10 s: no suite runs).
 // Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
 // Runs in CI (CI=true) or with PIDFD_MATRIX_GUEST_TESTS=1 (make test sets it): a casual
 // `npx vitest run` would otherwise start two TCG guests for 10+ minutes each time.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runMatrix, type MatrixRun } from '../harness/matrix.js';
 import { loadMatrix, selectKernels, type KernelEntry } from '../kernels/matrix.js';
 import { isBad } from '../harness/status.js';
+import type { CellResult } from '../harness/results.js';
+import { interruptMatrix, liveInGroups } from '../harness/fixtures/processes.js';
 
 const enabled = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 const PANIC_TIMEOUT_SEC = 300;
@@ -84,4 +88,20 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     // Killed at the limit, not left running: well under the next-larger limit in this run.
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
   });
+});
+
+describe.skipIf(!enabled)('a real guest interrupted by Ctrl-C (SIGINT to the matrix CLI)', () => {
+  it('kills qemu, writes the reports with the cell as an error, exits 130', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pidfd-matrix-guest-sigint-'));
+    const r = await interruptMatrix(['--kernels', 'bookworm', '--accel', 'tcg', '--out', out], {
+      waitFor: /bookworm\s+booting 6\.1\./, marker: join(out, 'bookworm'), sig: 'SIGINT',
+      ready: (procs) => procs.some((p) => p.cmdline.includes('qemu-system')), settleMs: 3000, timeoutMs: 10 * 60_000,
+    });
+    expect(r.seen.some((p) => p.cmdline.includes('qemu-system')), r.out).toBe(true);
+    expect(r.code, r.out).toBe(130);
+    expect(liveInGroups(r.groups)).toEqual([]);
+    for (const f of ['junit.xml', 'index.html', 'summary.md', 'bookworm/console.log']) expect(existsSync(join(out, f)), f).toBe(true);
+    const cell = JSON.parse(readFileSync(join(out, 'bookworm/results.json'), 'utf8')) as CellResult;
+    expect(cell.error?.reason).toBe('interrupted by SIGINT');
+  }, 12 * 60_000);
 });

@@ -34,12 +34,26 @@ export function killGroup(pid: number | undefined): void {
 /** Live groups, killed on a normal exit too (the watchdog covers SIGKILL of this process). */
 const live = new Set<number>();
 let hooked = false;
-export function track(pid: number | undefined): () => void {
+export function track(pid: number | undefined, signal?: AbortSignal): () => void {
   if (!pid) return () => {};
   live.add(pid);
   if (!hooked) {
     hooked = true;
     process.on('exit', () => live.forEach((p) => killGroup(p)));
   }
-  return () => live.delete(pid);
+  // Checked right after spawn: an abort that came while the run was starting still kills it.
+  const onAbort = () => killGroup(pid);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    live.delete(pid);
+    signal?.removeEventListener('abort', onAbort);
+  };
+}
+
+/** Kills every live group now (Ctrl-C or SIGTERM of a matrix run: no guest may outlive it). */
+export function killAllGroups(): number {
+  const n = live.size;
+  live.forEach((p) => killGroup(p));
+  return n;
 }

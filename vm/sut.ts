@@ -15,6 +15,8 @@ export interface RunOptions {
   rwdirs?: string[];
   cwd?: string;
   onRunning?: () => void;
+  /** Kills the run (its whole process group) when aborted: Ctrl-C/SIGTERM of the harness. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -43,7 +45,7 @@ export class HostSut implements Sut {
     const log = createWriteStream(o.logPath);
     const t0 = Date.now();
     const child = spawnGroup(['bash', '-c', command], o.cwd);
-    const untrack = track(child.pid);
+    const untrack = track(child.pid, o.signal);
     child.stdout.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     o.onRunning?.();
@@ -97,6 +99,7 @@ export class VngSut implements Sut {
       consoleLogPath: r.logPath,
       cwd: r.cwd,
       onRunning: r.onRunning,
+      signal: r.signal,
     });
     return { exitCode: b.exitCode, status: b.status, reason: b.reason, logPath: b.consoleLogPath, excerpt: b.consoleExcerpt, durationMs: b.durationMs, boot: b };
   }

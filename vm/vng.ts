@@ -24,6 +24,8 @@ export interface BootOptions {
   cwd?: string;              // host dir the command starts in (default: this process's cwd)
   /** Called once when virtme-init starts the command (the kernel has booted). */
   onRunning?: () => void;
+  /** Kills the guest's process group when aborted (Ctrl-C/SIGTERM of the harness). */
+  signal?: AbortSignal;
 }
 
 export interface BootResult {
@@ -60,7 +62,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   const t0 = Date.now();
   // Own process group (a timeout kills vng *and* its qemu), real pipes, dies with us.
   const child = spawnGroup(argv, o.cwd);
-  const untrack = track(child.pid);
+  const untrack = track(child.pid, o.signal);
   let running = false;
   let tail = '';
   const onData = (chunk: Buffer) => {

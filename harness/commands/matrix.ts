@@ -11,6 +11,7 @@ import { writeMatrixReports } from '../reports.js';
 import { statusTable } from '../table.js';
 import { isBad } from '../status.js';
 import { repoPath } from '../paths.js';
+import { catchInterrupts } from '../interrupt.js';
 import { defaultMatrixFile, loadMatrix, selectKernels } from '../../kernels/matrix.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
@@ -21,6 +22,11 @@ suite inside (the 'host' entry runs it directly, no VM), and collect the results
 (results.json, junit.xml, console.log) per kernel, and the merged DIR/junit.xml (one testsuite
 per kernel), DIR/index.html and DIR/summary.md. Prints a feature x kernel table. Exits 1 when
 any test failed or any cell errored (boot failure, panic, timeout), 2 on bad input.
+
+Ctrl-C (SIGINT) or SIGTERM: every guest (qemu/vng process group) is killed at once, the reports
+are still written, with each running or not yet started cell as an error ("interrupted by
+SIGINT"), and the exit status is 130 for SIGINT, 143 for SIGTERM (128 + the signal number, as a
+shell reports it). A second signal exits at once without reports.
 
 Options:
   --kernels IDS   comma separated matrix ids; 'all' (default) or 'ci' (the CI smoke set)
@@ -61,6 +67,7 @@ export const matrixCommand: Command = {
     if (values.memory !== undefined && !/^\d+[MG]?$/.test(values.memory)) throw new UsageError(`--memory wants a size like 2G or 1536M, got '${values.memory}'`);
     const outDir = resolve(values.out ?? repoPath('reports'));
     const tests = values.test?.split(',').map((t) => t.trim()).filter(Boolean);
+    const interrupts = catchInterrupts('pidfd-matrix matrix');
     try {
       const matrix = loadMatrix(values.matrix ?? defaultMatrixFile());
       const kernels = selectKernels(matrix, values.kernels);
@@ -70,6 +77,7 @@ export const matrixCommand: Command = {
         kernels, outDir, jobs, timeoutSec, accel, tests, cpus, memory: values.memory, bootRetries,
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),
+        signal: interrupts.signal,
       });
       await writeMatrixReports(run.cells, outDir);
       console.log('');
@@ -82,12 +90,21 @@ export const matrixCommand: Command = {
       }
       if (run.accel) console.log(`accel: ${run.accel.accel} (${run.accel.reason})`);
       console.log(`reports: ${outDir}/junit.xml, ${outDir}/index.html, ${outDir}/summary.md  (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+      const interrupted = interrupts.exitCode();
+      if (interrupted !== null) {
+        console.log(`interrupted: exit ${interrupted}`);
+        // A fetch child (apt-get, dpkg) may still hold the event loop: do not wait for it.
+        setTimeout(() => process.exit(interrupted), 2000).unref();
+        return interrupted;
+      }
       const bad = run.cells.some((c) => c.error || c.cases.some((x) => isBad(x.status)));
       return bad ? 1 : 0;
     } catch (e) {
       const code = reportInputError(this.name, values.matrix, e);
       if (code !== null) return code;
       throw e;
+    } finally {
+      interrupts.dispose();
     }
   },
 };
