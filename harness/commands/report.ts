@@ -6,16 +6,21 @@ import { join, resolve } from 'node:path';
 import { parseOptions } from '../args.js';
 import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../known-issues.js';
 import { writeJunit } from '../junit.js';
+import { kcidb, KCIDB_ORIGIN_RE } from '../kcidb.js';
+import { kcidbErrors } from '../kcidb-validate.js';
+import { writeFileAtomic } from '../reports.js';
 import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js';
 import { isBad } from '../status.js';
 import { statusTable, testRows } from '../table.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--out DIR] [--known-issues FILE | --no-known-issues]
+                           [--kcidb FILE [--kcidb-origin NAME]]
 
 Regenerate all outputs from the results.json files found under <results dir> (as written
 by probe and matrix: <results dir>/<kernel-id>/results.json):
   DIR/junit.xml              merged JUnit, one testsuite per kernel
+  DIR/results.ktap           the same grid as KTAP v1 (kunit.py parse reads it)
   DIR/index.html             self-contained feature x kernel matrix
   DIR/summary.md             markdown table, totals, failures with rerun commands
   DIR/<kernel-id>/results.json  (and junit.xml where one exists) with known issues re-applied
@@ -26,6 +31,11 @@ Options:
   --out DIR            where to write (default: <results dir>)
   --known-issues FILE  known deviations to apply (default: kernels/known-issues.yaml)
   --no-known-issues    keep the statuses exactly as recorded
+  --kcidb FILE         also write a KernelCI KCIDB v5.3 submission: a checkout and a build
+                       per kernel, a test per case (path pidfd.<feature>.<case>; PASS, FAIL,
+                       SKIP, ERROR; xfail is SKIP with the reason). It is validated against
+                       third_party/kcidb/kcidb-v5.3.schema.json before it is written.
+  --kcidb-origin NAME  the KCIDB origin (your CI system's name; [a-z0-9_]+, default pidfd_matrix)
   -h, --help           this text`;
 
 export const reportCommand: Command = {
@@ -35,7 +45,11 @@ export const reportCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
       out: { type: 'string' }, 'known-issues': { type: 'string' }, 'no-known-issues': { type: 'boolean' },
+      kcidb: { type: 'string' }, 'kcidb-origin': { type: 'string' },
     }, usage);
+    const origin = values['kcidb-origin'];
+    if (origin !== undefined && !values.kcidb) throw new UsageError(`--kcidb-origin goes with --kcidb FILE\n\n${usage}`);
+    if (origin !== undefined && !KCIDB_ORIGIN_RE.test(origin)) throw new UsageError(`--kcidb-origin '${origin}' must be lower-case letters, digits and _ (KCIDB's origin pattern)`);
     if (positionals.length !== 1) throw new UsageError(`${positionals.length ? `one results dir, got ${positionals.length} arguments` : 'which results dir? e.g. pidfd-matrix report reports'}\n\n${usage}`);
     if (values['known-issues'] && values['no-known-issues']) throw new UsageError(`--known-issues and --no-known-issues exclude each other\n\n${usage}`);
     const dir = resolve(positionals[0]);
@@ -66,6 +80,14 @@ export const reportCommand: Command = {
     for (const cell of cells) {
       const cellJunit = join(out, cell.kernelId, 'junit.xml');
       if (existsSync(cellJunit)) await writeJunit([cell], cellJunit);
+    }
+    if (values.kcidb) {
+      const doc = kcidb(cells, { origin });
+      const problems = kcidbErrors(doc);
+      // Our own export failing the schema is a bug here, not bad input: say so and write nothing.
+      if (problems.length) throw new Error(`the KCIDB export does not validate against the v5.3 schema (a pidfd-matrix bug):\n${problems.slice(0, 20).join('\n')}`);
+      await writeFileAtomic(resolve(values.kcidb), JSON.stringify(doc, null, 2) + '\n');
+      console.error(`kcidb: ${resolve(values.kcidb)} (${(doc.tests as unknown[]).length} tests, valid KCIDB v5.3)`);
     }
     console.log(statusTable(cells, { color: process.stdout.isTTY }));
     console.log(`\nreports: ${join(out, 'junit.xml')}  ${join(out, 'index.html')}  ${join(out, 'summary.md')}`);
