@@ -12,6 +12,8 @@ import { statusTable } from '../table.js';
 import { isBad } from '../status.js';
 import { repoPath } from '../paths.js';
 import { catchInterrupts } from '../interrupt.js';
+import { parseShard, shardOf } from '../shard.js';
+import { listTests } from '../list-tests.js';
 import { defaultMatrixFile, loadMatrix, selectKernels } from '../../kernels/matrix.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
@@ -40,7 +42,12 @@ Options:
   --boot-retries N  boot a guest again when it died before the suite started (panic or
                   boot failure; default 1); the earlier console is kept as console-attemptN.log
   --cpus N        guest CPUs (default 2)     --memory M   guest memory (default 2G)
-  --matrix FILE   another matrix file (default: kernels/matrix.yaml)`;
+  --matrix FILE   another matrix file (default: kernels/matrix.yaml)
+  --shard K/N     run only shard K of N: every N-th selected kernel starting at the K-th, in
+                  matrix order (deterministic, so N CI runners split one matrix without talking;
+                  join their outputs with 'pidfd-matrix report merge')
+  --list          print the selected kernels (after --shard) and the test ids with their
+                  feature and area, then exit 0 without booting anything`;
 
 export function parseAccel(v: string | undefined): AccelRequest {
   if (v === undefined) return 'auto';
@@ -56,7 +63,7 @@ export const matrixCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       kernels: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' }, accel: { type: 'string' },
       out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
-      'boot-retries': { type: 'string' },
+      'boot-retries': { type: 'string' }, shard: { type: 'string' }, list: { type: 'boolean' },
     }, usage);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const accel = parseAccel(values.accel);
@@ -67,10 +74,26 @@ export const matrixCommand: Command = {
     if (values.memory !== undefined && !/^\d+[MG]?$/.test(values.memory)) throw new UsageError(`--memory wants a size like 2G or 1536M, got '${values.memory}'`);
     const outDir = resolve(values.out ?? repoPath('reports'));
     const tests = values.test?.split(',').map((t) => t.trim()).filter(Boolean);
+    let shard;
+    try {
+      shard = values.shard === undefined ? null : parseShard(values.shard);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const interrupts = catchInterrupts('pidfd-matrix matrix');
     try {
       const matrix = loadMatrix(values.matrix ?? defaultMatrixFile());
-      const kernels = selectKernels(matrix, values.kernels);
+      const selected = selectKernels(matrix, values.kernels);
+      const kernels = shard ? shardOf(selected, shard) : selected;
+      if (values.list) {
+        console.log(`kernels${shard ? ` (shard ${shard.index}/${shard.total} of ${selected.map((k) => k.id).join(', ')})` : ''}: ${kernels.map((k) => k.id).join(', ') || '(none)'}`);
+        console.log(listTests(tests));
+        return 0;
+      }
+      if (kernels.length === 0) {
+        console.log(`pidfd-matrix matrix: shard ${shard!.index}/${shard!.total} has no kernel (the selection has ${selected.length}); nothing to run`);
+        return 0;
+      }
       console.log(`pidfd-matrix matrix: ${kernels.map((k) => k.id).join(', ')} (jobs ${jobs}, timeout ${timeoutSec}s, accel ${accel}) -> ${outDir}`);
       const t0 = Date.now();
       const run = await runMatrix({

@@ -2,7 +2,8 @@
 // summary.md, per-kernel results.json) from the results.json files of a run, re-applying
 // kernels/known-issues.yaml so an edit to that file shows without rerunning any kernel.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cp } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseOptions } from '../args.js';
 import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../known-issues.js';
 import { writeJunit } from '../junit.js';
@@ -16,6 +17,7 @@ import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--out DIR] [--known-issues FILE | --no-known-issues]
                            [--kcidb FILE [--kcidb-origin NAME]]
+       pidfd-matrix report merge --out DIR <shard dir>... [same options]
 
 Regenerate all outputs from the results.json files found under <results dir> (as written
 by probe and matrix: <results dir>/<kernel-id>/results.json):
@@ -27,6 +29,11 @@ by probe and matrix: <results dir>/<kernel-id>/results.json):
 Prints the feature x kernel table. Exits 1 when any test failed or errored (like probe and
 matrix), 2 when the results or the known-issues file cannot be read.
 
+'report merge' joins the outputs of 'matrix --shard K/N' runs (each shard's --out dir, as CI
+artifacts) into one DIR: every cell's directory (results.json, console logs) is copied in and
+the merged JUnit, KTAP, HTML and summary are written as one matrix run writes them. A kernel
+id found in two shard dirs is an error (exit 2).
+
 Options:
   --out DIR            where to write (default: <results dir>)
   --known-issues FILE  known deviations to apply (default: kernels/known-issues.yaml)
@@ -37,6 +44,23 @@ Options:
                        third_party/kcidb/kcidb-v5.3.schema.json before it is written.
   --kcidb-origin NAME  the KCIDB origin (your CI system's name; [a-z0-9_]+, default pidfd_matrix)
   -h, --help           this text`;
+
+/** Every shard's cells, each cell's directory copied into `out` (console logs stay with it). */
+async function loadShards(dirs: string[], out: string): Promise<Awaited<ReturnType<typeof loadCellResults>>> {
+  const all: Awaited<ReturnType<typeof loadCellResults>> = [];
+  const from = new Map<string, string>();
+  for (const d of dirs) {
+    for (const l of await loadCellResults(d, [out])) {
+      const other = from.get(l.cell.kernelId);
+      if (other) throw new ResultsError(`kernel id '${l.cell.kernelId}' is in two shards (${other} and ${l.file}): each kernel must be in exactly one shard`);
+      from.set(l.cell.kernelId, l.file);
+      const target = join(out, l.cell.kernelId);
+      if (resolve(dirname(l.file)) !== target) await cp(dirname(l.file), target, { recursive: true });
+      all.push(l);
+    }
+  }
+  return all.sort((a, b) => String(a.cell.startedAt).localeCompare(String(b.cell.startedAt)) || a.cell.kernelId.localeCompare(b.cell.kernelId));
+}
 
 export const reportCommand: Command = {
   name: 'report',
@@ -50,15 +74,18 @@ export const reportCommand: Command = {
     const origin = values['kcidb-origin'];
     if (origin !== undefined && !values.kcidb) throw new UsageError(`--kcidb-origin goes with --kcidb FILE\n\n${usage}`);
     if (origin !== undefined && !KCIDB_ORIGIN_RE.test(origin)) throw new UsageError(`--kcidb-origin '${origin}' must be lower-case letters, digits and _ (KCIDB's origin pattern)`);
-    if (positionals.length !== 1) throw new UsageError(`${positionals.length ? `one results dir, got ${positionals.length} arguments` : 'which results dir? e.g. pidfd-matrix report reports'}\n\n${usage}`);
+    const merge = positionals[0] === 'merge';
+    if (merge && (positionals.length < 2 || !values.out)) throw new UsageError(`report merge wants --out DIR and at least one shard dir\n\n${usage}`);
+    if (!merge && positionals.length !== 1) throw new UsageError(`${positionals.length ? `one results dir, got ${positionals.length} arguments` : 'which results dir? e.g. pidfd-matrix report reports'}\n\n${usage}`);
     if (values['known-issues'] && values['no-known-issues']) throw new UsageError(`--known-issues and --no-known-issues exclude each other\n\n${usage}`);
-    const dir = resolve(positionals[0]);
-    const out = resolve(values.out ?? dir);
+    const dirs = (merge ? positionals.slice(1) : positionals).map((d) => resolve(d));
+    const dir = dirs.join(', ');
+    const out = resolve(values.out ?? dirs[0]);
 
     let loaded;
     let entries;
     try {
-      loaded = await loadCellResults(dir, [out]);
+      loaded = merge ? await loadShards(dirs, out) : await loadCellResults(dirs[0], [out]);
       const kiPath = values['known-issues'] ? resolve(values['known-issues']) : KNOWN_ISSUES_PATH;
       if (values['known-issues'] && !existsSync(kiPath)) throw new UsageError(`--known-issues ${values['known-issues']}: no such file`);
       entries = values['no-known-issues'] ? [] : loadKnownIssues(kiPath);
