@@ -10,6 +10,7 @@ import { parseCellResult } from './reports.js';
 import { harnessRevision } from './provenance.js';
 import { kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
+import { holdKernelCache } from '../kernels/cache.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
 import { toolVersions, vngBinary } from '../vm/tools.js';
@@ -109,10 +110,13 @@ export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
     say(`${interruptedReason(stop!)}: killed ${n} running guest/probe process group(s)`);
   };
   stop?.addEventListener('abort', killAll, { once: true });
+  // Shared with other runs; `kernels clean` waits for no run to hold it.
+  const cache = await holdKernelCache();
   try {
     return await runCells(o, say);
   } finally {
     stop?.removeEventListener('abort', killAll);
+    await cache.release();
   }
 }
 

@@ -6,7 +6,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { aptDir } from './cache.js';
+import { aptDir, locksDir, safeName } from './cache.js';
+import { withLock } from './lock.js';
 
 const run = promisify(execFile);
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -52,8 +53,11 @@ export interface PackageInfo {
 
 export class PrivateApt {
   readonly dir: string;
+  /** One apt call at a time on these lists, across runs (apt's own lock would fail, not wait). */
+  readonly lockFile: string;
   constructor(readonly suite: string, readonly mirror = systemDebianMirror(), cacheRootDir?: string) {
     this.dir = cacheRootDir ? join(cacheRootDir, 'apt', suite) : aptDir(suite);
+    this.lockFile = join(cacheRootDir ? locksDir(cacheRootDir) : locksDir(), `apt-${safeName(suite)}.lock`);
   }
 
   private opts(): string[] {
@@ -65,7 +69,6 @@ export class PrivateApt {
       '-o', `Dir::Etc::preferencesparts=${join(d, 'prefs.d')}`,
       '-o', `Dir::State::Lists=${join(d, 'lists')}`,
       '-o', `Dir::Cache=${join(d, 'cache')}`,
-      '-o', 'Debug::NoLocking=1',
       '-o', 'APT::Sandbox::User=root', // the private dirs are not readable by _apt
       '-o', 'APT::Architecture=amd64',
     ];
@@ -80,6 +83,11 @@ export class PrivateApt {
 
   /** `apt-get update` on the private lists, unless they are fresh (or `force`). */
   async update(force = false): Promise<boolean> {
+    return withLock(this.lockFile, () => this.updateLocked(force));
+  }
+
+  private async updateLocked(force: boolean): Promise<boolean> {
+    // Checked under the lock: a run that waited for another's update finds fresh lists.
     if (!force && this.listsFresh()) return false;
     for (const sub of ['lists/partial', 'cache/archives/partial', 'prefs.d']) await mkdir(join(this.dir, sub), { recursive: true });
     await writeFile(join(this.dir, 'sources.list'), `deb [signed-by=${DEBIAN_KEYRING}] ${this.mirror} ${this.suite} main\n`);
@@ -95,7 +103,7 @@ export class PrivateApt {
   async show(pkg: string): Promise<PackageInfo | null> {
     let out: string;
     try {
-      ({ stdout: out } = await run('apt-cache', [...this.opts(), 'show', '--no-all-versions', pkg], { maxBuffer: 16 << 20 }));
+      ({ stdout: out } = await withLock(this.lockFile, () => run('apt-cache', [...this.opts(), 'show', '--no-all-versions', pkg], { maxBuffer: 16 << 20 })));
     } catch {
       return null;
     }
@@ -105,7 +113,7 @@ export class PrivateApt {
   /** Downloads pkg=version into dir (apt checks it against the signed index). Returns the path. */
   async download(pkg: string, version: string, dir: string): Promise<string> {
     try {
-      await run('apt-get', [...this.opts(), 'download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 << 20 });
+      await withLock(this.lockFile, () => run('apt-get', [...this.opts(), 'download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 << 20 }));
     } catch (e) {
       throw new AptError(`apt-get download ${pkg}=${version} (Debian ${this.suite}) failed: ${stderrOf(e)}`);
     }

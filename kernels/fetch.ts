@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { KernelEntry } from './matrix.js';
-import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, urlCacheKey } from './cache.js';
+import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, lockCacheEntry, urlCacheKey } from './cache.js';
 import { PrivateApt, imageDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
 
@@ -76,31 +76,39 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
   const description = `debian ${e.suite} ${info.package}=${info.version}`;
   const cached = await readCached(key, root);
   if (cached) return { id: e.id, source: 'debian', ...cached, cacheKey: key, downloaded: false };
-  // Newer kernels (sid 7.x) split the image package into linux-binary-* (vmlinuz) and
-  // linux-modules-* dependencies pinned to the same upload: fetch those parts too.
-  const parts = [info];
-  for (const name of kernelParts(info.depends)) {
-    const part = await apt.show(name);
-    if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${e.suite}) needs ${name}, which the suite does not have`);
-    parts.push(part);
-  }
-  const dest = join(kernelsDir(root), key);
-  const mb = parts.reduce((n, p) => n + p.size, 0) / 1e6;
-  say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${e.suite}`);
-  let meta!: Meta;
-  await buildAtomically(dest, async (tmp) => {
-    for (const part of parts) {
-      const deb = await apt.download(part.package, part.version, tmp);
-      say(`${e.id}: unpacking ${basename(deb)}`);
-      await unpackArchive(deb, join(tmp, 'root'));
-      await rm(deb);
+  // Another run may be building this very entry: wait for it, then take what it cached.
+  const lock = await lockCacheEntry(key, root);
+  try {
+    const built = await readCached(key, root);
+    if (built) return { id: e.id, source: 'debian', ...built, cacheKey: key, downloaded: false };
+    // Newer kernels (sid 7.x) split the image package into linux-binary-* (vmlinuz) and
+    // linux-modules-* dependencies pinned to the same upload: fetch those parts too.
+    const parts = [info];
+    for (const name of kernelParts(info.depends)) {
+      const part = await apt.show(name);
+      if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${e.suite}) needs ${name}, which the suite does not have`);
+      parts.push(part);
     }
-    const tree = await normalizeTree(join(tmp, 'root'), parts.map((p) => `${p.package}_${p.version}.deb`).join(' + '));
-    meta = relocate(tree, tmp, dest, description);
-    await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
-  });
-  say(`${e.id}: cached ${meta.release} in ${dest}`);
-  return { id: e.id, source: 'debian', ...meta, cacheKey: key, downloaded: true };
+    const dest = join(kernelsDir(root), key);
+    const mb = parts.reduce((n, p) => n + p.size, 0) / 1e6;
+    say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${e.suite}`);
+    let meta!: Meta;
+    await buildAtomically(dest, async (tmp) => {
+      for (const part of parts) {
+        const deb = await apt.download(part.package, part.version, tmp);
+        say(`${e.id}: unpacking ${basename(deb)}`);
+        await unpackArchive(deb, join(tmp, 'root'));
+        await rm(deb);
+      }
+      const tree = await normalizeTree(join(tmp, 'root'), parts.map((p) => `${p.package}_${p.version}.deb`).join(' + '));
+      meta = relocate(tree, tmp, dest, description);
+      await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
+    });
+    say(`${e.id}: cached ${meta.release} in ${dest}`);
+    return { id: e.id, source: 'debian', ...meta, cacheKey: key, downloaded: true };
+  } finally {
+    await lock.release();
+  }
 }
 
 /** linux-binary-<ver> / linux-modules-<ver> dependencies of a split image package. */
@@ -127,23 +135,31 @@ async function fetchUrl(e: Extract<KernelEntry, { source: 'url' }>, say: Progres
   const description = `url ${e.url} sha256=${e.sha256}`;
   const cached = await readCached(key, root);
   if (cached) return { id: e.id, source: 'url', ...cached, cacheKey: key, downloaded: false };
-  const dest = join(kernelsDir(root), key);
-  let meta!: Meta;
-  await buildAtomically(dest, async (tmp) => {
-    const name = basename(new URL(e.url).pathname) || 'kernel.deb';
-    const file = join(tmp, name);
-    await download(e.url, file, (done, total) => say(`${e.id}: downloading ${name}: ${(done / 1e6).toFixed(1)}${total ? `/${(total / 1e6).toFixed(1)}` : ''} MB`));
-    const got = await sha256File(file);
-    if (got !== e.sha256) {
-      throw new FetchError(`${e.id}: checksum mismatch for ${e.url}\n  expected sha256 ${e.sha256} (matrix file)\n  got      sha256 ${got}\n  the file changed or the matrix entry is wrong; nothing was cached`);
-    }
-    const tree = await normalizeTree(await unpackTo(file, join(tmp, 'root')), name);
-    await rm(file);
-    meta = relocate(tree, tmp, dest, description);
-    await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
-  });
-  say(`${e.id}: cached ${meta.release} in ${dest}`);
-  return { id: e.id, source: 'url', ...meta, cacheKey: key, downloaded: true };
+  // Another run may be building this very entry: wait for it, then take what it cached.
+  const lock = await lockCacheEntry(key, root);
+  try {
+    const built = await readCached(key, root);
+    if (built) return { id: e.id, source: 'url', ...built, cacheKey: key, downloaded: false };
+    const dest = join(kernelsDir(root), key);
+    let meta!: Meta;
+    await buildAtomically(dest, async (tmp) => {
+      const name = basename(new URL(e.url).pathname) || 'kernel.deb';
+      const file = join(tmp, name);
+      await download(e.url, file, (done, total) => say(`${e.id}: downloading ${name}: ${(done / 1e6).toFixed(1)}${total ? `/${(total / 1e6).toFixed(1)}` : ''} MB`));
+      const got = await sha256File(file);
+      if (got !== e.sha256) {
+        throw new FetchError(`${e.id}: checksum mismatch for ${e.url}\n  expected sha256 ${e.sha256} (matrix file)\n  got      sha256 ${got}\n  the file changed or the matrix entry is wrong; nothing was cached`);
+      }
+      const tree = await normalizeTree(await unpackTo(file, join(tmp, 'root')), name);
+      await rm(file);
+      meta = relocate(tree, tmp, dest, description);
+      await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
+    });
+    say(`${e.id}: cached ${meta.release} in ${dest}`);
+    return { id: e.id, source: 'url', ...meta, cacheKey: key, downloaded: true };
+  } finally {
+    await lock.release();
+  }
 }
 
 /** http(s) via fetch (with progress at most every 2 s), file:// by copying. */
@@ -190,19 +206,27 @@ async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: stri
   const description = `path ${e.kernel}${e.modules ? ` modules ${e.modules}` : ''}`;
   const cached = await readCached(key, root);
   if (cached) return { id: e.id, source: 'path', ...cached, cacheKey: key, downloaded: false };
-  const dest = join(kernelsDir(root), key);
-  let meta!: Meta;
-  await buildAtomically(dest, async (tmp) => {
-    let tree;
-    try {
-      tree = await linkTree(join(tmp, 'root'), e.kernel, e.modules);
-    } catch (err) {
-      throw new FetchError(`${e.id}: ${(err as Error).message}; fix the entry in the matrix file`);
-    }
-    meta = relocate(tree, tmp, dest, description);
-    await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
-  });
-  return { id: e.id, source: 'path', ...meta, cacheKey: key, downloaded: false };
+  // Another run may be building this very entry: wait for it, then take what it cached.
+  const lock = await lockCacheEntry(key, root);
+  try {
+    const built = await readCached(key, root);
+    if (built) return { id: e.id, source: 'path', ...built, cacheKey: key, downloaded: false };
+    const dest = join(kernelsDir(root), key);
+    let meta!: Meta;
+    await buildAtomically(dest, async (tmp) => {
+      let tree;
+      try {
+        tree = await linkTree(join(tmp, 'root'), e.kernel, e.modules);
+      } catch (err) {
+        throw new FetchError(`${e.id}: ${(err as Error).message}; fix the entry in the matrix file`);
+      }
+      meta = relocate(tree, tmp, dest, description);
+      await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
+    });
+    return { id: e.id, source: 'path', ...meta, cacheKey: key, downloaded: false };
+  } finally {
+    await lock.release();
+  }
 }
 
 /** What is in the kernel cache (for `kernels list` / `clean`). */

@@ -14,6 +14,8 @@ import { parseAccel } from './matrix.js';
 import { defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
 import { VngSut } from '../../vm/sut.js';
 import { toolVersions } from '../../vm/tools.js';
+import { holdKernelCache } from '../../kernels/cache.js';
+import type { Lock } from '../../kernels/lock.js';
 
 const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|auto] [--timeout S] [--out DIR]
 
@@ -65,9 +67,11 @@ export const benchCommand: Command = {
     const accelReq = parseAccel(values.accel);
     const timeoutSec = intOption(values.timeout, 'timeout') ?? DEFAULT_TIMEOUT_SEC;
     const outDir = resolve(values.out ?? repoPath('reports'));
+    let cache: Lock | null = null;
     try {
       const kernels = benchKernels(loadMatrix(values.matrix ?? defaultMatrixFile()), values.kernels);
       const say = (m: string) => console.log(m);
+      cache = await holdKernelCache(); // `kernels clean` must not delete what we boot
       const { fetched, accel } = await prepareMatrix(kernels, accelReq, say);
       const opts: MatrixOptions = { kernels, outDir: join(outDir, 'bench'), jobs: 1, timeoutSec, accel: accelReq, command: ['npx pidfd-matrix bench', ...argv].join(' ') };
       const rows: BenchRow[] = [];
@@ -102,6 +106,8 @@ export const benchCommand: Command = {
       const code = reportInputError(this.name, values.matrix, e);
       if (code !== null) return code;
       throw e;
+    } finally {
+      await cache?.release();
     }
   },
 };

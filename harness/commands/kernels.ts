@@ -7,7 +7,7 @@ import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
 import { parseOptions } from '../args.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
-import { cacheRoot, kernelsDir, urlCacheKey } from '../../kernels/cache.js';
+import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCacheKey } from '../../kernels/cache.js';
 import { cachedKernels, fetchKernel } from '../../kernels/fetch.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh]
@@ -15,7 +15,8 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
   list [ids]     the matrix entries (id, source, lsm, ci) and what is already cached
   fetch [ids]    download and unpack the kernels (all by default; 'ci' = the CI smoke set);
                  a second run fetches nothing. --refresh re-reads the Debian package lists.
-  clean          delete the kernel cache (${kernelsDir()}) and the private apt lists
+  clean          delete the kernel cache (${kernelsDir()}) and the private apt lists;
+                 refuses (exit 1) while a matrix, bench or fetch uses the cache
 
 Ids are comma or space separated. The matrix file defaults to kernels/matrix.yaml; the cache to
 \${PIDFD_MATRIX_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/pidfd-matrix} (now: ${cacheRoot()}).`;
@@ -54,20 +55,35 @@ export const kernelsCommand: Command = {
           return 0;
         }
         case 'fetch': {
-          for (const e of selectKernels(matrix, ids)) {
-            if (e.source === 'host') continue;
-            const t0 = Date.now();
-            const k = await fetchKernel(e, { progress: (m) => console.log(m), refresh: values.refresh });
-            console.log(`${e.id}: ${k.downloaded ? 'fetched' : 'cached'} ${k.release} (${k.description}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${k.kimg}`);
+          const cache = await holdKernelCache();
+          try {
+            for (const e of selectKernels(matrix, ids)) {
+              if (e.source === 'host') continue;
+              const t0 = Date.now();
+              const k = await fetchKernel(e, { progress: (m) => console.log(m), refresh: values.refresh });
+              console.log(`${e.id}: ${k.downloaded ? 'fetched' : 'cached'} ${k.release} (${k.description}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${k.kimg}`);
+            }
+          } finally {
+            await cache.release();
           }
           return 0;
         }
         case 'clean': {
-          for (const d of [kernelsDir(), join(cacheRoot(), 'apt')]) {
-            if (existsSync(d)) {
-              await rm(d, { recursive: true, force: true });
-              console.log(`removed ${d}`);
+          // Never under a running matrix, bench or fetch: it may be booting these kernels.
+          const lock = await lockKernelCacheForClean();
+          if (!lock) {
+            console.error(`pidfd-matrix kernels clean: the kernel cache ${kernelsDir()} is in use by a running matrix, bench or fetch; nothing removed. Run clean again when it has finished.`);
+            return 1;
+          }
+          try {
+            for (const d of [kernelsDir(), join(cacheRoot(), 'apt')]) {
+              if (existsSync(d)) {
+                await rm(d, { recursive: true, force: true });
+                console.log(`removed ${d}`);
+              }
             }
+          } finally {
+            await lock.release();
           }
           return 0;
         }
