@@ -9,6 +9,7 @@ import type { CellResult } from './results.js';
 import { parseCellResult } from './reports.js';
 import { harnessRevision } from './provenance.js';
 import { kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
+import { withClone3Fallback } from '../vm/clone3-fallback.js';
 import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import { holdKernelCache } from '../kernels/cache.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
@@ -205,6 +206,8 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   // A stale results.json from an earlier run must never pass for this run's result.
   for (const f of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, f), { force: true });
   let command = probeCommand(entry.id, cellDir, o.tests);
+  // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
+  if (entry.source !== 'host') command = withClone3Fallback(command);
   // An SELinux cell loads the test policy in the guest first; if that fails, the probe does
   // not run and the cell is an error, not a row of skips (suites/selinux/README.md).
   if (entry.lsm === 'selinux' && entry.source !== 'host') command = `bash ${shellQuote(join(repoRoot(), 'suites/selinux/guest-setup.sh'))} && ${command}`;

@@ -17,6 +17,12 @@ export interface KernelFacts {
   /** CAP_SYS_ADMIN in CapEff: uid 0 inside a container usually lacks it (absent in old files). */
   capSysAdmin?: boolean;
   seccomp: number;            // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter
+  /**
+   * The harness's own Seccomp filter, when it installed one (vm/clone3-fallback.py on 5.3.0-5.3.10:
+   * glibc's clone3 answered ENOSYS). It never touches a probe's call, so `seccomp: 2` then is not
+   * the user's policy and an ENOSYS/EPERM answer is the kernel's.
+   */
+  harnessFilter?: string;
   lsms: string[];             // /sys/kernel/security/lsm, [] when unreadable
   selinux: 'enforcing' | 'permissive' | 'disabled';
   container: string | null;   // 'docker', 'podman', 'lxc', ... or null

@@ -59,6 +59,14 @@ featureSuite('clone3', {
     if (w.ok) reap(r.pid);
     return waitObs(w, r.pid);
   },
+  // The child exits 1 when started at stack + stack_size, 2 when started at clone_args.stack.
+  stack_start: () => {
+    const r = clone3({ flags: 0n, status: 1, statusIfStackPointer: 2 });
+    if (!r.ok) return { errno: r.errno };
+    const si = reap(r.value.pid);
+    const start = si?.code === 1 && si.status === 1 ? 'stack_plus_size' : si?.code === 1 && si.status === 2 ? 'stack' : `unexpected (si_code ${si?.code}, status ${si?.status})`;
+    return { result: 'child', child_start: start };
+  },
   // Raw call with a zeroed 64-byte struct: a size below VER0 is refused before any child exists.
   einval_size32: () => outcome(sys('clone3', ['void *', Buffer.alloc(64)], ['size_t', 32])),
 });

@@ -49,6 +49,8 @@ export function kernelFacts(): KernelFacts {
     root: uid === 0,
     capSysAdmin: hasCap(CAP_SYS_ADMIN),
     seccomp: seccompMode(),
+    // Set by vm/clone3-fallback.ts's wrapper; only meaningful while a filter is active.
+    ...(process.env.PIDFD_MATRIX_HARNESS_FILTER && seccompMode() === 2 ? { harnessFilter: process.env.PIDFD_MATRIX_HARNESS_FILTER } : {}),
     lsms: lsm ? lsm.split(',') : [],
     selinux: selinuxState(),
     container: detectContainer(),

@@ -64,10 +64,35 @@ export function sleepMs(ms: number): void {
 // give it, so its first `ret` pops the word at the stack top. We place the address of a
 // tiny exit stub there: the child runs exit_group(status) (or exit(status) for a thread)
 // and never returns into Node. The stub is x86_64 machine code, so this is x86_64 only.
+//
+// Sizes: glibc >= 2.34 calls clone3 with size 88 (its struct clone_args). On 5.3.0-5.3.10 the
+// harness may run under vm/clone3-fallback.py, which answers exactly that size with ENOSYS, so
+// the probes pass 64 (CLONE_ARGS_SIZE_VER0) or, for set_tid/cgroup, 96 with a zeroed tail
+// (every clone3 kernel accepts a larger struct whose extra bytes are zero).
+//
+// Stack: 5.3.0-5.3.10 took clone_args.stack as the stack pointer, later kernels take it as the
+// lowest address and start at stack + stack_size. We pass stack = base + S, stack_size = S and put
+// a return address at both base + S and base + 2S, so a child starts right on either kernel
+// (`stackWords` lets a probe put different stubs there to see which one ran).
 const keepAlive: Buffer[] = [];
 let stubPage: bigint | null = null;
 
-function exitStub(status: number, thread: boolean): bigint {
+/** The clone_args size the probes use: VER0, or 96 (zeroed tail) when a VER1/VER2 field is set. */
+export function clone3Size(needsLaterFields: boolean): number {
+  return needsLaterFields ? 96 : 64;
+}
+
+export interface DualStack { args: { stack: bigint; size: bigint }; keep: Buffer }
+
+/** A stack usable under both clone3 stack semantics; `top` runs after base+2S, `pointer` after base+S. */
+export function dualStack(top: bigint, pointer: bigint = top, size = 64 * 1024): DualStack {
+  const buf = Buffer.alloc(2 * size + 64);
+  buf.writeBigUInt64LE(pointer, size);
+  buf.writeBigUInt64LE(top, 2 * size);
+  return { args: { stack: addressOf(buf) + BigInt(size), size: BigInt(size) }, keep: buf };
+}
+
+export function exitStub(status: number, thread: boolean): bigint {
   if (ARCH !== 'x86_64') throw new Error('clone3 child trampoline exists for x86_64 only');
   stubPage ??= mmapExec(4096);
   // mov edi, status ; mov eax, nr ; syscall ; jmp $
@@ -83,43 +108,39 @@ export interface Clone3Args {
   flags: bigint; exitSignal?: number; setTid?: number[]; cgroup?: number; size?: number;
   /** Exit status of the child (it runs nothing else). */
   status?: number;
+  /** Exit status when the kernel started the child at clone_args.stack itself (5.3.0-5.3.10). */
+  statusIfStackPointer?: number;
 }
 
 export interface Clone3Result { pid: number; pidfd: number | null }
 
 /** clone3(2) with a child that only exits. value.pid = child pid (or thread id). */
 export function clone3(a: Clone3Args): Res<Clone3Result> {
-  const size = a.size ?? 88;
-  const args = Buffer.alloc(Math.max(size, 88));
+  const size = a.size ?? clone3Size(a.setTid !== undefined || a.cgroup !== undefined);
+  const args = Buffer.alloc(Math.max(size, 96));
   const pidfdOut = Buffer.alloc(8);
   pidfdOut.writeInt32LE(-1, 0);
   const thread = (a.flags & BigInt(CLONE.THREAD)) !== 0n;
-  const stackSize = 64 * 1024;
-  const stack = Buffer.alloc(stackSize + 64);
   const setTid = a.setTid ? Buffer.alloc(8 * a.setTid.length) : null;
   a.setTid?.forEach((t, i) => setTid!.writeInt32LE(t, i * 8));
   args.writeBigUInt64LE(a.flags, 0);
   args.writeBigUInt64LE(addressOf(pidfdOut), 8);
   args.writeBigUInt64LE(BigInt(a.exitSignal ?? (thread ? 0 : SIG.CHLD)), 32);
-  let stub: bigint | null = null;
+  let stack: DualStack;
   try {
-    stub = exitStub(a.status ?? 0, thread);
+    stack = dualStack(exitStub(a.status ?? 0, thread), exitStub(a.statusIfStackPointer ?? a.status ?? 0, thread));
   } catch {
-    stub = null;
+    return { ok: false, errno: 'ENOTSUP_ARCH' };
   }
-  if (stub !== null) {
-    stack.writeBigUInt64LE(stub, stackSize);
-    args.writeBigUInt64LE(addressOf(stack), 40);
-    args.writeBigUInt64LE(BigInt(stackSize), 48);
-  }
+  args.writeBigUInt64LE(stack.args.stack, 40);
+  args.writeBigUInt64LE(stack.args.size, 48);
   if (setTid) {
     args.writeBigUInt64LE(addressOf(setTid), 64);
     args.writeBigUInt64LE(BigInt(a.setTid!.length), 72);
   }
   if (a.cgroup !== undefined) args.writeBigUInt64LE(BigInt(a.cgroup), 80);
-  if (stub === null) return { ok: false, errno: 'ENOTSUP_ARCH' };
   const r = sys('clone3', ['void *', args], ['size_t', size]);
-  keepAlive.push(stack, args, pidfdOut); // a thread child runs on `stack` after we return
+  keepAlive.push(stack.keep, args, pidfdOut); // a thread child runs on the stack after we return
   if (!r.ok) return r;
   if (!thread) adopt(r.value);
   const wantPidfd = (a.flags & BigInt(CLONE.PIDFD)) !== 0n;

@@ -5,7 +5,7 @@
 // address of our code from the top of the stack we hand to clone3.
 import { ARCH, SIG } from './constants.js';
 import { addressOf, errnoName, mmapExec, sys, writeMem, type Res } from './libc.js';
-import { adopt, reap } from './process.js';
+import { adopt, clone3Size, dualStack, reap } from './process.js';
 
 const keep: Buffer[] = [];
 
@@ -136,19 +136,19 @@ export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG
   if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
   const page = mmapExec(4096);
   writeMem(page, code);
-  const stackSize = 64 * 1024;
-  const stack = Buffer.alloc(stackSize + 64);
-  stack.writeBigUInt64LE(page, stackSize);
-  const args = Buffer.alloc(88);
+  // Both clone3 stack semantics (5.3.0-5.3.10 and later) start the child at `page`.
+  const stack = dualStack(page);
+  const size = clone3Size(false); // 64, never glibc's 88 (see process.ts)
+  const args = Buffer.alloc(size);
   const pidfdBuf = Buffer.alloc(8);
   pidfdBuf.writeInt32LE(-1, 0);
   args.writeBigUInt64LE(flags, 0);
   args.writeBigUInt64LE(addressOf(pidfdBuf), 8);
   args.writeBigUInt64LE(BigInt(exitSignal), 32);
-  args.writeBigUInt64LE(addressOf(stack), 40);
-  args.writeBigUInt64LE(BigInt(stackSize), 48);
-  keep.push(stack, args, pidfdBuf);
-  const r = sys('clone3', ['void *', args], ['size_t', 88]);
+  args.writeBigUInt64LE(stack.args.stack, 40);
+  args.writeBigUInt64LE(stack.args.size, 48);
+  keep.push(stack.keep, args, pidfdBuf);
+  const r = sys('clone3', ['void *', args], ['size_t', size]);
   if (r.ok) adopt(r.value);
   if (r.ok && pidfdOut) pidfdOut[0] = pidfdBuf.readInt32LE(0);
   return r;
