@@ -5,6 +5,7 @@ import type { CaseResult, CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { xmlSafe } from './junit.js';
+import type { Boundary } from './verification.js';
 
 export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
   pass: { bg: '#2e7d32', fg: '#ffffff' },
@@ -115,7 +116,19 @@ document.querySelector('table.matrix').addEventListener('keydown', (ev) => {
 });
 `;
 
-export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; generatedAt?: Date } = {}): string {
+/** The catalog boundaries (of the shown tests) that no recorded kernel checked on both sides. */
+function unverifiedSection(all: Boundary[], rows: TestRow[]): string {
+  const ids = new Set(rows.map((r) => r.id));
+  const open = all.filter((b) => ids.has(b.case) && b.state !== 'verified');
+  if (open.length === 0) return '';
+  const tr = open.map((b) => `<tr><td>${escHtml(b.case)}</td><td>${escHtml(`${b.kind} ${b.version}`)}</td><td>${escHtml(b.state)}</td><td>${escHtml(b.after ?? '–')}</td><td>${escHtml(b.before ?? '–')}</td><td>${escHtml(b.note)}</td></tr>`).join('\n');
+  return `<details id="unverified"><summary>${open.length} of ${all.filter((b) => ids.has(b.case)).length} catalog version boundaries are not verified on real kernels on both sides (suites/catalog/verified.yaml; <code>pidfd-matrix catalog --unverified</code>)</summary>
+<table class="matrix"><thead><tr><th>test</th><th>boundary</th><th>state</th><th>new answer seen on</th><th>older answer seen on</th><th>note</th></tr></thead><tbody>
+${tr}
+</tbody></table></details>`;
+}
+
+export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; generatedAt?: Date; boundaries?: Boundary[] } = {}): string {
   const rows = opts.rows ?? testRows(cells);
   const cols = cells.map((cell) => new Map(effectiveCases(cell, rows).map((c) => [c.id, c])));
   const all = cols.flatMap((m) => [...m.values()]);
@@ -165,6 +178,7 @@ ${legend}
 </div>
 <section id="detail" aria-live="polite"><h2>Details</h2><p>Click a cell of the matrix.</p></section>
 </div>
+${opts.boundaries ? unverifiedSection(opts.boundaries, rows) : ''}
 <script type="application/json" id="data">${scriptJson(data)}</script>
 <script>${JS}</script>
 </body>

@@ -9,6 +9,8 @@ import { ktap } from './ktap.js';
 import { matrixHtml } from './html.js';
 import { summaryMarkdown } from './markdown.js';
 import { testRows } from './table.js';
+import { loadCatalog } from './catalog.js';
+import { boundaries, loadVerified, type Boundary } from './verification.js';
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -32,12 +34,21 @@ export async function writeCellReports(cell: CellResult, dir: string): Promise<v
 }
 
 /** The merged outputs of a run: junit.xml, results.ktap, index.html, summary.md and <kernelId>/results.json. */
+/** Unverified catalog boundaries for the HTML; a run never fails for the record's sake. */
+function catalogBoundaries(): Boundary[] | undefined {
+  try {
+    return boundaries(loadCatalog(), loadVerified());
+  } catch {
+    return undefined;
+  }
+}
+
 export async function writeMatrixReports(cells: CellResult[], outDir: string): Promise<void> {
   assertUniqueKernels(cells);
   const rows = testRows(cells);
   // Build everything before writing anything: a rendering bug leaves the old reports intact.
   const junit = junitXml(cells, { rows });
-  const html = matrixHtml(cells, { rows });
+  const html = matrixHtml(cells, { rows, boundaries: catalogBoundaries() });
   const md = summaryMarkdown(cells, { rows });
   const tap = ktap(cells, { rows });
   for (const cell of cells) await writeFileAtomic(join(outDir, cell.kernelId, 'results.json'), resultsJson(cell));

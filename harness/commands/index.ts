@@ -7,5 +7,6 @@ import { benchCommand } from './bench.js';
 import { reportCommand } from './report.js';
 import { rerunCommand } from './rerun.js';
 import { compareCommand } from './compare.js';
+import { catalogCommand } from './catalog.js';
 
-export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand];
+export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand, catalogCommand];

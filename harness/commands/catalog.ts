@@ -1,0 +1,116 @@
+// `pidfd-matrix catalog`: the catalog's version boundaries and which of them real kernels have
+// checked (suites/catalog/verified.yaml); `--record` updates that file from stored runs.
+import { resolve } from 'node:path';
+import { parseOptions } from '../args.js';
+import { CatalogError, loadCatalog } from '../catalog.js';
+import { loadCellResults, ResultsError } from '../reports.js';
+import { boundaries, kernelTable, loadVerified, mergeRecords, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
+import { UsageError, type Command } from './types.js';
+
+const usage = `Usage: pidfd-matrix catalog [--unverified] [--feature ID] [--table]
+       pidfd-matrix catalog --record <results dir>... [--verified FILE]
+
+Show every version boundary of the feature catalog (suites/catalog/*.yaml: introduced,
+stable backports, broken ranges) and whether a real kernel checked it, from the record in
+suites/catalog/verified.yaml:
+  verified      the new answer seen on a kernel of that series at or after the boundary,
+                and the older answer on a kernel below it
+  after only    only the new answer was seen (no older kernel gave the older one)
+  before only   only the older answer was seen
+  unverified    no observation on either side
+  unobtainable  no kernel for that version here; the reason is in verified.yaml
+Each line names the nearest kernels observed on either side.
+
+--record reads results.json files (as written by probe and matrix) and adds one entry per
+kernel to the record, replacing an older entry of the same kernel: the cases whose stored
+observation the current catalog accepts (pass, xpass, or the case's own without-answer).
+Failed or errored cases are never recorded; cells that did not run are skipped.
+
+Options:
+  --unverified     list only boundaries that are not verified
+  --feature ID     only this feature (or feature/case)
+  --table          kernels x features: how many cases of each feature each kernel answered
+                   as the catalog says (markdown, for the README)
+  --record         treat the arguments as results dirs and update the record
+  --verified FILE  the record to read/write (default: suites/catalog/verified.yaml)
+  -h, --help       this text
+Exit status: 0, or 2 when the catalog, the record or a results dir cannot be read.`;
+
+function line(b: Boundary): string {
+  const sides = [b.after ? `new answer on ${b.after}` : null, b.before ? `older answer on ${b.before}` : null].filter(Boolean).join('; ');
+  return `  ${b.state.padEnd(12)} ${`${b.kind} ${b.version}`.padEnd(20)} ${b.case}${sides ? `  (${sides})` : ''}${b.note ? `  [${b.note}]` : ''}`;
+}
+
+export function tableMarkdown(records: ReturnType<typeof kernelTable>): string {
+  const head = `| feature | ${records.kernels.map((k) => k.release === k.version ? k.version : `${k.version} (${k.release})`).join(' | ')} |`;
+  const sep = `|---|${records.kernels.map(() => '---').join('|')}|`;
+  return [head, sep, ...records.rows.map((r) => `| ${r.feature} | ${r.cells.map((c) => c || '·').join(' | ')} |`)].join('\n');
+}
+
+export const catalogCommand: Command = {
+  name: 'catalog',
+  summary: 'the catalog\'s version boundaries, which real kernels verified them, and --record from runs',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseOptions(argv, {
+      unverified: { type: 'boolean' }, feature: { type: 'string' }, table: { type: 'boolean' },
+      record: { type: 'boolean' }, verified: { type: 'string' },
+    }, usage);
+    const path = values.verified ? resolve(values.verified) : VERIFIED_PATH;
+    let features, verified;
+    try {
+      features = loadCatalog();
+      verified = loadVerified(path);
+    } catch (e) {
+      if (e instanceof CatalogError || e instanceof VerifiedError) throw new UsageError(e.message);
+      throw e;
+    }
+    if (values.record) {
+      if (positionals.length === 0) throw new UsageError(`which results dir? e.g. pidfd-matrix catalog --record reports\n\n${usage}`);
+      const records: KernelRecord[] = [];
+      for (const dir of positionals) {
+        let loaded;
+        try {
+          loaded = await loadCellResults(resolve(dir));
+        } catch (e) {
+          if (e instanceof ResultsError) throw new UsageError(e.message);
+          throw e;
+        }
+        if (loaded.length === 0) throw new UsageError(`no results.json under ${dir} (run pidfd-matrix probe or matrix first)`);
+        for (const { cell } of loaded) {
+          const r = recordCell(cell, features);
+          if (r.skipped) console.error(`skipped: ${r.skipped}`);
+          for (const d of r.dropped) console.error(`not recorded (${cell.kernelId}): ${d}`);
+          if (r.record) {
+            records.push(r.record);
+            console.log(`recorded ${r.record.version} (${r.record.release}, ${cell.kernelId}): ${r.record.with.length} with, ${r.record.without.length} without, ${r.record.xpass.length} xpass`);
+          }
+        }
+      }
+      saveVerified(mergeRecords(verified, records), path);
+      console.log(`updated ${path}`);
+      return 0;
+    }
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean --record?)\n\n${usage}`);
+    if (values.table) {
+      console.log(tableMarkdown(kernelTable(features, verified)));
+      return 0;
+    }
+    const sel = values.feature;
+    const all = boundaries(features, verified).filter((b) => !sel || b.case === sel || b.case.startsWith(`${sel}/`));
+    if (sel && all.length === 0) throw new UsageError(`no catalog feature or case '${sel}'`);
+    const shown = values.unverified ? all.filter((b) => b.state !== 'verified') : all;
+    let feature = '';
+    for (const b of shown) {
+      const f = b.case.split('/')[0];
+      if (f !== feature) {
+        feature = f;
+        console.log(f);
+      }
+      console.log(line(b));
+    }
+    const count = (s: string) => all.filter((b) => b.state === s).length;
+    console.log(`\n${all.length} boundaries: ${count('verified')} verified, ${count('after only')} after only, ${count('before only')} before only, ${count('unverified')} unverified, ${count('unobtainable')} unobtainable; ${verified.kernels.length} kernels recorded in ${path}`);
+    return 0;
+  },
+};

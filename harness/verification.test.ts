@@ -1,0 +1,88 @@
+// Verification as data: what a stored run adds to suites/catalog/verified.yaml, and which
+// catalog boundaries the recorded kernels leave unverified.
+import { describe, expect, it } from 'vitest';
+import { parseCatalog } from './catalog.js';
+import type { CellResult, KernelFacts } from './results.js';
+import { boundaries, mergeRecords, parseVerified, recordCell, renderVerified, VerifiedError, type Verified } from './verification.js';
+import { parseVersion } from './version.js';
+
+const features = parseCatalog(`
+features:
+  - id: pidfd_open
+    title: pidfd_open
+    area: open
+    introduced: "5.3"
+    without: { errno: ENOSYS }
+    cases: [{ id: self, probe: p, with: { result: fd } }]
+  - id: pidfd_getfd
+    title: pidfd_getfd
+    area: getfd
+    introduced: "5.6"
+    requires: [pidfd_open]
+    without: { errno: ENOSYS }
+    cases:
+      - { id: self, probe: p, with: { result: fd } }
+      - { id: esrch_zombie, probe: p, introduced: "6.9", backports: ["6.1.176"], kind: change, with: { errno: ESRCH }, without: { errno: EBADF } }
+`);
+
+function cell(release: string, observed: Record<string, Record<string, unknown>>, over: Partial<CellResult> = {}): CellResult {
+  const facts: KernelFacts = { release, version: parseVersion(release)!, arch: 'x86_64', uid: 0, root: true, seccomp: 0, lsms: [], selinux: 'disabled', container: null, hostname: 'g' };
+  return {
+    schema: 1, kernelId: `k-${release.replace(/\./g, '-')}`, mode: 'guest', accel: 'tcg', lsm: null, facts, startedAt: '2026-12-01T12:00:00Z', durationMs: 1, hostname: 'h', error: null,
+    provenance: { harnessRev: 'abc123', node: 'v20', command: 'x', kernelSource: `path ${release}` }, rerun: 'r',
+    cases: Object.entries(observed).map(([id, o]) => ({ id, feature: id.split('/')[0], case: id.split('/')[1], area: 'a', title: 't', status: 'pass', reason: '', expected: null, expectedAnswer: null, observed: o, durationMs: 1, rerun: 'r' })),
+    ...over,
+  } as CellResult;
+}
+
+describe('recordCell', () => {
+  it('5.4.286: pidfd_open gives with, pidfd_getfd its own ENOSYS (without), esrch_zombie nothing (only its prerequisite was absent)', () => {
+    const r = recordCell(cell('5.4.286', { 'pidfd_open/self': { result: 'fd' }, 'pidfd_getfd/self': { errno: 'ENOSYS' }, 'pidfd_getfd/esrch_zombie': { errno: 'ENOSYS' } }), features);
+    expect(r.record).toMatchObject({ version: '5.4.286', release: '5.4.286', kernelId: 'k-5-4-286', harness: 'abc123', date: '2026-12-01', with: ['pidfd_open/self'], without: ['pidfd_getfd/self'], xpass: [] });
+  });
+
+  it('a checked older answer of a change is a without; a failing answer is dropped, never recorded', () => {
+    const r = recordCell(cell('6.1.100', { 'pidfd_getfd/esrch_zombie': { errno: 'EBADF' }, 'pidfd_open/self': { errno: 'EPERM' } }), features);
+    expect(r.record?.without).toEqual(['pidfd_getfd/esrch_zombie']);
+    expect(r.record?.with).toEqual([]);
+    expect(r.dropped.join()).toContain('pidfd_open/self');
+  });
+
+  it('an xpass is recorded as with and listed as xpass; a cell that did not run is skipped', () => {
+    const r = recordCell(cell('6.1.50', { 'pidfd_getfd/esrch_zombie': { errno: 'ESRCH' } }), features);
+    expect(r.record).toMatchObject({ with: ['pidfd_getfd/esrch_zombie'], xpass: ['pidfd_getfd/esrch_zombie'] });
+    const dead = recordCell(cell('5.3.1', {}, { error: { reason: 'exit 139' }, facts: null }), features);
+    expect(dead.record).toBeNull();
+    expect(dead.skipped).toContain('did not run');
+  });
+});
+
+describe('boundaries', () => {
+  const rec = (release: string, o: Record<string, Record<string, unknown>>) => recordCell(cell(release, o), features).record!;
+  const v: Verified = mergeRecords({ kernels: [], unobtainable: [{ version: '5.3', reason: 'no 5.3.11+ build here' }] }, [
+    rec('5.2.1', { 'pidfd_open/self': { errno: 'ENOSYS' } }),
+    rec('5.4.286', { 'pidfd_open/self': { result: 'fd' }, 'pidfd_getfd/self': { errno: 'ENOSYS' } }),
+    rec('5.6.4', { 'pidfd_getfd/self': { result: 'fd' }, 'pidfd_getfd/esrch_zombie': { errno: 'EBADF' } }),
+    rec('6.9.0', { 'pidfd_getfd/esrch_zombie': { errno: 'ESRCH' } }),
+  ]);
+  const b = boundaries(features, v);
+  const at = (c: string, kind: string) => b.find((x) => x.case === c && x.kind === kind)!;
+
+  it('verified needs the new answer in the boundary series and the older one below it', () => {
+    expect(at('pidfd_getfd/self', 'introduced')).toMatchObject({ state: 'verified', version: '5.6', after: '5.6.4', before: '5.4.286' });
+    expect(at('pidfd_getfd/esrch_zombie', 'introduced')).toMatchObject({ state: 'verified', after: '6.9.0', before: '5.6.4' });
+  });
+
+  it('a new answer seen only on a later series does not verify the boundary; unobtainable versions say why', () => {
+    expect(at('pidfd_open/self', 'introduced')).toMatchObject({ state: 'unobtainable', after: null, before: '5.2.1', note: 'no 5.3.11+ build here' });
+    expect(at('pidfd_getfd/esrch_zombie', 'backport')).toMatchObject({ state: 'unverified', version: '6.1.176' });
+  });
+
+  it('re-recording a kernel replaces its entry; the file round-trips', () => {
+    const again = mergeRecords(v, [rec('5.6.4', { 'pidfd_getfd/self': { result: 'fd' } })]);
+    expect(again.kernels.filter((k) => k.version === '5.6.4')).toHaveLength(1);
+    expect(again.kernels.find((k) => k.version === '5.6.4')!.without).toEqual([]);
+    expect(parseVerified(renderVerified(again))).toEqual({ ...again, kernels: [...again.kernels].sort((x, y) => x.version.localeCompare(y.version, undefined, { numeric: true })) });
+    expect(() => parseVerified('kernels: [{ version: soon }]')).toThrow(VerifiedError);
+  });
+});

@@ -1,0 +1,185 @@
+// Verification as data: on which real kernels each catalog answer was observed
+// (suites/catalog/verified.yaml), and which version boundaries of the catalog no kernel has
+// checked yet. `pidfd-matrix catalog --record <reports>` writes the file from stored runs;
+// `pidfd-matrix catalog` and the HTML report show what is still unverified. Pure functions,
+// except loadVerified/saveVerified.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { allCases, type CatalogCase, type CatalogFeature } from './catalog.js';
+import { expectationFor, judge, matches, PREREQ } from './judge.js';
+import type { CellResult } from './results.js';
+import { repoPath } from './paths.js';
+import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
+
+export const VERIFIED_PATH = repoPath('suites/catalog/verified.yaml');
+
+/** One kernel's observations: which cases gave the `with` answer, which the `without` one. */
+export interface KernelRecord {
+  version: string;            // stable version the judge used ("6.1.176")
+  release: string;            // uname -r ("6.1.0-50-amd64")
+  kernelId: string;           // the matrix id of the cell it came from
+  source: string;             // the kernel's provenance (matrix description / package)
+  date: string;               // when the cell ran (YYYY-MM-DD)
+  harness: string;            // harness revision of the run
+  with: string[];             // cases that gave the with-answer (pass or xpass)
+  without: string[];          // cases that gave their own without-answer (checked change, or absent)
+  xpass: string[];            // of `with`: answers newer than the catalog says (backports, corrections)
+}
+
+/** A version that no kernel here can stand for, with the reason (edited by hand). */
+export interface Unobtainable { version: string; reason: string }
+
+export interface Verified { kernels: KernelRecord[]; unobtainable: Unobtainable[] }
+
+export class VerifiedError extends Error {}
+
+export function parseVerified(text: string, file = 'verified.yaml'): Verified {
+  const doc = (parse(text) ?? {}) as Partial<Verified>;
+  const kernels = doc.kernels ?? [];
+  const unobtainable = doc.unobtainable ?? [];
+  if (!Array.isArray(kernels) || !Array.isArray(unobtainable)) throw new VerifiedError(`${file}: 'kernels' and 'unobtainable' must be lists`);
+  for (const [i, k] of kernels.entries()) {
+    if (!k || typeof k.version !== 'string' || !parseVersion(k.version)) throw new VerifiedError(`${file}: kernels[${i}] needs a version like "5.4.286"`);
+    for (const f of ['with', 'without', 'xpass'] as const) if (!Array.isArray(k[f] ?? [])) throw new VerifiedError(`${file}: kernels[${i}].${f} must be a list of case ids`);
+    k.with ??= []; k.without ??= []; k.xpass ??= [];
+  }
+  for (const [i, u] of unobtainable.entries())
+    if (!u || typeof u.version !== 'string' || typeof u.reason !== 'string') throw new VerifiedError(`${file}: unobtainable[${i}] needs version and reason`);
+  return { kernels, unobtainable };
+}
+
+export function loadVerified(path = VERIFIED_PATH): Verified {
+  return existsSync(path) ? parseVerified(readFileSync(path, 'utf8'), path) : { kernels: [], unobtainable: [] };
+}
+
+const HEADER = `# Where each catalog answer was observed on a real kernel (data, not code).
+# kernels: written by \`pidfd-matrix catalog --record <reports dir>\` from stored results.json:
+#   only cases whose answer the current catalog accepts (pass, xpass, or the case's own
+#   without-answer), never a fail, an error, or a skip without a raw observation;
+#   a re-recorded kernel (same version and release) replaces its entry.
+# unobtainable: versions no kernel here stands for, with the reason (edit by hand).
+# \`pidfd-matrix catalog\` shows which version boundaries these observations leave unverified.
+`;
+
+export function renderVerified(v: Verified): string {
+  const kernels = [...v.kernels].sort((a, b) => cmpVersion(parseVersion(a.version)!, parseVersion(b.version)!) || a.release.localeCompare(b.release));
+  const body = stringify({ unobtainable: v.unobtainable, kernels }, { lineWidth: 0, flowCollectionPadding: false, collectionStyle: 'block' });
+  return HEADER + body;
+}
+
+export function saveVerified(v: Verified, path = VERIFIED_PATH): void {
+  writeFileSync(path, renderVerified(v));
+}
+
+export interface RecordOutcome { record: KernelRecord | null; skipped: string | null; dropped: string[] }
+
+/**
+ * Turn one stored cell into a kernel record, judging every case again with the current catalog
+ * (so a corrected catalog is what the record confirms). A cell that did not run is no record.
+ */
+export function recordCell(cell: CellResult, features: CatalogFeature[]): RecordOutcome {
+  if (cell.error || !cell.facts) return { record: null, skipped: `${cell.kernelId}: the cell did not run (${cell.error?.reason ?? 'no facts'})`, dropped: [] };
+  const cases = new Map(allCases(features).map((c) => [c.id, c]));
+  const rec: KernelRecord = {
+    version: cell.facts.version.join('.'), release: cell.facts.release, kernelId: cell.kernelId,
+    source: cell.provenance?.kernelSource ?? cell.mode, date: cell.startedAt.slice(0, 10),
+    harness: cell.provenance?.harnessRev ?? 'unknown', with: [], without: [], xpass: [],
+  };
+  const dropped: string[] = [];
+  for (const r of cell.cases) {
+    const c = cases.get(r.id);
+    if (!c || Object.keys(r.observed ?? {}).length === 0 || r.status === 'error') continue;
+    const v = judge(c, cell.facts, r.observed);
+    if (v.status === 'pass' || v.status === 'xpass') {
+      // A pass with the older answer is a checked `without`.
+      (v.expected === 'without' && v.status === 'pass' ? rec.without : rec.with).push(c.id);
+      if (v.status === 'xpass') rec.xpass.push(c.id);
+    } else if (v.status === 'skip' && v.expected === 'without' && ownWithout(c, cell.facts.version, r.observed)) {
+      rec.without.push(c.id);
+    } else if (v.status === 'fail' || v.status === 'error') dropped.push(`${c.id}: ${v.reason}`);
+  }
+  return { record: rec, skipped: null, dropped };
+}
+
+/** The case's own without-answer, not a missing prerequisite's ENOSYS nor a failed setup step. */
+function ownWithout(c: CatalogCase, v: Version, observed: Record<string, unknown>): boolean {
+  if (typeof observed[PREREQ] === 'string' || c.without === null) return false;
+  if (c.requires.some((r) => expectationFor(r, v).expect === 'without' && r.without !== null && matches(r.without, observed))) return false;
+  return matches(c.without, observed);
+}
+
+/** Add records, replacing an older record of the same kernel (version and release). */
+export function mergeRecords(v: Verified, records: KernelRecord[]): Verified {
+  const key = (k: KernelRecord) => `${k.version} ${k.release}`;
+  const fresh = new Map(records.map((r) => [key(r), r]));
+  return { unobtainable: v.unobtainable, kernels: [...v.kernels.filter((k) => !fresh.has(key(k))), ...fresh.values()] };
+}
+
+// ---- boundaries ---------------------------------------------------------------------------
+
+export type BoundaryKind = 'introduced' | 'backport' | 'broken from' | 'broken until';
+export type BoundaryState = 'verified' | 'after only' | 'before only' | 'unverified' | 'unobtainable';
+
+export interface Boundary {
+  case: string;
+  kind: BoundaryKind;
+  version: string;
+  state: BoundaryState;
+  /** Nearest kernels observed on each side (the with side at/after, the without side before). */
+  after: string | null;
+  before: string | null;
+  note: string;
+}
+
+const series = (v: Version) => `${v[0]}.${v[1]}`;
+
+/**
+ * Every version boundary of every case and whether observed kernels check it: the answer that
+ * should start at the boundary seen on a kernel of that series at or after it, and the older
+ * answer seen on a kernel below it. "after only" means the new answer was seen but nothing older
+ * (or the reverse for "before only").
+ */
+export function boundaries(features: CatalogFeature[], verified: Verified): Boundary[] {
+  const obs = verified.kernels.map((k) => ({ k, v: parseVersion(k.version)! }));
+  const unob = new Map(verified.unobtainable.map((u) => [u.version, u.reason]));
+  const out: Boundary[] = [];
+  for (const c of allCases(features)) {
+    const gave = (side: 'with' | 'without') => obs.filter(({ k }) => k[side].includes(c.id));
+    const withK = gave('with'), withoutK = gave('without');
+    const check = (kind: BoundaryKind, at: Version, startsWith: boolean, lower: Version | null, upperSameSeries: boolean) => {
+      const newSide = startsWith ? withK : withoutK;
+      const oldSide = startsWith ? withoutK : withK;
+      const after = newSide.filter(({ v }) => cmpVersion(v, at) >= 0 && (!upperSameSeries || series(v) === series(at)))
+        .sort((a, b) => cmpVersion(a.v, b.v))[0];
+      const before = oldSide.filter(({ v }) => cmpVersion(v, at) < 0 && (!lower || cmpVersion(v, lower) >= 0))
+        .sort((a, b) => cmpVersion(b.v, a.v))[0];
+      const name = (x: typeof after) => (x ? (x.k.release === x.k.version ? x.k.version : `${x.k.version} (${x.k.release})`) : null);
+      const reason = unob.get(fmtVersion(at)) ?? unob.get(series(at));
+      const state: BoundaryState = after && before ? 'verified' : !after && reason ? 'unobtainable' : after ? 'after only' : before ? 'before only' : 'unverified';
+      out.push({ case: c.id, kind, version: kind === 'backport' ? at.join('.') : fmtVersion(at), state, after: name(after), before: name(before), note: !after && reason ? reason : '' });
+    };
+    check('introduced', c.introduced, true, null, true);
+    for (const b of c.backports) check('backport', b, true, [b[0], b[1], 0], true);
+    for (const b of c.broken) {
+      check('broken from', b.from, false, null, true);
+      check('broken until', b.to, true, b.from, true);
+    }
+  }
+  return out;
+}
+
+/** Every observed kernel (sorted) and, per case, what it gave: 'with', 'without' or ''. */
+export function kernelTable(features: CatalogFeature[], verified: Verified): { kernels: KernelRecord[]; rows: { feature: string; cells: string[] }[] } {
+  const kernels = [...verified.kernels].sort((a, b) => cmpVersion(parseVersion(a.version)!, parseVersion(b.version)!));
+  const rows = features.map((f) => ({
+    feature: f.id,
+    cells: kernels.map((k) => {
+      const ids = f.cases.map((c) => c.id);
+      const w = ids.filter((id) => k.with.includes(id)).length;
+      const wo = ids.filter((id) => k.without.includes(id)).length;
+      const x = ids.filter((id) => k.xpass.includes(id)).length;
+      return w + wo === 0 ? '' : `${w + wo}/${ids.length}${x ? ` (${x} xpass)` : ''}`;
+    }),
+  }));
+  return { kernels, rows };
+}
