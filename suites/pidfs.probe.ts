@@ -1,6 +1,6 @@
 // pidfs (6.9) versus the anonymous inode: reference §3, §2 rows 20, 21, 24 and §7 R2.
 import { readdirSync } from 'node:fs';
-import { O, PIDFD_THREAD, S_IFMT } from './lib/constants.js';
+import { AT_EMPTY_PATH, O, PIDFD_THREAD, S_IFMT } from './lib/constants.js';
 import { close, eventfd, getpid, open, sys } from './lib/libc.js';
 import { fdLink, fstatfsType, hex, need, outcome, pidfdOpen, statx, track, type Statx } from './lib/pidfd.js';
 import { spawnChild } from './lib/process.js';
@@ -127,3 +127,19 @@ featureSuite('pidfs_setattr', {
   },
 });
 
+featureSuite('pidfs_mode', {
+  perm_bits: () => {
+    const s = stat('statx', need('pidfd_open', track(pidfdOpen(getpid()))));
+    return { perm: '0o' + (s.mode & 0o7777).toString(8), mode: '0o' + s.mode.toString(8) };
+  },
+});
+
+// Fails before exec's point of no return on every kernel (a pidfd holds no binary), so the
+// call is made in-process: its errno tells which check refused it.
+featureSuite('pidfd_execveat', {
+  empty_path: () => {
+    const fd = need('pidfd_open', track(pidfdOpen(getpid())));
+    const none = Buffer.alloc(8); // argv and envp: { NULL }
+    return outcome(sys('execveat', ['int', fd], ['const char *', ''], ['void *', none], ['void *', none], ['int', AT_EMPTY_PATH]));
+  },
+});

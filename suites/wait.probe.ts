@@ -1,6 +1,6 @@
 // waitid(P_PIDFD): reference §2 rows 2 and 11; selftest pidfd_wait.c.
-import { O, P, SIG, W } from './lib/constants.js';
-import { open } from './lib/libc.js';
+import { F, O, P, SIG, W } from './lib/constants.js';
+import { fcntl, open } from './lib/libc.js';
 import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { forget, spawnChild, waitid } from './lib/process.js';
 import { waitObs } from './lib/names.js';
@@ -60,5 +60,22 @@ featureSuite('waitid_pidfd', {
   devnull_rejected: () => {
     const fd = need('open /dev/null', track(open('/dev/null', O.RDONLY | O.CLOEXEC)));
     return outcome(waitid(P.PIDFD, fd, W.EXITED | W.NOHANG));
+  },
+});
+
+// O_NONBLOCK set later with fcntl(F_SETFL) on a plain pidfd: 5.10 made waitid(P_PIDFD) read the
+// file's flags (EAGAIN on a live child); 5.4-5.9 ignore them and wait. The child exits after
+// 1 s, so a waiting kernel returns its exit after about a second, never hangs.
+featureSuite('waitid_fsetfl_nonblock', {
+  live_child: () => {
+    const { pid, fd } = childPidfd(['sleep', '1']);
+    const fl = need('fcntl(F_GETFL)', fcntl(fd, F.GETFL));
+    need('fcntl(F_SETFL, O_NONBLOCK)', fcntl(fd, F.SETFL, fl | O.NONBLOCK));
+    const t0 = performance.now();
+    const r = waitid(P.PIDFD, fd, W.EXITED);
+    const ms = Math.round(performance.now() - t0);
+    if (r.ok && r.value.pid === pid) forget(pid);
+    if (!r.ok) return { waitid: r.errno, waited_ms: ms };
+    return { waitid: ms >= 500 ? 'waited' : `returned after ${ms} ms`, waited_ms: ms, si_pid: r.value.pid === pid ? 'child' : r.value.pid };
   },
 });
