@@ -41,7 +41,7 @@ describe('runMatrix (fake vng)', () => {
       outDir: out, jobs: 2, timeoutSec: 60, accel: 'tcg', command: 'test', progress: (l) => lines.push(l),
     });
     const [good, boom, quiet] = run.cells;
-    expect(good).toMatchObject({ kernelId: 'good', mode: 'guest', accel: 'tcg', error: null, consoleLog: 'console.log', rerun: 'npx pidfd-matrix matrix --kernels good --accel tcg' });
+    expect(good).toMatchObject({ kernelId: 'good', mode: 'guest', accel: 'tcg', error: null, consoleLog: 'console.log', rerun: `npx pidfd-matrix matrix --kernels good --out ${out} --timeout 60 --accel tcg` });
     expect(good.cases.map((c) => c.status)).toEqual(['pass']);
     expect(good.provenance).toMatchObject({ vng: 'virtme-ng 0.0-fake', kernelSource: expect.stringMatching(/^path .*bzImage/) });
     expect(good.provenance.kernelCmdline).toContain('virtme_hostname=virtme-ng');

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { parseCellResult } from './reports.js';
 import { harnessRevision } from './provenance.js';
-import { kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
+import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
 import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import { holdKernelCache } from '../kernels/cache.js';
@@ -30,6 +30,8 @@ export interface MatrixOptions {
   jobs: number;
   timeoutSec: number;
   accel: AccelRequest;
+  /** The --matrix file, when not kernels/matrix.yaml (rerun lines name it). */
+  matrixFile?: string;
   /** Only these tests (probe --test), for reruns. */
   tests?: string[];
   cpus?: number;
@@ -65,10 +67,31 @@ export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void)
   return out;
 }
 
+/**
+ * The options of a run that shape a cell, as `matrix` arguments: a rerun line carries them all
+ * (paths absolute), so it boots the same kernel the same way, from any directory. Options left
+ * at their defaults are left out; --kernels, --jobs and --test are the caller's.
+ */
+export function rerunArgs(o: Pick<MatrixOptions, 'matrixFile' | 'outDir' | 'timeoutSec' | 'accel' | 'cpus' | 'memory' | 'bootRetries'>): string[] {
+  const a: string[] = [];
+  if (o.matrixFile && resolve(o.matrixFile) !== defaultMatrixFile()) a.push('--matrix', resolve(o.matrixFile));
+  if (resolve(o.outDir) !== join(repoRoot(), 'reports')) a.push('--out', resolve(o.outDir));
+  if (o.timeoutSec !== DEFAULT_TIMEOUT_SEC) a.push('--timeout', String(o.timeoutSec));
+  if (o.accel !== 'auto') a.push('--accel', o.accel);
+  if (o.cpus !== undefined) a.push('--cpus', String(o.cpus));
+  if (o.memory !== undefined) a.push('--memory', o.memory);
+  if (o.bootRetries !== undefined && o.bootRetries !== 1) a.push('--boot-retries', String(o.bootRetries));
+  return a;
+}
+
+/** `npx pidfd-matrix matrix --kernels ID <the run's options>`: what every rerun line starts with. */
+export function rerunPrefix(id: string, o: Parameters<typeof rerunArgs>[0]): string {
+  return ['npx pidfd-matrix matrix', '--kernels', id, ...rerunArgs(o)].map((w, i) => (i === 0 ? w : shellQuote(w))).join(' ');
+}
+
 /** The probe command line a cell runs (inside the guest, or on the host for `host`). */
-export function probeCommand(id: string, cellDir: string, tests?: string[]): string {
-  const rerunPrefix = `npx pidfd-matrix matrix --kernels ${id}`;
-  const argv = [process.execPath, join(repoRoot(), 'bin/pidfd-matrix.js'), 'probe', '--kernel-id', id, '--out', cellDir, '--rerun-prefix', rerunPrefix];
+export function probeCommand(id: string, cellDir: string, tests?: string[], prefix = `npx pidfd-matrix matrix --kernels ${id}`): string {
+  const argv = [process.execPath, join(repoRoot(), 'bin/pidfd-matrix.js'), 'probe', '--kernel-id', id, '--out', cellDir, '--rerun-prefix', prefix];
   if (tests?.length) argv.push('--test', tests.join(','));
   return argv.map(shellQuote).join(' ');
 }
@@ -171,8 +194,9 @@ function notStartedCell(entry: KernelEntry, o: MatrixOptions): CellResult {
   return cell;
 }
 
+/** Reruns the whole cell: the same kernel, options and test selection. */
 function cellRerun(entry: KernelEntry, o: MatrixOptions): string {
-  return `npx pidfd-matrix matrix --kernels ${entry.id}${o.accel !== 'auto' ? ` --accel ${o.accel}` : ''}`;
+  return rerunPrefix(entry.id, o) + (o.tests?.length ? ` --test ${shellQuote(o.tests.join(','))}` : '');
 }
 
 /** A cell with no probe results (the probe never wrote any), filled in by the caller. */
@@ -205,7 +229,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   await mkdir(cellDir, { recursive: true });
   // A stale results.json from an earlier run must never pass for this run's result.
   for (const f of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, f), { force: true });
-  let command = probeCommand(entry.id, cellDir, o.tests);
+  let command = probeCommand(entry.id, cellDir, o.tests, rerunPrefix(entry.id, o));
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
   if (entry.source !== 'host') command = withClone3Fallback(command);
   // An SELinux cell loads the test policy in the guest first; if that fails, the probe does

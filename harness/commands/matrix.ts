@@ -98,6 +98,7 @@ export const matrixCommand: Command = {
       const t0 = Date.now();
       const run = await runMatrix({
         kernels, outDir, jobs, timeoutSec, accel, tests, cpus, memory: values.memory, bootRetries,
+        matrixFile: values.matrix === undefined ? undefined : resolve(values.matrix),
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),
         signal: interrupts.signal,
