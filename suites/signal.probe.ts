@@ -2,12 +2,15 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { O, PIDFD_SIGNAL, SIG } from './lib/constants.js';
+import { O, PIDFD_SIGNAL, PIDFD_THREAD, SIG } from './lib/constants.js';
 import { getpid, open, spawnpNewGroup } from './lib/libc.js';
 import { readFileSync } from 'node:fs';
 import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { adopt, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { cldName } from './lib/names.js';
+import { blockedTwoThreadCode, clone3Code } from './lib/x86stub.js';
+import { readdirSync } from 'node:fs';
+import { sleepMs } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
 
 const procDir = (pid: number | 'self') => track(open(`/proc/${pid}`, O.DIRECTORY | O.CLOEXEC));
@@ -80,5 +83,36 @@ featureSuite('pidfd_signal_flags', {
     const pgrp = pgrpOf(getpid());
     if (pgrp === getpid()) return { skip: 'this process leads its own process group' };
     return { ...outcome(pidfdSendSignal(selfPidfd(), 0, PIDFD_SIGNAL.PROCESS_GROUP)), pgrp };
+  },
+});
+
+// Which pending set a signal with flags 0 lands in: the thread's own (SigPnd) or the process's
+// shared one (ShdPnd). The target blocks SIGUSR1/SIGUSR2 in both of its threads, so the signals
+// stay pending where the kernel queued them.
+const SIGUSR2 = 12;
+const bit = (sig: number) => 1n << BigInt(sig - 1);
+
+function pendingScope(status: string, sig: number): string {
+  const read = (key: string) => BigInt('0x' + (new RegExp(`^${key}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'));
+  const t = (read('SigPnd') & bit(sig)) !== 0n, p = (read('ShdPnd') & bit(sig)) !== 0n;
+  return t && p ? 'both' : t ? 'thread' : p ? 'process' : 'not pending';
+}
+
+featureSuite('pidfd_signal_scope', {
+  thread_pidfd_flags0: () => {
+    const child = need('clone3(two-thread child)', clone3Code(0n, blockedTwoThreadCode(bit(SIG.USR1) | bit(SIGUSR2), 20_000)));
+    let tid: number | undefined;
+    for (let i = 0; i < 100 && tid === undefined; i++) {
+      tid = readdirSync(`/proc/${child}/task`).map(Number).find((t) => t !== child);
+      if (tid === undefined) sleepMs(50);
+    }
+    if (tid === undefined) throw new Error(`the clone3 child ${child} never started its second thread`);
+    const threadFd = track(pidfdOpen(tid, PIDFD_THREAD));
+    if (!threadFd.ok) return { errno: threadFd.errno, step: 'pidfd_open(tid, PIDFD_THREAD)' };
+    need('pidfd_send_signal(thread pidfd, SIGUSR1, flags 0)', pidfdSendSignal(threadFd.value, SIG.USR1));
+    const plainFd = need('pidfd_open(child, 0)', track(pidfdOpen(child)));
+    need('pidfd_send_signal(process pidfd, SIGUSR2, flags 0)', pidfdSendSignal(plainFd, SIGUSR2));
+    const status = readFileSync(`/proc/${child}/task/${tid}/status`, 'utf8');
+    return { result: 'fd', scope: pendingScope(status, SIG.USR1), plain_pidfd_scope: pendingScope(status, SIGUSR2) };
   },
 });

@@ -9,6 +9,9 @@
 //     killed (qemu's process group) and reported as a timeout error cell;
 //   - then `matrix --kernels bookworm` through the CLI, hit by a real SIGINT once its qemu
 //     runs: no qemu survives, the reports are written, exit 130 (adds ~10 s: no suite runs).
+//   - a pre-5.10 kernel when ../shared/kernels/vanilla.yaml exists beside the checkout (CI has a
+//     copy of shared/ there, a user's clone does not): vanilla 5.4 (anon_inode, no pidfd_getfd,
+//     waitid(P_PIDFD) ignoring O_NONBLOCK); when it is absent the smoke says so and skips that cell.
 // Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
 // Runs in CI (CI=true) or with PIDFD_MATRIX_GUEST_TESTS=1 (make test sets it): a casual
 // `npx vitest run` would otherwise start two TCG guests for 10+ minutes each time.
@@ -21,14 +24,24 @@ import { loadMatrix, selectKernels, type KernelEntry } from '../kernels/matrix.j
 import { isBad } from '../harness/status.js';
 import type { CellResult } from '../harness/results.js';
 import { interruptMatrix, liveInGroups } from '../harness/fixtures/processes.js';
+import { REPO_ROOT } from '../harness/paths.js';
 
 const enabled = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 const PANIC_TIMEOUT_SEC = 300;
 const HANG_TIMEOUT_SEC = 20;
+// Test data outside the project: prebuilt vanilla kernels (../shared/kernels/README.md).
+const SHARED_VANILLA = join(REPO_ROOT, '..', 'shared', 'kernels', 'vanilla.yaml');
+const PRE_510_ID = 'vanilla-5-4';
+
+function pre510Kernel(): KernelEntry | null {
+  if (!existsSync(SHARED_VANILLA)) return null;
+  return loadMatrix(SHARED_VANILLA).kernels.find((k) => k.id === PRE_510_ID) ?? null;
+}
 
 describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel auto)', () => {
   let run: MatrixRun;
   let ci: KernelEntry[] = [];
+  let pre510: KernelEntry | null = null;
   // Own dir per run: two test runs at once must not share reports/<id>/.
   const outDir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-guest-smoke-'));
   const lines: string[] = [];
@@ -38,8 +51,10 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     if (!bookworm || bookworm.source !== 'debian') throw new Error('kernels/matrix.yaml: bookworm is no longer a ci: true entry');
     const panics: KernelEntry = { ...bookworm, id: 'bookworm-panic', append: 'init=/nonexistent', timeout: PANIC_TIMEOUT_SEC, ci: false };
     const hangs: KernelEntry = { ...bookworm, id: 'bookworm-hang', timeout: HANG_TIMEOUT_SEC, ci: false };
+    pre510 = pre510Kernel();
+    if (!pre510) console.log(`guest-smoke: no pre-5.10 cell: ${SHARED_VANILLA} is absent (a clone without ../shared/kernels); the pre-5.10 smoke is skipped, not failed`);
     run = await runMatrix({
-      kernels: [...ci, panics, hangs],
+      kernels: [...ci, ...(pre510 ? [pre510] : []), panics, hangs],
       outDir,
       jobs: 2,
       timeoutSec: 2400,
@@ -70,6 +85,19 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     expect(magic).toMatchObject({ status: 'pass', expected: era, observed: { f_type: fType } });
   });
 
+  it('a pre-5.10 kernel (vanilla 5.4 from ../shared/kernels) ran the suite: none failed or errored, its older answers were checked', (ctx) => {
+    if (!pre510) return ctx.skip(`${SHARED_VANILLA} is absent (a user's clone has no ../shared/kernels): no pre-5.10 cell`);
+    const cell = run.cells.find((c) => c.kernelId === PRE_510_ID)!;
+    expect(cell.error, cell.error ? `${cell.error.reason}\n${cell.error.consoleExcerpt ?? ''}` : '').toBeNull();
+    expect(cell.facts?.release).toMatch(/^5\.4\./);
+    expect(cell.cases.filter((c) => isBad(c.status)).map((c) => `${c.status} ${c.id}: ${c.reason}`)).toEqual([]);
+    const at = (id: string) => cell.cases.find((c) => c.id === id)!;
+    expect(at('pidfs_magic/f_type')).toMatchObject({ status: 'pass', expected: 'without', observed: { f_type: '0x09041934' } });
+    // pidfd_getfd is 5.6: its prerequisite's ENOSYS makes the 6.9 zombie case absent, not failed.
+    expect(at('pidfd_getfd/esrch_zombie')).toMatchObject({ status: 'skip', observed: { errno: 'ENOSYS' } });
+    expect(at('waitid_pidfd/exited').status).toBe('pass');
+  });
+
   it('a kernel command line that panics at boot becomes an error cell within its timeout', () => {
     const cell = run.cells.find((c) => c.kernelId === 'bookworm-panic')!;
     expect(cell.error?.reason).toMatch(/^kernel panic: /);
@@ -78,7 +106,7 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     // It died before its command started, so it was booted once more, and panicked again.
     expect(cell.earlierAttempts).toEqual([{ reason: expect.stringMatching(/^kernel panic: /), consoleLog: 'console-attempt1.log' }]);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
-    expect(run.cells.map((c) => c.kernelId)).toEqual([...ci.map((k) => k.id), 'bookworm-panic', 'bookworm-hang']);
+    expect(run.cells.map((c) => c.kernelId)).toEqual([...ci.map((k) => k.id), ...(pre510 ? [PRE_510_ID] : []), 'bookworm-panic', 'bookworm-hang']);
   });
 
   it('a guest that does not finish within its timeout is killed and becomes a timeout error cell', () => {

@@ -94,6 +94,39 @@ export function prematureLeaderExitCode(leaderMs: number, threadMs: number): Buf
   return Buffer.concat([head, jz, leader, thread]);
 }
 
+/**
+ * Code for a two-thread process with `blockMask` blocked in both threads (signals sent to it
+ * stay pending, readable in /proc/<pid>/task/<tid>/status SigPnd/ShdPnd): block, start one
+ * thread (raw clone, which inherits the mask), then both sleep `ms` and exit_group(0).
+ */
+export function blockedTwoThreadCode(blockMask: bigint, ms: number): Buffer {
+  const set = Buffer.alloc(8);
+  set.writeBigUInt64LE(blockMask);
+  const ts = Buffer.alloc(16);
+  ts.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+  ts.writeBigInt64LE(BigInt((ms % 1000) * 1_000_000), 8);
+  const stack = Buffer.alloc(16 * 1024);
+  keep.push(set, ts, stack);
+  const imm64 = (prefix: number[], v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return Buffer.concat([Buffer.from(prefix), b]);
+  };
+  return Buffer.concat([
+    Buffer.from([0x31, 0xff]), //                                        xor edi, edi (SIG_BLOCK)
+    imm64([0x48, 0xbe], addressOf(set)), //                              mov rsi, &set
+    Buffer.from([0x31, 0xd2, 0x41, 0xba]), i32(8), //                    xor edx, edx; mov r10d, 8
+    Buffer.from([0xb8, 14, 0, 0, 0, 0x0f, 0x05]), //                     rt_sigprocmask
+    Buffer.from([0xbf]), i32(0x10f00), //                                mov edi, CLONE_VM|FS|FILES|SIGHAND|THREAD
+    imm64([0x48, 0xbe], addressOf(stack) + BigInt(stack.length - 64)), // mov rsi, stack top
+    Buffer.from([0x31, 0xd2, 0x4d, 0x31, 0xd2, 0x4d, 0x31, 0xc0]), //     xor edx,edx; xor r10,r10; xor r8,r8
+    Buffer.from([0xb8, 56, 0, 0, 0, 0x0f, 0x05]), //                     clone: both threads go on below
+    imm64([0x48, 0xbf], addressOf(ts)), //                               mov rdi, &ts
+    Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05]), //         xor esi, esi; nanosleep
+    Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group(0)
+  ]);
+}
+
 /** One step of stepsThenExitCode: syscall nr with up to six args; 'prev' = the previous step's result. */
 export interface Step { nr: number; args: (number | bigint | 'prev')[] }
 
