@@ -204,6 +204,7 @@ function emptyCell(entry: KernelEntry, o: MatrixOptions, startedAt: string): Cel
   return {
     schema: 1, kernelId: entry.id, mode: 'guest', accel: null, lsm: entry.lsm ?? null, facts: null, startedAt, durationMs: 0,
     hostname: hostname(), error: null, provenance: { harnessRev: harnessRevision(), node: process.version, command: o.command }, rerun: cellRerun(entry, o), cases: [],
+    ...(o.tests?.length ? { tests: o.tests } : {}),
   };
 }
 
@@ -286,6 +287,8 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     rerun,
     // A panic or timeout after the probe wrote results still counts: the cell is an error.
     cases: base.cases,
+    // What the run selected: a cell that errors stands for these tests only.
+    ...(o.tests?.length ? { tests: o.tests } : {}),
   };
   return { cell, result };
 }

@@ -81,5 +81,7 @@ export interface CellResult {
   earlierAttempts?: { reason: string; consoleLog: string }[];
   provenance: CellProvenance;
   rerun: string;               // one command that reruns the whole cell
+  /** The run's --test selection (feature or feature/case ids); absent: the whole catalog. */
+  tests?: string[];
   cases: CaseResult[];
 }

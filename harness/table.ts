@@ -34,15 +34,21 @@ export function catalogTestRows(): TestRow[] | null {
   }
 }
 
+/** Is this row part of a --test selection (feature or feature/case ids; none: everything)? */
+export function selectedRow(row: { id: string; feature: string }, tests: string[] | undefined): boolean {
+  return !tests?.length || tests.some((t) => t === row.id || t === row.feature);
+}
+
 /**
  * The cases of a cell as every report shows them. A cell-level error (boot failure, panic,
- * timeout) ran no case: it stands for an error in every row, carrying the cell's reason and
- * rerun command, so the (kernel, test) grid keeps the same shape from run to run.
+ * timeout) ran no case: it stands for an error in every row the run selected (the whole
+ * catalog, or its --test ids), carrying the cell's reason and rerun command, so the
+ * (kernel, test) grid keeps the same shape from run to run.
  */
 export function effectiveCases(cell: CellResult, rows: TestRow[]): CaseResult[] {
   if (!cell.error) return cell.cases;
   const ran = new Map(cell.cases.map((c) => [c.id, c]));
-  return rows.map((r) => ran.get(r.id) ?? {
+  return rows.filter((r) => ran.has(r.id) || selectedRow(r, cell.tests)).map((r) => ran.get(r.id) ?? {
     id: r.id, feature: r.feature, case: r.case, area: r.area, title: r.title,
     status: 'error' as const,
     reason: `kernel ${cell.kernelId} did not run the suite: ${cell.error!.reason}`,
