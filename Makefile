@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps probe matrix test bench clean
+.PHONY: help setup deps probe matrix test bench gitlab-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test: setup deps ## harness self-tests on fixtures, a real host run and a guest 
 
 bench: setup deps ## boot time vs suite time per kernel, and host suite time
 	$(PM) bench
+
+gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) with gitlab-ci-local; compare with one machine
+	bash ci-templates/gitlab-demo.sh
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
