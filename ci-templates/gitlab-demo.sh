@@ -16,13 +16,16 @@ if [ ! -x "$tools/node_modules/.bin/gitlab-ci-local" ] || [ "$("$tools/node_modu
   mkdir -p "$tools" && npm install --prefix "$tools" --no-audit --no-fund "gitlab-ci-local@$GLCI_VERSION" >/dev/null
 fi
 glci="$tools/node_modules/.bin/gitlab-ci-local"
+# gitlab-ci-local copies the project into per-job build dirs with rsync.
+command -v rsync >/dev/null || { echo "gitlab-demo: installing rsync"; apt-get install -y -qq rsync >/dev/null; }
 
 work=$(mktemp -d /tmp/pidfd-gitlab-demo.XXXXXX)
 echo "gitlab-demo: clean clone in $work/p (kernels $KERNELS, $ARGS)"
 git clone -q "$repo" "$work/p"
 cd "$work/p"
+# gitlab-ci-local derives CI_PROJECT_* from the origin URL; a reserved .invalid name is never contacted.
+git remote set-url origin https://gitlab.invalid/demo/pidfd-matrix.git
 cp ci-templates/gitlab-ci.yml .gitlab-ci.yml
-git -c user.name=demo -c user.email=demo@localhost commit -qam "gitlab-demo: the template as .gitlab-ci.yml" --allow-empty
 git add .gitlab-ci.yml && git -c user.name=demo -c user.email=demo@localhost commit -qm "gitlab-demo: .gitlab-ci.yml"
 
 t0=$(date +%s)
