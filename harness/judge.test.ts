@@ -168,6 +168,9 @@ describe('judge', () => {
     expect(g.reason).toMatch(/^blocked by seccomp/);
     // Without a filter the same answer is a regression.
     expect(judge(byId('clone3/basic'), facts('6.12.0'), { errno: 'ENOSYS' }).status).toBe('fail');
+    // The harness's own clone3 fallback filter (5.3.0-5.3.10) never answers a probe: no excuse.
+    const own = facts('5.3.1', { seccomp: 2, harnessFilter: 'clone3-size88-enosys' });
+    expect(judge(byId('pidfd_getfd/self_cloexec'), { ...own, version: [6, 12, 0] }, { errno: 'EPERM' }).status).toBe('fail');
   });
 
   it('needs root / unprivileged skip with the reason', () => {
