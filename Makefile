@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps probe matrix test bench gitlab-demo clean
+.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, c
 	bash harness/setup.sh
 	bash harness/docker-setup.sh
 	bash harness/kunit-setup.sh
+
+build-deps: ## compiler toolchain for building kernels from source (kernels build, source: build, bisect)
+	bash kernels/build-setup.sh
 
 probe: setup ## run the probe suite on the running kernel (host mode)
 	$(PM) probe

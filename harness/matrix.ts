@@ -2,7 +2,7 @@
 // parallel (each running `pidfd-matrix probe` into its own reports/<id>/), and turn every
 // outcome, including boot failures, panics and timeouts, into one CellResult per kernel.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
@@ -10,7 +10,8 @@ import { parseCellResult } from './reports.js';
 import { harnessRevision } from './provenance.js';
 import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
-import { fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
+import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
+import type { BuildFailure } from '../kernels/build.js';
 import { holdKernelCache } from '../kernels/cache.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
@@ -41,6 +42,11 @@ export interface MatrixOptions {
   /** The command line that started this run, for provenance. */
   command: string;
   /**
+   * The words that select one cell again in its rerun lines (default: --kernels ID): an ad
+   * hoc kernel says --kernel PATH or --kernel-tree DIR instead.
+   */
+  selectArgs?: (id: string) => string[];
+  /**
    * Boots again, this many times, a guest that died before its command started (default 1).
    * Under TCG a stock 6.12 kernel once double-faulted in the slab allocator during udev
    * coldplug, before the suite ran; a kernel that panics every boot stays an error cell.
@@ -60,11 +66,23 @@ export interface MatrixRun {
   runs: { entry: KernelEntry; kernel: FetchedKernel; result: RunResult }[];
 }
 
-/** Fetches all selected kernels first, so a bad entry fails before anything boots. */
-export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void): Promise<Map<string, FetchedKernel>> {
-  const out = new Map<string, FetchedKernel>();
-  for (const e of kernels) out.set(e.id, await fetchKernel(e, { progress: say }));
-  return out;
+/**
+ * Fetches (or builds) all selected kernels first, so a bad entry fails before anything boots.
+ * A kernel that does not build is not bad input: it is kept in `failed` and becomes an error cell.
+ */
+export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, BuildFailure> }> {
+  const fetched = new Map<string, FetchedKernel>();
+  const failed = new Map<string, BuildFailure>();
+  for (const e of kernels) {
+    try {
+      fetched.set(e.id, await fetchKernel(e, { progress: say }));
+    } catch (err) {
+      if (!(err instanceof BuildFailedError)) throw err;
+      say(`${e.id}: ${err.failure.reason}\n  log: ${err.failure.logPath}`);
+      failed.set(e.id, err.failure);
+    }
+  }
+  return { fetched, failed };
 }
 
 /**
@@ -85,8 +103,8 @@ export function rerunArgs(o: Pick<MatrixOptions, 'matrixFile' | 'outDir' | 'time
 }
 
 /** `npx pidfd-matrix matrix --kernels ID <the run's options>`: what every rerun line starts with. */
-export function rerunPrefix(id: string, o: Parameters<typeof rerunArgs>[0]): string {
-  return ['npx pidfd-matrix matrix', '--kernels', id, ...rerunArgs(o)].map((w, i) => (i === 0 ? w : shellQuote(w))).join(' ');
+export function rerunPrefix(id: string, o: Parameters<typeof rerunArgs>[0] & Pick<MatrixOptions, 'selectArgs'>): string {
+  return ['npx pidfd-matrix matrix', ...(o.selectArgs ? o.selectArgs(id) : ['--kernels', id]), ...rerunArgs(o)].map((w, i) => (i === 0 ? w : shellQuote(w))).join(' ');
 }
 
 /** The probe command line a cell runs (inside the guest, or on the host for `host`). */
@@ -113,16 +131,16 @@ export async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 
 /** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */
-export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; accel: AccelChoice | null }> {
-  const firstGuest = kernels.find((k) => k.source !== 'host');
-  if (firstGuest) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
-  const fetched = await fetchAll(kernels, say);
+export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, BuildFailure>; accel: AccelChoice | null }> {
+  if (kernels.some((k) => k.source !== 'host')) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
+  const { fetched, failed } = await fetchAll(kernels, say);
   let accel: AccelChoice | null = null;
+  const firstGuest = kernels.find((k) => k.source !== 'host' && fetched.has(k.id));
   if (firstGuest) {
     accel = await chooseAccel(request, fetched.get(firstGuest.id)!.kimg, { progress: say });
     say(`accel: ${accel.accel} (${accel.reason})`);
   }
-  return { fetched, accel };
+  return { fetched, failed, accel };
 }
 
 export async function runMatrix(o: MatrixOptions): Promise<MatrixRun> {
@@ -151,7 +169,7 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
     say(`${interruptedReason(stop!)} before the first cell started`);
     return { cells: o.kernels.map((e) => notStartedCell(e, o)), accel: null, runs: [] };
   }
-  const { fetched, accel } = prepared;
+  const { fetched, failed, accel } = prepared;
   const width = Math.max(...o.kernels.map((k) => k.id.length));
   const t0 = Date.now();
   const line = (id: string, what: string) => say(`[${secs(Date.now() - t0).padStart(5)}] ${id.padEnd(width)}  ${what}`);
@@ -161,7 +179,12 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
       line(entry.id, `not started: ${interruptedReason(stop)}`);
       return { entry, cell: notStartedCell(entry, o), ran: null };
     }
-    const kernel = fetched.get(entry.id)!;
+    const kernel = fetched.get(entry.id);
+    if (!kernel) {
+      const cell = await buildFailureCell(entry, failed.get(entry.id)!, o);
+      line(entry.id, `ERROR ${cell.error!.reason}`);
+      return { entry, cell, ran: null };
+    }
     const started = Date.now();
     line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`);
     const onRunning = entry.source === 'host' ? undefined : () => line(entry.id, `running the suite (booted in ${secs(Date.now() - started)})`);
@@ -184,6 +207,21 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
     return { entry, cell, ran: { entry, kernel, result } };
   });
   return { cells: runs.map((r) => r.cell), accel, runs: runs.flatMap((r) => (r.ran ? [r.ran] : [])) };
+}
+
+/** The cell of a kernel that did not build: an error (could not run), with the build log's tail. */
+export async function buildFailureCell(entry: KernelEntry, f: BuildFailure, o: MatrixOptions): Promise<CellResult> {
+  const cellDir = join(resolve(o.outDir), entry.id);
+  await mkdir(cellDir, { recursive: true });
+  for (const name of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, name), { force: true });
+  // The build log travels with the report, so the HTML cell and CI artifacts show it.
+  await copyFile(f.logPath, join(cellDir, 'build.log')).catch(() => undefined);
+  const cell = emptyCell(entry, o, new Date().toISOString());
+  cell.durationMs = Math.round(f.seconds * 1000);
+  cell.error = { reason: `${f.reason} (log: ${f.logPath})`, consoleExcerpt: f.logTail };
+  cell.consoleLog = existsSync(join(cellDir, 'build.log')) ? 'build.log' : null;
+  cell.provenance.kernelSource = `build ${f.tree} ${f.identity.description}`;
+  return cell;
 }
 
 /** The cell of a kernel the interrupted run never started: an error, so the grid keeps its shape. */
@@ -257,6 +295,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     qemu: tools.qemu,
     vng: tools.vng,
     kernelSource: kernel.description,
+    ...(kernel.configHash ? { configHash: kernel.configHash } : {}),
     kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
   };
   const resultsFile = join(cellDir, 'results.json');

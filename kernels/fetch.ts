@@ -10,6 +10,8 @@ import type { KernelEntry } from './matrix.js';
 import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, lockCacheEntry, urlCacheKey } from './cache.js';
 import { PrivateApt, imageDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
+import { BuildSetupError, buildKernel, describeBuild, type BuildFailure } from './build.js';
+import { SourcePackageError, fetchDebianSource } from './debian-source.js';
 
 /** A kernel ready for `vng --run kimg` (or the running kernel, for `host`). */
 export interface FetchedKernel {
@@ -23,9 +25,19 @@ export interface FetchedKernel {
   cacheKey: string | null;
   /** True when this call downloaded something (false: served from the cache). */
   downloaded: boolean;
+  /** `build` entries: the config hash and how long the (possibly cached) build took. */
+  configHash?: string;
+  build?: { seconds: number; cached: boolean; key: string; log: string };
 }
 
 export class FetchError extends Error {}
+
+/** A `build` entry whose kernel did not build: its own outcome (an error cell), not bad input. */
+export class BuildFailedError extends Error {
+  constructor(readonly id: string, readonly failure: BuildFailure) {
+    super(`${id}: ${failure.reason}\n  log: ${failure.logPath}`);
+  }
+}
 
 export type Progress = (msg: string) => void;
 
@@ -57,6 +69,30 @@ export async function fetchKernel(e: KernelEntry, opts: { progress?: Progress; r
       return fetchUrl(e, say, root);
     case 'path':
       return fetchPath(e, root);
+    case 'build':
+      return fetchBuild(e, say, root);
+  }
+}
+
+async function fetchBuild(e: Extract<KernelEntry, { source: 'build' }>, say: Progress, root: string): Promise<FetchedKernel> {
+  try {
+    let tree = e.tree;
+    let identity;
+    let downloaded = false;
+    if (!tree) {
+      const src = await fetchDebianSource(e.package!, e.suite ?? 'bookworm', (m) => say(`${e.id}: ${m}`), root);
+      ({ tree, identity, downloaded } = src);
+    }
+    const b = await buildKernel({ tree, fragments: e.config, identity, label: e.id, cache: root, progress: say });
+    if (!b.ok) throw new BuildFailedError(e.id, b);
+    return {
+      id: e.id, source: 'build', kimg: b.kimg, release: b.release, modulesDir: null, description: describeBuild(b),
+      cacheKey: `build-${b.key}`, downloaded, configHash: b.configHash,
+      build: { seconds: b.buildSeconds, cached: b.cached, key: b.key, log: b.log },
+    };
+  } catch (err) {
+    if (err instanceof BuildSetupError || err instanceof SourcePackageError) throw new FetchError(`${e.id}: ${err.message}`);
+    throw err;
   }
 }
 

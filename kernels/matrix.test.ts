@@ -76,3 +76,21 @@ describe('selectKernels', () => {
     expect(kernelCmdlineExtra(m.kernels[2])).toBe('security=selinux selinux=1 quiet');
   });
 });
+
+describe("'build' entries (kernels built from source)", () => {
+  it('take a tree (relative to the matrix file) and extra fragments', () => {
+    const m = parseMatrix('kernels:\n  - {id: mine, source: build, tree: ../linux, config: extra.config}\n', F);
+    expect(m.kernels[0]).toEqual({ id: 'mine', source: 'build', tree: '/linux', config: ['/x/extra.config'] });
+  });
+  it("take Debian's source package, bookworm by default", () => {
+    const m = parseMatrix('kernels:\n  - {id: src, source: build, package: linux-source-6.1}\n  - {id: src2, source: build, package: linux-source-6.12, suite: trixie}\n', F);
+    expect(m.kernels[0]).toEqual({ id: 'src', source: 'build', package: 'linux-source-6.1', suite: 'bookworm' });
+    expect(m.kernels[1]).toMatchObject({ package: 'linux-source-6.12', suite: 'trixie' });
+  });
+  it('need exactly one of tree and package, and a source package name', () => {
+    expect(err('kernels:\n  - {id: a, source: build}\n')).toContain("needs exactly one of 'tree:'");
+    expect(err('kernels:\n  - {id: a, source: build, tree: /l, package: linux-source-6.1}\n')).toContain("needs exactly one of 'tree:'");
+    expect(err('kernels:\n  - {id: a, source: build, package: linux-image-amd64}\n')).toContain("Debian's kernel source package");
+    expect(err('kernels:\n  - {id: a, source: build, tree: /l, suite: trixie}\n')).toContain("'suite:' goes with 'package:'");
+  });
+});

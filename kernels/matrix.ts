@@ -22,6 +22,7 @@ export type KernelEntry = EntryCommon &
     | { source: 'debian'; suite: string; package: string }
     | { source: 'path'; kernel: string; modules?: string }
     | { source: 'url'; url: string; sha256: string }
+    | { source: 'build'; tree?: string; package?: string; suite?: string; config?: string[] }
   );
 export type KernelSource = KernelEntry['source'];
 
@@ -57,6 +58,7 @@ const KNOWN_KEYS: Record<KernelSource, string[]> = {
   debian: ['suite', 'package'],
   path: ['kernel', 'modules'],
   url: ['url', 'sha256'],
+  build: ['tree', 'package', 'suite', 'config'],
 };
 const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci'];
 
@@ -149,6 +151,23 @@ function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
       const sha256 = str('sha256', true)!.toLowerCase();
       if (!SHA256_RE.test(sha256)) throw new MatrixError(`${at}: sha256 must be 64 hex digits (sha256sum of the file)`);
       return { ...common, source: 'url', url, sha256 };
+    }
+    case 'build': {
+      const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+      const tree = str('tree', false);
+      const pkg = str('package', false);
+      if (!tree === !pkg) throw new MatrixError(`${at}: source 'build' needs exactly one of 'tree:' (a kernel source dir) or 'package:' (Debian's linux-source-X.Y)`);
+      if (pkg && !/^linux-source(-[0-9.]+)?$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be Debian's kernel source package, e.g. linux-source-6.1`);
+      const suite = str('suite', false);
+      if (suite && !pkg) throw new MatrixError(`${at}: 'suite:' goes with 'package:' (the Debian suite to fetch linux-source-X.Y from)`);
+      const raw = o.config;
+      const list = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
+      if (!list.every((f) => typeof f === 'string' && f.trim())) throw new MatrixError(`${at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config)`);
+      return {
+        ...common, source: 'build',
+        ...(tree ? { tree: abs(tree) } : { package: pkg!, suite: suite ?? 'bookworm' }),
+        ...(list.length ? { config: (list as string[]).map(abs) } : {}),
+      };
     }
   }
 }

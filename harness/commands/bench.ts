@@ -72,11 +72,15 @@ export const benchCommand: Command = {
       const kernels = benchKernels(loadMatrix(values.matrix ?? defaultMatrixFile()), values.kernels);
       const say = (m: string) => console.log(m);
       cache = await holdKernelCache(); // `kernels clean` must not delete what we boot
-      const { fetched, accel } = await prepareMatrix(kernels, accelReq, say);
+      const { fetched, failed, accel } = await prepareMatrix(kernels, accelReq, say);
       const opts: MatrixOptions = { kernels, outDir: join(outDir, 'bench'), jobs: 1, timeoutSec, accel: accelReq, command: ['npx pidfd-matrix bench', ...argv].join(' ') };
       const rows: BenchRow[] = [];
       for (const e of kernels) {
-        const k = fetched.get(e.id)!;
+        const k = fetched.get(e.id);
+        if (!k) {
+          say(`${e.id}: not benched: ${failed.get(e.id)?.reason}`);
+          continue;
+        }
         let bootMs: number | null = null;
         if (e.source !== 'host') {
           say(`${e.id}: bare boot (vng -- true) ...`);

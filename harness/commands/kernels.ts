@@ -9,14 +9,36 @@ import { parseOptions } from '../args.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
 import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCacheKey } from '../../kernels/cache.js';
 import { cachedKernels, fetchKernel } from '../../kernels/fetch.js';
+import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
+import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
+import { intOption } from '../args.js';
+import { copyFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh]
+       pidfd-matrix kernels build DIR|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
 
   list [ids]     the matrix entries (id, source, lsm, ci) and what is already cached
-  fetch [ids]    download and unpack the kernels (all by default; 'ci' = the CI smoke set);
-                 a second run fetches nothing. --refresh re-reads the Debian package lists.
-  clean          delete the kernel cache (${kernelsDir()}) and the private apt lists;
-                 refuses (exit 1) while a matrix, bench or fetch uses the cache
+  fetch [ids]    download and unpack (or build, for 'build' entries) the kernels (all by
+                 default; 'ci' = the CI smoke set); a second run fetches nothing.
+                 --refresh re-reads the Debian package lists.
+  build DIR      build the kernel source tree DIR on its own and print the bzImage and the
+                 matrix entry that boots it. Out of tree (O= under the cache; DIR stays clean),
+                 make tinyconfig + kernels/configs/pidfd-minimal.config + each --config
+                 FRAGMENT (repeatable), olddefconfig, make -jN bzImage under nice -n 19, ccache
+                 when installed, the per-series workarounds of kernels/configs/workarounds.yaml.
+                 Cached by source identity (git tree of the content, or a content hash),
+                 config hash and compiler: a second run builds nothing. --package fetches
+                 Debian's kernel source package (default suite bookworm) instead of DIR.
+                 --out FILE also copies the bzImage there. --jobs N (default: CPUs), --force
+                 builds again. Exit 0 built or cached, 1 the build failed (log tail and log
+                 path printed), 2 bad input or missing build tools (bash kernels/build-setup.sh).
+  source --package linux-source-X.Y [--suite S]
+                 fetch and unpack Debian's kernel source package into the cache (as 'build'
+                 entries do) and print the tree's path; a second run fetches nothing
+  clean          delete the kernel cache (${kernelsDir()}), the builds
+                 (${buildsDir()}), the unpacked sources and the private apt lists;
+                 refuses (exit 1) while a matrix, bench, fetch or build uses the cache
 
 Ids are comma or space separated. The matrix file defaults to kernels/matrix.yaml; the cache to
 \${PIDFD_MATRIX_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/pidfd-matrix} (now: ${cacheRoot()}).`;
@@ -27,6 +49,7 @@ export function describeSource(e: KernelEntry): string {
     case 'debian': return `debian ${e.suite} ${e.package}`;
     case 'path': return `path ${e.kernel}${e.modules ? ` + ${e.modules}` : ''}`;
     case 'url': return `url ${e.url}`;
+    case 'build': return `build ${e.tree ?? `debian ${e.suite} ${e.package}`}${e.config?.length ? ` + ${e.config.join(' + ')}` : ''}`;
   }
 }
 
@@ -35,8 +58,28 @@ export const kernelsCommand: Command = {
   summary: 'list, fetch or clean the kernels of the matrix (kernels/matrix.yaml)',
   usage,
   async run(argv) {
-    const { values, positionals } = parseOptions(argv, { matrix: { type: 'string' }, refresh: { type: 'boolean' } }, usage);
+    const { values, positionals } = parseOptions(argv, {
+      matrix: { type: 'string' }, refresh: { type: 'boolean' },
+      config: { type: 'string', multiple: true }, out: { type: 'string' }, package: { type: 'string' }, suite: { type: 'string' },
+      jobs: { type: 'string' }, force: { type: 'boolean' },
+    }, usage);
     const [action, ...ids] = positionals;
+    if (action === 'build') return buildAction(ids, values);
+    if (action === 'source') {
+      if (!values.package || ids.length) throw new UsageError(`kernels source wants --package linux-source-X.Y [--suite S]\n\n${usage}`);
+      try {
+        const s = await fetchDebianSource(values.package, values.suite ?? 'bookworm', (m) => console.error(m));
+        console.error(`${s.downloaded ? 'fetched' : 'cached'} ${s.package} ${s.version}`);
+        console.log(s.tree);
+        return 0;
+      } catch (e) {
+        const code = reportInputError('kernels', undefined, e);
+        if (code !== null) return code;
+        if (!(e instanceof SourcePackageError)) throw e;
+        console.error(`pidfd-matrix kernels source: ${e.message}`);
+        return 2;
+      }
+    }
     try {
       const matrix = loadMatrix(values.matrix ?? defaultMatrixFile());
       switch (action) {
@@ -76,7 +119,7 @@ export const kernelsCommand: Command = {
             return 1;
           }
           try {
-            for (const d of [kernelsDir(), join(cacheRoot(), 'apt')]) {
+            for (const d of [kernelsDir(), buildsDir(), sourcesDir(), join(cacheRoot(), 'apt')]) {
               if (existsSync(d)) {
                 await rm(d, { recursive: true, force: true });
                 console.log(`removed ${d}`);
@@ -88,7 +131,7 @@ export const kernelsCommand: Command = {
           return 0;
         }
         default:
-          throw new UsageError(`expected list, fetch or clean${action ? `, not '${action}'` : ''}\n\n${usage}`);
+          throw new UsageError(`expected list, fetch, build, source or clean${action ? `, not '${action}'` : ''}\n\n${usage}`);
       }
     } catch (e) {
       const code = reportInputError(this.name, values.matrix, e);
@@ -97,3 +140,39 @@ export const kernelsCommand: Command = {
     }
   },
 };
+
+/** A matrix id for a built or given kernel: 'build-6-1-158' (no dots: ids become JUnit classnames). */
+export function kernelIdForRelease(prefix: string, release: string): string {
+  return `${prefix}-${release.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/-+$/, '')}`;
+}
+
+async function buildAction(dirs: string[], v: { config?: string[]; out?: string; package?: string; suite?: string; jobs?: string; force?: boolean }): Promise<number> {
+  if (!!v.package === (dirs.length === 1) || dirs.length > 1) throw new UsageError(`kernels build wants one source tree DIR or --package linux-source-X.Y\n\n${usage}`);
+  const jobs = intOption(v.jobs, 'jobs');
+  const say = (m: string) => console.log(m);
+  try {
+    let tree = dirs[0] ? resolve(dirs[0]) : '';
+    let identity;
+    if (v.package) ({ tree, identity } = await fetchDebianSource(v.package, v.suite ?? 'bookworm', (m) => say(`build: ${m}`)));
+    const t0 = Date.now();
+    const b = await buildKernel({ tree, fragments: v.config, identity, jobs, force: v.force, progress: say });
+    if (!b.ok) {
+      console.error(`pidfd-matrix kernels build: ${b.reason}\n--- last lines of ${b.logPath} ---\n${b.logTail}\n---\nlog: ${b.logPath}`);
+      return 1;
+    }
+    if (v.out) await copyFile(b.kimg, resolve(v.out));
+    const kernel = v.out ? resolve(v.out) : b.kimg;
+    console.log(`${b.cached ? 'cached' : 'built'} Linux ${b.release} from ${b.identity.description} in ${((Date.now() - t0) / 1000).toFixed(0)}s${b.cached ? ` (the build took ${b.buildSeconds}s)` : ''}`);
+    console.log(`bzImage: ${kernel}`);
+    console.log(`matrix entry (a --matrix file):\n  - id: ${kernelIdForRelease('build', b.release)}\n    source: path\n    kernel: ${kernel}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof BuildSetupError || e instanceof SourcePackageError) {
+      console.error(`pidfd-matrix kernels build: ${e.message}`);
+      return 2;
+    }
+    const code = reportInputError('kernels', undefined, e);
+    if (code !== null) return code;
+    throw e;
+  }
+}

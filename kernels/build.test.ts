@@ -1,0 +1,198 @@
+// The build pipeline (identify -> config -> build -> collect) against a fake kernel tree whose
+// Makefile answers tinyconfig/olddefconfig/bzImage the way Kbuild does (O= object dir, quiet
+// "  CC  file" lines), so the phases, the cache, the progress lines and a build failure are
+// exercised for real in seconds. Real kernels are built by `pidfd-matrix kernels build`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  applicableWorkarounds, buildKernel, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion, missingOptions, planBuild,
+} from './build.js';
+import { contentHash, sourceIdentity } from './source-identity.js';
+
+const RELEASE = '6.1.999-fake';
+
+function fakeBzImage(release: string): Buffer {
+  const b = Buffer.alloc(0x400);
+  b.write('HdrS', 0x202, 'latin1');
+  b.writeUInt16LE(0x100, 0x20e);
+  b.write(`${release} (builder@ci) #1 SMP\0`, 0x300, 'latin1');
+  return b;
+}
+
+// Kbuild's contract as far as build.ts relies on it. olddefconfig fails if CONFIG_LSM= is still
+// there (build.ts must delete it) and records the merged fragment; bzImage fails when BREAK exists.
+const MAKEFILE = `VERSION = 6
+PATCHLEVEL = 1
+SUBLEVEL = 999
+tinyconfig:
+\t@mkdir -p $(O) && printf 'CONFIG_64BIT=y\\nCONFIG_LSM="landlock,lockdown"\\n' > $(O)/.config && echo tinyconfig >> $(O)/calls
+olddefconfig:
+\t@sed -i '/ABSENT/d' $(O)/.config
+\t@if grep -q '^CONFIG_LSM=' $(O)/.config; then echo '*** CONFIG_LSM was not dropped'; exit 1; fi
+\t@echo olddefconfig >> $(O)/calls
+bzImage:
+\t@echo bzImage >> $(O)/calls
+\t@echo "  CC      kernel/fork.o"
+\t@sleep 0.4
+\t@if [ -e $(CURDIR)/BREAK ]; then echo "kernel/fork.c:12:1: error: expected ';' before '}' token"; echo "make[2]: *** [scripts/Makefile.build:250: kernel/fork.o] Error 1"; exit 2; fi
+\t@mkdir -p $(O)/arch/x86/boot && cp $(CURDIR)/fake-bzImage $(O)/arch/x86/boot/bzImage
+`;
+// merge_config.sh -m -O OBJ BASE FRAGMENTS...: append the fragments (enough for the contract).
+const MERGE = `#!/bin/sh
+shift; shift; out=$1; shift; base=$1; shift
+cat "$@" >> "$base"
+`;
+
+let work: string;
+let tree: string;
+let cache: string;
+let fragment: string;
+const git = (...args: string[]) => execFileSync('git', ['-C', tree, ...args], { encoding: 'utf8' }).trim();
+
+function makeTree(dir: string) {
+  mkdirSync(join(dir, 'scripts/kconfig'), { recursive: true });
+  mkdirSync(join(dir, 'kernel'), { recursive: true });
+  writeFileSync(join(dir, 'Makefile'), MAKEFILE);
+  writeFileSync(join(dir, 'scripts/kconfig/merge_config.sh'), MERGE, { mode: 0o755 });
+  writeFileSync(join(dir, 'kernel/fork.c'), 'int fork;\n');
+  writeFileSync(join(dir, 'fake-bzImage'), fakeBzImage(RELEASE));
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-build-'));
+  tree = join(work, 'linux');
+  cache = join(work, 'cache');
+  makeTree(tree);
+  execFileSync('git', ['init', '-q', tree]);
+  git('-c', 'user.email=t@t', '-c', 'user.name=t', 'add', '-A');
+  git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'import');
+  fragment = join(work, 'frag.config');
+  writeFileSync(fragment, 'CONFIG_PIDFD_TEST=y\nCONFIG_ABSENT_IN_THIS_VERSION=y\n');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const request = (extra: Partial<Parameters<typeof buildKernel>[0]> = {}) => ({
+  tree, cache, make: 'make', nice: false, jobs: 2, baseFragment: fragment, progressEveryMs: 100, ...extra,
+});
+
+describe('buildKernel on a fake Kbuild tree', () => {
+  it('runs the phases out of tree, caches the kernel and reports progress', async () => {
+    const lines: string[] = [];
+    const b = await buildKernel(request({ progress: (l) => lines.push(l) }));
+    expect(b.ok).toBe(true);
+    if (!b.ok) return;
+    expect(b.cached).toBe(false);
+    expect(b.release).toBe(RELEASE);
+    expect(b.kimg).toBe(join(b.dir, 'boot', `vmlinuz-${RELEASE}`));
+    expect(readFileSync(b.kimg)).toEqual(fakeBzImage(RELEASE));
+    // The merged config kept the fragment, lost CONFIG_LSM, and says what it could not honour.
+    const config = readFileSync(b.config, 'utf8');
+    expect(config).toContain('CONFIG_PIDFD_TEST=y');
+    expect(config).not.toContain('CONFIG_LSM=');
+    expect(b.missingOptions).toEqual(['CONFIG_ABSENT_IN_THIS_VERSION']);
+    expect(b.identity.description).toMatch(/\(clean\)$/);
+    // Progress: phases, elapsed time, the last compiled file.
+    expect(lines.some((l) => /configuring Linux 6\.1\.999/.test(l))).toBe(true);
+    expect(lines.some((l) => /building bzImage, \d+s elapsed, last: CC kernel\/fork\.o/.test(l))).toBe(true);
+    // The user's tree stays clean: every output went to O=.
+    expect(git('status', '--porcelain', '--ignored')).toBe('');
+  });
+
+  it('builds nothing the second time and says so', async () => {
+    const lines: string[] = [];
+    const b = await buildKernel(request({ progress: (l) => lines.push(l) }));
+    expect(b.ok && b.cached).toBe(true);
+    expect(lines.join('\n')).toMatch(/cached build .* nothing to build/);
+  });
+
+  it('does not reuse a clean build for a dirty tree, nor for another config', async () => {
+    const clean = await planBuild(request());
+    writeFileSync(join(tree, 'kernel/fork.c'), 'int fork = 1;\n');
+    const dirty = await planBuild(request());
+    expect(dirty.identity.dirty).toBe(true);
+    expect(dirty.key).not.toBe(clean.key);
+    const b = await buildKernel(request());
+    expect(b.ok && b.cached).toBe(false);
+    git('checkout', '--', 'kernel/fork.c');
+    expect((await planBuild(request())).key).toBe(clean.key);
+    const other = join(work, 'other.config');
+    writeFileSync(other, 'CONFIG_FOO=y\n');
+    expect((await planBuild(request({ fragments: [other] }))).key).not.toBe(clean.key);
+  });
+
+  it('turns a compile error into a build failure with the log tail and path', async () => {
+    writeFileSync(join(tree, 'BREAK'), '');
+    try {
+      const b = await buildKernel(request());
+      expect(b.ok).toBe(false);
+      if (b.ok) return;
+      expect(b.phase).toBe('build');
+      expect(b.reason).toMatch(/^build failed \(build: make bzImage exited 2\): kernel\/fork\.c:12:1: error: expected ';'/);
+      expect(b.logTail).toContain('Error 1');
+      expect(existsSync(b.logPath)).toBe(true);
+      expect(readFileSync(b.logPath, 'utf8')).toContain('error: expected');
+    } finally {
+      rmSync(join(tree, 'BREAK'));
+    }
+  });
+
+  it('refuses a tree configured in place, naming the fix', async () => {
+    writeFileSync(join(tree, '.config'), '');
+    try {
+      await expect(buildKernel(request())).rejects.toThrow(/make mrproper/);
+    } finally {
+      rmSync(join(tree, '.config'));
+    }
+  });
+});
+
+describe('source identity', () => {
+  it('names a clean git tree by its tree object, a dirty one by its content, without writing objects', async () => {
+    const before = git('count-objects');
+    const clean = await sourceIdentity(tree);
+    expect(clean.id).toBe(`git-tree:${git('rev-parse', 'HEAD^{tree}')}`);
+    writeFileSync(join(tree, 'kernel/new.c'), 'int x;\n');
+    const untracked = await sourceIdentity(tree);
+    rmSync(join(tree, 'kernel/new.c'));
+    expect(untracked.dirty).toBe(true);
+    expect(untracked.id).not.toBe(clean.id);
+    expect(git('count-objects')).toBe(before);
+  });
+
+  it('hashes a plain directory by content, modes included', () => {
+    const d = join(work, 'snapshot');
+    makeTree(d);
+    const a = contentHash(d);
+    expect(contentHash(d)).toBe(a);
+    execFileSync('chmod', ['-x', join(d, 'scripts/kconfig/merge_config.sh')]);
+    expect(contentHash(d)).not.toBe(a);
+  });
+});
+
+describe('recipe helpers', () => {
+  it('reads the version from a kernel Makefile', () => {
+    expect(makefileVersion('# SPDX\nVERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 85\nEXTRAVERSION =\n')).toEqual([5, 15, 85]);
+    expect(makefileVersion('all:\n')).toBeNull();
+  });
+  it('applies the 5.1 objtool workaround only to 5.1 with gcc >= 12', () => {
+    const all = loadWorkarounds();
+    expect(applicableWorkarounds(all, [5, 1, 15], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
+    expect(applicableWorkarounds(all, [5, 1, 15], 11)).toEqual([]);
+    expect(applicableWorkarounds(all, [5, 2, 1], 12)).toEqual([]);
+    expect(existsSync(all[0].fragment)).toBe(true);
+    expect(inRange([5, 4, 0], '>=5.1 <5.10')).toBe(true);
+  });
+  it('drops the CONFIG_LSM line and lists options the config did not keep', () => {
+    expect(dropLsmLine('A=y\nCONFIG_LSM="x"\nB=y')).toBe('A=y\nB=y');
+    expect(missingOptions(['CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\n'], 'CONFIG_A=y\nCONFIG_C=y\n')).toEqual(['CONFIG_B', 'CONFIG_C']);
+  });
+  it('reads Kbuild output: the compiled file and the first error', () => {
+    expect(kbuildStep('  CC      kernel/pid.o')).toBe('CC kernel/pid.o');
+    expect(kbuildStep('  LD [M]  fs/9p/9p.ko')).toBe('LD [M] fs/9p/9p.ko');
+    expect(kbuildStep('make[1]: Entering directory')).toBeNull();
+    expect(firstError(['  CC kernel/pid.o', 'kernel/pid.c:3:1: error: x', 'make[2]: *** [a] Error 1'])).toBe('kernel/pid.c:3:1: error: x');
+  });
+});

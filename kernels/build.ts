@@ -1,0 +1,418 @@
+// Builds a bootable kernel from a source tree, kunit_tool style: a BuildRequest goes through
+// phases (identify -> config -> build -> collect) and ends in a BuildOutcome, either a cached
+// bzImage or a BuildFailure with the log tail. Builds run out of tree (O=), so the user's tree
+// stays clean, and are cached by source identity, config hash and compiler version, so a
+// second run builds nothing.
+import { spawn, execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, createWriteStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { buildAtomically, cacheRoot, holdKernelCache, lockCacheEntry } from './cache.js';
+import { bzImageRelease } from './layout.js';
+import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
+import { REPO_ROOT } from '../harness/paths.js';
+
+const run = promisify(execFile);
+
+/** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
+const RECIPE = 'tinyconfig+merge_config-m+drop-CONFIG_LSM+olddefconfig+bzImage/v1';
+export const DEFAULT_FRAGMENT = join(REPO_ROOT, 'kernels/configs/pidfd-minimal.config');
+const WORKAROUNDS_FILE = join(REPO_ROOT, 'kernels/configs/workarounds.yaml');
+
+export const buildsDir = (root = cacheRoot()) => join(root, 'builds');
+
+export interface BuildRequest {
+  /** The kernel source tree (never written to, except exec bits of a snapshot's scripts). */
+  tree: string;
+  /** Extra config fragments merged after the shipped one (kernels/configs/pidfd-minimal.config). */
+  fragments?: string[];
+  /** Replace the shipped fragment (null: tinyconfig plus only the user's fragments). */
+  baseFragment?: string | null;
+  /** Known identity (a Debian source package version) instead of hashing the tree. */
+  identity?: SourceIdentity;
+  /** Prefix of progress lines (a matrix id). */
+  label?: string;
+  jobs?: number;
+  /** Run make under `nice -n 19` (default), so guests and tests preempt the build. */
+  nice?: boolean;
+  cache?: string;
+  progress?: (line: string) => void;
+  progressEveryMs?: number;
+  /** Build again even when a cached build matches. */
+  force?: boolean;
+  /** The make binary (tests use a fake tree with its own Makefile; default 'make'). */
+  make?: string;
+}
+
+export interface BuildRecord {
+  key: string;
+  kimg: string;          // <dir>/boot/vmlinuz-<release>
+  release: string;
+  dir: string;
+  config: string;        // the final .config
+  log: string;
+  buildSeconds: number;  // how long the build that produced this entry took
+  builtAt: string;
+  tree: string;
+  identity: SourceIdentity;
+  version: string;       // from the tree's Makefile
+  configHash: string;
+  fragments: string[];
+  workarounds: string[];
+  compiler: string;
+  /** Options the fragments ask for that this kernel's config does not have (absent symbols). */
+  missingOptions: string[];
+}
+export type BuiltKernel = BuildRecord & { ok: true; cached: boolean };
+export interface BuildFailure {
+  ok: false;
+  phase: 'config' | 'build' | 'collect';
+  /** One line, starting with "build failed". */
+  reason: string;
+  logPath: string;
+  logTail: string;
+  seconds: number;
+  tree: string;
+  identity: SourceIdentity;
+}
+export type BuildOutcome = BuiltKernel | BuildFailure;
+
+/** Bad input or a missing tool: the build never started. Names the fix. */
+export class BuildSetupError extends Error {}
+
+// ---------------------------------------------------------------------------------------
+// Pure helpers (unit-tested)
+
+/** VERSION.PATCHLEVEL.SUBLEVEL of a kernel Makefile. */
+export function makefileVersion(text: string): [number, number, number] | null {
+  const v = (k: string) => new RegExp(`^${k}\\s*=[ \\t]*(\\d*)`, 'm').exec(text)?.[1];
+  const [a, b, c] = [v('VERSION'), v('PATCHLEVEL'), v('SUBLEVEL')];
+  if (!a || b === undefined) return null;
+  return [Number(a), Number(b || 0), Number(c || 0)];
+}
+
+function cmp(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/** ">=5.1 <5.2" style ranges: every clause must hold. */
+export function inRange(v: number[], range: string): boolean {
+  return range.trim().split(/\s+/).every((clause) => {
+    const m = /^(>=|<=|>|<|=)?(\d+(?:\.\d+)*)$/.exec(clause);
+    if (!m) throw new BuildSetupError(`${WORKAROUNDS_FILE}: bad version clause '${clause}' (use e.g. ">=5.1 <5.2")`);
+    const c = cmp(v, m[2].split('.').map(Number));
+    switch (m[1] ?? '=') {
+      case '>=': return c >= 0;
+      case '<=': return c <= 0;
+      case '>': return c > 0;
+      case '<': return c < 0;
+      default: return c === 0;
+    }
+  });
+}
+
+export interface Workaround { id: string; versions: string; gcc?: string; fragment: string; why: string }
+
+export function loadWorkarounds(file = WORKAROUNDS_FILE): Workaround[] {
+  const doc = parseYaml(readFileSync(file, 'utf8')) as { workarounds?: Workaround[] };
+  return (doc.workarounds ?? []).map((w) => ({ ...w, fragment: resolve(dirname(file), w.fragment) }));
+}
+
+export function applicableWorkarounds(all: Workaround[], version: number[], gccMajor: number): Workaround[] {
+  return all.filter((w) => inRange(version, w.versions) && (!w.gcc || inRange([gccMajor], w.gcc)));
+}
+
+/** The CONFIG_X=y / "# CONFIG_X is not set" requests of a fragment. */
+export function fragmentRequests(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    let m = /^(CONFIG_\w+)=(.*)$/.exec(line.trim());
+    if (m) out.set(m[1], m[2]);
+    m = /^# (CONFIG_\w+) is not set$/.exec(line.trim());
+    if (m) out.set(m[1], 'n');
+  }
+  return out;
+}
+
+/** Requested options the final .config does not honour (symbols this version lacks, or deps). */
+export function missingOptions(fragmentTexts: string[], finalConfig: string): string[] {
+  const have = fragmentRequests(finalConfig);
+  const missing: string[] = [];
+  for (const text of fragmentTexts) {
+    for (const [k, v] of fragmentRequests(text)) {
+      const got = have.get(k) ?? 'n';
+      if (got !== v && !missing.includes(k)) missing.push(k);
+    }
+  }
+  return missing;
+}
+
+/** kunit_tool's idea: the config phase edits .config text; tinyconfig's CONFIG_LSM list lacks selinux. */
+export function dropLsmLine(config: string): string {
+  return config.split('\n').filter((l) => !l.startsWith('CONFIG_LSM=')).join('\n');
+}
+
+/** "  CC      kernel/fork.o" -> "CC kernel/fork.o" (kbuild's quiet output), else null. */
+export function kbuildStep(line: string): string | null {
+  const m = /^\s+([A-Z][A-Z0-9_]*(?: \[[A-Z]\])?)\s+(\S+)\s*$/.exec(line);
+  return m ? `${m[1]} ${m[2]}` : null;
+}
+
+/** The first line of a log that says what broke. */
+export function firstError(lines: string[]): string | null {
+  return lines.find((l) => /(^|\s)(fatal )?error:|\*\*\* |Error \d+|undefined reference/.test(l) && !/^make(\[\d+\])?: \*\*\* \[/.test(l)) ??
+    lines.find((l) => /\*\*\*|Error \d+/.test(l)) ?? null;
+}
+
+export function formatSeconds(s: number): string {
+  s = Math.round(s);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Phases
+
+/** Host tools a kernel build needs, and the script that installs them. */
+export function checkBuildTools(): void {
+  const need: [string, string][] = [['make', '/usr/bin/make'], ['gcc', '/usr/bin/gcc'], ['flex', '/usr/bin/flex'], ['bison', '/usr/bin/bison'], ['bc', '/usr/bin/bc'], ['libelf-dev', '/usr/include/libelf.h'], ['libssl-dev', '/usr/include/openssl/opensslv.h']];
+  const missing = need.filter(([, p]) => !existsSync(p)).map(([n]) => n);
+  if (missing.length) throw new BuildSetupError(`building a kernel needs ${missing.join(', ')}; install them with: bash kernels/build-setup.sh (or make build-deps)`);
+}
+
+async function compilerVersion(): Promise<{ text: string; major: number; ccache: boolean }> {
+  // No gcc (a machine that never builds): the key still says so, and checkBuildTools stops real builds.
+  const first = async (cmd: string, args: string[]) => (await run(cmd, args).catch(() => ({ stdout: `${cmd}: not installed` }))).stdout.split('\n')[0].trim();
+  const gcc = await first('gcc', ['--version']);
+  const ld = await first('ld', ['--version']);
+  const major = Number((await first('gcc', ['-dumpversion'])).split('.')[0]) || 0;
+  const ccache = await run('ccache', ['--version']).then(() => true, () => false);
+  return { text: `${gcc}; ${ld}`, major, ccache };
+}
+
+/** A snapshot extracted without modes: give '#!' scripts their executable bit back. */
+function restoreExecBits(tree: string): number {
+  let fixed = 0;
+  const walk = (dir: string) => {
+    for (const ent of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, ent.name);
+      if (ent.isDirectory()) { if (ent.name !== '.git') walk(p); continue; }
+      if (!ent.isFile()) continue;
+      const mode = lstatSync(p).mode;
+      if (mode & 0o100) continue;
+      const fd = openSync(p, 'r');
+      const head = Buffer.alloc(2);
+      const n = readSync(fd, head, 0, 2, 0);
+      closeSync(fd);
+      if (n === 2 && head.toString('latin1') === '#!') { chmodSync(p, mode | 0o111); fixed++; }
+    }
+  };
+  for (const sub of ['scripts', 'tools', 'arch']) if (existsSync(join(tree, sub))) walk(join(tree, sub));
+  return fixed;
+}
+
+interface MakeRun { code: number | null; lastStep: string | null }
+
+// make runs in its own process group, killed as a whole when we exit (^C, SIGTERM handlers
+// that call process.exit), so an interrupted build leaves no compiler running.
+const liveMakes = new Set<number>();
+let exitHooked = false;
+function trackGroup(pid: number | undefined): () => void {
+  if (!pid) return () => {};
+  liveMakes.add(pid);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => liveMakes.forEach((p) => { try { process.kill(-p, 'SIGKILL'); } catch { /* gone */ } }));
+  }
+  return () => liveMakes.delete(pid);
+}
+
+/** Runs make with output appended to the log, a progress line every `every` ms. */
+function runMake(make: string, args: string[], o: { log: string; nice: boolean; phase: string; say: (l: string) => void; every: number; t0: number; env?: NodeJS.ProcessEnv }): Promise<MakeRun> {
+  return new Promise((resolveRun) => {
+    const log = createWriteStream(o.log, { flags: 'a' });
+    log.write(`\n$ ${make} ${args.join(' ')}\n`);
+    const argv = o.nice ? ['nice', '-n', '19', make, ...args] : [make, ...args];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env }, detached: true });
+    const untrack = trackGroup(child.pid);
+    let lastStep: string | null = null;
+    let partial = '';
+    const onData = (b: Buffer) => {
+      log.write(b);
+      const text = partial + b.toString('latin1');
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) lastStep = kbuildStep(l) ?? lastStep;
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const tick = setInterval(() => o.say(`${o.phase}, ${formatSeconds((Date.now() - o.t0) / 1000)} elapsed${lastStep ? `, last: ${lastStep}` : ''}`), o.every);
+    const done = (code: number | null) => {
+      clearInterval(tick);
+      untrack();
+      log.end(() => resolveRun({ code, lastStep }));
+    };
+    child.on('error', (e) => { log.write(`\n${make}: ${e.message}\n`); done(127); });
+    child.on('close', (code) => done(code));
+  });
+}
+
+async function tailOf(file: string, n = 25): Promise<string[]> {
+  const text = await readFile(file, 'latin1').catch(() => '');
+  return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-n);
+}
+
+/** The cache entry a request maps to, without building (identify + config hash). */
+export async function planBuild(req: BuildRequest) {
+  const tree = resolve(req.tree);
+  if (!existsSync(join(tree, 'Makefile')) || !existsSync(join(tree, 'scripts/kconfig'))) {
+    throw new BuildSetupError(`${tree} is not a kernel source tree (no Makefile and scripts/kconfig/); give the top of a Linux tree`);
+  }
+  // Kbuild refuses O= builds of a tree configured in place; say so before anything runs.
+  if (existsSync(join(tree, '.config')) || existsSync(join(tree, 'include/config'))) {
+    throw new BuildSetupError(`${tree} has an in-tree configuration (.config or include/config/); out-of-tree builds need a clean source tree: run 'make mrproper' in it (it deletes the in-tree build)`);
+  }
+  const version = makefileVersion(readFileSync(join(tree, 'Makefile'), 'utf8'));
+  if (!version) throw new BuildSetupError(`${tree}/Makefile has no VERSION/PATCHLEVEL lines; is this a Linux tree?`);
+  const compiler = await compilerVersion();
+  const base = req.baseFragment === undefined ? DEFAULT_FRAGMENT : req.baseFragment;
+  const user = (req.fragments ?? []).map((f) => resolve(f));
+  for (const f of [...(base ? [base] : []), ...user]) if (!existsSync(f)) throw new BuildSetupError(`config fragment ${f} does not exist`);
+  const workarounds = applicableWorkarounds(loadWorkarounds(), version, compiler.major);
+  const fragments = [...(base ? [base] : []), ...user, ...workarounds.map((w) => w.fragment)];
+  const texts = fragments.map((f) => readFileSync(f, 'utf8'));
+  const configHash = createHash('sha256').update(RECIPE).update(texts.join('\0---\0')).digest('hex').slice(0, 16);
+  const identity = req.identity ?? (await sourceIdentity(tree));
+  const key = createHash('sha256').update(`${identity.id}\0${configHash}\0${compiler.text}\0ARCH=x86_64`).digest('hex').slice(0, 20);
+  return { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key };
+}
+
+export async function readBuildRecord(dir: string): Promise<BuildRecord | null> {
+  try {
+    const r = JSON.parse(await readFile(join(dir, 'build.json'), 'utf8')) as BuildRecord;
+    return existsSync(r.kimg) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
+  const label = req.label ?? 'build';
+  const say = (l: string) => req.progress?.(`${label}: ${l}`);
+  const root = req.cache ?? cacheRoot();
+  if (!req.make) checkBuildTools();
+  // --- identify
+  const plan = await planBuild(req);
+  const { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key } = plan;
+  const dest = join(buildsDir(root), key);
+  const cached = req.force ? null : await readBuildRecord(dest);
+  if (cached) {
+    say(`cached build ${key} of ${identity.description} (built in ${formatSeconds(cached.buildSeconds)} on ${cached.builtAt.slice(0, 16)}): nothing to build -> ${cached.kimg}`);
+    return { ...cached, ok: true, cached: true };
+  }
+  // Two runs never share an object dir at once, and `kernels clean` waits for us.
+  const objKey = createHash('sha256').update(`${tree}\0${configHash}\0${compiler.text}`).digest('hex').slice(0, 16);
+  const held = await holdKernelCache(root);
+  const objLock = await lockCacheEntry(`build-obj-${objKey}`, root);
+  try {
+    const again = req.force ? null : await readBuildRecord(dest); // built by the run we waited for
+    if (again) {
+      say(`cached build ${key} (built meanwhile by another run): nothing to build -> ${again.kimg}`);
+      return { ...again, ok: true, cached: true };
+    }
+    return await runPhases(req, plan, dest, join(buildsDir(root), 'obj', objKey), root, say);
+  } finally {
+    await objLock.release();
+    await held.release();
+  }
+}
+
+async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof planBuild>>, dest: string, obj: string, root: string, say: (l: string) => void): Promise<BuildOutcome> {
+  const { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key } = plan;
+  const vtext = version.join('.');
+  // The object dir is kept per tree and config, so the next revision of the same tree (a
+  // bisect step) rebuilds only what changed; the finished kernel is copied into the cache.
+  const logDir = join(buildsDir(root), 'logs');
+  await mkdir(obj, { recursive: true });
+  await mkdir(logDir, { recursive: true });
+  const log = join(logDir, `${key}.log`);
+  writeFileSync(log, `# pidfd-matrix kernels build: ${tree} (${identity.description}), Linux ${vtext}\n# fragments: ${fragments.join(' ')}\n# compiler: ${compiler.text}\n`);
+  // Only a snapshot whose scripts lost their modes (link-vmlinux.sh is run directly by Kbuild).
+  const sentinel = join(tree, 'scripts/link-vmlinux.sh');
+  if (!(await isGitTop(tree)) && existsSync(sentinel) && !(lstatSync(sentinel).mode & 0o100)) {
+    const n = restoreExecBits(tree);
+    if (n) say(`gave ${n} '#!' scripts their executable bit back (the snapshot lost its file modes)`);
+  }
+  for (const w of workarounds) say(`workaround ${w.id}: ${w.why}`);
+  const make = req.make ?? 'make';
+  const jobs = req.jobs ?? availableParallelism();
+  const nice = req.nice ?? true;
+  const makeArgs = ['-C', tree, `O=${obj}`, 'ARCH=x86_64', 'CROSS_COMPILE=', ...(compiler.ccache && !req.make ? ['CC=ccache gcc'] : [])];
+  const every = req.progressEveryMs ?? 30_000;
+  const t0 = Date.now();
+  const failure = async (phase: BuildFailure['phase'], what: string): Promise<BuildFailure> => {
+    const lines = await tailOf(log);
+    const cause = firstError(lines);
+    const seconds = (Date.now() - t0) / 1000;
+    say(`build failed in the ${phase} phase after ${formatSeconds(seconds)}; log: ${log}`);
+    return { ok: false, phase, reason: `build failed (${phase}: ${what})${cause ? `: ${cause.trim()}` : ''}`, logPath: log, logTail: lines.join('\n'), seconds, tree, identity };
+  };
+  const step = (phase: string, args: string[]) => runMake(make, [...makeArgs, ...args], { log, nice, phase, say, every, t0 });
+
+  // --- config: tinyconfig, merge the fragments, drop CONFIG_LSM, olddefconfig
+  say(`configuring Linux ${vtext} (${identity.description}) in ${obj}: tinyconfig + ${fragments.map((f) => basename(f)).join(' + ')}`);
+  let r = await step('config', ['tinyconfig']);
+  if (r.code !== 0) return failure('config', `make tinyconfig exited ${r.code}`);
+  const merge = await new Promise<number | null>((res) => {
+    const logStream = createWriteStream(log, { flags: 'a' });
+    logStream.write(`\n$ merge_config.sh -m -O ${obj} ${obj}/.config ${fragments.join(' ')}\n`);
+    const c = spawn('bash', [join(tree, 'scripts/kconfig/merge_config.sh'), '-m', '-O', obj, join(obj, '.config'), ...fragments], { cwd: obj, stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.pipe(logStream, { end: false });
+    c.stderr.pipe(logStream, { end: false });
+    c.on('error', () => logStream.end(() => res(127)));
+    c.on('close', (code) => logStream.end(() => res(code)));
+  });
+  if (merge !== 0) return failure('config', `merge_config.sh exited ${merge}`);
+  await writeFile(join(obj, '.config'), dropLsmLine(await readFile(join(obj, '.config'), 'utf8')));
+  r = await step('config', ['olddefconfig']);
+  if (r.code !== 0) return failure('config', `make olddefconfig exited ${r.code}`);
+  const finalConfig = await readFile(join(obj, '.config'), 'utf8');
+  const missing = missingOptions(texts, finalConfig);
+  if (missing.length) say(`not in this kernel's config (symbols this version lacks, or unmet dependencies): ${missing.join(' ')}`);
+
+  // --- build
+  say(`building bzImage (make -j${jobs}${nice ? ' under nice -n 19' : ''}${compiler.ccache && !req.make ? ', ccache' : ''}); log: ${log}`);
+  r = await step('building bzImage', [`-j${jobs}`, 'bzImage']);
+  if (r.code !== 0) return failure('build', `make bzImage exited ${r.code}`);
+  const seconds = (Date.now() - t0) / 1000;
+
+  // --- collect
+  const bz = join(obj, 'arch/x86/boot/bzImage');
+  const release = existsSync(bz) ? bzImageRelease(bz) : null;
+  if (!release) return failure('collect', `${bz} is missing or not an x86 bzImage`);
+  let record!: BuildRecord;
+  await buildAtomically(dest, async (tmp) => {
+    await mkdir(join(tmp, 'boot'), { recursive: true });
+    await copyFile(bz, join(tmp, 'boot', `vmlinuz-${release}`));
+    await copyFile(join(obj, '.config'), join(tmp, 'config'));
+    await copyFile(log, join(tmp, 'build.log'));
+    record = {
+      key, kimg: join(dest, 'boot', `vmlinuz-${release}`), release, dir: dest, config: join(dest, 'config'), log: join(dest, 'build.log'),
+      buildSeconds: Math.round(seconds), builtAt: new Date().toISOString(), tree, identity, version: vtext, configHash, fragments,
+      workarounds: workarounds.map((w) => w.id), compiler: compiler.text, missingOptions: missing,
+    };
+    await writeFile(join(tmp, 'build.json'), JSON.stringify(record, null, 2) + '\n');
+  });
+  say(`built ${release} in ${formatSeconds(seconds)} -> ${record.kimg}`);
+  return { ...record, ok: true, cached: false };
+}
+
+/** One line for provenance: what was built from what. */
+export function describeBuild(b: BuildRecord): string {
+  const frags = b.fragments.map((f) => basename(f)).join('+');
+  return `build ${b.tree} ${b.identity.description} Linux ${b.version} config ${frags} (${b.configHash}) ${b.compiler.split(';')[0]}${b.workarounds.length ? ` workarounds ${b.workarounds.join(',')}` : ''}`;
+}
