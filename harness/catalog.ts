@@ -9,6 +9,8 @@ import { repoPath } from './paths.js';
 
 /** One YAML file per area; a user edits them without touching TypeScript. */
 export const CATALOG_PATH = repoPath('suites/catalog');
+/** The verification record beside the catalog files (harness/verification.ts), not a catalog file. */
+export const VERIFIED_FILE = 'verified.yaml';
 
 /** Facts a case can require; anything else is a catalog error. */
 export const NEEDS = ['root', 'unprivileged', 'x86_64', 'selinux', 'not-container'] as const;
@@ -244,7 +246,7 @@ let cached: CatalogFeature[] | null = null;
 export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_PATH): CatalogFeature[] {
   if (path === CATALOG_PATH && cached) return cached;
   const files = statSync(path).isDirectory()
-    ? readdirSync(path).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(path, f))
+    ? readdirSync(path).filter((f) => f.endsWith('.yaml') && f !== VERIFIED_FILE).sort().map((f) => join(path, f))
     : [path];
   const features: CatalogFeature[] = [];
   const where = new Map<string, string>();

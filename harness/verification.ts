@@ -5,13 +5,13 @@
 // except loadVerified/saveVerified.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { allCases, type CatalogCase, type CatalogFeature } from './catalog.js';
+import { allCases, VERIFIED_FILE, type CatalogCase, type CatalogFeature } from './catalog.js';
 import { expectationFor, judge, matches, PREREQ } from './judge.js';
 import type { CellResult } from './results.js';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
 
-export const VERIFIED_PATH = repoPath('suites/catalog/verified.yaml');
+export const VERIFIED_PATH = repoPath('suites/catalog', VERIFIED_FILE);
 
 /** One kernel's observations: which cases gave the `with` answer, which the `without` one. */
 export interface KernelRecord {
