@@ -1,11 +1,13 @@
 // The HTML report in a real browser: headless Chromium (Debian package) via playwright-core.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { matrixHtml } from './html.js';
+import { matrixHtml, shortReason } from './html.js';
+import { compareCells } from './compare.js';
+import type { CaseResult } from './results.js';
 import { writeMatrixReports } from './reports.js';
 import { STATUSES } from './status.js';
 import { fixtureCells, useFixtureCatalog } from './fixtures/load.js';
@@ -25,6 +27,32 @@ describe('index.html (static checks)', () => {
     expect(html).toContain("default-src 'none'");
     // kernel output cannot close the data script
     expect(html.match(/<\/script>/g)).toHaveLength(2);
+  });
+});
+
+describe('short reasons and kernel labels in the cells', () => {
+  const c = (status: CaseResult['status'], reason: string) => ({ status, reason } as CaseResult);
+  it('says why without a click', () => {
+    expect(shortReason(c('skip', 'absent as expected: pidfd_thread/open needs 6.9, kernel 6.1.0-50-amd64 (6.1.176)'))).toBe('since 6.9');
+    expect(shortReason(c('skip', 'needs root: running as uid 1000'))).toBe('needs root');
+    expect(shortReason(c('skip', 'needs SELinux enforcing (SELinux is disabled)'))).toBe('needs selinux');
+    expect(shortReason(c('skip', 'blocked by seccomp: clone3/x got ENOSYS'))).toBe('seccomp');
+    expect(shortReason(c('xpass', 'x: works although the catalog says it needs 6.9 (backport?)'))).toBe('6.9');
+    expect(shortReason(c('pass', 'as expected'))).toBe('');
+  });
+  it('headers name the stable version a distro release hides; changed cells are outlined', () => {
+    useFixtureCatalog();
+    const cells = fixtureCells();
+    const distro = JSON.parse(JSON.stringify(cells[1]));
+    distro.facts.release = '5.10.0-32-amd64';
+    distro.facts.version = [5, 10, 223];
+    expect(matrixHtml([distro])).toContain('5.10.0-32-amd64 (5.10.223)');
+    const next = JSON.parse(JSON.stringify(cells[1]));
+    const hit = next.cases.find((k: CaseResult) => k.status === 'pass');
+    hit.status = 'fail';
+    const html = matrixHtml([next], { changes: compareCells([{ base: cells[1], next }]) });
+    expect(html).toMatch(/1 cell changed since the baseline/);
+    expect(html).toMatch(new RegExp(`class="st st-fail changed"[^>]*data-test="${hit.id}"[^>]*title="[^"]*was pass`));
   });
 });
 
@@ -85,6 +113,22 @@ describe.skipIf(process.env.PIDFD_MATRIX_SKIP_BROWSER === '1')('index.html in he
   it('a click on a kernel header shows its provenance', async () => {
     await page.locator('th[data-kernel="trixie"]').click();
     await expect.poll(() => page.locator('#detail').textContent()).toContain('debian trixie linux-image');
+  });
+
+  it('a comparison page outlines the changed cell and shows its old value on click', async () => {
+    const cells = fixtureCells();
+    const next = JSON.parse(JSON.stringify(cells[1]));
+    const hit = next.cases.find((k: CaseResult) => k.status === 'pass');
+    hit.status = 'fail';
+    const file = join(dir, 'compare.html');
+    writeFileSync(file, matrixHtml([next], { changes: compareCells([{ base: cells[1], next }]) }));
+    const p2 = await browser.newPage();
+    p2.on('pageerror', (e) => pageErrors.push(String(e)));
+    await p2.goto(pathToFileURL(file).href);
+    expect(await p2.locator('td.changed').count()).toBe(1);
+    await p2.locator(`td.changed[data-test="${hit.id}"]`).click();
+    await expect.poll(() => p2.locator('#detail-before').textContent()).toMatch(/^before: pass/);
+    await p2.close();
   });
 
   it('makes no network request and throws no script error', () => {

@@ -5,6 +5,7 @@ import type { CaseResult, CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { xmlSafe } from './junit.js';
+import type { Change } from './compare.js';
 import type { Boundary } from './verification.js';
 
 export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
@@ -61,6 +62,8 @@ ${STATUSES.map((s) => `.st-${s}{background:${STATUS_COLOR[s].bg};color:${STATUS_
 #detail h2{font-size:1.1em;margin:0 0 .5em} #detail h3{font-size:.95em;margin:1em 0 .2em}
 #detail pre{background:#f3f3f3;padding:.5em;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:0}
 #detail pre.rerun{background:#102027;color:#e0f2f1}
+.matrix td.st small{display:block;font-weight:normal;font-size:11px;opacity:.85}
+.matrix td.changed{box-shadow:inset 0 0 0 3px #ff6f00}
 .bad{color:#c62828;font-weight:600}
 `;
 
@@ -91,6 +94,8 @@ function showCase(td) {
   section('Observed', pretty(c.observed), '', 'detail-observed');
   if (cell.error) { section('Cell error', cell.error.reason); section('Console excerpt', cell.error.consoleExcerpt || '(none captured)', '', 'detail-console'); logLink(cell); }
   section('Log', c.log);
+  const ch = (DATA.changes || {})[cell.kernelId + ' ' + td.dataset.test];
+  if (ch) section('Changed since the baseline (' + ch.kind + ')', 'before: ' + (ch.before ? ch.before.status + '\\n' + pretty(ch.before.observed) : '(not in the baseline)'), '', 'detail-before');
   section('Rerun', c.rerun, 'rerun', 'detail-rerun');
 }
 function showKernel(th) {
@@ -128,7 +133,33 @@ ${tr}
 </tbody></table></details>`;
 }
 
-export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; generatedAt?: Date; boundaries?: Boundary[] } = {}): string {
+/**
+ * A few words of why a cell is not a plain pass, shown in the cell itself (the full reason is
+ * its tooltip and detail): "since 6.9", "needs root", "seccomp", ...
+ */
+export function shortReason(c: CaseResult): string {
+  if (c.status === 'pass' || c.status === 'fail') return '';
+  const r = c.reason;
+  const m = /\bneeds (\d+\.\d+(?:\.\d+)?)\b/.exec(r) ?? /known broken in ([\d.]+)/.exec(r);
+  if (c.status === 'skip' && /^blocked by seccomp/.test(r)) return 'seccomp';
+  if (m) return c.status === 'skip' ? `since ${m[1]}` : m[1];
+  const need = /^needs ([a-z]+(?: [A-Za-z]+)?)/i.exec(r);
+  if (need) return `needs ${need[1].split(' ')[0].toLowerCase()}`;
+  if (/backport/.test(r)) return 'backport';
+  if (c.knownIssue) return 'known issue';
+  if (c.status === 'error') return /no answer within|deadline/.test(r) ? 'hang' : /did not run the suite/.test(r) ? 'no boot' : '';
+  return '';
+}
+
+/** "5.10.0-32-amd64 (5.10.223)": the stable version a distro release string hides. */
+function kernelLabel(cell: CellResult): string {
+  const f = cell.facts;
+  if (!f) return cell.error ? 'did not run' : '';
+  const stable = f.version.join('.');
+  return f.release.startsWith(stable) ? f.release : `${f.release} (${stable})`;
+}
+
+export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; generatedAt?: Date; boundaries?: Boundary[]; changes?: Change[] } = {}): string {
   const rows = opts.rows ?? testRows(cells);
   const cols = cells.map((cell) => new Map(effectiveCases(cell, rows).map((c) => [c.id, c])));
   const all = cols.flatMap((m) => [...m.values()]);
@@ -136,19 +167,24 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
   const bad = total.fail + total.error;
   const cellErrors = cells.filter((c) => c.error).length;
   const revs = [...new Set(cells.map((c) => c.provenance.harnessRev).filter(Boolean))];
+  // Changes are keyed by the new run's kernel id (compare names paired kernels "base -> new").
+  const changed = new Map((opts.changes ?? []).map((ch) => [`${ch.kernel.split(' -> ').pop()} ${ch.test}`, ch]));
 
   const head = cells.map((cell) => {
-    const sub = [cell.facts?.release ?? (cell.error ? 'did not run' : ''), cell.accel, cell.lsm].filter(Boolean).join(' · ');
+    const sub = [kernelLabel(cell), cell.accel, cell.lsm].filter(Boolean).join(' · ');
     return `<th scope="col" data-kernel="${escHtml(cell.kernelId)}" title="click for provenance">${escHtml(cell.kernelId)}<small>${escHtml(sub)}</small></th>`;
   }).join('');
   const body = rows.map((r) => `<tr><th scope="row" title="${escHtml(r.title)}">${escHtml(r.id)}</th>${cells.map((cell, i) => {
     const c = cols[i].get(r.id);
     if (!c) return `<td class="none" title="not run on this kernel">–</td>`;
-    return `<td class="st st-${c.status}" tabindex="0" data-kernel="${escHtml(cell.kernelId)}" data-test="${escHtml(r.id)}" data-status="${c.status}" title="${escHtml(c.reason)}">${c.status}</td>`;
+    const ch = changed.get(`${cell.kernelId} ${r.id}`);
+    const was = ch ? `\nchanged since the baseline (${ch.kind}): was ${ch.before?.status ?? 'absent'}${ch.keys.length ? `, ${ch.keys.map((k) => `${k} ${JSON.stringify(ch.before?.observed[k])}`).join(', ')}` : ''}` : '';
+    const why = shortReason(c);
+    return `<td class="st st-${c.status}${ch ? ' changed' : ''}" tabindex="0" data-kernel="${escHtml(cell.kernelId)}" data-test="${escHtml(r.id)}" data-status="${c.status}" title="${escHtml(c.reason + was)}">${c.status}${why ? `<small>${escHtml(why)}</small>` : ''}</td>`;
   }).join('')}</tr>`).join('\n');
   const foot = `<tr><th scope="row">totals</th>${cols.map((m, i) => `<td>${escHtml(fmtCounts(countStatuses(m.values())))}${cells[i].error ? `<br><span class="bad">${escHtml(cells[i].error!.reason)}</span>` : ''}</td>`).join('')}</tr>`;
   const legend = STATUSES.map((s) => `<li><span class="badge st-${s}">${s}</span>${escHtml(STATUS_MEANING[s])} <small>(${total[s]})</small></li>`).join('\n');
-  const data = { ...pageData(cells, rows), meaning: STATUS_MEANING };
+  const data = { ...pageData(cells, rows), meaning: STATUS_MEANING, changes: Object.fromEntries(changed) };
 
   return `<!DOCTYPE html>
 <html lang="en">
@@ -162,7 +198,7 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
 <body>
 <h1>pidfd-matrix: pidfd features × kernels</h1>
 <p class="sub">${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${escHtml(fmtCounts(total))}${bad ? ` — <span class="bad">${bad} fail/error${cellErrors ? `, ${cellErrors} kernel${cellErrors === 1 ? '' : 's'} did not run the suite` : ''}</span>` : ''}.
-Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${revs.length ? `, harness ${escHtml(revs.join(', '))}` : ''}. Click a cell for details, a kernel for its provenance.</p>
+${opts.changes ? `<strong>${changed.size} cell${changed.size === 1 ? '' : 's'} changed since the baseline</strong> (outlined; hover or click for the old value). ` : ''}Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${revs.length ? `, harness ${escHtml(revs.join(', '))}` : ''}. Click a cell for details, a kernel for its provenance.</p>
 <div class="layout">
 <div>
 <table class="matrix" id="matrix">

@@ -4,9 +4,10 @@ import { resolve } from 'node:path';
 import { parseOptions } from '../args.js';
 import { compareCells, compareText, isRegression, pairCells } from '../compare.js';
 import { loadCellResults, ResultsError } from '../reports.js';
+import { matrixHtml } from '../html.js';
 import { UsageError, type Command } from './types.js';
 
-const usage = `Usage: pidfd-matrix compare BASE_DIR NEW_DIR [--pair BASE_ID=NEW_ID ...] [--json FILE]
+const usage = `Usage: pidfd-matrix compare BASE_DIR NEW_DIR [--pair BASE_ID=NEW_ID ...] [--json FILE] [--html FILE]
 
 Compare two runs (directories of results.json files, as matrix, probe and report write them)
 test by test, for every kernel id they share, and list:
@@ -26,6 +27,8 @@ Options:
                  repeatable. Without it kernels pair by id; when each run has exactly one
                  kernel, those two pair whatever their ids.
   --json FILE    also write the changes as JSON
+  --html FILE    also write the new run's feature x kernel matrix with every changed cell
+                 outlined; hover or click a cell for its old status and observation
   -h, --help     this text`;
 
 export const compareCommand: Command = {
@@ -33,7 +36,7 @@ export const compareCommand: Command = {
   summary: 'list new failures, fixes, new errors and changed observations between two runs',
   usage,
   async run(argv) {
-    const { values, positionals } = parseOptions(argv, { pair: { type: 'string', multiple: true }, json: { type: 'string' } }, usage);
+    const { values, positionals } = parseOptions(argv, { pair: { type: 'string', multiple: true }, json: { type: 'string' }, html: { type: 'string' } }, usage);
     if (positionals.length !== 2) throw new UsageError(`compare takes two results dirs (base, new), got ${positionals.length}\n\n${usage}`);
     const pairs: Record<string, string> = {};
     for (const p of values.pair ?? []) {
@@ -61,6 +64,7 @@ export const compareCommand: Command = {
     if (onlyNew.length) console.log(`only in new (not compared): ${onlyNew.join(', ')}`);
     console.log(compareText(changes));
     if (values.json) await writeFile(values.json, JSON.stringify(changes, null, 2) + '\n');
+    if (values.html) await writeFile(values.html, matrixHtml(next, { changes }));
     return changes.some(isRegression) ? 1 : 0;
   },
 };
