@@ -96,7 +96,8 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
 
   it('runs under a seccomp filter (mode 2) inside a container and reports every catalog case', () => {
     expect(confined.cell.facts?.seccomp).toBe(2);
-    expect(confined.cell.facts?.container).toBeTruthy();
+    expect(confined.cell.facts?.container, confined.cell.facts?.containerEvidence).toBe('docker');
+    expect(confined.cell.facts?.containerEvidence).toMatch(/^own pid namespace/);
     expect(confined.cell.cases.map((c) => c.id).sort()).toEqual(allCases(loadCatalog()).map((c) => c.id).sort());
   });
 

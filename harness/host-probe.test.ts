@@ -1,7 +1,8 @@
 // A real run of the probe command on this machine's kernel, through the built CLI, exactly as
 // a user runs it: every catalog case must end pass, or skip with a reason; nothing fails.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { PROC_PID_INIT_INO } from '../suites/lib/container.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,9 @@ describe('pidfd-matrix probe on the host kernel', () => {
 
   it('results.json holds the observed values and the kernel facts', () => {
     expect(cell.facts?.release).toBe(readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim());
+    // In the initial pid namespace no container manager runs us, whatever files the rootfs has.
+    if (statSync('/proc/self/ns/pid').ino === PROC_PID_INIT_INO) expect(cell.facts?.container, cell.facts?.containerEvidence).toBeNull();
+    expect(cell.facts?.containerEvidence).toBeTruthy();
     const ran = cell.cases.filter((c) => c.status === 'pass');
     expect(ran.length).toBeGreaterThan(0);
     for (const c of ran) expect(Object.keys(c.observed).length).toBeGreaterThan(0);

@@ -25,7 +25,9 @@ export interface KernelFacts {
   harnessFilter?: string;
   lsms: string[];             // /sys/kernel/security/lsm, [] when unreadable
   selinux: 'enforcing' | 'permissive' | 'disabled';
-  container: string | null;   // 'docker', 'podman', 'lxc', ... or null
+  container: string | null;   // 'docker', 'podman', 'lxc', ... or null (suites/lib/container.ts)
+  /** Why: the pid namespace, cgroup or mount that decided `container` (absent in old files). */
+  containerEvidence?: string;
   hostname: string;
 }
 

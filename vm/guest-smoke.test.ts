@@ -77,6 +77,8 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     expect(cell.mode).toBe('guest');
     expect(cell.accel).toBe(run.accel!.accel);
     expect(cell.facts?.release).toMatch(release);
+    // The host's /.dockerenv is visible through the 9p root; a VM is still no container.
+    expect(cell.facts?.container, cell.facts?.containerEvidence).toBeNull();
     const bad = cell.cases.filter((c) => isBad(c.status)).map((c) => `${c.status} ${c.id}: ${c.reason}`);
     expect(bad).toEqual([]);
     expect(cell.provenance.kernelSource).toMatch(new RegExp(`^debian ${id} linux-image-`));

@@ -1,10 +1,11 @@
 // Facts about the running kernel and process. Versions only feed expectations: every probe
 // still asks the kernel what it does.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname, machine, release } from 'node:os';
 import { kernelVersion } from '../../harness/version.js';
 import type { KernelFacts } from '../../harness/results.js';
 import { CAP_SYS_ADMIN, hasCap } from './caps.js';
+import { detectContainerFrom, type ContainerVerdict } from './container.js';
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -19,12 +20,20 @@ export function seccompMode(status = readOr('/proc/self/status', '')): number {
   return m ? Number(m[1]) : 0;
 }
 
-export function detectContainer(): string | null {
-  if (existsSync('/.dockerenv')) return 'docker';
-  if (existsSync('/run/.containerenv')) return 'podman';
-  const env = readOr('/proc/1/environ', '').split('\0').find((e) => e.startsWith('container='));
-  if (env) return env.slice('container='.length) || 'container';
-  return null;
+/** This process's container (suites/lib/container.ts says why not from /.dockerenv alone). */
+export function detectContainer(): ContainerVerdict {
+  let pidNsInode: number | null = null;
+  try {
+    pidNsInode = statSync('/proc/self/ns/pid').ino;
+  } catch { /* unreadable: decided from PID 1's environment only */ }
+  return detectContainerFrom({
+    pidNsInode,
+    pid1Environ: readOr('/proc/1/environ', ''),
+    cgroup: readOr('/proc/self/cgroup', ''),
+    mountinfo: readOr('/proc/self/mountinfo', ''),
+    containerenv: existsSync('/run/.containerenv'),
+    dockerenv: existsSync('/.dockerenv'),
+  });
 }
 
 export function selinuxState(): KernelFacts['selinux'] {
@@ -53,8 +62,13 @@ export function kernelFacts(): KernelFacts {
     ...(process.env.PIDFD_MATRIX_HARNESS_FILTER && seccompMode() === 2 ? { harnessFilter: process.env.PIDFD_MATRIX_HARNESS_FILTER } : {}),
     lsms: lsm ? lsm.split(',') : [],
     selinux: selinuxState(),
-    container: detectContainer(),
+    ...containerFacts(),
     hostname: hostname(),
   };
   return facts;
+}
+
+function containerFacts(): Pick<KernelFacts, 'container' | 'containerEvidence'> {
+  const v = detectContainer();
+  return { container: v.container, containerEvidence: v.evidence };
 }
