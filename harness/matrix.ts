@@ -295,7 +295,6 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     qemu: tools.qemu,
     vng: tools.vng,
     kernelSource: kernel.description,
-    ...(kernel.configHash ? { configHash: kernel.configHash } : {}),
     kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
   };
   const resultsFile = join(cellDir, 'results.json');
@@ -312,6 +311,10 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   if (result.status !== 'ok') error = { reason: result.reason, consoleExcerpt: result.excerpt || undefined };
   else if (!probeCell) error = { reason: unreadable || `the probe wrote no results.json (exit ${result.exitCode})`, consoleExcerpt: await logTail(result.logPath) };
   const base: CellResult = probeCell ?? emptyCell(entry, o, startedAt);
+  // The running kernel's own /proc/config.gz (seen by the probe) wins over the file it shipped with.
+  const ownConfig = probeCell?.provenance.configHash ? { sha256: probeCell.provenance.configHash, file: probeCell.provenance.configSource ?? '/proc/config.gz' } : null;
+  const config = ownConfig ?? kernel.config ?? null;
+  Object.assign(provenance, { configHash: config?.sha256 ?? null, configSource: config?.file ?? null });
   const cell: CellResult = {
     ...base,
     kernelId: entry.id,

@@ -62,7 +62,10 @@ export interface CellProvenance {
   vng?: string | null;
   kernelSource?: string;       // matrix source description (debian suite/package@version, path, url+sha256)
   kernelCmdline?: string;
+  /** sha256 of the kernel's build config (uncompressed text); null when the kernel ships none. */
   configHash?: string | null;
+  /** The config file hashed: /proc/config.gz, a package's /boot/config-*, a build's .config. */
+  configSource?: string | null;
 }
 
 /** One kernel cell: a host run, or one guest boot of the matrix. */

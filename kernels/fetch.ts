@@ -12,6 +12,7 @@ import { PrivateApt, imageDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
 import { BuildSetupError, buildKernel, describeBuild, type BuildFailure } from './build.js';
 import { SourcePackageError, fetchDebianSource } from './debian-source.js';
+import { firstConfig, pathConfigCandidates, runningKernelConfigCandidates, treeConfigCandidates, type KernelConfig } from './config.js';
 
 /** A kernel ready for `vng --run kimg` (or the running kernel, for `host`). */
 export interface FetchedKernel {
@@ -25,9 +26,11 @@ export interface FetchedKernel {
   cacheKey: string | null;
   /** True when this call downloaded something (false: served from the cache). */
   downloaded: boolean;
-  /** `build` entries: the config hash and how long the (possibly cached) build took. */
+  /** `build` entries: the hash of the config recipe (fragments) and how long the (possibly cached) build took. */
   configHash?: string;
   build?: { seconds: number; cached: boolean; key: string; log: string };
+  /** The kernel's final build config and its sha256 (kernels/config.ts); null when it ships none. */
+  config?: KernelConfig | null;
 }
 
 export class FetchError extends Error {}
@@ -56,6 +59,19 @@ async function readCached(key: string, root: string): Promise<Meta | null> {
 }
 
 export async function fetchKernel(e: KernelEntry, opts: { progress?: Progress; refresh?: boolean; cache?: string } = {}): Promise<FetchedKernel> {
+  const k = await fetchSource(e, opts);
+  return { ...k, config: configOf(e, k) };
+}
+
+function configOf(e: KernelEntry, k: FetchedKernel): KernelConfig | null {
+  switch (e.source) {
+    case 'host': return firstConfig(runningKernelConfigCandidates(k.release));
+    case 'path': return firstConfig(pathConfigCandidates(e.kernel, k.release));
+    default: return k.kimg ? firstConfig(treeConfigCandidates(k.kimg, k.release)) : null;
+  }
+}
+
+async function fetchSource(e: KernelEntry, opts: { progress?: Progress; refresh?: boolean; cache?: string }): Promise<FetchedKernel> {
   const say = opts.progress ?? (() => {});
   const root = opts.cache ?? cacheRoot();
   switch (e.source) {

@@ -82,6 +82,9 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     const bad = cell.cases.filter((c) => isBad(c.status)).map((c) => `${c.status} ${c.id}: ${c.reason}`);
     expect(bad).toEqual([]);
     expect(cell.provenance.kernelSource).toMatch(new RegExp(`^debian ${id} linux-image-`));
+    // Debian kernels have no /proc/config.gz: the package's own /boot/config-<release> is hashed.
+    expect(cell.provenance.configSource).toMatch(/\/boot\/config-\d/);
+    expect(cell.provenance.configHash).toMatch(/^[0-9a-f]{64}$/);
     // anon_inode (6.1) versus pidfs (6.12): the answer expected, and the one the kernel gave.
     const magic = cell.cases.find((c) => c.id === 'pidfs_magic/f_type')!;
     expect(magic).toMatchObject({ status: 'pass', expected: era, observed: { f_type: fType } });

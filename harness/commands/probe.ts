@@ -10,6 +10,7 @@ import { runSuite } from '../run-suite.js';
 import { isBad } from '../status.js';
 import { statusTable } from '../table.js';
 import { UsageError, type Command } from './types.js';
+import { firstConfig } from '../../kernels/config.js';
 
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--verbose]
 
@@ -48,6 +49,9 @@ export const probeCommand: Command = {
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
     console.error(`pidfd-matrix probe: running the suite on ${kernelId} ...`);
     const { cell, vitestExit } = await runSuite({ kernelId, tests, command, rerunPrefix: values['rerun-prefix'], echo: values.verbose });
+    // Only the running kernel's own copy: in a guest, /boot is the host's.
+    const config = firstConfig(['/proc/config.gz']);
+    if (config) cell.provenance = { ...cell.provenance, configHash: config.sha256, configSource: config.file };
     const { cell: judged, warnings } = applyKnownIssues(cell, loadKnownIssues());
     for (const w of warnings) console.error(`warning: ${w}`);
     await writeCellReports(judged, out);
