@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeConsole, classifyGuest, consoleExcerpt } from './console.js';
+import { analyzeConsole, classifyGuest, consoleExcerpt, scanKernelLog } from './console.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -60,5 +60,50 @@ describe('console analysis on recorded guest logs', () => {
   it('vng failing before the guest starts (bad arguments) is a boot failure', () => {
     const v = classifyGuest(1, false, analyzeConsole('ERROR: not a valid pts\n'), 60);
     expect(v).toEqual({ status: 'boot-failure', reason: 'the guest never started the command (vng exited 1)' });
+  });
+});
+
+describe('kernel reports and case markers on a real console (bookworm 6.1 under TCG: an out-of-tree module WARNs, a userspace GPF, a taint write)', () => {
+  const text = fixture('warn-taint-markers-6.1.log');
+
+  it('a userspace "traps: gpf[252] general protection fault" is not a kernel fault: the guest ended ok', () => {
+    const f = analyzeConsole(text);
+    expect(f.oops).toBeNull();
+    expect(f.warning).toMatch(/^WARNING: CPU: 0 PID: 249 at .*pidfd_matrix_warn\.c:5/);
+    expect(classifyGuest(0, false, f, 900).status).toBe('ok');
+  });
+
+  it('scanKernelLog gives the markers and one report per kernel report block, in order', () => {
+    const events = scanKernelLog(text);
+    const brief = events.map((e) => (e.type === 'report' ? `${e.kind}: ${e.headline.slice(0, 40)}` : e.type === 'case-start' ? `start ${e.case}` : e.type === 'case-end' ? `end ${e.case} ${e.taint}` : `suite ${e.what} ${e.taint}`));
+    expect(brief).toEqual([
+      'suite start 0',
+      'start demo/warn_module',
+      'taint: pidfd_matrix_warn: loading out-of-tree m',
+      'taint: pidfd_matrix_warn: module verification f',
+      'warning: WARNING: CPU: 0 PID: 249 at /tmp/verdict',
+      'end demo/warn_module 12800',
+      'start demo/user_gpf',
+      'end demo/user_gpf 12800',
+      'start demo/proc_taint',
+      'end demo/proc_taint 12864',
+      'suite end 12864',
+    ]);
+    const warn = events.find((e) => e.type === 'report' && e.kind === 'warning') as Extract<ReturnType<typeof scanKernelLog>[number], { type: 'report' }>;
+    expect(warn.excerpt.split('\n')[0]).toMatch(/cut here/);
+    expect(warn.excerpt).toMatch(/---\[ end trace 0000000000000000 \]---$/);
+  });
+
+  it('kernel reports that are not WARNs: Oops, hung task, RCU stall, lockdep (after the kernel formats)', () => {
+    const log = [
+      '[   50.1] INFO: task sh:301 blocked for more than 2 seconds.',
+      '[   50.2]       Not tainted 6.1.0-50-amd64 #1 Debian 6.1.176-1',
+      '[   60.1] rcu: INFO: rcu_preempt self-detected stall on CPU',
+      '[   70.1] WARNING: possible circular locking dependency detected',
+      '[   80.1] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [node:412]',
+      '[   42.1] traps: node[412] trap invalid opcode ip:55 sp:7ff error:0 in node[55+1000]',
+    ].join('\n');
+    expect(scanKernelLog(log).map((e) => (e.type === 'report' ? e.kind : e.type))).toEqual(['hung-task', 'rcu-stall', 'lockdep', 'lockup']);
+    expect(scanKernelLog(fixture('oops-null-deref-6.1.log')).filter((e) => e.type === 'report').map((e) => (e as { kind: string }).kind)).toEqual(['oops']);
   });
 });

@@ -19,8 +19,10 @@ export interface ConsoleFindings {
 }
 
 const PANIC_RE = /Kernel panic - not syncing:.*/;
-const OOPS_RE = /(?:\bOops: .*|\bBUG: (?:unable to handle|kernel NULL pointer|Bad page|scheduling while atomic|KASAN|KFENCE|soft lockup|workqueue lockup|sleeping function).*|kernel BUG at .*|general protection fault.*)/;
-const WARNING_RE = /WARNING: CPU: \d+ PID: \d+ at .*/;
+// Anchored after the console timestamp: a userspace crash report such as
+// "traps: node[412] general protection fault ip:..." is not a kernel fault.
+const OOPS_RE = /^\[\s*\d+\.\d+\]\s*(?:\[\s*[CT]\d+\]\s*)?(?:Oops: .*|(?:watchdog: )?BUG: (?:unable to handle|kernel NULL pointer|Bad page|scheduling while atomic|KASAN|KFENCE|soft lockup|workqueue lockup|sleeping function).*|kernel BUG at .*|general protection fault.*)/m;
+const WARNING_RE = /^\[\s*\d+\.\d+\]\s*(?:\[\s*[CT]\d+\]\s*)?WARNING: CPU: \d+ PID: \d+ at .*/m;
 const TAINT_RE = /\bTainted: ([A-Z ]*[A-Z])/;
 const KVM_RE = /(KVM internal error.*|emulation failure.*|kvm_buf_set_msrs.*|failed to set MSR.*|KVM: entry failed.*|Could not access KVM kernel module.*|failed to initialize kvm.*|kvm run failed.*)/i;
 
@@ -29,9 +31,11 @@ function first(re: RegExp, text: string): string | null {
   return m ? stripStamp(m[0]).trim() : null;
 }
 
-/** "[   12.345678] text" -> "text" */
+const STAMP_RE = /^\[\s*\d+\.\d+\]\s?(?:\[\s*[CT]\d+\]\s?)?/;
+
+/** "[   12.345678] text" -> "text" (also a CONFIG_PRINTK_CALLER "[    T1]" field) */
 function stripStamp(line: string): string {
-  return line.replace(/^\[\s*\d+\.\d+\]\s*/, '');
+  return line.replace(STAMP_RE, '');
 }
 
 export function analyzeConsole(text: string): ConsoleFindings {
@@ -74,4 +78,86 @@ export function classifyGuest(exitCode: number | null, timedOut: boolean, f: Con
   if (!f.scriptStarted) return { status: 'boot-failure', reason: `the guest never started the command (vng exited ${exitCode ?? 'by signal'})` };
   if (exitCode === 255 && f.scriptExit === null) return { status: 'boot-failure', reason: 'the guest stopped without reporting the command\'s exit status' };
   return { status: 'ok', reason: f.warning ? `kernel warning: ${f.warning}` : '' };
+}
+
+// ---- kernel health: every report the kernel printed, in console order, with case markers ----
+
+/** What kind of trouble a kernel report line announces. */
+export type KernelReportKind = 'oops' | 'bug' | 'warning' | 'lockdep' | 'rcu-stall' | 'hung-task' | 'lockup' | 'panic' | 'taint';
+
+/**
+ * Headline lines of kernel reports, matched on the text after the console timestamp only:
+ * lines without a timestamp are the command's own output, and a userspace crash report
+ * ("traps: node[412] general protection fault ...") starts with "traps: <comm>[<pid>]".
+ */
+const REPORTS: [KernelReportKind, RegExp][] = [
+  ['panic', /^Kernel panic - not syncing:/],
+  ['oops', /^(?:Oops: |BUG: unable to handle|BUG: kernel NULL pointer|kernel BUG at |general protection fault|traps: PANIC: )/],
+  ['lockup', /^(?:watchdog: BUG: soft lockup|BUG: soft lockup|NMI watchdog: Watchdog detected hard LOCKUP|watchdog: Watchdog detected hard LOCKUP|BUG: workqueue lockup)/],
+  ['bug', /^(?:BUG: |UBSAN: |kernel BUG|list_(?:add|del) corruption)/],
+  ['warning', /^WARNING: CPU: \d+ PID: \d+ at /],
+  ['lockdep', /^(?:WARNING: (?:possible|suspicious RCU usage|inconsistent lock state|bad unlock balance|held lock freed|lock held when returning|Nested lock was not taken|chain_key collision|.*locking)|INFO: (?:possible|inconsistent|trying to register non-static key))/],
+  ['rcu-stall', /^(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected (?:stalls?|expedited stalls)/],
+  ['hung-task', /^INFO: task \S+ blocked for more than \d+ seconds/],
+  ['warning', /^WARNING: /],
+  // A module load or a write to /proc/sys/kernel/tainted says so once, without a trace.
+  ['taint', /(?:taints kernel|tainting kernel)/],
+];
+
+/** The marker lines the suite writes to /dev/kmsg (suites/lib/kmsg.ts). */
+const CASE_START_RE = /^pidfd-matrix: case (\S+) start$/;
+const CASE_END_RE = /^pidfd-matrix: case (\S+) end(?: taint=(\d+))?$/;
+const SUITE_RE = /^pidfd-matrix: suite (start|end)(?: taint=(\d+))?$/;
+
+export type KernelLogEvent =
+  | { type: 'case-start'; case: string; line: number }
+  | { type: 'case-end'; case: string; taint: number | null; line: number }
+  | { type: 'suite'; what: 'start' | 'end'; taint: number | null; line: number }
+  | { type: 'report'; kind: KernelReportKind; headline: string; excerpt: string; line: number };
+
+/** End of one report block: the trace's end line, or the next timestamped line that is not part of it. */
+const TRACE_END_RE = /^---\[ end (?:trace|Kernel panic)/;
+
+/**
+ * Every case marker and kernel report on the console, in order. One report block (an Oops
+ * prints "BUG: ..." then "Oops: ..."; a WARN "cut here", "WARNING:", a trace) gives one event,
+ * named by its first headline, with an excerpt of up to `maxLines` lines.
+ */
+export function scanKernelLog(text: string, maxLines = 60): KernelLogEvent[] {
+  const lines = text.replace(/\r/g, '').split('\n');
+  const events: KernelLogEvent[] = [];
+  let blockUntil = -1; // lines up to here belong to the last report
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i];
+    if (!STAMP_RE.test(raw)) continue;
+    const msg = stripStamp(raw).trimEnd();
+    let m: RegExpExecArray | null;
+    if ((m = CASE_START_RE.exec(msg))) { events.push({ type: 'case-start', case: m[1], line: i + 1 }); blockUntil = i; continue; }
+    if ((m = CASE_END_RE.exec(msg))) { events.push({ type: 'case-end', case: m[1], taint: m[2] ? Number(m[2]) : null, line: i + 1 }); blockUntil = i; continue; }
+    if ((m = SUITE_RE.exec(msg))) { events.push({ type: 'suite', what: m[1] as 'start' | 'end', taint: m[2] ? Number(m[2]) : null, line: i + 1 }); blockUntil = i; continue; }
+    if (i <= blockUntil) continue;
+    const hit = REPORTS.find(([, re]) => re.test(msg));
+    if (!hit) continue;
+    // The block: from a "cut here" line just before, to the trace's end (or maxLines).
+    const from = i > 0 && /cut here/.test(lines[i - 1]) ? i - 1 : i;
+    let to = i;
+    while (to + 1 < lines.length && to + 1 - from < maxLines) {
+      const next = lines[to + 1];
+      // The next marker or the next report's headline ends this block ("BUG: ..." then
+      // "Oops: ..." is one Oops).
+      if (STAMP_RE.test(next)) {
+        const nm = stripStamp(next).trim();
+        const nk = REPORTS.find(([, re]) => re.test(nm))?.[0];
+        if (/^(?:pidfd-matrix: |-+\[ cut here)/.test(nm)) break;
+        if (nk && !(nk === 'oops' && (hit[0] === 'oops' || hit[0] === 'bug'))) break;
+      }
+      to++;
+      if (TRACE_END_RE.test(stripStamp(next).trim())) break;
+    }
+    // A one-line message (taint notice, hung task without trace) must not swallow what follows.
+    if (hit[0] === 'taint') to = i;
+    events.push({ type: 'report', kind: hit[0], headline: msg.trim(), excerpt: lines.slice(from, to + 1).join('\n'), line: i + 1 });
+    blockUntil = to;
+  }
+  return events;
 }
