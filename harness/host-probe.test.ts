@@ -20,7 +20,14 @@ describe('pidfd-matrix probe on the host kernel', () => {
   it('exits 0 and reports every catalog case', () => {
     expect(run.stderr + run.stdout).not.toMatch(/^(FAIL|ERROR) /m);
     expect(run.status).toBe(0);
-    expect(cell.cases.map((c) => c.id).sort()).toEqual(allCases(loadCatalog()).map((c) => c.id).sort());
+    expect(cell.cases.map((c) => c.id).sort()).toEqual([...allCases(loadCatalog()).map((c) => c.id), 'kernel_health'].sort());
+  });
+
+  it('kernel health is a verdict of its own: the taint record before and after the suite', () => {
+    expect(cell.taint).toEqual({ start: expect.any(Number), end: expect.any(Number) });
+    const h = cell.cases.find((c) => c.id === 'kernel_health')!;
+    expect(h.reason).toMatch(/taint before and after the suite/);
+    expect(h.status).toBe(cell.taint!.end & ~cell.taint!.start ? 'error' : 'pass');
   });
 
   it('no case fails or errors; every skip carries a reason', () => {
@@ -66,7 +73,7 @@ describe('pidfd-matrix CLI', () => {
     const r = cli(['probe', '--out', out, '--test', 'pidfd_open/self']);
     expect(r.status).toBe(0);
     const cell = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CellResult;
-    expect(cell.cases.map((c) => c.id)).toEqual(['pidfd_open/self']);
+    expect(cell.cases.map((c) => c.id)).toEqual(['pidfd_open/self', 'kernel_health']);
     expect(cell.cases[0].rerun).toBe('npx pidfd-matrix probe --test pidfd_open/self');
   });
 });

@@ -9,6 +9,7 @@
 // run; a single "boot" testcase would make N tests vanish and a new one appear instead.
 import type { CaseResult, CellResult } from './results.js';
 import { fmt } from './judge.js';
+import { KERNEL_HEALTH_ID } from './health.js';
 import { consoleLogPath, countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
 import { writeFileAtomic } from './reports.js';
 
@@ -115,7 +116,9 @@ function testcase(c: CaseResult, cell: CellResult): string {
       // A case the cell never got to (boot failure, panic mid-run) vs. one whose probe errored.
       const notRun = cell.error !== null && !cell.cases.includes(c);
       const type = notRun ? 'cell-error' : 'error';
-      const body = notRun ? `${cell.error!.reason}${cell.error!.consoleExcerpt ? `\n\n${cell.error!.consoleExcerpt}` : ''}` : c.reason;
+      // Kernel health: the console lines of the WARN/Oops/taint go into the error itself.
+      const health = (c.preHealth || c.id === KERNEL_HEALTH_ID) && c.log ? `\n\n${c.log}` : '';
+      const body = notRun ? `${cell.error!.reason}${cell.error!.consoleExcerpt ? `\n\n${cell.error!.consoleExcerpt}` : ''}` : c.reason + health;
       outcome = `<error message="${escAttr(firstLine(c.reason))}" type="${type}">${escText(body)}</error>`;
       break;
     }

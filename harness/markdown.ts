@@ -2,6 +2,7 @@
 // a markdown table, totals, and every failure/error with its reason and rerun command.
 import type { CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
+import { KERNEL_HEALTH_ID } from './health.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { xmlSafe } from './junit.js';
 
@@ -76,6 +77,9 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
     for (const { cell, c } of problems) {
       out.push(`- ${ICON[c.status]} **${c.status}** ${mdCode(c.id)} on **${mdText(cell.kernelId)}**: ${mdText(c.reason)}`);
       out.push(`  - rerun: ${mdCode(c.rerun)}`);
+      // Kernel health: the console lines of the report, so CI's summary shows the WARN itself.
+      if ((c.preHealth || c.id === KERNEL_HEALTH_ID) && c.log)
+        out.push('', '  ```text', ...xmlSafe(stripAnsi(c.log)).replace(/```/g, "'''").split('\n').slice(0, 25).map((l) => `  ${l}`), '  ```');
     }
     out.push('');
   }

@@ -42,7 +42,7 @@ describe('runMatrix (fake vng)', () => {
     });
     const [good, boom, quiet] = run.cells;
     expect(good).toMatchObject({ kernelId: 'good', mode: 'guest', accel: 'tcg', error: null, consoleLog: 'console.log', rerun: `npx pidfd-matrix matrix --kernels good --out ${out} --timeout 60 --accel tcg` });
-    expect(good.cases.map((c) => c.status)).toEqual(['pass']);
+    expect(good.cases.map((c) => [c.id, c.status])).toEqual([['open/basic', 'pass'], ['kernel_health', 'pass']]);
     expect(good.provenance).toMatchObject({ vng: 'virtme-ng 0.0-fake', kernelSource: expect.stringMatching(/^path .*bzImage/) });
     expect(good.provenance.kernelCmdline).toContain('virtme_hostname=virtme-ng');
     expect(boom).toMatchObject({ kernelId: 'boom', cases: [], facts: null });
@@ -58,6 +58,48 @@ describe('runMatrix (fake vng)', () => {
   });
 });
 
+describe('kernel health on an ok boot (fake vng replaying a real WARN + taint console)', () => {
+  const k = (id: string, mode: string): KernelEntry => ({ id, source: 'path', kernel: join(work, 'k/bzImage'), append: `fake_mode=${mode}` });
+
+  it('a WARN between a case\'s markers makes that case an error carrying the console lines; JUnit shows it', async () => {
+    const out = join(work, 'reports-warn');
+    const run = await runMatrix({ kernels: [k('warned', 'warn')], outDir: out, jobs: 1, timeoutSec: 60, accel: 'tcg', command: 'test' });
+    const [cell] = run.cells;
+    expect(cell.error).toBeNull();
+    const basic = cell.cases.find((c) => c.id === 'open/basic')!;
+    expect(basic.status).toBe('error');
+    expect(basic.reason).toMatch(/^kernel health: warning: WARNING: CPU: 0 PID: 249 at .*pidfd_matrix_warn\.c:5 .* while this case ran.*the probe's own verdict was pass/);
+    expect(basic.log).toContain('---[ end trace');
+    expect(basic.log).toMatch(/new taint: W \(kernel issued a warning\), O \(out-of-tree module\), E \(unsigned module\)/);
+    expect(basic.preHealth).toMatchObject({ status: 'pass' });
+    // Everything was owned by the case: the cell's own health test passes, saying what it read.
+    const health = cell.cases.find((c) => c.id === 'kernel_health')!;
+    expect(health).toMatchObject({ status: 'pass', reason: expect.stringContaining('1 case markers') });
+    const { junitXml } = await import('./junit.js');
+    const xml = junitXml([cell], { rows: cell.cases.map(({ id, feature, case: c, area, title }) => ({ id, feature, case: c, area, title })) });
+    expect(xml).toMatch(/errors="1"/);
+    expect(xml).toMatch(/<testcase classname="warned\.core" name="open\/basic"[^>]*>\s*<error message="kernel health: warning: WARNING: CPU: 0[^>]*>[^<]*Call Trace:[^<]*end trace[^<]*<\/error>/);
+  });
+
+  it('a WARN before the first marker (boot) makes the cell\'s kernel_health test an error', async () => {
+    const out = join(work, 'reports-bootwarn');
+    const run = await runMatrix({ kernels: [k('bootwarned', 'bootwarn')], outDir: out, jobs: 1, timeoutSec: 60, accel: 'tcg', command: 'test' });
+    const [cell] = run.cells;
+    expect(cell.cases.find((c) => c.id === 'open/basic')!.status).toBe('pass');
+    const health = cell.cases.find((c) => c.id === 'kernel_health')!;
+    expect(health.status).toBe('error');
+    expect(health.reason).toMatch(/^kernel health: warning: WARNING: CPU: 0 PID: 249 .* before the suite started \(boot\) \(and 1 more\)$/);
+    expect(health.log).toContain('tainted before the suite started: W (kernel issued a warning), O (out-of-tree module), E (unsigned module) (12800)');
+    const { junitXml } = await import('./junit.js');
+    const xml = junitXml([cell], { rows: cell.cases.map(({ id, feature, case: c, area, title }) => ({ id, feature, case: c, area, title })) });
+    expect(xml).toMatch(/<testcase classname="bootwarned\.kernel" name="kernel_health"[^>]*>\s*<error /);
+    const { summaryMarkdown } = await import('./markdown.js');
+    expect(summaryMarkdown([cell])).toContain('WARNING: CPU: 0 PID: 249');
+    const { matrixHtml } = await import('./html.js');
+    expect(matrixHtml([cell])).toContain('kernel_health');
+  });
+});
+
 describe('boot retries', () => {
   it('a guest that died before its command started boots once more; its first console is kept', async () => {
     const k = (id: string, mode: string): KernelEntry => ({ id, source: 'path', kernel: join(work, 'k/bzImage'), append: `fake_mode=${mode}` });
@@ -69,7 +111,7 @@ describe('boot retries', () => {
     });
     const [flaky, boom] = run.cells;
     expect(flaky.error).toBeNull();
-    expect(flaky.cases.map((c) => c.status)).toEqual(['pass']);
+    expect(flaky.cases.map((c) => c.status)).toEqual(['pass', 'pass']); // open/basic, kernel_health
     expect(flaky.earlierAttempts).toEqual([{ reason: expect.stringMatching(/^kernel panic: /), consoleLog: 'console-attempt1.log' }]);
     expect(readFileSync(join(out, 'flaky/console-attempt1.log'), 'utf8')).toContain('Kernel panic - not syncing');
     expect(lines.some((l) => l.includes('flaky') && l.includes('before the command started: booting again (console kept as console-attempt1.log)'))).toBe(true);

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { parseCellResult } from './reports.js';
+import { applyKernelHealth, healthFromConsole } from './health.js';
 import { harnessRevision } from './provenance.js';
 import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
@@ -41,6 +42,8 @@ export interface MatrixOptions {
   progress?: (line: string) => void;
   /** The command line that started this run, for provenance. */
   command: string;
+  /** Extra environment for the probe command in guests (tests use it to inject faults). */
+  guestEnv?: Record<string, string>;
   /**
    * The words that select one cell again in its rerun lines (default: --kernels ID): an ad
    * hoc kernel says --kernel PATH or --kernel-tree DIR instead.
@@ -108,10 +111,17 @@ export function rerunPrefix(id: string, o: Parameters<typeof rerunArgs>[0] & Pic
 }
 
 /** The probe command line a cell runs (inside the guest, or on the host for `host`). */
-export function probeCommand(id: string, cellDir: string, tests?: string[], prefix = `npx pidfd-matrix matrix --kernels ${id}`): string {
+export function probeCommand(id: string, cellDir: string, tests?: string[], prefix = `npx pidfd-matrix matrix --kernels ${id}`, guest = false): string {
   const argv = [process.execPath, join(repoRoot(), 'bin/pidfd-matrix.js'), 'probe', '--kernel-id', id, '--out', cellDir, '--rerun-prefix', prefix];
+  // A guest's console is ours to read: markers there attribute kernel reports to cases.
+  if (guest) argv.push('--kmsg-markers');
   if (tests?.length) argv.push('--test', tests.join(','));
   return argv.map(shellQuote).join(' ');
+}
+
+/** The test-only fault hook (suites/lib/fault.ts) reaches guests from the matrix's own environment. */
+function faultEnv(): Record<string, string> {
+  return Object.fromEntries(['PIDFD_MATRIX_FAULT_CASE', 'PIDFD_MATRIX_FAULT_CMD'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 }
 
 /** Runs async jobs with at most `n` at a time, keeping input order in the results. */
@@ -268,7 +278,9 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   await mkdir(cellDir, { recursive: true });
   // A stale results.json from an earlier run must never pass for this run's result.
   for (const f of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, f), { force: true });
-  let command = probeCommand(entry.id, cellDir, o.tests, rerunPrefix(entry.id, o));
+  let command = probeCommand(entry.id, cellDir, o.tests, rerunPrefix(entry.id, o), entry.source !== 'host');
+  const guestEnv = o.guestEnv ?? faultEnv();
+  if (Object.keys(guestEnv).length && entry.source !== 'host') command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
   if (entry.source !== 'host') command = withClone3Fallback(command);
   // An SELinux cell loads the test policy in the guest first; if that fails, the probe does
@@ -332,6 +344,12 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     // What the run selected: a cell that errors stands for these tests only.
     ...(o.tests?.length ? { tests: o.tests } : {}),
   };
+  // Kernel health from the guest console: reports during a case make it an error, the rest
+  // the cell's kernel_health test (harness/health.ts). The host cell keeps its taint verdict.
+  if (sut.kind === 'guest' && probeCell) {
+    const text = await readFile(result.logPath, 'latin1').catch(() => '');
+    if (text) return { cell: applyKernelHealth(cell, healthFromConsole(text, cell.taint)), result };
+  }
   return { cell, result };
 }
 

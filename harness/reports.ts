@@ -51,7 +51,8 @@ export async function writeMatrixReports(cells: CellResult[], outDir: string): P
   const html = matrixHtml(cells, { rows, boundaries: catalogBoundaries() });
   const md = summaryMarkdown(cells, { rows });
   const tap = ktap(cells, { rows });
-  for (const cell of cells) await writeFileAtomic(join(outDir, cell.kernelId, 'results.json'), resultsJson(cell));
+  // The per-cell files too: the host judges a guest once more (kernel health from its console).
+  for (const cell of cells) await writeCellReports(cell, join(outDir, cell.kernelId));
   await writeFileAtomic(join(outDir, 'junit.xml'), junit);
   await writeFileAtomic(join(outDir, 'index.html'), html);
   await writeFileAtomic(join(outDir, 'summary.md'), md);

@@ -52,6 +52,25 @@ export interface CaseResult {
   knownIssue?: { reason: string; link?: string; expires?: string };
   /** Extra text for JUnit system-out (AVC records etc.). */
   log?: string;
+  /** Set when kernel health turned this case into an error: the probe's own verdict. */
+  preHealth?: { status: Status; reason: string; log?: string };
+}
+
+/** One kernel report (Oops, BUG, WARN, lockdep, RCU stall, hung task, new taint) during a cell. */
+export interface HealthFinding {
+  kind: 'oops' | 'bug' | 'warning' | 'lockdep' | 'rcu-stall' | 'hung-task' | 'lockup' | 'panic' | 'taint';
+  headline: string;
+  /** The case that was running (between its markers), or null when none can own it. */
+  case: string | null;
+  when: 'boot' | 'case' | 'between' | 'after';
+  /** The console lines of the report ('' for a taint value). */
+  excerpt: string;
+}
+
+/** What the harness read about the kernel's health during a cell, and what it found. */
+export interface KernelHealth {
+  checked: string;
+  findings: HealthFinding[];
 }
 
 export interface CellProvenance {
@@ -85,6 +104,10 @@ export interface CellResult {
   /** Boots that died before the command started and were retried: reason and kept console. */
   earlierAttempts?: { reason: string; consoleLog: string }[];
   provenance: CellProvenance;
+  /** /proc/sys/kernel/tainted when the suite started and ended (absent in older files). */
+  taint?: { start: number; end: number };
+  /** Kernel health as judged from the console and taint (harness/health.ts). */
+  kernelHealth?: KernelHealth;
   rerun: string;               // one command that reruns the whole cell
   /** The run's --test selection (feature or feature/case ids); absent: the whole catalog. */
   tests?: string[];

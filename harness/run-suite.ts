@@ -9,6 +9,7 @@ import { REPO_ROOT as REPO } from './paths.js';
 import { allCases, loadCatalog, type CatalogCase } from './catalog.js';
 import type { CaseResult, CellResult, KernelFacts } from './results.js';
 import { kernelFacts } from '../suites/lib/kernel.js';
+import { KMSG_MARKERS_ENV, kernelTaint, markSuite } from '../suites/lib/kmsg.js';
 import { harnessRevision } from './provenance.js';
 
 
@@ -22,6 +23,8 @@ export interface SuiteRequest {
   command: string;
   /** Echo vitest's own output (progress); otherwise only kept for error messages. */
   echo?: boolean;
+  /** Write case markers to /dev/kmsg (in a guest, whose console the host reads). */
+  kmsgMarkers?: boolean;
 }
 
 export interface SuiteRun { cell: CellResult; vitestExit: number; vitestOutput: string }
@@ -61,7 +64,11 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
     PIDFD_MATRIX_RERUN_PREFIX: rerunPrefix,
     // vitest must not write into the checkout: inside a guest it is a read-only share.
     PIDFD_MATRIX_VITE_CACHE: join(work, 'vite-cache'),
+    [KMSG_MARKERS_ENV]: req.kmsgMarkers ? '1' : '0',
   };
+  if (req.kmsgMarkers) process.env[KMSG_MARKERS_ENV] = '1';
+  const taintStart = kernelTaint();
+  markSuite('start');
   const args = [vitestBin(), 'run', '--config', join(REPO, 'suites/vitest.config.ts'), '--configLoader', 'runner', '--reporter', 'dot'];
   if (req.tests?.length) args.push('-t', testNamePattern(req.tests));
   let output = '';
@@ -77,6 +84,8 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
     child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
   });
 
+  markSuite('end');
+  const taintEnd = kernelTaint();
   let records: CaseResult[] = [];
   try {
     records = readFileSync(recordFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CaseResult);
@@ -104,6 +113,7 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
     error: null,
     provenance: { harnessRev: harnessRevision(), node: process.version, command: req.command },
     rerun: req.command,
+    ...(taintStart !== null && taintEnd !== null ? { taint: { start: taintStart, end: taintEnd } } : {}),
     cases,
   };
   return { cell, vitestExit, vitestOutput: output };

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseOptions } from '../args.js';
 import { allCases, loadCatalog } from '../catalog.js';
 import { applyKnownIssues, loadKnownIssues } from '../known-issues.js';
+import { applyKernelHealth, healthFromTaint } from '../health.js';
 import { repoPath } from '../paths.js';
 import { writeCellReports } from '../reports.js';
 import { runSuite } from '../run-suite.js';
@@ -12,7 +13,7 @@ import { statusTable } from '../table.js';
 import { UsageError, type Command } from './types.js';
 import { firstConfig } from '../../kernels/config.js';
 
-const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--verbose]
+const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--kmsg-markers] [--verbose]
 
 Run the pidfd probe suite on the running kernel and write DIR/results.json (raw
 observations) and DIR/junit.xml. Prints a feature table; exits 1 when any test failed or
@@ -23,6 +24,9 @@ Options:
   --out DIR        output directory (default: reports/<kernel-id>)
   --test IDS       only these tests: feature ids or feature/case ids, comma separated
   --rerun-prefix S command prefix printed as each test's rerun command (used by matrix)
+  --kmsg-markers   write "pidfd-matrix: case <id> start" (and end, with the taint value)
+                   to /dev/kmsg around each case, so kernel reports on the console can be
+                   attributed to a case (the matrix passes it to guests)
   --verbose        show vitest's own output while the suite runs
   -h, --help       this text`;
 
@@ -33,7 +37,7 @@ export const probeCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
       'kernel-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'string' },
-      'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' },
+      'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' }, 'kmsg-markers': { type: 'boolean' },
     }, usage);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const kernelId = values['kernel-id'] ?? 'host';
@@ -48,11 +52,14 @@ export const probeCommand: Command = {
     const out = resolve(values.out ?? repoPath('reports', kernelId));
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
     console.error(`pidfd-matrix probe: running the suite on ${kernelId} ...`);
-    const { cell, vitestExit } = await runSuite({ kernelId, tests, command, rerunPrefix: values['rerun-prefix'], echo: values.verbose });
+    const { cell, vitestExit } = await runSuite({ kernelId, tests, command, rerunPrefix: values['rerun-prefix'], echo: values.verbose, kmsgMarkers: values['kmsg-markers'] });
     // Only the running kernel's own copy: in a guest, /boot is the host's.
     const config = firstConfig(['/proc/config.gz']);
     if (config) cell.provenance = { ...cell.provenance, configHash: config.sha256, configSource: config.file };
-    const { cell: judged, warnings } = applyKnownIssues(cell, loadKnownIssues());
+    // Here only the taint record is at hand; the matrix judges a guest again from its console.
+    const { cell: known, warnings } = applyKnownIssues(cell, loadKnownIssues());
+    const judged = applyKernelHealth(known, healthFromTaint(cell.taint, values['kmsg-markers']
+      ? { bootIsOurs: true, checked: 'taint before and after the suite (the console is read by the host)' } : {}));
     for (const w of warnings) console.error(`warning: ${w}`);
     await writeCellReports(judged, out);
     // Only the rows this run covered (a --test run would otherwise list the whole catalog as '-').

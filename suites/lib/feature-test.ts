@@ -7,6 +7,8 @@ import { loadCatalog, type CatalogCase } from '../../harness/catalog.js';
 import { judge, PREREQ, unmetNeed, type Verdict } from '../../harness/judge.js';
 import type { CaseResult, KernelFacts, Observation } from '../../harness/results.js';
 import { kernelFacts } from './kernel.js';
+import { markCaseEnd, markCaseStart } from './kmsg.js';
+import { injectFault } from './fault.js';
 import { closeTracked, PrereqMissing } from './pidfd.js';
 import { reapAll } from './process.js';
 
@@ -59,7 +61,9 @@ export function featureSuite(featureId: string, probes: Record<string, Probe>, o
         if (!probe) throw new Error(`catalog case ${c.id} has no probe in its suite file`);
         opts.takeLog?.(); // drop whatever the previous case left behind
         const t0 = performance.now();
-        const { verdict, observed } = await runCase(c, probe);
+        markCaseStart(c.id);
+        injectFault(c.id);
+        const { verdict, observed } = await runCase(c, probe).finally(() => markCaseEnd(c.id));
         const log = opts.takeLog?.() ?? '';
         record({
           id: c.id, feature: c.feature, case: c.case, area: c.area, title: c.title,
