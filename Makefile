@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo clean
+.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo health-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: setup deps ## boot time vs suite time per kernel, and host suite time
 
 gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) with gitlab-ci-local; compare with one machine
 	bash ci-templates/gitlab-demo.sh
+
+health-demo: setup deps ## a real WARN (out-of-tree test module) in a bookworm guest becomes that case's error
+	bash vm/health-demo.sh
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

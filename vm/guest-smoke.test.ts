@@ -140,3 +140,38 @@ describe.skipIf(!enabled)('a real guest interrupted by Ctrl-C (SIGINT to the mat
     expect(cell.error?.reason).toBe('interrupted by SIGINT');
   }, 12 * 60_000);
 });
+
+// Kernel health on a real guest: a real new taint bit (`echo 64 > /proc/sys/kernel/tainted`,
+// TAINT_USER) made while one known case runs (the suite's test-only fault hook,
+// suites/lib/fault.ts) must turn exactly that case into an error, seen in JUnit; the others
+// keep their answers. One short bookworm boot running one feature.
+describe.skipIf(!enabled)('guest kernel health (bookworm, a real taint during one case)', () => {
+  let run: MatrixRun;
+  const outDir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-guest-health-'));
+  const FAULTED = 'pidfd_open/self';
+  beforeAll(async () => {
+    const bookworm = selectKernels(loadMatrix(), 'bookworm')[0];
+    run = await runMatrix({
+      kernels: [{ ...bookworm, id: 'bookworm-taint', ci: false }],
+      outDir, jobs: 1, timeoutSec: 900, accel: 'auto', tests: ['pidfd_open'],
+      guestEnv: { PIDFD_MATRIX_FAULT_CASE: FAULTED, PIDFD_MATRIX_FAULT_CMD: 'echo 64 > /proc/sys/kernel/tainted' },
+      command: 'vitest vm/guest-smoke.test.ts (kernel health)',
+      progress: (l) => console.log(`guest-health: ${l}`),
+    });
+  }, 20 * 60_000);
+
+  it('the case that ran when the kernel got tainted is an error naming the taint; the others keep their verdicts', async () => {
+    const cell = run.cells[0];
+    expect(cell.error, cell.error?.reason).toBeNull();
+    const faulted = cell.cases.find((c) => c.id === FAULTED)!;
+    expect(faulted.status).toBe('error');
+    expect(faulted.reason).toMatch(/^kernel health: taint: new taint: U \(taint requested by userspace\) \(\/proc\/sys\/kernel\/tainted 0 -> 64, while pidfd_open\/self ran\)/);
+    expect(faulted.preHealth?.status).toBe('pass');
+    const others = cell.cases.filter((c) => c.feature === 'pidfd_open' && c.id !== FAULTED);
+    expect(others.length).toBeGreaterThan(3);
+    expect(others.filter((c) => c.preHealth || isBad(c.status)).map((c) => `${c.id}: ${c.status} ${c.reason}`)).toEqual([]);
+    expect(cell.cases.find((c) => c.id === 'kernel_health')).toMatchObject({ status: 'pass', reason: expect.stringMatching(/guest console \(\d+ case markers\)/) });
+    const { junitXml } = await import('../harness/junit.js');
+    expect(junitXml([cell])).toMatch(new RegExp(`name="${FAULTED}"[^>]*>\\s*<error message="kernel health: taint: new taint: U`));
+  });
+});
