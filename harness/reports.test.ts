@@ -71,10 +71,10 @@ describe('report files', () => {
   it('writeCellReports writes results.json and junit.xml; writeMatrixReports writes the merged set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-rep-'));
     await writeCellReports(fixtureCell('host'), join(dir, 'cell'));
-    expect(readdirSync(join(dir, 'cell')).sort()).toEqual(['junit.xml', 'results.json']);
+    expect(readdirSync(join(dir, 'cell')).sort()).toEqual(['junit.xml', 'results.json', 'results.ktap']);
     expect(JSON.parse(readFileSync(join(dir, 'cell', 'results.json'), 'utf8'))).toEqual(fixtureCell('host'));
     await writeMatrixReports(fixtureCells(), join(dir, 'm'));
-    expect(readdirSync(join(dir, 'm')).sort()).toEqual(['bookworm', 'host', 'index.html', 'junit.xml', 'summary.md', 'trixie']);
+    expect(readdirSync(join(dir, 'm')).sort()).toEqual(['bookworm', 'host', 'index.html', 'junit.xml', 'results.ktap', 'summary.md', 'trixie']);
     for (const k of ['host', 'trixie', 'bookworm']) expect(existsSync(join(dir, 'm', k, 'results.json'))).toBe(true);
     // atomic writes leave no temp files behind
     expect(readdirSync(join(dir, 'm')).some((f) => f.endsWith('.tmp'))).toBe(false);

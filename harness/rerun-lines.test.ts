@@ -33,7 +33,7 @@ describe('rerun lines of a matrix run', () => {
     expect(again.status, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain(`$ ${self.rerun}`);
     const rerun = cellOf(out, 'my-build');
-    expect(rerun.cases.map((c) => `${c.id} ${c.status}`)).toEqual(['pidfd_open/self pass']);
+    expect(rerun.cases.map((c) => `${c.id} ${c.status}`)).toEqual(['pidfd_open/self pass', 'kernel_health pass']);
     expect(rerun.provenance.command).toContain('--test pidfd_open/self');
   });
 
