@@ -30,6 +30,13 @@ describe('pidfd-matrix probe on the host kernel', () => {
     expect(h.status).toBe(cell.taint!.end & ~cell.taint!.start ? 'error' : 'pass');
   });
 
+  it('R4 reads "waits" only after it saw the leader exited (a zombie) and before the group could exit', () => {
+    const c = cell.cases.find((x) => x.id === 'pidfd_thread_leader_poll/premature_leader_exit')!;
+    expect(c.status, c.reason).toBe('pass');
+    expect(c.observed).toMatchObject({ leader_thread_poll: 'waits', leader_state_before_poll: 'Z', after_group_exit: 'POLLIN' });
+    expect(c.observed.poll_ended_ms as number).toBeLessThan(4000);
+  });
+
   it('no case fails or errors; every skip carries a reason', () => {
     const bad = cell.cases.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
     expect(bad).toEqual([]);

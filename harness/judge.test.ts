@@ -232,3 +232,12 @@ describe('judge', () => {
     expect(matches({ result: 'fd', cloexec: true }, { result: 'fd' })).toBe(false);
   });
 });
+
+describe('a probe that could not set itself up is an error, never a skip or a verdict', () => {
+  it('setup_error (e.g. "child did not open fd 3 within 5 s") is an error naming it, on any kernel', () => {
+    for (const release of ['5.4.0', '6.12.0']) {
+      const v = judge(byId('pidfd_getfd/self_cloexec'), facts(release), { setup_error: 'child did not open fd 3 within 5 s' });
+      expect(v).toEqual({ status: 'error', reason: 'pidfd_getfd/self_cloexec: could not run: child did not open fd 3 within 5 s', expected: null, expectedAnswer: null });
+    }
+  });
+});

@@ -15,6 +15,9 @@ export interface Verdict {
 /** Observation keys with a meaning to the judge (probes set them). */
 export const PREREQ = 'prereq';      // { prereq: 'pidfd_open', errno: 'ENOSYS' }: could not get to the probe
 export const PROBE_SKIP = 'skip';    // { skip: 'no non-leader thread' }: probe found itself not applicable
+// { setup_error: 'child did not open fd 3 within 5 s' }: the probe could not set up what it
+// tests, or a precondition of its reading did not hold: an error (could not run), never a skip.
+export const SETUP_ERROR = 'setup_error';
 
 const SECCOMP_ERRNOS = new Set(['ENOSYS', 'EPERM', 'EACCES']);
 
@@ -78,6 +81,8 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
   const kernel = `kernel ${facts.release}${facts.release.startsWith(full) ? '' : ` (${facts.version.join('.')})`}`;
   const need = unmetNeed(c.needs, facts);
   if (need) return { status: 'skip', reason: need, expected: null, expectedAnswer: null };
+  if (typeof observed[SETUP_ERROR] === 'string')
+    return { status: 'error', reason: `${c.id}: could not run: ${observed[SETUP_ERROR]}`, expected: null, expectedAnswer: null };
   if (typeof observed[PROBE_SKIP] === 'string')
     return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
 

@@ -6,7 +6,7 @@ import { CLONE, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, P
 import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
 import { getpid, kill, poll } from './lib/libc.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
-import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
@@ -196,28 +196,48 @@ featureSuite('pidfd_info_eremote', {
   },
 });
 
+/** State and Threads of /proc/<pid>/status ('gone' when it cannot be read). */
+function procState(pid: number): { state: string; threads: string } {
+  let status = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    status = '';
+  }
+  return { state: /^State:\s*(\S+)/m.exec(status)?.[1] ?? 'gone', threads: /^Threads:\s*(\d+)/m.exec(status)?.[1] ?? '?' };
+}
+
 featureSuite('pidfd_thread_leader_poll', {
   premature_leader_exit: () => {
-    // child: leader starts a thread, exits as a thread after 300 ms; the thread ends the group at 2.5 s
-    const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, 2500)));
+    // child: leader starts a thread, exits as a thread after 300 ms; the thread ends the group
+    // GROUP_EXIT_MS after the child started, so never before t0 + GROUP_EXIT_MS.
+    const GROUP_EXIT_MS = 4000;
+    const t0 = performance.now();
+    const since = () => Math.round(performance.now() - t0);
+    const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, GROUP_EXIT_MS)));
     const r = track(pidfdOpen(pid, PIDFD_THREAD));
     if (!r.ok) return { leader_thread_poll: r.errno };
-    // poll once while waiting, then again without blocking once the leader is surely a zombie
-    const waiting = poll(r.value, POLL.IN, 1000);
-    const first = waiting.ok && waiting.value & POLL.IN ? waiting : poll(r.value, POLL.IN, 0);
-    let status = '';
-    try {
-      status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      status = '';
+    // Precondition: the leader has exited (a zombie) while its thread still runs. Only then
+    // does "no POLLIN" say the kernel waits for the group; a live leader also gives no POLLIN.
+    let before = procState(pid);
+    while (before.state !== 'Z' && since() < GROUP_EXIT_MS - 1500) {
+      sleepMs(10);
+      before = procState(pid);
     }
-    const state = /^State:\s*(\S+)/m.exec(status)?.[1] ?? 'gone';
-    const threads = /^Threads:\s*(\d+)/m.exec(status)?.[1] ?? '?';
-    const later = poll(r.value, POLL.IN, 5000);
+    if (before.state !== 'Z')
+      return { setup_error: `the leader had not exited ${since()} ms after clone3 (State ${before.state}, Threads ${before.threads}): a poll now would not test R4` };
+    const window = Math.max(0, Math.min(1000, GROUP_EXIT_MS - 500 - since()));
+    const first = poll(r.value, POLL.IN, window);
+    const ended = since();
+    // The reading must end before the group could have exited, or POLLIN is no early wakeup.
+    if (ended >= GROUP_EXIT_MS)
+      return { setup_error: `the poll ended ${ended} ms after clone3, not before the group's exit at ${GROUP_EXIT_MS} ms: cannot tell an early wakeup from the group's exit` };
+    const later = poll(r.value, POLL.IN, GROUP_EXIT_MS + 5000);
     const fired = (x: typeof first) => (x.ok ? (x.value & POLL.IN ? 'POLLIN' : 'timeout') : x.errno);
     return {
       leader_thread_poll: fired(first) === 'POLLIN' ? 'early' : 'waits',
-      leader_state_at_1s: state, threads_at_1s: threads, after_group_exit: fired(later),
+      leader_state_before_poll: before.state, threads_before_poll: before.threads, poll_window_ms: window, poll_ended_ms: ended,
+      after_group_exit: fired(later),
     };
   },
 });

@@ -11,6 +11,7 @@ import { SCM, SOL_SOCKET } from '../lib/constants.js';
 import { getpid, kill, sendmsg, socketpair } from '../lib/libc.js';
 import { PrereqMissing, pidfdOpen, track } from '../lib/pidfd.js';
 import { reap, spawnChild } from '../lib/process.js';
+import { r1Reading } from './r1.js';
 
 export type Probe = (facts: KernelFacts) => Observation | Promise<Observation>;
 
@@ -95,12 +96,8 @@ function avcKeys(recs: AvcRecord[], tclass: string): Observation {
 // ---- the probes ---------------------------------------------------------------------------
 export const probes: Record<string, Probe> = {
   // Test 1 (R1 guard): no file-class AVC may name pidfs or the pidfd.
-  r1_guard: () =>
-    withAvcs(() => child('pidfd_probe_t', 'r1'), (recs, obs) => {
-      const mine = fromDomain(recs, 'pidfd_probe_t');
-      const onPidfd = mine.filter((r) => r.tclass === 'file' && (r.dev === 'pidfs' || /pidfd/.test(r.path ?? '') || (r.path !== null && r.path === obs.link)));
-      return { pidfd_file_avcs: onPidfd.length, avcs_from_domain: mine.length };
-    }),
+  // A positive control in the same window (suites/selinux/r1.ts) or the case is an error.
+  r1_guard: () => withAvcs(() => child('pidfd_probe_t', 'r1'), (recs, obs) => r1Reading(recs, obs)),
 
   // Test 2: fstatfs(pidfd) without `filesystem getattr` on the pidfd's superblock.
   fstatfs_denied: () => withAvcs(() => child('pidfd_probe_t', 'statfs'), (recs) => avcKeys(fromDomain(recs, 'pidfd_probe_t'), 'filesystem')),

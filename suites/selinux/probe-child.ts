@@ -60,6 +60,11 @@ const probes: Record<string, (args: string[]) => Observation> = {
         close(pfd);
       }
     } else o.so_peerpidfd = `socketpair ${sp.errno}`;
+    // Positive control for the capture window: a denial the test policy must log (test 2).
+    if (self.ok) {
+      const s = fstatfsType(self.value);
+      o.control_fstatfs = s.ok ? 'ok' : s.errno;
+    } else o.control_fstatfs = `no pidfd: ${self.errno}`;
     return o;
   },
 
