@@ -307,6 +307,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     qemu: tools.qemu,
     vng: tools.vng,
     kernelSource: kernel.description,
+    ...(kernel.packages?.length ? { kernelPackages: kernel.packages } : {}),
     kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
   };
   const resultsFile = join(cellDir, 'results.json');

@@ -137,6 +137,15 @@ export function parseControl(text: string): PackageInfo | null {
   return { package: f.Package, version: f.Version, depends: f.Depends ?? '', filename: f.Filename ?? '', sha256: f.SHA256 ?? '', size: Number(f.Size ?? 0) };
 }
 
+/** The exact version a Depends field pins `name` to (`name (= 6.1.176-1)`), or null. */
+export function pinnedDependency(depends: string, name: string): string | null {
+  for (const alt of depends.split(',')) {
+    const m = /^\s*([^\s(|]+)\s*\(\s*=\s*([^)\s]+)\s*\)/.exec(alt);
+    if (m && m[1] === name) return m[2];
+  }
+  return null;
+}
+
 /** The versioned linux-image package a metapackage (linux-image-amd64) points at. */
 export function imageDependency(depends: string): string | null {
   for (const alt of depends.split(',')) {

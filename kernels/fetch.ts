@@ -1,4 +1,5 @@
 // Resolves a matrix entry to a bootable kernel in the cache, fetching only what is missing.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { KernelEntry } from './matrix.js';
 import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, lockCacheEntry, urlCacheKey } from './cache.js';
-import { PrivateApt, imageDependency } from './apt.js';
+import { PrivateApt, imageDependency, pinnedDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
 import { BuildSetupError, buildKernel, describeBuild, type BuildFailure } from './build.js';
 import { SourcePackageError, fetchDebianSource } from './debian-source.js';
@@ -29,6 +30,8 @@ export interface FetchedKernel {
   /** `build` entries: the hash of the config recipe (fragments) and how long the (possibly cached) build took. */
   configHash?: string;
   build?: { seconds: number; cached: boolean; key: string; log: string };
+  /** Debian: the exact .debs (version, sha256) the kernel was unpacked from. */
+  packages?: DebianPackage[];
   /** The kernel's final build config and its sha256 (kernels/config.ts); null when it ships none. */
   config?: KernelConfig | null;
 }
@@ -44,7 +47,14 @@ export class BuildFailedError extends Error {
 
 export type Progress = (msg: string) => void;
 
-interface Meta { release: string; kimg: string; modulesDir: string | null; description: string }
+/** One .deb a Debian kernel came from, as the signed archive index lists it. */
+export interface DebianPackage { package: string; version: string; sha256: string }
+
+interface Meta {
+  release: string; kimg: string; modulesDir: string | null; description: string;
+  /** Debian: the .debs unpacked, and what the matrix asked for ("bookworm linux-image-amd64=6.1.176-1"). */
+  packages?: DebianPackage[]; requested?: string;
+}
 const META = 'kernel.json';
 
 async function readCached(key: string, root: string): Promise<Meta | null> {
@@ -115,32 +125,39 @@ async function fetchBuild(e: Extract<KernelEntry, { source: 'build' }>, say: Pro
 async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: Progress, root: string, refresh: boolean): Promise<FetchedKernel> {
   const apt = new PrivateApt(e.suite, undefined, root);
   if (await apt.update(refresh)) say(`${e.id}: refreshed Debian ${e.suite} package lists`);
-  let info = await apt.show(e.package);
+  const requested = e.version ? `${e.package}=${e.version}` : e.package;
+  let info = await apt.show(requested);
+  if (!info && e.version) return pinnedFromCache(e, apt, root, say);
   if (!info) throw new FetchError(`${e.id}: Debian ${e.suite} has no package '${e.package}'; fix 'package:' in the matrix file (e.g. linux-image-amd64)`);
-  // A metapackage (linux-image-amd64) points at the versioned image package.
+  // A metapackage (linux-image-amd64) points at the versioned image package, at one exact upload.
   const dep = imageDependency(info.depends);
   if (dep && !/^linux-image-\d/.test(e.package)) {
-    const img = await apt.show(dep);
+    const depVersion = pinnedDependency(info.depends, dep);
+    const img = await apt.show(depVersion ? `${dep}=${depVersion}` : dep);
     if (!img) throw new FetchError(`${e.id}: ${e.package} (Debian ${e.suite}) depends on ${dep}, which the suite does not have`);
     info = img;
   }
+  // Newer kernels (sid 7.x) split the image package into linux-binary-* (vmlinuz) and
+  // linux-modules-* dependencies pinned to the same upload: fetch those parts too.
+  const parts = [info];
+  for (const name of kernelParts(info.depends)) {
+    const v = pinnedDependency(info.depends, name);
+    const part = await apt.show(v ? `${name}=${v}` : name);
+    if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${e.suite}) needs ${name}, which the suite does not have`);
+    parts.push(part);
+  }
+  // What the results record: each .deb's exact version and the sha256 from the signed index.
+  const packages: DebianPackage[] = parts.map((p) => ({ package: p.package, version: p.version, sha256: p.sha256 }));
   const key = debianCacheKey(info.package, info.version);
   const description = `debian ${e.suite} ${info.package}=${info.version}`;
+  const fromCache = (m: Meta): FetchedKernel => ({ id: e.id, source: 'debian', ...m, packages: m.packages ?? packages, cacheKey: key, downloaded: false });
   const cached = await readCached(key, root);
-  if (cached) return { id: e.id, source: 'debian', ...cached, cacheKey: key, downloaded: false };
+  if (cached) return fromCache(cached);
   // Another run may be building this very entry: wait for it, then take what it cached.
   const lock = await lockCacheEntry(key, root);
   try {
     const built = await readCached(key, root);
-    if (built) return { id: e.id, source: 'debian', ...built, cacheKey: key, downloaded: false };
-    // Newer kernels (sid 7.x) split the image package into linux-binary-* (vmlinuz) and
-    // linux-modules-* dependencies pinned to the same upload: fetch those parts too.
-    const parts = [info];
-    for (const name of kernelParts(info.depends)) {
-      const part = await apt.show(name);
-      if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${e.suite}) needs ${name}, which the suite does not have`);
-      parts.push(part);
-    }
+    if (built) return fromCache(built);
     const dest = join(kernelsDir(root), key);
     const mb = parts.reduce((n, p) => n + p.size, 0) / 1e6;
     say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${e.suite}`);
@@ -153,14 +170,29 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
         await rm(deb);
       }
       const tree = await normalizeTree(join(tmp, 'root'), parts.map((p) => `${p.package}_${p.version}.deb`).join(' + '));
-      meta = relocate(tree, tmp, dest, description);
+      meta = { ...relocate(tree, tmp, dest, description), packages, requested: `${e.suite} ${requested}` };
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
     say(`${e.id}: cached ${meta.release} in ${dest}`);
-    return { id: e.id, source: 'debian', ...meta, cacheKey: key, downloaded: true };
+    return { id: e.id, source: 'debian', ...meta, packages, cacheKey: key, downloaded: true };
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * A pinned upload the suite no longer carries (Debian keeps only the current one): served from
+ * the cache when an earlier fetch kept it, else an error that says what the suite has now.
+ */
+async function pinnedFromCache(e: Extract<KernelEntry, { source: 'debian' }>, apt: PrivateApt, root: string, say: Progress): Promise<FetchedKernel> {
+  const want = `${e.suite} ${e.package}=${e.version}`;
+  const hit = (await cachedKernels(root)).find((c) => c.meta.requested === want || c.key === debianCacheKey(e.package, e.version!));
+  if (hit) {
+    say(`${e.id}: Debian ${e.suite} no longer has ${e.package}=${e.version}; using the cached copy (${hit.key})`);
+    return { id: e.id, source: 'debian', ...hit.meta, packages: hit.meta.packages ?? [], cacheKey: hit.key, downloaded: false };
+  }
+  const now = await apt.show(e.package);
+  throw new FetchError(`${e.id}: Debian ${e.suite} does not have ${e.package}=${e.version}${now ? ` (it has ${now.version})` : ''}, and no earlier run cached it. The archive keeps only the current upload: pin ${now ? `version: ${now.version}` : 'the current version'}, or take the old .deb from snapshot.debian.org as a 'url:' entry with its sha256`);
 }
 
 /** linux-binary-<ver> / linux-modules-<ver> dependencies of a split image package. */
@@ -292,4 +324,37 @@ export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; 
     if (m) out.push({ key, meta: m });
   }
   return out;
+}
+
+/** The upload a Debian entry's suite carries now (the image package a metapackage points at). */
+export async function currentDebianUpload(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<DebianPackage | null> {
+  const apt = new PrivateApt(e.suite, undefined, root);
+  await apt.update(false);
+  const info = await apt.show(e.package);
+  if (!info) return null;
+  const dep = /^linux-image-\d/.test(e.package) ? null : imageDependency(info.depends);
+  const v = dep ? pinnedDependency(info.depends, dep) : null;
+  const img = dep ? await apt.show(v ? `${dep}=${v}` : dep) : info;
+  return img ? { package: img.package, version: img.version, sha256: img.sha256 } : null;
+}
+
+/** What the cache holds for a Debian entry: the pinned upload, else its suite's newest copy. */
+export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<{ key: string; release: string; version: string } | null> {
+  const mine = (await cachedKernels(root)).flatMap((c) => {
+    const m = /^debian (\S+) (\S+)=(\S+)$/.exec(c.meta.description);
+    if (!m || m[1] !== e.suite) return [];
+    if (e.version && c.meta.requested !== `${e.suite} ${e.package}=${e.version}` && !(m[2] === e.package && m[3] === e.version)) return [];
+    return [{ key: c.key, release: c.meta.release, version: m[3] }];
+  });
+  return mine.sort((a, b) => (debVersionGt(a.version, b.version) ? -1 : 1))[0] ?? null;
+}
+
+/** dpkg's own version order (dpkg --compare-versions). */
+export function debVersionGt(a: string, b: string): boolean {
+  try {
+    execFileSync('dpkg', ['--compare-versions', a, 'gt', b], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -42,6 +42,11 @@ describe('matrix validation names file, entry and fix', () => {
     expect(err('kernels:\n  - {id: a, source: ftp}\n')).toContain("(id 'a'): source \"ftp\" is not one of: host, debian, path, url");
     expect(err('kernels:\n  - {id: a, source: debian, suite: sid, package: linux-image-amd64, pkg: x}\n')).toContain("unknown key 'pkg'");
   });
+  it('a debian entry may pin one upload with version:', () => {
+    expect(parseMatrix('kernels:\n  - {id: a, source: debian, suite: bookworm, package: linux-image-amd64, version: "6.1.176-1"}\n', 'm.yaml').kernels[0]).toMatchObject({ version: '6.1.176-1' });
+    expect(err('kernels:\n  - {id: a, source: debian, suite: bookworm, package: linux-image-amd64, version: "latest!"}\n')).toContain("version 'latest!' is not a Debian package version");
+  });
+
   it('missing package / suite for debian', () => {
     expect(err('kernels:\n  - {id: a, source: debian, suite: sid}\n')).toContain("source 'debian' needs 'package:'");
     expect(err('kernels:\n  - {id: a, source: debian, suite: sid, package: vim}\n')).toContain('should be a linux-image-* package');

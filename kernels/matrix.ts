@@ -19,7 +19,7 @@ interface EntryCommon {
 export type KernelEntry = EntryCommon &
   (
     | { source: 'host' }
-    | { source: 'debian'; suite: string; package: string }
+    | { source: 'debian'; suite: string; package: string; version?: string }
     | { source: 'path'; kernel: string; modules?: string }
     | { source: 'url'; url: string; sha256: string }
     | { source: 'build'; tree?: string; package?: string; suite?: string; config?: string[] }
@@ -55,7 +55,7 @@ export function loadMatrix(file = defaultMatrixFile()): Matrix {
 
 const KNOWN_KEYS: Record<KernelSource, string[]> = {
   host: [],
-  debian: ['suite', 'package'],
+  debian: ['suite', 'package', 'version'],
   path: ['kernel', 'modules'],
   url: ['url', 'sha256'],
   build: ['tree', 'package', 'suite', 'config'],
@@ -137,7 +137,10 @@ function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
       const pkg = str('package', true)!;
       if (!/^[a-z0-9][a-z0-9.+-]*$/.test(suite)) throw new MatrixError(`${at}: suite '${suite}' is not a Debian suite name (bookworm, trixie, sid, ...)`);
       if (!/^linux-image-[a-z0-9.+-]+$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be a linux-image-* package, e.g. linux-image-amd64`);
-      return { ...common, source: 'debian', suite, package: pkg };
+      // version: pins the exact upload (reproducible runs); without it, the suite's current one.
+      const version = o.version === undefined ? undefined : String(o.version);
+      if (version !== undefined && !/^[0-9][A-Za-z0-9.+~:-]*$/.test(version)) throw new MatrixError(`${at}: version '${version}' is not a Debian package version (e.g. 6.1.176-1, as 'kernels list' shows)`);
+      return { ...common, source: 'debian', suite, package: pkg, ...(version ? { version } : {}) };
     }
     case 'path': {
       const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

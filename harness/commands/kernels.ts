@@ -8,17 +8,20 @@ import { reportInputError } from './input-errors.js';
 import { parseOptions } from '../args.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
 import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCacheKey } from '../../kernels/cache.js';
-import { cachedKernels, fetchKernel } from '../../kernels/fetch.js';
+import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, fetchKernel } from '../../kernels/fetch.js';
 import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
 import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
 import { intOption } from '../args.js';
 import { copyFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh]
+const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
 
-  list [ids]     the matrix entries (id, source, lsm, ci) and what is already cached
+  list [ids]     the matrix entries (id, source, lsm, ci), what is already cached (for Debian:
+                 the exact upload), and when the Debian suite has a newer upload than the cached
+                 or pinned one (reads the private package lists, refreshed once a day;
+                 --offline: the cache only)
   fetch [ids]    download and unpack (or build, for 'build' entries) the kernels (all by
                  default; 'ci' = the CI smoke set); a second run fetches nothing.
                  --refresh re-reads the Debian package lists.
@@ -46,11 +49,31 @@ Ids are comma or space separated. The matrix file defaults to kernels/matrix.yam
 export function describeSource(e: KernelEntry): string {
   switch (e.source) {
     case 'host': return 'the running kernel (no VM)';
-    case 'debian': return `debian ${e.suite} ${e.package}`;
+    case 'debian': return `debian ${e.suite} ${e.package}${e.version ? `=${e.version}` : ''}`;
     case 'path': return `path ${e.kernel}${e.modules ? ` + ${e.modules}` : ''}`;
     case 'url': return `url ${e.url}`;
     case 'build': return `build ${e.tree ?? `debian ${e.suite} ${e.package}`}${e.config?.length ? ` + ${e.config.join(' + ')}` : ''}`;
   }
+}
+
+/**
+ * The cached upload of a Debian entry, and whether its suite now has a newer one (a pinned
+ * entry keeps its version until its matrix line changes; an unpinned one moves on at fetch).
+ */
+async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offline: boolean): Promise<string> {
+  const have = await cachedDebian(e);
+  const haveText = have ? `cached ${have.release} (${have.version})` : '-';
+  if (offline) return haveText;
+  let now;
+  try {
+    now = await currentDebianUpload(e);
+  } catch (err) {
+    return `${haveText}; Debian ${e.suite} not reachable: ${(err as Error).message.split('\n')[0]}`;
+  }
+  if (!now) return `${haveText}; Debian ${e.suite} has no ${e.package} now`;
+  const base = e.version ?? have?.version;
+  if (base && debVersionGt(now.version, base)) return `${haveText}; newer upload in ${e.suite}: ${now.package}=${now.version}${e.version ? ' (pinned: change version: to move)' : " ('kernels fetch' gets it)"}`;
+  return have ? haveText : `- (${e.suite} has ${now.package}=${now.version})`;
 }
 
 export const kernelsCommand: Command = {
@@ -59,7 +82,7 @@ export const kernelsCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
-      matrix: { type: 'string' }, refresh: { type: 'boolean' },
+      matrix: { type: 'string' }, refresh: { type: 'boolean' }, offline: { type: 'boolean' },
       config: { type: 'string', multiple: true }, out: { type: 'string' }, package: { type: 'string' }, suite: { type: 'string' },
       jobs: { type: 'string' }, force: { type: 'boolean' },
     }, usage);
@@ -85,13 +108,12 @@ export const kernelsCommand: Command = {
       switch (action) {
         case 'list': {
           const cached = new Map((await cachedKernels()).map((c) => [c.meta.description, c]));
-          const rows = selectKernels(matrix, ids).map((e) => {
-            const hit = [...cached.values()].find((c) =>
-              (e.source === 'debian' && c.meta.description.startsWith(`debian ${e.suite} `)) ||
-              (e.source === 'url' && c.key === urlCacheKey(e.sha256)));
+          const rows = await Promise.all(selectKernels(matrix, ids).map(async (e) => {
             const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
+            if (e.source === 'debian') return [e.id, describeSource(e), flags, await debianStatus(e, !!values.offline)];
+            const hit = [...cached.values()].find((c) => e.source === 'url' && c.key === urlCacheKey(e.sha256));
             return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}` : e.source === 'host' ? '' : '-'];
-          });
+          }));
           const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
           console.log(`# ${matrix.file}`);
           for (const r of rows) console.log(`${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padEnd(w[2])}  ${r[3]}`.trimEnd());

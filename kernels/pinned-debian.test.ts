@@ -1,0 +1,111 @@
+// Reproducible Debian kernels against a stand-in archive (fake apt-get/apt-cache on PATH, a
+// real .deb built with dpkg-deb): a pinned upload is fetched at that exact version, the cell
+// records each .deb's version and sha256, the pin keeps working from the cache after the
+// archive moved on, and `kernels list` says a newer upload exists.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchKernel, FetchError } from './fetch.js';
+import type { KernelEntry } from './matrix.js';
+import { runMatrix } from '../harness/matrix.js';
+import { repoPath } from '../harness/paths.js';
+
+let work: string;
+const saved = { PATH: process.env.PATH };
+const archive = () => join(work, 'archive');
+
+function fakeBzImage(rel: string): Buffer {
+  const b = Buffer.alloc(0x400);
+  b.write('HdrS', 0x202, 'latin1');
+  b.writeUInt16LE(0x100, 0x20e);
+  b.write(`${rel} (debian-kernel@lists.debian.org) #1\0`, 0x300, 'latin1');
+  return b;
+}
+
+/** Publishes one upload: the metapackage pointing at linux-image-<abi>=<version>, and its .deb. */
+function publish(abi: string, version: string): string {
+  const pkg = `linux-image-${abi}`;
+  const root = join(work, `deb-${abi}`);
+  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
+  mkdirSync(join(root, 'boot'), { recursive: true });
+  writeFileSync(join(root, 'DEBIAN/control'), `Package: ${pkg}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n`);
+  writeFileSync(join(root, 'boot', `vmlinuz-${abi}`), fakeBzImage(abi));
+  writeFileSync(join(root, 'boot', `config-${abi}`), `CONFIG_64BIT=y\n# ${version}\n`);
+  const deb = join(archive(), 'debs', `${pkg}_${version}_amd64.deb`);
+  mkdirSync(join(archive(), 'debs'), { recursive: true });
+  execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, deb], { stdio: 'ignore' });
+  const sha = createHash('sha256').update(readFileSync(deb)).digest('hex');
+  const img = `Package: ${pkg}\nVersion: ${version}\nDepends: kmod\nSHA256: ${sha}\nSize: 2048\n`;
+  const meta = `Package: linux-image-amd64\nVersion: ${version}\nDepends: ${pkg} (= ${version})\nSHA256: 00\nSize: 1\n`;
+  const show = join(archive(), 'show');
+  rmSync(show, { recursive: true, force: true }); // the archive keeps only the current upload
+  mkdirSync(show, { recursive: true });
+  for (const [name, text] of [[pkg, img], [`${pkg}=${version}`, img], ['linux-image-amd64', meta], [`linux-image-amd64=${version}`, meta]]) writeFileSync(join(show, name), text);
+  return sha;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-pin-'));
+  const bin = join(work, 'bin');
+  mkdirSync(bin);
+  // apt-cache show <pkg[=ver]>: the stanza, or nothing (as apt does for an unknown version).
+  writeFileSync(join(bin, 'apt-cache'), `#!/bin/sh\nfor a; do last=$a; done\ncat "${archive()}/show/$last" 2>/dev/null\nexit 0\n`);
+  // apt-get update: a fresh InRelease in the private lists; download pkg=ver: the .deb into cwd.
+  writeFileSync(join(bin, 'apt-get'), `#!/bin/sh
+for a; do case "$a" in Dir::State::Lists=*) lists="\${a#Dir::State::Lists=}";; esac; last=$a; done
+case " $* " in
+  *" update "*) mkdir -p "$lists" && touch "$lists/fake_dists_bookworm_InRelease" ;;
+  *" download "*) p="\${last%%=*}"; v="\${last#*=}"; cp "${archive()}/debs/\${p}_\${v}_amd64.deb" . || exit 100 ;;
+esac
+`);
+  chmodSync(join(bin, 'apt-cache'), 0o755);
+  chmodSync(join(bin, 'apt-get'), 0o755);
+  process.env.PATH = `${bin}:${process.env.PATH}`;
+  process.env.PIDFD_MATRIX_CACHE = join(work, 'cache');
+});
+afterAll(() => {
+  process.env.PATH = saved.PATH;
+  delete process.env.PIDFD_MATRIX_CACHE;
+  delete process.env.PIDFD_MATRIX_VNG;
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('a Debian entry pinned to one upload', () => {
+  const pinned: KernelEntry = { id: 'bw', source: 'debian', suite: 'bookworm', package: 'linux-image-amd64', version: '6.1.177-1' };
+
+  it('fetches that exact upload, records version and sha256, keeps it after the archive moved on; kernels list shows the newer upload', async () => {
+    const sha = publish('6.1.0-51-amd64', '6.1.177-1');
+    const k = await fetchKernel(pinned);
+    expect(k).toMatchObject({ release: '6.1.0-51-amd64', downloaded: true, description: 'debian bookworm linux-image-6.1.0-51-amd64=6.1.177-1' });
+    expect(k.packages).toEqual([{ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha }]);
+
+    // The cell of a matrix run records the exact .deb (fake vng: no guest needed for provenance).
+    process.env.PIDFD_MATRIX_VNG = repoPath('vm/fixtures/fake-vng.sh');
+    const run = await runMatrix({ kernels: [pinned], outDir: join(work, 'out'), jobs: 1, timeoutSec: 60, accel: 'tcg', command: 'test' });
+    expect(run.cells[0].provenance.kernelPackages).toEqual([{ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha }]);
+
+    // Debian uploads 6.1.178-1 and drops 6.1.177-1: the pin still boots the same kernel, from the cache.
+    publish('6.1.0-52-amd64', '6.1.178-1');
+    const again = await fetchKernel(pinned, { refresh: true });
+    expect(again).toMatchObject({ release: '6.1.0-51-amd64', downloaded: false });
+    expect(again.packages?.[0]).toEqual({ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha });
+    // Unpinned, the same suite moves on to the new upload.
+    expect((await fetchKernel({ ...pinned, id: 'cur', version: undefined })).release).toBe('6.1.0-52-amd64');
+
+    const file = join(work, 'pin.yaml');
+    writeFileSync(file, 'kernels:\n  - id: bw\n    source: debian\n    suite: bookworm\n    package: linux-image-amd64\n    version: "6.1.177-1"\n');
+    const list = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', '--matrix', file], { encoding: 'utf8', env: process.env });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^bw\s+debian bookworm linux-image-amd64=6\.1\.177-1\s+cached 6\.1\.0-51-amd64 \(6\.1\.177-1\); newer upload in bookworm: linux-image-6\.1\.0-52-amd64=6\.1\.178-1 \(pinned: change version: to move\)$/m);
+  });
+
+  it('a pin no run ever cached and the archive no longer has: an error naming what the suite has now', async () => {
+    publish('6.1.0-52-amd64', '6.1.178-1');
+    const err = await fetchKernel({ ...pinned, id: 'old', version: '6.1.170-1' }).catch((e) => e);
+    expect(err).toBeInstanceOf(FetchError);
+    expect(err.message).toMatch(/Debian bookworm does not have linux-image-amd64=6\.1\.170-1 \(it has 6\.1\.178-1\), and no earlier run cached it.*pin version: 6\.1\.178-1.*snapshot\.debian\.org/);
+  });
+});
