@@ -37,6 +37,13 @@ describe('pidfd-matrix probe on the host kernel', () => {
     expect(c.observed.poll_ended_ms as number).toBeLessThan(4000);
   });
 
+  it('the unprivileged cases run for real as root: a child dropped to uid 65534 gets EPERM', () => {
+    for (const id of ['pidfd_getfd/eperm', 'pidfd_send_signal/eperm_unprivileged_init']) {
+      const c = cell.cases.find((x) => x.id === id)!;
+      expect({ id, status: c.status, observed: c.observed }).toEqual({ id, status: 'pass', observed: { errno: 'EPERM', as_uid: cell.facts!.root ? 65534 : cell.facts!.uid } });
+    }
+  });
+
   it('no case fails or errors; every skip carries a reason', () => {
     const bad = cell.cases.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
     expect(bad).toEqual([]);

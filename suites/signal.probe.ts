@@ -12,6 +12,7 @@ import { blockedTwoThreadCode, clone3Code } from './lib/x86stub.js';
 import { readdirSync } from 'node:fs';
 import { sleepMs } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
+import { asUnprivileged } from './lib/unprivileged.js';
 
 const procDir = (pid: number | 'self') => track(open(`/proc/${pid}`, O.DIRECTORY | O.CLOEXEC));
 
@@ -59,7 +60,8 @@ featureSuite('pidfd_send_signal', {
     reap(pid);
     return outcome(pidfdSendSignal(fd, 0));
   },
-  eperm_unprivileged_init: () => outcome(pidfdSendSignal(need('open /proc/1', procDir(1)), 0)),
+  // Sent by a child that dropped to uid 65534: root may signal init.
+  eperm_unprivileged_init: () => asUnprivileged('pidfd_send_signal', [need('open /proc/1', procDir(1)), 0, 0, 0]),
 });
 
 /** Field 5 of /proc/<pid>/stat (after the parenthesised comm). */

@@ -135,6 +135,11 @@ export interface Step { nr: number; args: (number | bigint | 'prev')[] }
  * its result for a later 'prev' argument; after the last step exit_group(0).
  */
 export function stepsThenExitCode(steps: Step[]): Buffer {
+  return Buffer.concat([stepsCode(steps), Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]); // exit_group(0)
+}
+
+/** The steps of stepsThenExitCode without the final exit: code that falls through when all succeed. */
+export function stepsCode(steps: Step[], failBase = 200): Buffer {
   const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba], [0x49, 0xba], [0x49, 0xb8], [0x49, 0xb9]];
   const prevTo = [[0x4c, 0x89, 0xe7], [0x4c, 0x89, 0xe6], [0x4c, 0x89, 0xe2], [0x4d, 0x89, 0xe2], [0x4d, 0x89, 0xe0], [0x4d, 0x89, 0xe1]]; // mov reg, r12
   const parts: Buffer[] = [];
@@ -150,11 +155,10 @@ export function stepsThenExitCode(steps: Step[]): Buffer {
     parts.push(
       Buffer.from([0xb8]), i32(s.nr), Buffer.from([0x0f, 0x05]), //  mov eax, nr; syscall
       Buffer.from([0x48, 0x85, 0xc0, 0x79, 12]), //                   test rax, rax; jns +12
-      Buffer.from([0xbf]), i32(200 + i), Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]), // exit_group(200+i)
+      Buffer.from([0xbf]), i32(failBase + i), Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]), // exit_group(failBase+i)
       Buffer.from([0x49, 0x89, 0xc4]), //                             mov r12, rax
     );
   });
-  parts.push(Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])); // exit_group(0)
   return Buffer.concat(parts);
 }
 
