@@ -74,7 +74,7 @@ export const benchCommand: Command = {
       const say = (m: string) => console.log(m);
       cache = await holdKernelCache(); // `kernels clean` must not delete what we boot
       const { fetched, failed, accel } = await prepareMatrix(kernels, accelReq, say);
-      const opts: MatrixOptions = { kernels, outDir: join(outDir, 'bench'), jobs: 1, timeoutSec, accel: accelReq, command: ['npx pidfd-matrix bench', ...argv].join(' ') };
+      const opts: MatrixOptions = { kernels, outDir: join(outDir, 'bench'), jobs: 1, timeoutSec, accel: accelReq, matrixFile: values.matrix === undefined ? undefined : resolve(values.matrix), command: ['npx pidfd-matrix bench', ...argv].join(' ') };
       const rows: BenchRow[] = [];
       for (const e of kernels) {
         const k = fetched.get(e.id);
