@@ -1,5 +1,5 @@
 // Self-tests of the harness (fixtures, expectation logic, reports, VM plumbing). The probe
-// suite itself has its own config: suites/vitest.config.ts.
+// suite itself runs without vitest: dist/suites/lib/supervisor.js (README: How a cell runs).
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

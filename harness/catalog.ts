@@ -12,9 +12,9 @@ export const CATALOG_PATH = repoPath('suites/catalog');
 /** The verification record beside the catalog files (harness/verification.ts), not a catalog file. */
 export const VERIFIED_FILE = 'verified.yaml';
 
-/** Facts a case can require; anything else is a catalog error. */
-export const NEEDS = ['root', 'unprivileged', 'x86_64', 'selinux', 'not-container'] as const;
-export type Need = (typeof NEEDS)[number];
+// Facts a case can require; the runner in the guest reads them too (suites/lib/needs.ts).
+import { NEEDS, type Need } from '../suites/lib/needs.js';
+export { NEEDS, type Need };
 
 export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string }
 
@@ -61,6 +61,8 @@ export interface CatalogCase extends Expectation {
    * own feature when the case is newer than it (a 6.9 case of a 5.6 feature needs the 5.6 syscall).
    */
   requires: Requirement[];
+  /** Seconds the case may take before it is stopped as hung (catalog `deadline:`; null: the default). */
+  deadline: number | null;
 }
 
 export interface CatalogFeature {
@@ -99,6 +101,13 @@ function answer(where: string, field: string, v: unknown): Answer {
   if (Array.isArray(v) ? v.length === 0 || !v.every(isMap) : !isMap(v))
     fail(where, `'${field}' must be a non-empty map of observation keys to expected values, e.g. { errno: ENOSYS }, or a list of such maps`);
   return v as Answer;
+}
+
+/** Optional `deadline: 60`: seconds before a case counts as hung (the default suits most). */
+function deadline(where: string, v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v > 0) || v > 3600) fail(where, `'deadline' must be a number of seconds between 1 and 3600, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function str(where: string, field: string, v: unknown, optional = false): string {
@@ -194,6 +203,7 @@ function parseFeatures(text: string, file: string): CatalogFeature[] {
         ref: typeof rawC.ref === 'string' ? rawC.ref : typeof rawF.ref === 'string' ? rawF.ref : '',
         requiresIds: [...featRequires, ...(ids(cat, rawC.requires) ?? []).filter((r) => !featRequires.includes(r))],
         requires: [],
+        deadline: deadline(cat, rawC.deadline) ?? deadline(at, rawF.deadline),
       } satisfies CatalogCase;
     });
     const changes = rawF.changes ?? [];

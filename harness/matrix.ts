@@ -1,16 +1,19 @@
 // The matrix run: fetch every selected kernel, pick the accelerator once, boot the guests in
-// parallel (each running `pidfd-matrix probe` into its own reports/<id>/), and turn every
-// outcome, including boot failures, panics and timeouts, into one CellResult per kernel.
+// parallel (each running the probe supervisor on a plan in its own reports/<id>/), judge each
+// cell's observation stream here, and turn every outcome, including boot failures, panics and
+// timeouts, into one CellResult per kernel.
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
-import { parseCellResult } from './reports.js';
-import { applyKernelHealth, healthFromConsole } from './health.js';
+import { writeCellReports } from './reports.js';
+import { applyKernelHealth, healthFromConsole, healthFromTaint } from './health.js';
 import { harnessRevision } from './provenance.js';
 import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
+import { applyKnownIssues, loadKnownIssues } from './known-issues.js';
+import { cellFromStream, preparePlan, selectedCases } from './run-suite.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import type { BuildFailure } from '../kernels/build.js';
 import { holdKernelCache } from '../kernels/cache.js';
@@ -110,12 +113,8 @@ export function rerunPrefix(id: string, o: Parameters<typeof rerunArgs>[0] & Pic
   return ['npx pidfd-matrix matrix', ...(o.selectArgs ? o.selectArgs(id) : ['--kernels', id]), ...rerunArgs(o)].map((w, i) => (i === 0 ? w : shellQuote(w))).join(' ');
 }
 
-/** The probe command line a cell runs (inside the guest, or on the host for `host`). */
-export function probeCommand(id: string, cellDir: string, tests?: string[], prefix = `npx pidfd-matrix matrix --kernels ${id}`, guest = false): string {
-  const argv = [process.execPath, join(repoRoot(), 'bin/pidfd-matrix.js'), 'probe', '--kernel-id', id, '--out', cellDir, '--rerun-prefix', prefix];
-  // A guest's console is ours to read: markers there attribute kernel reports to cases.
-  if (guest) argv.push('--kmsg-markers');
-  if (tests?.length) argv.push('--test', tests.join(','));
+/** The command a cell runs (inside the guest, or on the host for `host`): the supervisor and its plan. */
+export function cellCommand(argv: string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
@@ -278,7 +277,10 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   await mkdir(cellDir, { recursive: true });
   // A stale results.json from an earlier run must never pass for this run's result.
   for (const f of ['results.json', 'junit.xml', 'console.log', 'probe.log']) await rm(join(cellDir, f), { force: true });
-  let command = probeCommand(entry.id, cellDir, o.tests, rerunPrefix(entry.id, o), entry.source !== 'host');
+  const cases = selectedCases(o.tests);
+  // The guest only observes: it runs the plan and streams observations into cellDir (a --rwdir);
+  // this process judges them after the guest is gone, whatever way it went.
+  let command = cellCommand(preparePlan(cellDir, cases, { kmsg: entry.source !== 'host' }));
   const guestEnv = o.guestEnv ?? faultEnv();
   if (Object.keys(guestEnv).length && entry.source !== 'host') command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
@@ -291,7 +293,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     ? new HostSut()
     : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory });
   const logName = sut.kind === 'host' ? 'probe.log' : 'console.log';
-  const startedAt = new Date().toISOString();
+  const startedAt = new Date();
   const result = await sut.run(command, {
     timeoutSec: entry.timeout ?? o.timeoutSec,
     logPath: join(cellDir, logName),
@@ -302,56 +304,47 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   }).catch((e: Error): RunResult => ({ exitCode: null, status: 'boot-failure', reason: `could not start: ${e.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 }));
   const tools = sut.kind === 'guest' ? await toolVersions() : { vng: null, qemu: null };
   const rerun = cellRerun(entry, o);
-  const provenance = {
-    command: o.command,
-    qemu: tools.qemu,
-    vng: tools.vng,
-    kernelSource: kernel.description,
-    ...(kernel.packages?.length ? { kernelPackages: kernel.packages } : {}),
-    kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
-  };
-  const resultsFile = join(cellDir, 'results.json');
-  let probeCell: CellResult | null = null;
-  let unreadable = '';
-  if (existsSync(resultsFile)) {
-    try {
-      probeCell = parseCellResult(await readFile(resultsFile, 'utf8'), resultsFile);
-    } catch (e) {
-      unreadable = (e as Error).message;
-    }
-  }
-  let error: CellResult['error'] = null;
-  if (result.status !== 'ok') error = { reason: result.reason, consoleExcerpt: result.excerpt || undefined };
-  else if (!probeCell) error = { reason: unreadable || `the probe wrote no results.json (exit ${result.exitCode})`, consoleExcerpt: await logTail(result.logPath) };
-  const base: CellResult = probeCell ?? emptyCell(entry, o, startedAt);
-  // The running kernel's own /proc/config.gz (seen by the probe) wins over the file it shipped with.
-  const ownConfig = probeCell?.provenance.configHash ? { sha256: probeCell.provenance.configHash, file: probeCell.provenance.configSource ?? '/proc/config.gz' } : null;
+  const judged = cellFromStream({
+    kernelId: entry.id, mode: sut.kind, cases, dir: cellDir,
+    exit: result.exitCode, stopped: result.status === 'ok' ? null : result.reason,
+    rerunPrefix: rerunPrefix(entry.id, o), command: o.command, startedAt,
+  });
+  if (judged.error) judged.error.consoleExcerpt = result.excerpt || (await logTail(result.logPath)) || undefined;
+  // The running kernel's own /proc/config.gz (as the guest read it) wins over the file it shipped with.
+  const ownConfig = judged.facts?.procConfigSha256 ? { sha256: judged.facts.procConfigSha256, file: '/proc/config.gz' } : null;
   const config = ownConfig ?? kernel.config ?? null;
-  Object.assign(provenance, { configHash: config?.sha256 ?? null, configSource: config?.file ?? null });
   const cell: CellResult = {
-    ...base,
-    kernelId: entry.id,
-    mode: sut.kind,
+    ...judged,
     accel: sut.accel,
     lsm: entry.lsm ?? null,
-    startedAt: probeCell?.startedAt ?? startedAt,
     durationMs: result.durationMs,
-    error,
     consoleLog: logName,
-    provenance: { ...base.provenance, ...provenance, harnessRev: base.provenance.harnessRev ?? null },
+    provenance: {
+      ...judged.provenance,
+      qemu: tools.qemu,
+      vng: tools.vng,
+      kernelSource: kernel.description,
+      ...(kernel.packages?.length ? { kernelPackages: kernel.packages } : {}),
+      configHash: config?.sha256 ?? null,
+      configSource: config?.file ?? null,
+      kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
+    },
     rerun,
-    // A panic or timeout after the probe wrote results still counts: the cell is an error.
-    cases: base.cases,
     // What the run selected: a cell that errors stands for these tests only.
     ...(o.tests?.length ? { tests: o.tests } : {}),
   };
+  // Known issues are applied here, on the host, like every other judgement.
+  const { cell: known, warnings } = applyKnownIssues(cell, loadKnownIssues());
+  for (const w of warnings) o.progress?.(`${entry.id}: warning: ${w}`);
   // Kernel health from the guest console: reports during a case make it an error, the rest
-  // the cell's kernel_health test (harness/health.ts). The host cell keeps its taint verdict.
-  if (sut.kind === 'guest' && probeCell) {
+  // the cell's kernel_health test (harness/health.ts). The host cell has its taint record only.
+  let judgedCell = known;
+  if (sut.kind === 'guest' && judged.facts) {
     const text = await readFile(result.logPath, 'latin1').catch(() => '');
-    if (text) return { cell: applyKernelHealth(cell, healthFromConsole(text, cell.taint)), result };
-  }
-  return { cell, result };
+    if (text) judgedCell = applyKernelHealth(known, healthFromConsole(text, known.taint));
+  } else if (sut.kind === 'host') judgedCell = applyKernelHealth(known, healthFromTaint(known.taint));
+  await writeCellReports(judgedCell, cellDir);
+  return { cell: judgedCell, result };
 }
 
 /** The kernel command line vng built, as the guest kernel printed it. */

@@ -1,34 +1,15 @@
 // The results.json schema: one file per kernel cell. Everything else (JUnit, HTML, markdown,
 // the terminal table, `rerun`) is regenerated from these files, so they carry all provenance.
 import type { Status } from './status.js';
+import type { Observation, ObservedFacts } from '../suites/lib/observation.js';
 
-/** A JSON-able observation: errno names, fdinfo lines, poll masks, inode numbers ... */
-export type Observation = Record<string, unknown>;
+export type { Observation } from '../suites/lib/observation.js';
 
-/** Facts probed from the running kernel (suites/lib/kernel.ts fills it). */
-export interface KernelFacts {
-  release: string;            // uname -r
+/** The facts the guest observed, plus the version the host derived from them (harness/version.ts). */
+export interface KernelFacts extends ObservedFacts {
   version: [number, number, number];
   /** Where `version` came from: 'uname -r', or the distro's note of the stable version. */
   versionSource?: string;
-  arch: string;               // uname -m
-  uid: number;
-  root: boolean;
-  /** CAP_SYS_ADMIN in CapEff: uid 0 inside a container usually lacks it (absent in old files). */
-  capSysAdmin?: boolean;
-  seccomp: number;            // /proc/self/status Seccomp: 0 none, 1 strict, 2 filter
-  /**
-   * The harness's own Seccomp filter, when it installed one (vm/clone3-fallback.py on 5.3.0-5.3.10:
-   * glibc's clone3 answered ENOSYS). It never touches a probe's call, so `seccomp: 2` then is not
-   * the user's policy and an ENOSYS/EPERM answer is the kernel's.
-   */
-  harnessFilter?: string;
-  lsms: string[];             // /sys/kernel/security/lsm, [] when unreadable
-  selinux: 'enforcing' | 'permissive' | 'disabled';
-  container: string | null;   // 'docker', 'podman', 'lxc', ... or null (suites/lib/container.ts)
-  /** Why: the pid namespace, cgroup or mount that decided `container` (absent in old files). */
-  containerEvidence?: string;
-  hostname: string;
 }
 
 /** One (kernel, test) result. `id` is unique within a cell: `<feature>/<case>`. */

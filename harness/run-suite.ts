@@ -1,17 +1,37 @@
-// Exec + parse phases of one kernel cell: run the vitest probe suite on the running kernel,
-// collect the per-case records it appends, and turn them into a CellResult.
+// Exec + parse phases of one kernel cell. Exec: write the plan (selected cases, deadlines) and
+// start the supervisor (dist/suites/lib/supervisor.js), here on the host or inside a guest.
+// Parse: read the observation stream it appended and judge it here, on the host.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { REPO_ROOT as REPO } from './paths.js';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { repoPath } from './paths.js';
 import { allCases, loadCatalog, type CatalogCase } from './catalog.js';
-import type { CaseResult, CellResult, KernelFacts } from './results.js';
-import { kernelFacts } from '../suites/lib/kernel.js';
-import { KMSG_MARKERS_ENV, kernelTaint, markSuite } from '../suites/lib/kmsg.js';
+import type { CellResult } from './results.js';
 import { harnessRevision } from './provenance.js';
+import { judgeStream, parseStream, planFor } from './stream.js';
+import { PLAN_FILE, STREAM_FILE } from '../suites/lib/plan.js';
 
+export const SUPERVISOR = repoPath('dist/suites/lib/supervisor.js');
+
+export function selectedCases(tests?: string[]): CatalogCase[] {
+  return allCases(loadCatalog()).filter((c) => !tests?.length || tests.some((t) => t === c.id || t === c.feature));
+}
+
+/**
+ * Writes DIR/plan.json for the selected cases and empties DIR/observations.jsonl; returns the
+ * argv that runs the plan (the same on the host and in a guest, where DIR is a --rwdir).
+ */
+export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean }): string[] {
+  if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: build the harness first (npm run build, or make setup)`);
+  mkdirSync(dir, { recursive: true });
+  const planPath = join(dir, PLAN_FILE);
+  const stream = join(dir, STREAM_FILE);
+  rmSync(stream, { force: true });
+  writeFileSync(stream, '');
+  writeFileSync(planPath, JSON.stringify(planFor(cases, stream, o), null, 1) + '\n');
+  return [process.execPath, SUPERVISOR, planPath];
+}
 
 export interface SuiteRequest {
   kernelId: string;
@@ -21,61 +41,26 @@ export interface SuiteRequest {
   rerunPrefix?: string;
   /** The command line of the whole cell, recorded as provenance and cell rerun. */
   command: string;
-  /** Echo vitest's own output (progress); otherwise only kept for error messages. */
+  /** Where plan.json and observations.jsonl go (the cell's output dir). */
+  dir: string;
+  /** Echo the runner's own output (progress); otherwise only kept for error messages. */
   echo?: boolean;
   /** Write case markers to /dev/kmsg (in a guest, whose console the host reads). */
   kmsgMarkers?: boolean;
 }
 
-export interface SuiteRun { cell: CellResult; vitestExit: number; vitestOutput: string }
+export interface SuiteRun { cell: CellResult; exit: number; output: string }
 
-function vitestBin(): string {
-  const req = createRequire(import.meta.url);
-  return join(dirname(req.resolve('vitest/package.json')), 'vitest.mjs');
-}
-
-/** vitest's -t filter: a test's full name is "<feature> <case>" (ids are [a-z0-9_]). */
-export function testNamePattern(tests: string[]): string {
-  return '^(' + tests.map((t) => (t.includes('/') ? t.replace('/', ' ') + '$' : `${t} `)).join('|') + ')';
-}
-
-function selected(c: CatalogCase, tests?: string[]): boolean {
-  return !tests?.length || tests.some((t) => t === c.id || t === c.feature);
-}
-
-/** Cases the suite never reported (a file that failed to load, a crashed worker) are errors. */
-function missingCase(c: CatalogCase, rerun: string, output: string): CaseResult {
-  return {
-    id: c.id, feature: c.feature, case: c.case, area: c.area, title: c.title, status: 'error',
-    reason: `no result recorded for ${c.id}: its suite file did not load or its worker crashed (vitest output tail below)`,
-    expected: null, expectedAnswer: null, observed: {}, durationMs: 0, rerun,
-    log: output.split('\n').slice(-40).join('\n'),
-  };
-}
-
+/** The suite on the running kernel (host mode): the same supervisor and runner as in a guest. */
 export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
   const started = new Date();
-  const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-'));
-  const recordFile = join(work, 'records.jsonl');
-  const rerunPrefix = req.rerunPrefix ?? 'npx pidfd-matrix probe';
-  const env = {
-    ...process.env,
-    PIDFD_MATRIX_RECORD: recordFile,
-    PIDFD_MATRIX_RERUN_PREFIX: rerunPrefix,
-    // vitest must not write into the checkout: inside a guest it is a read-only share.
-    PIDFD_MATRIX_VITE_CACHE: join(work, 'vite-cache'),
-    [KMSG_MARKERS_ENV]: req.kmsgMarkers ? '1' : '0',
-  };
-  if (req.kmsgMarkers) process.env[KMSG_MARKERS_ENV] = '1';
-  const taintStart = kernelTaint();
-  markSuite('start');
-  const args = [vitestBin(), 'run', '--config', join(REPO, 'suites/vitest.config.ts'), '--configLoader', 'runner', '--reporter', 'dot'];
-  if (req.tests?.length) args.push('-t', testNamePattern(req.tests));
+  const cases = selectedCases(req.tests);
+  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers });
   let output = '';
-  const vitestExit = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = await new Promise<number>((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: repoPath(), stdio: ['ignore', 'pipe', 'pipe'] });
     const take = (d: Buffer) => {
-      output += d.toString();
+      output = (output + d.toString()).slice(-20_000);
       if (req.echo) process.stderr.write(d);
     };
     child.stdout.on('data', take);
@@ -83,38 +68,50 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
     child.on('error', reject);
     child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
   });
+  const cell = cellFromStream({
+    kernelId: req.kernelId, mode: 'host', cases, dir: req.dir, exit, stopped: null,
+    rerunPrefix: req.rerunPrefix ?? 'npx pidfd-matrix probe', command: req.command, startedAt: started,
+  });
+  if (cell.error && output.trim()) cell.error.consoleExcerpt = output.trim().split('\n').slice(-30).join('\n');
+  return { cell, exit, output };
+}
 
-  markSuite('end');
-  const taintEnd = kernelTaint();
-  let records: CaseResult[] = [];
+export interface CellFromStream {
+  kernelId: string;
+  mode: 'host' | 'guest';
+  cases: CatalogCase[];
+  dir: string;
+  /** Exit status of the probe command (null: unknown, e.g. the guest died). */
+  exit: number | null;
+  /** How the run ended when not normally (panic, timeout ...), or null. */
+  stopped: string | null;
+  rerunPrefix: string;
+  command: string;
+  startedAt: Date;
+}
+
+/** Judge DIR/observations.jsonl into a CellResult (the caller adds guest provenance). */
+export function cellFromStream(o: CellFromStream): CellResult {
+  let text = '';
   try {
-    records = readFileSync(recordFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CaseResult);
-  } catch {
-    records = [];
-  }
-  rmSync(work, { recursive: true, force: true });
-
-  const byId = new Map(records.map((r) => [r.id, r]));
-  const cases = allCases(loadCatalog())
-    .filter((c) => selected(c, req.tests))
-    .map((c) => byId.get(c.id) ?? missingCase(c, `${rerunPrefix} --test ${c.id}`, output));
-
-  const facts: KernelFacts = kernelFacts();
-  const cell: CellResult = {
+    text = readFileSync(join(o.dir, STREAM_FILE), 'utf8');
+  } catch { /* no stream at all: judged as "wrote no observations" */ }
+  const stream = parseStream(text);
+  const judged = judgeStream(o.cases, stream, { rerun: (id) => `${o.rerunPrefix} --test ${id}`, stopped: o.stopped, exit: o.exit });
+  return {
     schema: 1,
-    kernelId: req.kernelId,
-    mode: 'host',
+    kernelId: o.kernelId,
+    mode: o.mode,
     accel: null,
-    lsm: facts.selinux === 'enforcing' ? 'selinux' : null,
-    facts,
-    startedAt: started.toISOString(),
-    durationMs: Date.now() - started.getTime(),
-    hostname: hostname(),
-    error: null,
-    provenance: { harnessRev: harnessRevision(), node: process.version, command: req.command },
-    rerun: req.command,
-    ...(taintStart !== null && taintEnd !== null ? { taint: { start: taintStart, end: taintEnd } } : {}),
-    cases,
+    lsm: judged.facts?.selinux === 'enforcing' ? 'selinux' : null,
+    facts: judged.facts,
+    startedAt: o.startedAt.toISOString(),
+    durationMs: Date.now() - o.startedAt.getTime(),
+    hostname: judged.facts?.hostname ?? hostname(),
+    error: judged.error ? { reason: judged.error } : null,
+    provenance: { harnessRev: harnessRevision(), node: process.version, command: o.command },
+    rerun: o.command,
+    ...(stream.end?.taint ? { taint: stream.end.taint } : {}),
+    cases: judged.cases,
   };
-  return { cell, vitestExit, vitestOutput: output };
 }

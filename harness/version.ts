@@ -1,4 +1,6 @@
 // Kernel version parsing and comparison. Versions only feed expectations; probes decide.
+import type { ObservedFacts } from '../suites/lib/observation.js';
+import type { KernelFacts } from './results.js';
 export type Version = [number, number, number];
 
 /** "6.18.44-fc-v782" -> [6,18,44]; "7.0-rc3" -> [7,0,0]; null when unparsable. */
@@ -44,4 +46,10 @@ export function atLeast(v: Version, floor: Version): boolean {
 /** A stable backport "6.18.14" applies to 6.18.x kernels with x >= 14 only. */
 export function hasBackport(v: Version, backport: Version): boolean {
   return v[0] === backport[0] && v[1] === backport[1] && v[2] >= backport[2];
+}
+
+/** The judge's facts: what the guest observed plus the version derived from its /proc/version. */
+export function withVersion(o: ObservedFacts): KernelFacts {
+  const { version, source } = kernelVersion(o.release, o.procVersion ?? '', o.versionSignature ?? '');
+  return { ...o, version, versionSource: source };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { benchCommand, benchKernels, benchTable } from './bench.js';
 import { parseMatrix } from '../../kernels/matrix.js';
+import { allCases, loadCatalog } from '../catalog.js';
 
 let work: string;
 beforeAll(() => {
@@ -37,7 +38,7 @@ describe('bench', () => {
     const doc = JSON.parse(readFileSync(join(work, 'reports/bench.json'), 'utf8'));
     expect(doc.rows).toHaveLength(1);
     const row = doc.rows[0];
-    expect(row).toMatchObject({ kernelId: 'fake', release: '6.1.0-fake', mode: 'guest', accel: 'tcg', status: 'ok', cases: 1 });
+    expect(row).toMatchObject({ kernelId: 'fake', release: '6.1.0-fake', mode: 'guest', accel: 'tcg', status: 'ok', cases: allCases(loadCatalog()).length });
     expect(typeof row.bootMs).toBe('number');
     expect(typeof row.suiteMs).toBe('number');
     expect(out.join('\n')).toMatch(/kernel\s+release\s+accel\s+boot \(true\)\s+boot\+suite\s+ratio/);

@@ -16,8 +16,10 @@ import { firstConfig } from '../../kernels/config.js';
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--kmsg-markers] [--verbose]
 
 Run the pidfd probe suite on the running kernel and write DIR/results.json (raw
-observations) and DIR/junit.xml. Prints a feature table; exits 1 when any test failed or
-errored, 0 otherwise (skip, xfail and xpass do not fail the run).
+observations, judged here), DIR/junit.xml and DIR/observations.jsonl (the stream each case
+appends as it ends). Each case has a deadline (20 s, or the catalog's 'deadline:'): a case
+that hangs or crashes the runner is an error, and the rest still run. Prints a feature table;
+exits 1 when any test failed or errored, 0 otherwise (skip, xfail and xpass do not fail the run).
 
 Options:
   --kernel-id ID   id recorded for this kernel (default: host); letters, digits, - and _
@@ -27,7 +29,7 @@ Options:
   --kmsg-markers   write "pidfd-matrix: case <id> start" (and end, with the taint value)
                    to /dev/kmsg around each case, so kernel reports on the console can be
                    attributed to a case (the matrix passes it to guests)
-  --verbose        show vitest's own output while the suite runs
+  --verbose        show the probe runner's own output while the suite runs
   -h, --help       this text`;
 
 export const probeCommand: Command = {
@@ -52,7 +54,7 @@ export const probeCommand: Command = {
     const out = resolve(values.out ?? repoPath('reports', kernelId));
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
     console.error(`pidfd-matrix probe: running the suite on ${kernelId} ...`);
-    const { cell, vitestExit } = await runSuite({ kernelId, tests, command, rerunPrefix: values['rerun-prefix'], echo: values.verbose, kmsgMarkers: values['kmsg-markers'] });
+    const { cell } = await runSuite({ kernelId, tests, command, dir: out, rerunPrefix: values['rerun-prefix'], echo: values.verbose, kmsgMarkers: values['kmsg-markers'] });
     // Only the running kernel's own copy: in a guest, /boot is the host's.
     const config = firstConfig(['/proc/config.gz']);
     if (config) cell.provenance = { ...cell.provenance, configHash: config.sha256, configSource: config.file };
@@ -68,7 +70,7 @@ export const probeCommand: Command = {
     console.log(`results: ${out}/results.json  junit: ${out}/junit.xml`);
     const bad = judged.cases.filter((c) => isBad(c.status));
     for (const c of bad) console.log(`${c.status.toUpperCase()} ${c.id}: ${c.reason}\n  rerun: ${c.rerun}`);
-    if (vitestExit !== 0 && bad.length === 0) console.error(`note: vitest exited ${vitestExit} although every recorded case passed; rerun with --verbose`);
-    return bad.length ? 1 : 0;
+    if (judged.error) console.log(`ERROR ${kernelId}: ${judged.error.reason}${judged.error.consoleExcerpt ? `\n${judged.error.consoleExcerpt}` : ''}`);
+    return bad.length || judged.error ? 1 : 0;
   },
 };

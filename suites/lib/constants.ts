@@ -54,7 +54,7 @@ export const SO = { PASSCRED: 16, PEERCRED: 17, PASSPIDFD: 76, PEERPIDFD: 77, PA
 export const SCM = { RIGHTS: 1, CREDENTIALS: 2, PIDFD: 4 } as const;
 export const MSG_CTRUNC = 0x8;
 
-export const SIG = { HUP: 1, KILL: 9, USR1: 10, TERM: 15, CHLD: 17, CONT: 18, STOP: 19 } as const;
+export const SIG = { HUP: 1, KILL: 9, USR1: 10, SEGV: 11, TERM: 15, CHLD: 17, CONT: 18, STOP: 19 } as const;
 export const MADV_COLD = 20;
 
 // ioctls (_IO/_IOWR encodings derived in the reference, §1.2)

@@ -1,9 +1,10 @@
-// Facts about the running kernel and process. Versions only feed expectations: every probe
-// still asks the kernel what it does.
+// Facts about the running kernel and process, as read: the host derives the version from them
+// (harness/version.ts), and versions only feed expectations: every probe still asks the kernel.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { hostname, machine, release } from 'node:os';
-import { kernelVersion } from '../../harness/version.js';
-import type { KernelFacts } from '../../harness/results.js';
+import type { ObservedFacts } from './observation.js';
 import { CAP_SYS_ADMIN, hasCap } from './caps.js';
 import { detectContainerFrom, type ContainerVerdict } from './container.js';
 
@@ -36,23 +37,22 @@ export function detectContainer(): ContainerVerdict {
   });
 }
 
-export function selinuxState(): KernelFacts['selinux'] {
+export function selinuxState(): ObservedFacts['selinux'] {
   const e = readOr('/sys/fs/selinux/enforce', '').trim();
   return e === '1' ? 'enforcing' : e === '0' ? 'permissive' : 'disabled';
 }
 
-let facts: KernelFacts | null = null;
+let facts: ObservedFacts | null = null;
 
-export function kernelFacts(): KernelFacts {
+export function observeFacts(): ObservedFacts {
   if (facts) return facts;
   const rel = release();
   const uid = process.getuid?.() ?? -1;
   const lsm = readOr('/sys/kernel/security/lsm', '').trim();
-  const { version, source } = kernelVersion(rel, readOr('/proc/version', ''), readOr('/proc/version_signature', ''));
   facts = {
     release: rel,
-    version,
-    versionSource: source,
+    procVersion: readOr('/proc/version', '').trim(),
+    versionSignature: readOr('/proc/version_signature', '').trim(),
     arch: machine(),
     uid,
     root: uid === 0,
@@ -64,11 +64,23 @@ export function kernelFacts(): KernelFacts {
     selinux: selinuxState(),
     ...containerFacts(),
     hostname: hostname(),
+    ...procConfig(),
   };
   return facts;
 }
 
-function containerFacts(): Pick<KernelFacts, 'container' | 'containerEvidence'> {
+function containerFacts(): Pick<ObservedFacts, 'container' | 'containerEvidence'> {
   const v = detectContainer();
   return { container: v.container, containerEvidence: v.evidence };
+}
+
+/** The running kernel's own config (/proc/config.gz), hashed: the host records it as provenance. */
+function procConfig(): Pick<ObservedFacts, 'procConfigSha256'> {
+  try {
+    const text = gunzipSync(readFileSync('/proc/config.gz'));
+    if (!/^(CONFIG_\w+=|# CONFIG_\w+ is not set)/m.test(text.subarray(0, 1 << 16).toString('latin1'))) return {};
+    return { procConfigSha256: createHash('sha256').update(text).digest('hex') };
+  } catch {
+    return {}; // no CONFIG_IKCONFIG_PROC: the host falls back to the file the kernel shipped with
+  }
 }

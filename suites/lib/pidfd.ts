@@ -30,9 +30,9 @@ export function need<T>(step: string, r: Res<T>): T {
 }
 
 /** Observation of a call's outcome: { result: 'fd' } / { result: 0 } / { errno: 'EINVAL' }. */
-export function outcome(r: Res, asFd = false): { result?: number | string; errno?: string } {
+export function outcome(r: Res<unknown>, asFd = false): { result?: unknown; errno?: string } {
   if (!r.ok) return { errno: r.errno };
-  return { result: asFd ? (r.value >= 0 ? 'fd' : r.value) : r.value };
+  return { result: asFd ? ((r.value as number) >= 0 ? 'fd' : r.value) : r.value };
 }
 
 const opened: number[] = [];

@@ -4,16 +4,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AvcCapture, formatAvc, typeOf, type AvcCaptureResult, type AvcRecord } from '../../harness/avc.js';
-import { repoPath } from '../../harness/paths.js';
-import type { KernelFacts, Observation } from '../../harness/results.js';
+import { AvcCapture, formatAvc, typeOf, type AvcCaptureResult, type AvcRecord } from '../lib/avc.js';
+import { repoPath } from '../lib/paths.js';
+import type { ObservedFacts, Observation } from '../lib/observation.js';
 import { SCM, SOL_SOCKET } from '../lib/constants.js';
 import { getpid, kill, sendmsg, socketpair } from '../lib/libc.js';
 import { PrereqMissing, pidfdOpen, track } from '../lib/pidfd.js';
 import { reap, spawnChild } from '../lib/process.js';
 import { r1Reading } from './r1.js';
 
-export type Probe = (facts: KernelFacts) => Observation | Promise<Observation>;
+export type Probe = (facts: ObservedFacts) => Observation | Promise<Observation>;
 
 export const STATE = '/run/pidfd-matrix/selinux.json';
 const CHILD = repoPath('dist/suites/selinux/probe-child.js');

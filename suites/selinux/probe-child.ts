@@ -6,7 +6,7 @@ import { MSG_CTRUNC, P, POLL, SCM, SIG, SO, SOL_SOCKET, W } from '../lib/constan
 import { close, getpid, getsockopt, kill, poll, recvmsg, sendmsg, socketpair } from '../lib/libc.js';
 import { fstatfsType, pidfdGetfd, pidfdOpen, pidfdSendSignal } from '../lib/pidfd.js';
 import { reap, spawnChild, waitid } from '../lib/process.js';
-import type { Observation } from '../../harness/results.js';
+import type { Observation } from '../lib/observation.js';
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;

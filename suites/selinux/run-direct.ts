@@ -1,7 +1,7 @@
-// Runs the SELinux probes without vitest (vitest takes minutes to start under TCG): for
+// Runs the SELinux probes without the runner: for
 // debugging the policy in a guest after guest-setup.sh. Prints each observation and its AVCs.
 //   node dist/suites/selinux/run-direct.js [case ...]
-import { kernelFacts } from '../lib/kernel.js';
+import { observeFacts } from '../lib/kernel.js';
 import { closeTracked, PrereqMissing } from '../lib/pidfd.js';
 import { reapAll } from '../lib/process.js';
 import { notReady, probes, takeLog } from './cases.js';
@@ -16,7 +16,7 @@ for (const name of names.length ? names : Object.keys(probes)) {
   const t0 = Date.now();
   let obs: unknown;
   try {
-    obs = await probes[name](kernelFacts());
+    obs = await probes[name](observeFacts());
   } catch (e) {
     obs = e instanceof PrereqMissing ? { prereq: e.step, errno: e.errno } : { crashed: (e as Error).stack };
   } finally {

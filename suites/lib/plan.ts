@@ -1,0 +1,35 @@
+// What the host hands the in-guest supervisor (a plan) and what comes back (a stream of JSON
+// lines, appended and fsynced into the cell dir as each case starts and ends). The host reads the
+// stream even when the guest panicked or was killed: every line before that point is kept.
+import type { Need } from './needs.js';
+import type { Observation, ObservedFacts } from './observation.js';
+
+export interface PlanCase {
+  id: string;                 // `<feature>/<case>`
+  feature: string;
+  case: string;
+  /** The supervisor kills the runner when the case has not answered by then. */
+  deadlineMs: number;
+  needs: Need[];
+}
+
+export interface Plan {
+  cases: PlanCase[];
+  /** The stream file (in a guest: inside the --rwdir cell dir, shared with the host). */
+  stream: string;
+  /** Write case and suite markers to /dev/kmsg (suites/lib/kmsg.ts; guests, whose console the host reads). */
+  kmsg: boolean;
+}
+
+export const STREAM_FILE = 'observations.jsonl';
+export const PLAN_FILE = 'plan.json';
+export const DEFAULT_DEADLINE_SEC = 20;
+
+export type StreamLine =
+  | { t: 'facts'; facts: ObservedFacts }
+  | { t: 'start'; id: string; at: number }
+  | { t: 'done'; id: string; observed: Observation; durationMs: number; log?: string }
+  /** The case could not give an answer: the probe threw, the runner crashed or missed the deadline. */
+  | { t: 'error'; id: string; reason: string; durationMs?: number; log?: string }
+  /** The supervisor went through the whole plan; exit is its own status. */
+  | { t: 'end'; exit: number; at: number; reason?: string; taint?: { start: number; end: number } };

@@ -1,0 +1,109 @@
+// The probe runner: `node dist/suites/lib/runner.js PLAN FROM` imports the probe files, runs the
+// plan's cases from index FROM in order, and streams one JSON line per event into the plan's
+// stream file (appended and fsynced, so a panic right after loses nothing) and onto fd 3, where
+// the supervisor (suites/lib/supervisor.ts) watches the deadlines. It never judges.
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { currentFaults, injectFault } from './faults.js';
+import { injectFault as injectCommandFault } from './fault.js';
+import { KMSG_MARKERS_ENV, markCaseEnd, markCaseStart } from './kmsg.js';
+import { loadingSuiteFile, registeredSuites } from './feature-test.js';
+import { observeFacts } from './kernel.js';
+import { unmetNeed } from './needs.js';
+import { NOT_RUN, PREREQ, type Observation, type ObservedFacts } from './observation.js';
+import { closeTracked, PrereqMissing } from './pidfd.js';
+import type { Plan, PlanCase, StreamLine } from './plan.js';
+import { reapAll } from './process.js';
+
+const SUITES_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+
+function eventsFd(): number | null {
+  try {
+    fstatSync(3);
+    return 3;
+  } catch {
+    return null;
+  }
+}
+
+/** Import every *.probe.js next to lib/; a file that fails to load is remembered, not fatal. */
+async function loadSuites(): Promise<string[]> {
+  const errors: string[] = [];
+  for (const f of readdirSync(SUITES_DIR).filter((n) => n.endsWith('.probe.js')).sort()) {
+    loadingSuiteFile(f);
+    try {
+      await import(pathToFileURL(join(SUITES_DIR, f)).href);
+    } catch (e) {
+      errors.push(`${f}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  }
+  loadingSuiteFile(undefined);
+  return errors;
+}
+
+type Outcome = { observed: Observation; log?: string } | { error: string; log?: string };
+
+async function observe(pc: PlanCase, facts: ObservedFacts, loadErrors: string[]): Promise<Outcome> {
+  const suite = registeredSuites().get(pc.feature);
+  if (!suite) {
+    const why = loadErrors.length ? `a suite file failed to load:\n${loadErrors.join('\n')}` : `no suites/*.probe.ts file calls featureSuite('${pc.feature}', ...)`;
+    return { error: `no probe for ${pc.id}: ${why}` };
+  }
+  const probe = suite.probes[pc.case];
+  if (!probe) return { error: `catalog case ${pc.id} has no probe in ${suite.file ?? 'its suite file'}` };
+  const need = unmetNeed(pc.needs, facts);
+  if (need) return { observed: { [NOT_RUN]: need } };
+  suite.opts.takeLog?.(); // drop whatever the previous case left behind
+  try {
+    injectFault(currentFaults(), pc.id);
+    injectCommandFault(pc.id); // PIDFD_MATRIX_FAULT_CASE/CMD: a command at this case's start (kernel health tests)
+    return { observed: await probe(facts), log: suite.opts.takeLog?.() || undefined };
+  } catch (e) {
+    const log = suite.opts.takeLog?.() || undefined;
+    if (e instanceof PrereqMissing) return { observed: { [PREREQ]: e.step, errno: e.errno }, log };
+    return { error: `${pc.id}: probe crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, log };
+  } finally {
+    closeTracked();
+    reapAll();
+  }
+}
+
+export async function runPlan(plan: Plan, from: number): Promise<void> {
+  if (plan.kmsg) process.env[KMSG_MARKERS_ENV] = '1';
+  const out = openSync(plan.stream, 'a');
+  const events = eventsFd();
+  const emit = (line: StreamLine) => {
+    const text = JSON.stringify(line) + '\n';
+    writeSync(out, text);
+    fsyncSync(out);
+    if (events !== null) writeSync(events, text);
+  };
+  const facts = observeFacts();
+  if (from === 0) emit({ t: 'facts', facts });
+  const loadErrors = await loadSuites();
+  for (const pc of plan.cases.slice(from)) {
+    emit({ t: 'start', id: pc.id, at: Date.now() });
+    // harness/health.ts attributes kernel WARNs/oopses on the console to cases by these exact
+    // lines (`pidfd-matrix: case <id> start` / `... end taint=<n>`, suites/lib/kmsg.ts).
+    markCaseStart(pc.id);
+    const t0 = performance.now();
+    const o = await observe(pc, facts, loadErrors).finally(() => markCaseEnd(pc.id));
+    const durationMs = Math.round(performance.now() - t0);
+    const log = o.log ? { log: o.log } : {};
+    emit('error' in o ? { t: 'error', id: pc.id, reason: o.error, durationMs, ...log } : { t: 'done', id: pc.id, observed: o.observed, durationMs, ...log });
+  }
+  closeSync(out);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [planPath, from = '0'] = process.argv.slice(2);
+  if (!planPath) {
+    console.error('usage: node runner.js PLAN.json [FROM-INDEX] (started by suites/lib/supervisor.js)');
+    process.exit(2);
+  }
+  const plan = JSON.parse(readFileSync(planPath, 'utf8')) as Plan;
+  await runPlan(plan, Number(from));
+  // Probes may leave handles (koffi, sockets) that keep the loop alive: the plan is done.
+  process.exit(0);
+}

@@ -1,0 +1,30 @@
+// Names of the syscalls a stuck probe is likely to sit in, so a deadline error can say
+// "stuck in waitid" rather than "stuck in syscall 247". x86_64 numbers (arch/x86/entry/syscalls/
+// syscall_64.tbl); on another arch the number is printed as is.
+const X86_64: Record<number, string> = {
+  0: 'read', 1: 'write', 7: 'poll', 23: 'select', 34: 'pause', 35: 'nanosleep', 43: 'accept',
+  45: 'recvfrom', 47: 'recvmsg', 61: 'wait4', 202: 'futex', 230: 'clock_nanosleep',
+  232: 'epoll_wait', 247: 'waitid', 270: 'pselect6', 271: 'ppoll', 281: 'epoll_pwait',
+  288: 'accept4', 424: 'pidfd_send_signal', 434: 'pidfd_open', 435: 'clone3', 438: 'pidfd_getfd',
+  441: 'epoll_pwait2',
+};
+
+export function syscallName(nr: number, arch: string = process.arch): string {
+  return (arch === 'x64' ? X86_64[nr] : undefined) ?? `syscall ${nr}`;
+}
+
+/**
+ * What /proc/<pid>/syscall and /proc/<pid>/wchan say a blocked task is doing:
+ * "waitid (wchan do_wait)", "running" or "" when unknown.
+ */
+export function describeBlocked(syscallText: string, wchan: string, arch: string = process.arch): string {
+  const s = syscallText.trim();
+  const w = wchan.trim();
+  const where = w && w !== '0' ? ` (wchan ${w})` : '';
+  if (/^-?\d+\s/.test(s) || /^-?\d+$/.test(s)) {
+    const nr = Number(s.split(/\s+/)[0]);
+    return nr < 0 ? `user space${where}` : `${syscallName(nr, arch)}${where}`;
+  }
+  if (s === 'running') return 'running (busy in user space)';
+  return w && w !== '0' ? `wchan ${w}` : '';
+}
