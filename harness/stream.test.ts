@@ -69,3 +69,27 @@ describe('suites/ observe, harness/ judges', () => {
     expect(probes).toEqual(allCases(loadCatalog()).map((c) => c.id).sort());
   });
 });
+
+describe('a recorded real guest: trixie 6.12 with a hung probe and a sysrq panic', () => {
+  const dir = repoPath('harness/fixtures/streams/trixie-faults');
+  const s = parseStream(readFileSync(join(dir, 'observations.jsonl'), 'utf8'));
+  const all = allCases(loadCatalog());
+  const j = judgeStream(all, s, { rerun, stopped: 'kernel panic: sysrq triggered crash' });
+  const byId = new Map(j.cases.map((c) => [c.id, c]));
+
+  it('the hung case is an error naming its deadline and syscall; the panic names the running case', () => {
+    expect(byId.get('pidfd_getfd/esrch_zombie')).toMatchObject({ status: 'error', reason: expect.stringMatching(/^no answer within 20 s; stuck in pidfd_getfd\/esrch_zombie, in waitid \(wchan do_wait\)/) });
+    expect(s.running).toBe('pidfd_open/self');
+    expect(j.error).toBe('kernel panic: sysrq triggered crash (while pidfd_open/self was running)');
+  });
+
+  it('every case before the panic kept its answer, and the same verdict as stored', () => {
+    const p = all.findIndex((c) => c.id === 'pidfd_open/self');
+    const before = j.cases.slice(0, p).filter((c) => c.id !== 'pidfd_getfd/esrch_zombie');
+    expect(before.length).toBe(70);
+    expect(before.filter((c) => c.status === 'error')).toEqual([]);
+    const stored = new Map((JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).cases as { id: string; status: string }[]).map((c) => [c.id, c.status]));
+    expect(before.filter((c) => stored.get(c.id) !== c.status).map((c) => c.id)).toEqual([]);
+    expect(j.cases.slice(p + 1).every((c) => c.status === 'error' && c.reason.startsWith('not run: kernel panic'))).toBe(true);
+  });
+});

@@ -7,6 +7,10 @@
 //     guests still complete;
 //   - bookworm with a 20 s limit, which a TCG boot never meets: the stand-in for a hung guest,
 //     killed (qemu's process group) and reported as a timeout error cell;
+//   - trixie with the test-only fault switches (suites/lib/faults.ts): one probe blocks in
+//     waitid(2) and must become an error naming its 20 s deadline while the other cases answer,
+//     then the guest writes 'c' to /proc/sysrq-trigger in a later case: the answers before the
+//     panic are kept and the running case is named;
 //   - then `matrix --kernels bookworm` through the CLI, hit by a real SIGINT once its qemu
 //     runs: no qemu survives, the reports are written, exit 130 (adds ~10 s: no suite runs).
 //   - a pre-5.10 kernel when ../shared/kernels/vanilla.yaml exists beside the checkout (CI has a
@@ -37,6 +41,8 @@ function pre510Kernel(): KernelEntry | null {
   if (!existsSync(SHARED_VANILLA)) return null;
   return loadMatrix(SHARED_VANILLA).kernels.find((k) => k.id === PRE_510_ID) ?? null;
 }
+const HUNG_CASE = 'pidfd_getfd/esrch_zombie';
+const PANIC_CASE = 'pidfd_open/self';
 
 describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel auto)', () => {
   let run: MatrixRun;
@@ -51,10 +57,13 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     if (!bookworm || bookworm.source !== 'debian') throw new Error('kernels/matrix.yaml: bookworm is no longer a ci: true entry');
     const panics: KernelEntry = { ...bookworm, id: 'bookworm-panic', append: 'init=/nonexistent', timeout: PANIC_TIMEOUT_SEC, ci: false };
     const hangs: KernelEntry = { ...bookworm, id: 'bookworm-hang', timeout: HANG_TIMEOUT_SEC, ci: false };
+    const trixie = ci.find((k) => k.id === 'trixie');
+    if (!trixie) throw new Error('kernels/matrix.yaml: trixie is no longer a ci: true entry');
+    const faults: KernelEntry = { ...trixie, id: 'trixie-faults', append: `pidfd_matrix.hang=${HUNG_CASE} pidfd_matrix.panic=${PANIC_CASE}`, ci: false };
     pre510 = pre510Kernel();
     if (!pre510) console.log(`guest-smoke: no pre-5.10 cell: ${SHARED_VANILLA} is absent (a clone without ../shared/kernels); the pre-5.10 smoke is skipped, not failed`);
     run = await runMatrix({
-      kernels: [...ci, ...(pre510 ? [pre510] : []), panics, hangs],
+      kernels: [...ci, ...(pre510 ? [pre510] : []), panics, hangs, faults],
       outDir,
       jobs: 2,
       timeoutSec: 2400,
@@ -113,7 +122,7 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     // It died before its command started, so it was booted once more, and panicked again.
     expect(cell.earlierAttempts).toEqual([{ reason: expect.stringMatching(/^kernel panic: /), consoleLog: 'console-attempt1.log' }]);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
-    expect(run.cells.map((c) => c.kernelId)).toEqual([...ci.map((k) => k.id), ...(pre510 ? [PRE_510_ID] : []), 'bookworm-panic', 'bookworm-hang']);
+    expect(run.cells.map((c) => c.kernelId)).toEqual([...ci.map((k) => k.id), ...(pre510 ? [PRE_510_ID] : []), 'bookworm-panic', 'bookworm-hang', 'trixie-faults']);
   });
 
   it('a guest that does not finish within its timeout is killed and becomes a timeout error cell', () => {
@@ -121,6 +130,25 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     expect(cell.error?.reason).toMatch(new RegExp(`^no result within ${HANG_TIMEOUT_SEC}s \\(.*\\); killed$`));
     expect(cell.cases).toEqual([]);
     // Killed at the limit, not left running: well under the next-larger limit in this run.
+    expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
+  });
+
+  it('a probe hung in a syscall costs its own case (deadline error), and a panic mid-suite keeps the answers before it', () => {
+    const cell = run.cells.find((c) => c.kernelId === 'trixie-faults')!;
+    const ids = cell.cases.map((c) => c.id);
+    const hung = cell.cases.find((c) => c.id === HUNG_CASE)!;
+    expect(hung).toMatchObject({ status: 'error', durationMs: 20_000 });
+    expect(hung.reason).toMatch(new RegExp(`^no answer within 20 s; stuck in ${HUNG_CASE}, in waitid`));
+    const p = ids.indexOf(PANIC_CASE);
+    expect(p).toBeGreaterThan(ids.indexOf(HUNG_CASE));
+    // Every case before the panic other than the hung one has its answer, judged on the host.
+    const before = cell.cases.slice(0, p).filter((c) => c.id !== HUNG_CASE);
+    expect(before.filter((c) => c.status === 'error').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
+    expect(before.length).toBeGreaterThan(40);
+    // The panic is the cell's error and names the running case; the rest say why they did not run.
+    expect(cell.error?.reason).toMatch(new RegExp(`^kernel panic: sysrq triggered crash.* \\(while ${PANIC_CASE} was running\\)$`));
+    expect(cell.cases[p]).toMatchObject({ status: 'error', reason: expect.stringMatching(new RegExp(`^${PANIC_CASE} was running when the run stopped: kernel panic: `)) });
+    for (const c of cell.cases.slice(p + 1)) expect(c.reason).toMatch(/^not run: kernel panic: /);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
   });
 });
