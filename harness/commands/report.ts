@@ -14,8 +14,10 @@ import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js
 import { isBad } from '../status.js';
 import { statusTable, testRows } from '../table.js';
 import { UsageError, type Command } from './types.js';
+import { allCases, CatalogError, loadCatalog, type CatalogCase } from '../catalog.js';
+import { rejudgeCell, type VerdictChange } from '../rejudge.js';
 
-const usage = `Usage: pidfd-matrix report <results dir> [--out DIR] [--known-issues FILE | --no-known-issues]
+const usage = `Usage: pidfd-matrix report <results dir> [--rejudge [--catalog PATH]] [--out DIR] [--known-issues FILE | --no-known-issues]
                            [--kcidb FILE [--kcidb-origin NAME]]
        pidfd-matrix report merge --out DIR <shard dir>... [same options]
 
@@ -34,7 +36,14 @@ artifacts) into one DIR: every cell's directory (results.json, console logs) is 
 the merged JUnit, KTAP, HTML and summary are written as one matrix run writes them. A kernel
 id found in two shard dirs is an error (exit 2).
 
+With --rejudge, every stored answer is judged again from its raw observation and kernel
+facts against the current catalog (suites/catalog/*.yaml) and known issues, with no guest
+booted, and each verdict that changed is printed (CHANGED <kernel> <test>: old -> new).
+Cases that never answered (deadline, crash, not reached) stay errors.
+
 Options:
+  --rejudge            judge the stored observations again (after a catalog edit)
+  --catalog PATH       the catalog to judge by (default: suites/catalog/)
   --out DIR            where to write (default: <results dir>)
   --known-issues FILE  known deviations to apply (default: kernels/known-issues.yaml)
   --no-known-issues    keep the statuses exactly as recorded
@@ -70,7 +79,9 @@ export const reportCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       out: { type: 'string' }, 'known-issues': { type: 'string' }, 'no-known-issues': { type: 'boolean' },
       kcidb: { type: 'string' }, 'kcidb-origin': { type: 'string' },
+      rejudge: { type: 'boolean' }, catalog: { type: 'string' },
     }, usage);
+    if (values.catalog && !values.rejudge) throw new UsageError(`--catalog only applies with --rejudge\n\n${usage}`);
     const origin = values['kcidb-origin'];
     if (origin !== undefined && !values.kcidb) throw new UsageError(`--kcidb-origin goes with --kcidb FILE\n\n${usage}`);
     if (origin !== undefined && !KCIDB_ORIGIN_RE.test(origin)) throw new UsageError(`--kcidb-origin '${origin}' must be lower-case letters, digits and _ (KCIDB's origin pattern)`);
@@ -84,19 +95,32 @@ export const reportCommand: Command = {
 
     let loaded;
     let entries;
+    let catalog: CatalogCase[] = [];
     try {
+      if (values.rejudge) {
+        const path = values.catalog ? resolve(values.catalog) : undefined;
+        if (path && !existsSync(path)) throw new UsageError(`--catalog ${values.catalog}: no such file or directory`);
+        catalog = allCases(loadCatalog(path));
+      }
       loaded = merge ? await loadShards(dirs, out) : await loadCellResults(dirs[0], [out]);
       const kiPath = values['known-issues'] ? resolve(values['known-issues']) : KNOWN_ISSUES_PATH;
       if (values['known-issues'] && !existsSync(kiPath)) throw new UsageError(`--known-issues ${values['known-issues']}: no such file`);
       entries = values['no-known-issues'] ? [] : loadKnownIssues(kiPath);
     } catch (e) {
-      if (e instanceof ResultsError || e instanceof KnownIssuesError) throw new UsageError(e.message);
+      if (e instanceof ResultsError || e instanceof KnownIssuesError || e instanceof CatalogError) throw new UsageError(e.message);
       throw e;
     }
     if (loaded.length === 0) throw new UsageError(`no results.json under ${dir} (run pidfd-matrix probe or matrix first)`);
 
     for (const w of staleEntries(entries, testRows(loaded.map((l) => l.cell)).map((r) => r.id))) console.error(`warning: ${w}`);
+    const changes: VerdictChange[] = [];
     const cells = loaded.map(({ cell }) => {
+      if (values.rejudge) {
+        const r = rejudgeCell(cell, catalog, entries);
+        for (const w of r.warnings) console.error(`warning: ${w}`);
+        changes.push(...r.changes);
+        return r.cell;
+      }
       if (values['no-known-issues']) return cell;
       const { cell: applied, warnings } = applyKnownIssues(cell, entries);
       for (const w of warnings) console.error(`warning: ${w}`);
@@ -117,6 +141,11 @@ export const reportCommand: Command = {
       console.error(`kcidb: ${resolve(values.kcidb)} (${(doc.tests as unknown[]).length} tests, valid KCIDB v5.3)`);
     }
     console.log(statusTable(cells, { color: process.stdout.isTTY }));
+    if (values.rejudge) {
+      console.log('');
+      for (const c of changes) console.log(`CHANGED ${c.kernelId} ${c.id}: ${c.from} -> ${c.to} (${c.reason})`);
+      console.log(`rejudged ${cells.reduce((n, c) => n + c.cases.length, 0)} results of ${cells.length} kernel(s) with no guest booted: ${changes.length} verdict(s) changed`);
+    }
     console.log(`\nreports: ${join(out, 'junit.xml')}  ${join(out, 'index.html')}  ${join(out, 'summary.md')}`);
     return cells.some((c) => c.error || c.cases.some((k) => isBad(k.status))) ? 1 : 0;
   },

@@ -1,0 +1,41 @@
+// Judge a stored run again after a catalog or known-issues edit, with no guest booted: the raw
+// observations and kernel facts in results.json are all the judge needs.
+import type { CatalogCase } from './catalog.js';
+import { judge } from './judge.js';
+import { applyKnownIssues, type KnownIssue } from './known-issues.js';
+import type { CaseResult, CellResult } from './results.js';
+import type { Status } from './status.js';
+import { withVersion } from './version.js';
+
+export interface VerdictChange { kernelId: string; id: string; from: Status; to: Status; reason: string }
+
+/** A case the runner could not answer (deadline, crash, not reached) has no observation to judge. */
+function unanswered(c: CaseResult): boolean {
+  return c.status === 'error' && Object.keys(c.observed).length === 0;
+}
+
+export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: KnownIssue[], today = new Date()): { cell: CellResult; changes: VerdictChange[]; warnings: string[] } {
+  const warnings: string[] = [];
+  if (!cell.facts) return { cell, changes: [], warnings };
+  // Files written since the guest streams its raw /proc/version carry it: derive the version anew.
+  const facts = cell.facts.procVersion !== undefined ? withVersion(cell.facts) : cell.facts;
+  const byId = new Map(catalog.map((c) => [c.id, c]));
+  const cases = cell.cases.map((c): CaseResult => {
+    if (unanswered(c)) return c;
+    const cat = byId.get(c.id);
+    if (!cat) {
+      warnings.push(`${cell.kernelId} ${c.id}: no longer in the catalog; its stored verdict stays`);
+      return c;
+    }
+    const v = judge(cat, facts, c.observed);
+    const { knownIssue: _old, ...rest } = c;
+    return { ...rest, area: cat.area, title: cat.title, status: v.status, reason: v.reason, expected: v.expected, expectedAnswer: v.expectedAnswer };
+  });
+  const applied = applyKnownIssues({ ...cell, facts, cases }, entries, today);
+  warnings.push(...applied.warnings);
+  const before = new Map(cell.cases.map((c) => [c.id, c.status]));
+  const changes = applied.cell.cases
+    .filter((c) => before.get(c.id) !== c.status)
+    .map((c) => ({ kernelId: cell.kernelId, id: c.id, from: before.get(c.id)!, to: c.status, reason: c.reason }));
+  return { cell: applied.cell, changes, warnings };
+}
