@@ -306,7 +306,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   const rerun = cellRerun(entry, o);
   const judged = cellFromStream({
     kernelId: entry.id, mode: sut.kind, cases, dir: cellDir,
-    exit: result.exitCode, stopped: result.status === 'ok' ? null : result.reason,
+    exit: result.exitCode, stopped: o.signal?.aborted ? interruptedReason(o.signal) : result.status === 'ok' ? null : result.reason,
     rerunPrefix: rerunPrefix(entry.id, o), command: o.command, startedAt,
   });
   if (judged.error) judged.error.consoleExcerpt = result.excerpt || (await logTail(result.logPath)) || undefined;
