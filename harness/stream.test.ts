@@ -90,9 +90,12 @@ describe('a recorded real guest: trixie 6.12 with a hung probe and a sysrq panic
     const known = [...s.answers.keys()].filter((id) => id !== 'pidfd_getfd/esrch_zombie' && all.some((c) => c.id === id));
     expect(before.length).toBe(known.length);
     expect(before.length).toBeGreaterThan(60); // 70 when recorded
-    expect(before.filter((c) => c.status === 'error')).toEqual([]);
+    // A case the runner left out for a need the catalog has dropped since is an error saying so.
+    const notRun = (c: { observed: Record<string, unknown> }) => typeof c.observed.not_run === 'string';
+    expect(before.filter((c) => c.status === 'error' && !notRun(c))).toEqual([]);
+    for (const c of before.filter(notRun)) expect(c.reason).toMatch(/not probed in this run .*the catalog's needs changed since: rerun it$/);
     const stored = new Map((JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).cases as { id: string; status: string }[]).map((c) => [c.id, c.status]));
-    expect(before.filter((c) => stored.get(c.id) !== c.status).map((c) => c.id)).toEqual([]);
+    expect(before.filter((c) => !notRun(c) && stored.get(c.id) !== c.status).map((c) => c.id)).toEqual([]);
     expect(j.cases.slice(p + 1).every((c) => c.status === 'error' && c.reason.startsWith('not run: kernel panic'))).toBe(true);
     expect(j.cases.slice(0, p).every((c) => s.answers.has(c.id) || c.reason.startsWith('not run: kernel panic'))).toBe(true);
   });

@@ -3,8 +3,8 @@
 // window caught a denial we know must be logged: the r1 child ends with fstatfs(own pidfd),
 // which the test policy denies (filesystem getattr, test 2) and audits. Without that positive
 // control an audit pipe that lost records, or a capture that started late, would read as a pass.
-import type { AvcRecord } from '../../harness/avc.js';
-import type { Observation } from '../../harness/results.js';
+import type { AvcRecord } from '../lib/avc.js';
+import type { Observation } from '../lib/observation.js';
 
 const typeOf = (context: string | null) => context?.split(':')[2] ?? null;
 
