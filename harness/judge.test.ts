@@ -159,18 +159,36 @@ describe('judge', () => {
     expect(v.reason).toMatch(/pidfd_nonblock\/flag_set: kernel 6\.1\.0-30-amd64 should have it \(since 5\.10\)/);
   });
 
-  it('seccomp-blocked call is a skip saying blocked by seccomp, never "kernel lacks it"', () => {
-    const v = judge(byId('clone3/basic'), facts('6.12.0', { seccomp: 2 }), { errno: 'ENOSYS' });
+  it('seccomp-blocked call is a skip saying blocked by seccomp, never "kernel lacks it", with its evidence', () => {
+    // Docker's default profile: clone3 ENOSYS although the kernel has sys_clone3; pidfd_getfd EPERM to a bad fd too.
+    const clone3 = { syscall: 'clone3', errno: 'ENOSYS', control_errno: 'ENOSYS', in_kallsyms: true };
+    const v = judge(byId('clone3/basic'), facts('6.12.0', { seccomp: 2 }), { errno: 'ENOSYS', seccomp_controls: [clone3] });
     expect(v.status).toBe('skip');
-    expect(v.reason).toMatch(/^blocked by seccomp/);
-    const g = judge(byId('pidfd_getfd/self_cloexec'), facts('6.12.0', { seccomp: 2 }), { errno: 'EPERM' });
+    expect(v.reason).toMatch(/^blocked by seccomp: clone3\/basic got ENOSYS from a Seccomp filter \(mode 2\): clone3 with a bad argument got ENOSYS too, and the kernel has sys_clone3/);
+    const getfd = { syscall: 'pidfd_getfd', errno: 'EPERM', control_errno: 'EPERM', in_kallsyms: null };
+    const g = judge(byId('pidfd_getfd/self_cloexec'), facts('6.12.0', { seccomp: 2 }), { errno: 'EPERM', seccomp_controls: [getfd] });
     expect(g.status).toBe('skip');
-    expect(g.reason).toMatch(/^blocked by seccomp/);
+    expect(g.reason).toMatch(/^blocked by seccomp: .*pidfd_getfd with a bad argument got EPERM too, where the kernel answers EBADF or EINVAL/);
+    // Even an answer that matches (EPERM expected from the kernel) is hidden when the filter gave it.
+    expect(judge(byId('pidfd_getfd/eperm'), facts('6.12.0', { seccomp: 2 }), { errno: 'EPERM', seccomp_controls: [getfd] }).status).toBe('skip');
     // Without a filter the same answer is a regression.
     expect(judge(byId('clone3/basic'), facts('6.12.0'), { errno: 'ENOSYS' }).status).toBe('fail');
     // The harness's own clone3 fallback filter (5.3.0-5.3.10) never answers a probe: no excuse.
     const own = facts('5.3.1', { seccomp: 2, harnessFilter: 'clone3-size88-enosys' });
     expect(judge(byId('pidfd_getfd/self_cloexec'), { ...own, version: [6, 12, 0] }, { errno: 'EPERM' }).status).toBe('fail');
+  });
+
+  it('no evidence, no excuse: under a filter a refusal the control question shows to be the kernel\'s is judged as the kernel\'s', () => {
+    // The kernel answered the bad-fd control itself (EBADF): this EPERM is a regression, not the filter.
+    const kernelSaid = { syscall: 'pidfd_getfd', errno: 'EPERM', control_errno: 'EBADF', in_kallsyms: null };
+    const v = judge(byId('pidfd_getfd/self_cloexec'), facts('6.12.0', { seccomp: 2 }), { errno: 'EPERM', seccomp_controls: [kernelSaid] });
+    expect(v.status).toBe('fail');
+    expect(v.reason).toMatch(/a Seccomp filter is active but did not give this EPERM: pidfd_getfd with a bad argument got EBADF, so the kernel answered$/);
+    // No control question at all (a call the probe lib cannot ask again): no excuse either.
+    expect(judge(byId('pidfd_getfd/self_cloexec'), facts('6.12.0', { seccomp: 2 }), { errno: 'EPERM' }).status).toBe('fail');
+    // ENOSYS to the control too, but the kernel has no sys_clone3: the kernel lacks it (a 5.2 kernel: absent as expected).
+    const lacks = { syscall: 'clone3', errno: 'ENOSYS', control_errno: 'ENOSYS', in_kallsyms: false };
+    expect(judge(byId('clone3/basic'), facts('6.12.0', { seccomp: 2 }), { errno: 'ENOSYS', seccomp_controls: [lacks] }).status).toBe('fail');
   });
 
   it('needs root / unprivileged skip with the reason', () => {

@@ -20,6 +20,31 @@ export { unmetNeed } from '../suites/lib/needs.js';
 
 const SECCOMP_ERRNOS = new Set(['ENOSYS', 'EPERM', 'EACCES']);
 
+/** A refusal and the answer to its control question (suites/lib/libc.ts asks it). */
+export interface SeccompControl { syscall: string; errno: string; control_errno: string; in_kallsyms: boolean | null }
+
+/**
+ * Whether a seccomp filter, not the kernel, gave the observed refusal. The probe asked the same
+ * syscall a second question with a bad argument: the kernel answers that EBADF or EINVAL, a
+ * filter answers its fixed errno before the kernel looks at the arguments. The same refusal
+ * again is the evidence; for ENOSYS also that the kernel has the syscall (/proc/kallsyms).
+ * Without evidence the refusal is the kernel's answer, and `note` says what was seen.
+ */
+export function seccompEvidence(facts: KernelFacts, observed: Observation): { blocked: SeccompControl | null; note: string } {
+  const errno = String(observed.errno);
+  // The harness's own filter (facts.harnessFilter) answers only glibc's clone3, never a probe's call.
+  if (facts.seccomp !== 2 || facts.harnessFilter || !SECCOMP_ERRNOS.has(errno)) return { blocked: null, note: '' };
+  const controls = (Array.isArray(observed.seccomp_controls) ? observed.seccomp_controls : []) as SeccompControl[];
+  const mine = controls.filter((k) => k.errno === errno);
+  const blocked = mine.find((k) => k.control_errno === errno && (errno !== 'ENOSYS' || k.in_kallsyms === true)) ?? null;
+  if (blocked) return { blocked, note: '' };
+  const seen = mine.map((k) => `${k.syscall} with a bad argument got ${k.control_errno}${k.errno === 'ENOSYS' ? ` (sys_${k.syscall} ${k.in_kallsyms === null ? 'unknown: /proc/kallsyms unreadable' : k.in_kallsyms ? 'in /proc/kallsyms' : 'not in /proc/kallsyms'})` : ''}`);
+  return {
+    blocked: null,
+    note: `; a Seccomp filter is active but did not give this ${errno}: ${seen.length ? `${seen.join('; ')}, so the kernel answered` : 'no control question was asked for this call'}`,
+  };
+}
+
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
@@ -77,8 +102,16 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
     return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
 
   const exp = expectationFor(c, facts.version);
-  // The harness's own filter (facts.harnessFilter) answers only glibc's clone3, never a probe's call.
-  const seccompNote = facts.seccomp === 2 && !facts.harnessFilter && SECCOMP_ERRNOS.has(String(observed.errno)) ? observed.errno : null;
+  // A refusal the filter is proven to have given hides the kernel's answer, whatever it matches.
+  const sc = seccompEvidence(facts, observed);
+  if (sc.blocked) {
+    const b = sc.blocked;
+    const proof = b.errno === 'ENOSYS'
+      ? `${b.syscall} with a bad argument got ENOSYS too, and the kernel has sys_${b.syscall} (/proc/kallsyms)`
+      : `${b.syscall} with a bad argument got ${b.control_errno} too, where the kernel answers EBADF or EINVAL`;
+    return { status: 'skip', reason: `blocked by seccomp: ${c.id} got ${b.errno} from a Seccomp filter (mode 2): ${proof}; the kernel's own answer is hidden`, expected: null, expectedAnswer: null };
+  }
+  const seccompNote = sc.note;
 
   // A prerequisite this kernel should lack (pidfd_open on 5.2, clone3 on 5.2) answers for the case
   // with its own `without` (ENOSYS): the case's own answers assume the syscall exists.
@@ -86,9 +119,8 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
   if (missing && !matches(c.with, observed)) {
     const gone = (missing.without !== null && matches(missing.without, observed)) || typeof observed[PREREQ] === 'string';
     if (gone) {
-      const sc = seccompNote ? `; note: a Seccomp filter is active and may have produced ${seccompNote}` : '';
       const step = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
-      return { status: 'skip', reason: `absent as expected: ${c.id} needs ${missing.feature} (${expectationFor(missing, facts.version).why}), ${kernel}${step}${sc}`, expected: 'without', expectedAnswer: missing.without };
+      return { status: 'skip', reason: `absent as expected: ${c.id} needs ${missing.feature} (${expectationFor(missing, facts.version).why}), ${kernel}${step}${seccompNote}`, expected: 'without', expectedAnswer: missing.without };
     }
   }
   const answer = exp.expect === 'with' ? c.with : c.without;
@@ -96,12 +128,10 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
 
   if (exp.expect === 'with') {
     if (matches(c.with, observed)) return { status: 'pass', reason: `${c.id}: as expected (${exp.why}), ${kernel}`, expected: 'with', expectedAnswer: c.with };
-    if (seccompNote)
-      return { status: 'skip', reason: `blocked by seccomp: ${c.id} got ${seccompNote} under a Seccomp filter (mode 2); the kernel's own answer is hidden`, expected: 'with', expectedAnswer: c.with };
     const prereq = typeof observed[PREREQ] === 'string' ? ` (prerequisite ${observed[PREREQ]} failed)` : '';
     return {
       status: 'fail',
-      reason: `${c.id}: ${kernel} should have it (${exp.why}): expected ${fmt(c.with)}, observed ${fmt(obs)}${prereq}`,
+      reason: `${c.id}: ${kernel} should have it (${exp.why}): expected ${fmt(c.with)}, observed ${fmt(obs)}${prereq}${seccompNote}`,
       expected: 'with', expectedAnswer: c.with,
     };
   }
@@ -111,7 +141,7 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
     const why = exp.brokenReason ? `listed as broken (${exp.brokenReason}) but works` : `works although the catalog says it ${exp.why} (backport?)`;
     return { status: 'xpass', reason: `${c.id}: ${why}, ${kernel}`, expected: 'without', expectedAnswer: c.without };
   }
-  const absent = c.without === null ? typeof observed[PREREQ] === 'string' || seccompNote !== null : matches(c.without, observed) || typeof observed[PREREQ] === 'string';
+  const absent = c.without === null ? typeof observed[PREREQ] === 'string' : matches(c.without, observed) || typeof observed[PREREQ] === 'string';
   if (absent) {
     if (exp.brokenReason)
       return { status: 'xfail', reason: `${c.id}: ${exp.why}: ${exp.brokenReason}, ${kernel}`, expected: 'without', expectedAnswer: c.without };
@@ -119,14 +149,11 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
     if (c.kind === 'change' && c.without !== null && matches(c.without, observed))
       return { status: 'pass', reason: `${c.id}: the answer before ${fmtVersion(c.introduced)}, as expected (the answer changed in ${fmtVersion(c.introduced)}), ${kernel}`, expected: 'without', expectedAnswer: c.without };
     const prereq = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
-    const sc = seccompNote ? `; note: a Seccomp filter is active and may have produced ${seccompNote}` : '';
-    return { status: 'skip', reason: `absent as expected: ${c.id} ${exp.why}, ${kernel}${prereq}${sc}`, expected: 'without', expectedAnswer: c.without };
+    return { status: 'skip', reason: `absent as expected: ${c.id} ${exp.why}, ${kernel}${prereq}${seccompNote}`, expected: 'without', expectedAnswer: c.without };
   }
-  if (seccompNote)
-    return { status: 'skip', reason: `blocked by seccomp: ${c.id} got ${seccompNote} under a Seccomp filter (mode 2)`, expected: 'without', expectedAnswer: c.without };
   return {
     status: 'fail',
-    reason: `${c.id}: ${kernel} ${exp.why}: expected ${fmt(c.without)}, observed ${fmt(obs)}`,
+    reason: `${c.id}: ${kernel} ${exp.why}: expected ${fmt(c.without)}, observed ${fmt(obs)}${seccompNote}`,
     expected: 'without', expectedAnswer: c.without,
   };
 }

@@ -1,6 +1,7 @@
 // The only module that talks to libc through koffi. Every wrapper returns a Res: a value or
 // an errno *name* read right after the call (koffi.errno()), never a bare -1.
 import koffi from 'koffi';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { NR, type SyscallName } from './constants.js';
 
@@ -30,7 +31,78 @@ const _syscall = libc.func('long syscall(long, ...)');
 
 /** Raw syscall(2): the kernel's answer without any libc wrapper logic. */
 export function sys(name: SyscallName, ...args: Arg[]): Res {
-  return res(_syscall(NR[name], ...args.flat()));
+  const r = res(_syscall(NR[name], ...args.flat()));
+  if (!r.ok && REFUSALS.has(r.errno)) askControl(name, r.errno);
+  return r;
+}
+
+// ---- seccomp evidence ------------------------------------------------------------------
+// Under a seccomp filter an ENOSYS/EPERM/EACCES may be the filter's, not the kernel's. The
+// filter answers before the kernel looks at the arguments, so the same syscall is asked a
+// second question with a bad argument, which the kernel itself answers EBADF or EINVAL: the
+// same refusal again is the filter's. Only syscalls whose bad-argument call is harmless and
+// checked before any permission check are asked (not fanotify_init, open_by_handle_at,
+// io_uring_setup: the kernel itself checks capabilities first). For ENOSYS, whether the
+// kernel has the syscall at all is read from /proc/kallsyms. The judge (harness/judge.ts)
+// decides from these records; the probe only observes.
+const REFUSALS = new Set(['ENOSYS', 'EPERM', 'EACCES']);
+const CONTROL_ARGS: Partial<Record<SyscallName, Arg[]>> = {
+  pidfd_open: [['int', -1], ['uint', 0]],                                         // EINVAL
+  pidfd_send_signal: [['int', -1], ['int', 0], ['void *', null], ['uint', 0]],    // EBADF
+  pidfd_getfd: [['int', -1], ['int', 0], ['uint', 0]],                             // EBADF
+  clone3: [['void *', null], ['size_t', 0]],                                       // EINVAL
+  process_madvise: [['int', -1], ['void *', null], ['size_t', 0], ['int', 0], ['uint', 0]], // EINVAL/EBADF
+  process_mrelease: [['int', -1], ['uint', 0]],                                    // EBADF
+  waitid: [['int', 3 /* P_PIDFD */], ['int', -1], ['void *', null], ['int', 4 /* WEXITED */], ['void *', null]], // EBADF (EINVAL < 5.4)
+  setns: [['int', -1], ['int', 0]],                                                // EBADF
+  ioctl: [['int', -1], ['ulong', 0], ['ulong', 0]],                                // EBADF
+  fstatfs: [['int', -1], ['void *', null]],                                        // EBADF
+  name_to_handle_at: [['int', -1], ['void *', null], ['void *', null], ['void *', null], ['int', -1]], // EINVAL (flags)
+};
+
+/** One refusal under a seccomp filter and the answer to its control question. */
+export interface SeccompControl { syscall: string; errno: string; control_errno: string; in_kallsyms: boolean | null }
+const controls: SeccompControl[] = [];
+let filtered: boolean | null = null;
+
+function seccompFiltered(): boolean {
+  if (filtered === null) {
+    try {
+      filtered = /^Seccomp:\s*2/m.test(readFileSync('/proc/self/status', 'utf8'));
+    } catch {
+      filtered = false;
+    }
+  }
+  return filtered;
+}
+
+let kallsyms: Set<string> | null | undefined;
+/** Whether the running kernel has sys_<name> (null: /proc/kallsyms unreadable). */
+function kernelHasSyscall(name: string): boolean | null {
+  if (kallsyms === undefined) {
+    try {
+      const names = new Set<string>();
+      for (const m of readFileSync('/proc/kallsyms', 'utf8').matchAll(/ [Tt] (?:__(?:x64|arm64|ia32|se)_)?sys_(\w+)$/gm)) names.add(m[1]);
+      kallsyms = names.size ? names : null;
+    } catch {
+      kallsyms = null;
+    }
+  }
+  return kallsyms ? kallsyms.has(name) : null;
+}
+
+/** Ask the control question for a refusal seen elsewhere (e.g. in a machine-code child). */
+export function askControl(name: SyscallName, errno: string): void {
+  if (!REFUSALS.has(errno)) return;
+  const args = CONTROL_ARGS[name];
+  if (!args || !seccompFiltered() || controls.length > 32) return;
+  const c = res(_syscall(NR[name], ...args.flat()));
+  controls.push({ syscall: name, errno, control_errno: c.ok ? `result ${c.value}` : c.errno, in_kallsyms: errno === 'ENOSYS' ? kernelHasSyscall(name) : null });
+}
+
+/** The control records since the last call (the suite attaches them to the case's observation). */
+export function takeSeccompControls(): SeccompControl[] {
+  return controls.splice(0);
 }
 
 const f = {

@@ -15,6 +15,7 @@ import { NOT_RUN, PREREQ, type Observation, type ObservedFacts } from './observa
 import { closeTracked, PrereqMissing } from './pidfd.js';
 import type { Plan, PlanCase, StreamLine } from './plan.js';
 import { reapAll } from './process.js';
+import { takeSeccompControls } from './libc.js';
 
 const SUITES_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -55,13 +56,19 @@ async function observe(pc: PlanCase, facts: ObservedFacts, loadErrors: string[])
   const need = unmetNeed(pc.needs, facts);
   if (need) return { observed: { [NOT_RUN]: need } };
   suite.opts.takeLog?.(); // drop whatever the previous case left behind
+  takeSeccompControls(); // and the seccomp control records of the previous case
+  // Refusals under a seccomp filter and their control answers (suites/lib/libc.ts): the judge's evidence.
+  const withControls = (o: Observation): Observation => {
+    const controls = takeSeccompControls();
+    return controls.length ? { ...o, seccomp_controls: controls } : o;
+  };
   try {
     injectFault(currentFaults(), pc.id);
     injectCommandFault(pc.id); // PIDFD_MATRIX_FAULT_CASE/CMD: a command at this case's start (kernel health tests)
-    return { observed: await probe(facts), log: suite.opts.takeLog?.() || undefined };
+    return { observed: withControls(await probe(facts)), log: suite.opts.takeLog?.() || undefined };
   } catch (e) {
     const log = suite.opts.takeLog?.() || undefined;
-    if (e instanceof PrereqMissing) return { observed: { [PREREQ]: e.step, errno: e.errno }, log };
+    if (e instanceof PrereqMissing) return { observed: withControls({ [PREREQ]: e.step, errno: e.errno }), log };
     return { error: `${pc.id}: probe crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, log };
   } finally {
     closeTracked();

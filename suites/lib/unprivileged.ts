@@ -4,7 +4,7 @@
 // can no longer become root (setresuid(0) must fail), then makes the call and exits with its
 // errno. Fds opened by the parent before the clone are the child's too (no CLONE_FILES: a copy).
 import { NR, type SyscallName } from './constants.js';
-import { errnoName } from './libc.js';
+import { askControl, errnoName } from './libc.js';
 import { reap } from './process.js';
 import { clone3Code, stepsCode, syscallThenExitCode } from './x86stub.js';
 
@@ -30,7 +30,9 @@ export function asUnprivileged(name: SyscallName, args: (number | bigint)[]): Re
     syscallThenExitCode(NR[name], args),
   ]);
   const r = clone3Code(0n, code);
-  if (!r.ok) return { setup_error: `clone3 for the unprivileged child failed: ${r.errno}` };
+  // A refused clone3 (a container's filter answers ENOSYS) is a prerequisite: the judge asks
+  // the seccomp evidence; anything else is a setup error.
+  if (!r.ok) return ['ENOSYS', 'EPERM', 'EACCES'].includes(r.errno) ? { prereq: 'clone3 (the unprivileged child)', errno: r.errno } : { setup_error: `clone3 for the unprivileged child failed: ${r.errno}` };
   const si = reap(r.value);
   if (!si) return { setup_error: 'the unprivileged child could not be reaped' };
   if (si.code !== 1 /* CLD_EXITED */) return { setup_error: `the unprivileged child died by signal ${si.status}` };
@@ -39,7 +41,9 @@ export function asUnprivileged(name: SyscallName, args: (number | bigint)[]): Re
     return { setup_error: `could not drop privileges: ${names[si.status - STEP_FAILED]} failed in the child` };
   if (si.status === STILL_PRIVILEGED) return { setup_error: 'the child could still setresuid(0) after dropping privileges' };
   const as = { as_uid: root ? NOBODY : process.getuid?.() };
-  return si.status === 0 ? { result: 0, ...as } : { errno: errnoName(si.status), ...as };
+  if (si.status === 0) return { result: 0, ...as };
+  askControl(name, errnoName(si.status)); // under a seccomp filter: was it the filter's answer?
+  return { errno: errnoName(si.status), ...as };
 }
 
 /** Code: syscall(nr, args); if it returned >= 0, exit_group(status); else fall through. */
