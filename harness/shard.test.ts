@@ -50,5 +50,8 @@ describe('shards', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^kernels \(shard 1\/2 of host, bookworm, trixie\): host, trixie$/m);
     expect(r.stdout).toMatch(/^pidfd_open\/self\s+pidfd_open\s+open$/m);
+    const p = cli(['probe', '--list', '--test', 'pidfs_magic']);
+    expect(p.status).toBe(0);
+    expect(p.stdout.trim().split('\n').slice(1).every((l) => /^pidfs_magic\/\S+\s+pidfs_magic\s+pidfs$/.test(l))).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { runSuite } from '../run-suite.js';
 import { isBad } from '../status.js';
 import { statusTable } from '../table.js';
 import { UsageError, type Command } from './types.js';
+import { listTests } from '../list-tests.js';
 import { firstConfig } from '../../kernels/config.js';
 
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--kmsg-markers] [--verbose]
@@ -30,6 +31,8 @@ Options:
                    to /dev/kmsg around each case, so kernel reports on the console can be
                    attributed to a case (the matrix passes it to guests)
   --verbose        show the probe runner's own output while the suite runs
+  --list           print the test ids (with --test: the selected ones) with their feature and
+                   area, then exit 0 without running anything
   -h, --help       this text`;
 
 export const probeCommand: Command = {
@@ -40,6 +43,7 @@ export const probeCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       'kernel-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'string' },
       'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' }, 'kmsg-markers': { type: 'boolean' },
+      list: { type: 'boolean' },
     }, usage);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const kernelId = values['kernel-id'] ?? 'host';
@@ -50,6 +54,10 @@ export const probeCommand: Command = {
       const known = new Set(allCases(loadCatalog()).flatMap((c) => [c.id, c.feature]));
       const unknown = tests.filter((t) => !known.has(t));
       if (unknown.length) throw new UsageError(`unknown test id(s): ${unknown.join(', ')} (ids are feature or feature/case from suites/catalog/*.yaml)`);
+    }
+    if (values.list) {
+      console.log(listTests(tests));
+      return 0;
     }
     const out = resolve(values.out ?? repoPath('reports', kernelId));
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
