@@ -16,7 +16,8 @@ export const VERIFIED_FILE = 'verified.yaml';
 import { NEEDS, type Need } from '../suites/lib/needs.js';
 export { NEEDS, type Need };
 
-export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string }
+/** [from, to) gives the `without` answer, except stable releases that took the fix (`backports`). */
+export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string; backports: Version[] }
 
 /**
  * feature: a kernel before `introduced` lacks it, so its `without` answer is a skip ("absent as
@@ -138,6 +139,9 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
           to: version(`${where} broken[${i}]`, 'to', b.to),
           reason: str(`${where} broken[${i}]`, 'reason', b.reason),
           ref: typeof b.ref === 'string' ? b.ref : undefined,
+          backports: b.backports === undefined ? [] : Array.isArray(b.backports)
+            ? (b.backports as unknown[]).map((x) => version(`${where} broken[${i}]`, 'backports', x))
+            : fail(`${where} broken[${i}]`, `'backports' must be a list of stable versions that took the fix, e.g. ["6.12.117"]`),
         })),
     needs: needs as Need[],
   };

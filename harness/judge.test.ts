@@ -207,6 +207,15 @@ describe('judge', () => {
     expect(judge(byId('lsof_compat/mode'), facts('6.1.0'), { type_bits: 0 }).status).toBe('pass');
   });
 
+  it('a broken range with a stable backport of the fix: that stable series is expected fixed', () => {
+    const c = { ...byId('lsof_compat/mode'), broken: [{ from: [6, 9, 0], to: [6, 17, 0], reason: 'r', backports: [[6, 12, 117]] }] } as CatalogCase;
+    expect(expectationFor(c, [6, 12, 117])).toMatchObject({ expect: 'with', why: 'fixed in 6.17, backported to 6.12.117' });
+    expect(judge(c, facts('6.12.117'), { type_bits: 0 }).status).toBe('pass');
+    expect(judge(c, facts('6.12.100'), { type_bits: 'S_IFREG' }).status).toBe('xfail');
+    expect(judge(c, facts('6.13.7'), { type_bits: 'S_IFREG' }).status).toBe('xfail');
+    expect(judge(c, facts('6.12.117'), { type_bits: 'S_IFREG' }).status).toBe('fail');
+  });
+
   it('a missing prerequisite on an old kernel is absent-as-expected, on a new kernel a failure', () => {
     expect(judge(byId('pidfd_nonblock/flag_set'), facts('5.2.0'), { prereq: 'pidfd_open', errno: 'ENOSYS' }).status).toBe('skip');
     const v = judge(byId('pidfd_nonblock/flag_set'), facts('6.1.0'), { prereq: 'pidfd_open', errno: 'ENOSYS' });

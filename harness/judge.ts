@@ -78,8 +78,10 @@ export interface KernelExpectation { expect: 'with' | 'without'; why: string; br
 export function expectationFor(c: Expectation, v: Version): KernelExpectation {
   const since = fmtVersion(c.introduced);
   for (const b of c.broken) {
-    if (cmpVersion(v, b.from) >= 0 && cmpVersion(v, b.to) < 0)
-      return { expect: 'without', why: `known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
+    if (cmpVersion(v, b.from) < 0 || cmpVersion(v, b.to) >= 0) continue;
+    const fixed = b.backports.find((x) => hasBackport(v, x));
+    if (fixed) return { expect: 'with', why: `fixed in ${fmtVersion(b.to)}, backported to ${fmtVersion(fixed)}` };
+    return { expect: 'without', why: `known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
   }
   if (atLeast(v, c.introduced)) return { expect: 'with', why: `since ${since}` };
   const bp = c.backports.find((b) => hasBackport(v, b));

@@ -163,6 +163,7 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
     for (const b of c.broken) {
       check('broken from', b.from, false, null, true);
       check('broken until', b.to, true, b.from, true);
+      for (const x of b.backports) check('backport', x, true, [x[0], x[1], 0], true);
     }
   }
   return out;
