@@ -45,4 +45,12 @@ describe('chooseAccel', () => {
     const r = await chooseAccel('auto', join(dir, 'vmlinuz'), { cacheFile: join(dir, 'other.json') });
     expect(r.accel).toBe('kvm');
   });
+
+  it.skipIf(!existsSync('/dev/kvm'))('auto: a KVM probe that hangs is decided within its limit (20 s by default): TCG', async () => {
+    process.env.FAKE_VNG_MODE = 'hang';
+    const t0 = Date.now();
+    const r = await chooseAccel('auto', join(dir, 'vmlinuz'), { cacheFile: join(dir, 'hang.json'), timeoutSec: 2 });
+    expect(r).toMatchObject({ accel: 'tcg', reason: expect.stringMatching(/^KVM probe boot failed \(no result within 2s/) });
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
 });

@@ -38,7 +38,11 @@ export interface BootResult {
   durationMs: number;
   /** The exact vng command line, for provenance and reruns. */
   argv: string[];
+  marks?: BootMarks;
 }
+
+/** Milliseconds after vng was started at which the host saw the kernel's first line and the command's exit. */
+export interface BootMarks { kernelStartMs: number | null; scriptReturnedMs: number | null }
 
 export const DEFAULT_CPUS = 2;
 export const DEFAULT_MEMORY = '2G';
@@ -65,10 +69,15 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   const untrack = track(child.pid, o.signal);
   let running = false;
   let tail = '';
+  // Host-side arrival times of two console lines, so bench can tell qemu's own start and the
+  // shutdown from the kernel's timestamps (vm/phases.ts).
+  const marks: BootMarks = { kernelStartMs: null, scriptReturnedMs: null };
   const onData = (chunk: Buffer) => {
     log.write(chunk);
+    tail = (tail + chunk.toString('latin1')).slice(-4096);
+    if (marks.kernelStartMs === null && /\[\s*0\.0+\]/.test(tail)) marks.kernelStartMs = Date.now() - t0;
+    if (marks.scriptReturnedMs === null && tail.includes('virtme-init: script returned')) marks.scriptReturnedMs = Date.now() - t0;
     if (!running && o.onRunning) {
-      tail = (tail + chunk.toString('latin1')).slice(-4096);
       if (tail.includes('virtme-init: starting script')) {
         running = true;
         o.onRunning();
@@ -105,6 +114,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
     findings,
     durationMs: Date.now() - t0,
     argv,
+    marks,
   };
 }
 

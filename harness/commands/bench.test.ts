@@ -42,6 +42,9 @@ describe('bench', () => {
     expect(typeof row.bootMs).toBe('number');
     expect(typeof row.suiteMs).toBe('number');
     expect(out.join('\n')).toMatch(/kernel\s+release\s+accel\s+boot \(true\)\s+boot\+suite\s+ratio/);
+    // The phase split, from the fake's recorded console (kernel init 3.0 s: "Run /init" at 3.04).
+    expect(out.join('\n')).toMatch(/kernel\s+qemu start\s+kernel init\s+virtme-init\s+command start\s+node ready\s+suite\s+shutdown\s+total\nfake\s+\S+\s+3\.0s\s+17\.8s/);
+    expect(row.phases).toMatchObject({ kernelInitMs: 3_041, virtmeInitMs: 17_803 });
   });
 
   it('formats a host row without boot time or ratio', () => {

@@ -2,7 +2,7 @@
 // a bare `vng -- true` boot, a boot + full suite, their ratio; plus the suite on the host.
 // One guest at a time, so the numbers are not skewed by guests competing for the CPUs.
 import { KERNEL_HEALTH_ID } from '../health.js';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Command } from './types.js';
@@ -14,6 +14,7 @@ import { repoPath } from '../paths.js';
 import { parseAccel } from './matrix.js';
 import { defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
 import { VngSut } from '../../vm/sut.js';
+import { consolePhases, type Phases } from '../../vm/phases.js';
 import { toolVersions } from '../../vm/tools.js';
 import { holdKernelCache } from '../../kernels/cache.js';
 import type { Lock } from '../../kernels/lock.js';
@@ -21,7 +22,9 @@ import type { Lock } from '../../kernels/lock.js';
 const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|auto] [--timeout S] [--out DIR]
 
 Per kernel of the matrix: the time of a bare boot (\`vng -- true\`), of a boot + the whole
-suite, and their ratio; for the 'host' entry the suite time without a VM. Guests run one at
+suite, and their ratio; for the 'host' entry the suite time without a VM. A second table
+splits each guest's boot + suite run into phases (qemu start, kernel init, virtme-init,
+command start, node ready, suite, shutdown) from its console's timestamps. Guests run one at
 a time. Default kernels: every matrix entry without an lsm (each kernel once); --kernels
 takes ids, 'all' or 'ci' as in matrix. Prints one table and writes DIR/bench.json (default
 reports/); the suite runs write DIR/bench/<id>/. Exit 0 unless the bench itself could not
@@ -37,6 +40,8 @@ export interface BenchRow {
   ratio: number | null;        // suiteMs / bootMs
   status: string;              // how the suite run ended: ok, or the error
   cases: number;
+  /** Guest only: where the boot + suite run's time went, from its console (vm/phases.ts). */
+  phases?: Phases;
 }
 
 /**
@@ -52,6 +57,19 @@ const s = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}
 export function benchTable(rows: BenchRow[]): string {
   const head = ['kernel', 'release', 'accel', 'boot (true)', 'boot+suite', 'ratio', 'cases', 'status'];
   const body = rows.map((r) => [r.kernelId, r.release, r.accel ?? 'host', s(r.bootMs), s(r.suiteMs), r.ratio === null ? '-' : `${r.ratio.toFixed(1)}x`, String(r.cases), r.status]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  return [head, ...body].map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');
+}
+
+const PHASES: [keyof Phases, string][] = [
+  ['qemuStartMs', 'qemu start'], ['kernelInitMs', 'kernel init'], ['virtmeInitMs', 'virtme-init'], ['commandStartMs', 'command start'],
+  ['nodeReadyMs', 'node ready'], ['suiteMs', 'suite'], ['shutdownMs', 'shutdown'],
+];
+
+/** One row per guest: the boot + suite run split into its phases. */
+export function phaseTable(rows: BenchRow[]): string {
+  const head = ['kernel', ...PHASES.map(([, h]) => h), 'total'];
+  const body = rows.filter((r) => r.phases).map((r) => [r.kernelId, ...PHASES.map(([k]) => s(r.phases![k])), s(r.suiteMs)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');
 }
@@ -94,9 +112,11 @@ export const benchCommand: Command = {
         const { cell, result } = await runCell(e, k, accel, opts);
         const suiteMs = result.durationMs;
         const ran = cell.cases.filter((c) => c.id !== KERNEL_HEALTH_ID).length; // the suite's cases, not the health verdict
+        const phases = result.boot ? consolePhases(await readFile(result.logPath, 'latin1').catch(() => ''), result.boot.marks, result.durationMs) : undefined;
         rows.push({
           kernelId: e.id, release: k.release, mode: e.source === 'host' ? 'host' : 'guest', accel: cell.accel, bootMs, suiteMs,
           ratio: bootMs ? suiteMs / bootMs : null, status: cell.error ? `error: ${cell.error.reason}` : 'ok', cases: ran,
+          ...(phases ? { phases } : {}),
         });
         say(`${e.id}: ${s(suiteMs)} (${cell.error ? cell.error.reason : `${ran} cases`})`);
       }
@@ -106,6 +126,7 @@ export const benchCommand: Command = {
       await writeFile(file, JSON.stringify({ schema: 1, at: new Date().toISOString(), accel, qemu: tools.qemu, vng: tools.vng, rows }, null, 2) + '\n');
       console.log('');
       console.log(benchTable(rows));
+      if (rows.some((r) => r.phases)) console.log(`\n${phaseTable(rows)}`);
       console.log(`\nbench: ${file}`);
       return 0;
     } catch (e) {
