@@ -308,6 +308,18 @@ export function cloneExit(flags: number, status: number, parentTid: Int32Array):
   return r;
 }
 
+/**
+ * glibc clone(fn, stack, SIGCHLD, 0) where fn is machine code at `code` that never returns
+ * (it ends in exit_group): a child for kernels without clone3 (before 5.3).
+ */
+export function cloneRunCode(code: bigint): Res {
+  const stack = Buffer.alloc(64 * 1024);
+  const top = BigInt(koffi.address(stack)) + BigInt(stack.length - 64);
+  const r = res(f.clone(code, top, 17 /* SIGCHLD */, null));
+  void stack;
+  return r;
+}
+
 /** Raw memory helpers for structs the kernel fills in (koffi pointer <-> Buffer). */
 export function mmapExec(size: number): bigint {
   const p = f.mmap(null, size, 7 /* RWX */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);

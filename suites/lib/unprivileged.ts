@@ -4,8 +4,8 @@
 // can no longer become root (setresuid(0) must fail), then makes the call and exits with its
 // errno. Fds opened by the parent before the clone are the child's too (no CLONE_FILES: a copy).
 import { NR, type SyscallName } from './constants.js';
-import { askControl, errnoName } from './libc.js';
-import { reap } from './process.js';
+import { askControl, cloneRunCode, errnoName, mmapExec, writeMem } from './libc.js';
+import { adopt, reap } from './process.js';
 import { clone3Code, stepsCode, syscallThenExitCode } from './x86stub.js';
 
 export const NOBODY = 65534;
@@ -29,7 +29,14 @@ export function asUnprivileged(name: SyscallName, args: (number | bigint)[]): Re
     syscallSucceedsThenExit(X86.setresuid, [0, 0, 0], STILL_PRIVILEGED),
     syscallThenExitCode(NR[name], args),
   ]);
-  const r = clone3Code(0n, code);
+  // clone3 where the kernel has it; glibc's clone(2) before 5.3 (the code ends in exit_group).
+  let r = clone3Code(0n, code);
+  if (!r.ok && r.errno === 'ENOSYS' && process.arch === 'x64') {
+    const page = mmapExec(4096);
+    writeMem(page, code);
+    r = cloneRunCode(page);
+    if (r.ok) adopt(r.value);
+  }
   // A refused clone3 (a container's filter answers ENOSYS) is a prerequisite: the judge asks
   // the seccomp evidence; anything else is a setup error.
   if (!r.ok) return ['ENOSYS', 'EPERM', 'EACCES'].includes(r.errno) ? { prereq: 'clone3 (the unprivileged child)', errno: r.errno } : { setup_error: `clone3 for the unprivileged child failed: ${r.errno}` };
