@@ -1,0 +1,50 @@
+// `pidfd-matrix catalog`, driven as the CLI drives it, on copies of the recorded fixture runs
+// and the fixture catalog: --record writes the record, the listing shows the boundaries.
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { catalogCommand } from './commands/catalog.js';
+import { UsageError } from './commands/types.js';
+import { FIXTURE_RESULTS, useFixtureCatalog } from './fixtures/load.js';
+import { parseVerified } from './verification.js';
+
+beforeAll(useFixtureCatalog);
+afterEach(() => vi.restoreAllMocks());
+
+function capture() {
+  const out: string[] = [], err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')); });
+  vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
+  return { out: () => out.join('\n'), err: () => err.join('\n') };
+}
+
+describe('pidfd-matrix catalog', () => {
+  it('--record adds one entry per kernel that ran, never a failed case; the listing counts the boundaries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-cat-'));
+    cpSync(FIXTURE_RESULTS, join(dir, 'run'), { recursive: true });
+    const file = join(dir, 'verified.yaml');
+    const io = capture();
+    expect(await catalogCommand.run(['--record', join(dir, 'run'), '--verified', file])).toBe(0);
+    const v = parseVerified(readFileSync(file, 'utf8'));
+    expect(v.kernels.length).toBeGreaterThan(0);
+    expect(io.out()).toMatch(/^recorded \S+ \(/m);
+    // The fixtures contain a failing case: it is named, not recorded.
+    expect(io.err()).toMatch(/not recorded \(/);
+    const failed = /not recorded \((\S+)\): (\S+):/.exec(io.err())!;
+    expect(v.kernels.find((k) => k.kernelId === failed[1])?.with ?? []).not.toContain(failed[2]);
+
+    const list = capture();
+    expect(await catalogCommand.run(['--verified', file])).toBe(0);
+    expect(list.out()).toMatch(/\d+ boundaries: \d+ verified, \d+ after only, \d+ before only, \d+ unverified, \d+ unobtainable; \d+ kernels recorded in /);
+    const table = capture();
+    expect(await catalogCommand.run(['--table', '--verified', file])).toBe(0);
+    expect(table.out().split('\n')[0]).toMatch(/^\| feature \| /);
+  });
+
+  it('bad input names the fix', async () => {
+    await expect(catalogCommand.run(['--record'])).rejects.toThrow(UsageError);
+    await expect(catalogCommand.run(['reports'])).rejects.toThrow(/did you mean --record/);
+    await expect(catalogCommand.run(['--feature', 'no_such_feature'])).rejects.toThrow(/no catalog feature or case/);
+  });
+});
