@@ -382,3 +382,11 @@ export function spawnpNewGroup(argv: string[], env: string[] = ['PATH=/usr/local
   fsp.attr_destroy(attr);
   return rc === 0 ? { ok: true, value: pid[0] } : { ok: false, errno: errnoName(rc) };
 }
+
+const PR_SET_PDEATHSIG = 1;
+let prctlFn: ((...a: number[]) => number) | null = null;
+/** prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to this process when its parent dies. */
+export function parentDeathSignal(sig: number): Res {
+  prctlFn ??= libc.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)') as (...a: number[]) => number;
+  return res(prctlFn(PR_SET_PDEATHSIG, sig, 0, 0, 0));
+}

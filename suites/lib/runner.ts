@@ -15,6 +15,8 @@ import { NOT_RUN, PREREQ, type Observation, type ObservedFacts } from './observa
 import { closeTracked, PrereqMissing } from './pidfd.js';
 import type { Plan, PlanCase, StreamLine } from './plan.js';
 import { reapAll } from './process.js';
+import { parentDeathSignal } from './libc.js';
+import { SIG } from './constants.js';
 import { takeSeccompControls } from './libc.js';
 
 const SUITES_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -104,6 +106,10 @@ export async function runPlan(plan: Plan, from: number): Promise<void> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The supervisor runs us in our own process group (so a deadline kill takes the probe
+  // children too); if the supervisor itself is killed, we must not run on unsupervised.
+  parentDeathSignal(SIG.KILL);
+  if (process.ppid === 1) process.exit(1); // the supervisor died before the prctl
   const [planPath, from = '0'] = process.argv.slice(2);
   if (!planPath) {
     console.error('usage: node runner.js PLAN.json [FROM-INDEX] (started by suites/lib/supervisor.js)');

@@ -71,10 +71,18 @@ export class Supervisor {
     return bad ? 1 : 0;
   }
 
+  private current: number | null = null;
+
+  /** Kill the running runner's process group (the supervisor is going away). */
+  stop(): void {
+    if (this.current !== null) killGroup(this.current);
+  }
+
   private runner(from: number): Promise<RunnerEnd> {
     const cases = this.plan.cases;
     // Own process group: on a deadline the runner and the probe children it spawned go together.
     const child = spawn(process.execPath, [RUNNER, this.planPath, String(from)], { stdio: ['ignore', 'inherit', 'pipe', 'pipe'], detached: true });
+    this.current = child.pid ?? null;
     let stderr = '';
     let pending = '';
     let current: { index: number; at: number } | null = null;
@@ -118,6 +126,7 @@ export class Supervisor {
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
         killGroup(child.pid!); // probe children left behind
+        this.current = null;
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
         const cur = current as { index: number; at: number } | null;
         if (cur) {
@@ -152,5 +161,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   const plan = JSON.parse(readFileSync(planPath, 'utf8')) as Plan;
-  process.exit(await new Supervisor(plan, planPath).run());
+  const sv = new Supervisor(plan, planPath);
+  // Ctrl-C or a kill of our group: the runner's own group goes with us (it also has PDEATHSIG).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(sig, () => {
+      sv.stop();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  process.exit(await sv.run());
 }
