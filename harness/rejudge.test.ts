@@ -65,4 +65,18 @@ describe('report --rejudge on a stored real run', () => {
   it('--catalog without --rejudge is a usage error', async () => {
     await expect(reportCommand.run(['x', '--catalog', 'y'])).rejects.toThrow(/--catalog only applies with --rejudge/);
   });
+
+  it('a case a kernel report made an error stays an error; the health test is left alone', async () => {
+    const { rejudgeCell } = await import('./rejudge.js');
+    const { allCases, loadCatalog } = await import('./catalog.js');
+    const cell = JSON.parse(readFileSync(FIXTURE, 'utf8')) as CellResult;
+    const i = cell.cases.findIndex((c) => c.id === 'setns_pidfd/self_uts');
+    const orig = cell.cases[i];
+    cell.cases[i] = { ...orig, status: 'error', reason: 'kernel health: warning: WARNING: CPU: 0 PID: 1 at x while this case ran', preHealth: { status: orig.status, reason: orig.reason } };
+    cell.cases.push({ ...orig, id: 'kernel_health', feature: 'kernel_health', case: 'kernel_health', status: 'pass', reason: 'no kernel reports', observed: {} });
+    const r = rejudgeCell(cell, allCases(loadCatalog()), []);
+    expect(r.cell.cases[i]).toMatchObject({ status: 'error', preHealth: { status: 'pass' } });
+    expect(r.cell.cases.at(-1)).toMatchObject({ id: 'kernel_health', status: 'pass' });
+    expect(r.warnings.filter((w) => w.includes('kernel_health'))).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@ import { applyKnownIssues, type KnownIssue } from './known-issues.js';
 import type { CaseResult, CellResult } from './results.js';
 import type { Status } from './status.js';
 import { withVersion } from './version.js';
+import { KERNEL_HEALTH_ID } from './health.js';
 
 export interface VerdictChange { kernelId: string; id: string; from: Status; to: Status; reason: string }
 
@@ -21,7 +22,15 @@ export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: K
   const facts = cell.facts.procVersion !== undefined ? withVersion(cell.facts) : cell.facts;
   const byId = new Map(catalog.map((c) => [c.id, c]));
   const cases = cell.cases.map((c): CaseResult => {
-    if (unanswered(c)) return c;
+    // The console's verdict on kernel health is not the catalog's to change: keep it as it is.
+    if (unanswered(c) || c.id === KERNEL_HEALTH_ID) return c;
+    if (c.preHealth) {
+      // A kernel report during the case made it an error; the probe's own verdict is judged anew beneath it.
+      const cat = byId.get(c.id);
+      if (!cat) return c;
+      const v = judge(cat, facts, c.observed);
+      return { ...c, preHealth: { ...c.preHealth, status: v.status, reason: v.reason }, expected: v.expected, expectedAnswer: v.expectedAnswer };
+    }
     const cat = byId.get(c.id);
     if (!cat) {
       warnings.push(`${cell.kernelId} ${c.id}: no longer in the catalog; its stored verdict stays`);
