@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo health-demo clean
+.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo health-demo faults-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) wit
 
 health-demo: setup deps ## a real WARN (out-of-tree test module) in a bookworm guest becomes that case's error
 	bash vm/health-demo.sh
+
+faults-demo: setup deps ## a real guest where one probe hangs in waitid and the kernel panics mid-suite: only those cases are lost
+	$(PM) matrix --matrix vm/faults-demo.yaml --out reports/faults-demo; test $$? -eq 1
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
