@@ -20,8 +20,15 @@ describe('catalog', () => {
     expect(f.cases[0]).toMatchObject({ id: 'f/c', introduced: [5, 3, 0], without: { errno: 'ENOSYS' }, area: 'a' });
   });
 
+  it('a deadline: on the feature or the case (seconds), null when neither sets one', () => {
+    expect(parseCatalog(ok)[0].cases[0].deadline).toBeNull();
+    expect(parseCatalog(ok.replace('    without', '    deadline: 60\n    without'))[0].cases[0].deadline).toBe(60);
+    expect(parseCatalog(ok.replace('        probe: call', '        probe: call\n        deadline: 5'))[0].cases[0].deadline).toBe(5);
+  });
+
   it.each([
     ['not yaml', 'features: [', /not valid YAML/],
+    ['bad deadline', ok.replace('    without', '    deadline: soon\n    without'), /'deadline' must be a number of seconds between 1 and 3600/],
     ['no list', 'foo: 1', /'features:' list/],
     ['bad version', ok.replace('"5.3"', 'soon'), /'introduced' must be a kernel version/],
     ['dotted id', ok.replace('id: f', 'id: f.x'), /must match/],
