@@ -14,10 +14,12 @@ import { repoPath } from '../paths.js';
 import { catchInterrupts } from '../interrupt.js';
 import { parseShard, shardOf } from '../shard.js';
 import { listTests } from '../list-tests.js';
-import { defaultMatrixFile, loadMatrix, selectKernels } from '../../kernels/matrix.js';
+import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
+import { adhocEntry } from '../adhoc.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
 const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]
+       pidfd-matrix matrix --kernel BZIMAGE | --kernel-tree DIR [--config FRAGMENT]... [--id ID] [options]
 
 Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
 suite inside (the 'host' entry runs it directly, no VM), and collect the results: DIR/<id>/
@@ -47,7 +49,18 @@ Options:
                   matrix order (deterministic, so N CI runners split one matrix without talking;
                   join their outputs with 'pidfd-matrix report merge')
   --list          print the selected kernels (after --shard) and the test ids with their
-                  feature and area, then exit 0 without booting anything`;
+                  feature and area, then exit 0 without booting anything
+
+Ad hoc kernels (no matrix file; for CI lanes and one-off checks):
+  --kernel PATH       boot this bzImage (e.g. arch/x86/boot/bzImage); cell id kernel-<release>
+  --kernel-tree DIR   build the source tree DIR first (as pidfd-matrix kernels build: out of
+                      tree, cached, kernels/configs/pidfd-minimal.config), then boot it; cell id
+                      tree-<dir name>. A build failure is an error cell "build failed ..."
+  --config FRAGMENT   extra config fragment for --kernel-tree (repeatable)
+  --id ID             the cell id instead of the derived one
+  --lsm L             boot with this LSM (selinux), as an entry's lsm:
+  --append ARGS       extra kernel command line
+The cell gets provenance, JUnit and rerun lines like any other.`;
 
 export function parseAccel(v: string | undefined): AccelRequest {
   if (v === undefined) return 'auto';
@@ -64,6 +77,8 @@ export const matrixCommand: Command = {
       kernels: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' }, accel: { type: 'string' },
       out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
       'boot-retries': { type: 'string' }, shard: { type: 'string' }, list: { type: 'boolean' },
+      kernel: { type: 'string' }, 'kernel-tree': { type: 'string' }, config: { type: 'string', multiple: true }, id: { type: 'string' },
+      lsm: { type: 'string' }, append: { type: 'string' },
     }, usage);
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const accel = parseAccel(values.accel);
@@ -82,8 +97,18 @@ export const matrixCommand: Command = {
     }
     const interrupts = catchInterrupts('pidfd-matrix matrix');
     try {
-      const matrix = loadMatrix(values.matrix ?? defaultMatrixFile());
-      const selected = selectKernels(matrix, values.kernels);
+      const adhoc = values.kernel !== undefined || values['kernel-tree'] !== undefined;
+      if (!adhoc && (values.config || values.id || values.lsm || values.append)) throw new UsageError('--config, --id, --lsm and --append go with --kernel or --kernel-tree');
+      if (adhoc && (values.kernels || values.matrix || values.shard)) throw new UsageError('--kernel/--kernel-tree boot one kernel without a matrix file; drop --kernels/--matrix/--shard');
+      let selected: KernelEntry[];
+      let selectArgs: ((id: string) => string[]) | undefined;
+      if (adhoc) {
+        const a = adhocEntry({ kernel: values.kernel, tree: values['kernel-tree'], config: values.config, id: values.id, lsm: values.lsm, append: values.append });
+        selected = [a.entry];
+        selectArgs = () => a.selectArgs;
+      } else {
+        selected = selectKernels(loadMatrix(values.matrix ?? defaultMatrixFile()), values.kernels);
+      }
       const kernels = shard ? shardOf(selected, shard) : selected;
       if (values.list) {
         console.log(`kernels${shard ? ` (shard ${shard.index}/${shard.total} of ${selected.map((k) => k.id).join(', ')})` : ''}: ${kernels.map((k) => k.id).join(', ') || '(none)'}`);
@@ -102,6 +127,7 @@ export const matrixCommand: Command = {
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),
         signal: interrupts.signal,
+        selectArgs,
       });
       await writeMatrixReports(run.cells, outDir);
       console.log('');
