@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo health-demo faults-demo clean
+.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo health-demo faults-demo bisect-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ health-demo: setup deps ## a real WARN (out-of-tree test module) in a bookworm g
 
 faults-demo: setup deps ## a real guest where one probe hangs in waitid and the kernel panics mid-suite: only those cases are lost
 	$(PM) matrix --matrix vm/faults-demo.yaml --out reports/faults-demo; test $$? -eq 1
+
+bisect-demo: setup deps ## a real git bisect on Debian's linux-source-6.12 with planted bugs (slow; not CI)
+	bash harness/bisect-demo.sh
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -8,5 +8,6 @@ import { reportCommand } from './report.js';
 import { rerunCommand } from './rerun.js';
 import { compareCommand } from './compare.js';
 import { catalogCommand } from './catalog.js';
+import { bisectCommand, bisectStepCommand } from './bisect.js';
 
-export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand, catalogCommand];
+export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand, catalogCommand, bisectCommand, bisectStepCommand];
