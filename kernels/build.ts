@@ -317,7 +317,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
   // Two runs never share an object dir at once, and `kernels clean` waits for us.
   const objKey = createHash('sha256').update(`${tree}\0${configHash}\0${compiler.text}`).digest('hex').slice(0, 16);
   const held = await holdKernelCache(root);
-  const objLock = await lockCacheEntry(`build-obj-${objKey}`, root);
+  const waiting = setTimeout(() => say(`waiting for another build of this tree and config (same object dir) to finish ...`), 2000);
+  const objLock = await lockCacheEntry(`build-obj-${objKey}`, root).catch(async (e) => { await held.release(); throw e; }).finally(() => clearTimeout(waiting));
   try {
     const again = req.force ? null : await readBuildRecord(dest); // built by the run we waited for
     if (again) {
