@@ -63,7 +63,7 @@ fi
 git -C "$REPO" log --oneline demo-good^!; git -C "$REPO" log --oneline demo-good..demo-bad
 [ -z "${BISECT_DEMO_PREPARE_ONLY:-}" ] || exit 0
 # A demo run starts fresh: an earlier interrupted demo bisect is ended, not resumed.
-if [ -e "$REPO/.git/BISECT_START" ]; then git -C "$REPO" bisect reset -q main; fi
+if [ -e "$REPO/.git/BISECT_START" ]; then git -C "$REPO" bisect reset main >/dev/null; fi
 rm -f "$REPO/.git/pidfd-matrix-bisect.json"
 lock=()
 [ -n "${PIDFD_MATRIX_GUEST_LOCK:-}" ] && lock=(--guest-lock "$PIDFD_MATRIX_GUEST_LOCK")
