@@ -2,9 +2,9 @@
 // matrix and bench run a command and get one RunResult, whether on this machine or in a guest.
 import { killGroup, spawnGroup, track } from './process-group.js';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { boot, type Accel, type BootResult } from './vng.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { boot, shellQuote, type Accel, type BootResult } from './vng.js';
 import type { GuestStatus } from './console.js';
 
 export interface RunOptions {
@@ -82,6 +82,24 @@ export interface VngSutOptions {
 }
 
 /** One fresh virtme-ng guest per run() call. */
+/**
+ * vng passes the guest command base64-encoded on the kernel command line, which x86 caps at
+ * 2048 bytes: a command naming a few deep paths (a CI runner's build dir) overflowed it and a
+ * Debian 6.1 kernel died in fortify_panic ("kernel BUG at lib/string_helpers.c") before init,
+ * then sat there until the cell timeout. So the command goes into a script in the first
+ * --rwdir (the guest sees that dir at the same path) and the kernel line carries `sh <script>`.
+ */
+export const GUEST_COMMAND_FILE = 'guest-command.sh';
+
+export async function commandViaFile(command: string, r: Pick<RunOptions, 'rwdirs'>): Promise<string> {
+  const dir = r.rwdirs?.[0];
+  if (!dir) return command;
+  const file = join(dir, GUEST_COMMAND_FILE);
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, `# written by pidfd-matrix: the command this guest runs (vm/sut.ts)\n${command}\n`);
+  return `sh ${shellQuote(file)}`;
+}
+
 export class VngSut implements Sut {
   readonly kind = 'guest';
   constructor(readonly o: VngSutOptions) {}
@@ -89,7 +107,7 @@ export class VngSut implements Sut {
     return this.o.accel;
   }
   async run(command: string, r: RunOptions): Promise<RunResult> {
-    const b = await boot(this.o.kimg, command, {
+    const b = await boot(this.o.kimg, await commandViaFile(command, r), {
       accel: this.o.accel,
       append: this.o.append,
       cpus: this.o.cpus,

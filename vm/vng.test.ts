@@ -66,3 +66,16 @@ describe('boot() with a fake vng', () => {
     expect(alive()).toBe(false);
   });
 });
+
+describe('commandViaFile (the guest command travels as a script, not on the kernel command line)', () => {
+  it('writes the command into the first rwdir and hands vng a short `sh <file>`', async () => {
+    const { commandViaFile, GUEST_COMMAND_FILE } = await import('./sut.js');
+    const cell = join(dir, 'a'.repeat(120), 'cell');
+    const long = `if node -e 0; then ${'x'.repeat(3000)}; fi`;
+    const cmd = await commandViaFile(long, { rwdirs: [cell] });
+    expect(cmd).toBe(`sh ${join(cell, GUEST_COMMAND_FILE)}`);
+    expect(cmd.length).toBeLessThan(300);
+    expect(readFileSync(join(cell, GUEST_COMMAND_FILE), 'utf8')).toContain(`\n${long}\n`);
+    expect(await commandViaFile('true', {})).toBe('true'); // no rwdir: nowhere to put it
+  });
+});
