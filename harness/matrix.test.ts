@@ -140,8 +140,11 @@ describe('lsm: selinux cells', () => {
       expect(run.cells[0].lsm).toBe('selinux');
       const call = readFileSync(join(work, 'calls'), 'utf8');
       expect(call).toContain('--append security=selinux selinux=1');
-      // (the supervisor itself behind the clone3 fallback check: vm/clone3-fallback.ts)
-      expect(call).toMatch(/-- bash \S*suites\/selinux\/guest-setup\.sh && if \S*node\S* -e 0 [^;]*; then \S*node\S* \S*dist\/suites\/lib\/supervisor\.js \S*reports-sel\/sel\/plan\.json; /);
+      // The kernel line carries only the script; the script holds the command (vm/sut.ts), with
+      // the supervisor itself behind the clone3 fallback check (vm/clone3-fallback.ts).
+      const script = join(work, 'reports-sel', 'sel', 'guest-command.sh');
+      expect(call).toContain(`-- sh ${script}`);
+      expect(readFileSync(script, 'utf8')).toMatch(/^bash \S*suites\/selinux\/guest-setup\.sh && if \S*node\S* -e 0 [^;]*; then \S*node\S* \S*dist\/suites\/lib\/supervisor\.js \S*reports-sel\/sel\/plan\.json; /m);
     } finally {
       delete process.env.FAKE_VNG_CALLS;
     }
