@@ -8,22 +8,16 @@ import { adhocEntry, idPart } from './adhoc.js';
 import { DEFAULT_TIMEOUT_SEC, rerunPrefix } from './matrix.js';
 import { repoPath } from './paths.js';
 import { KERNEL_ID_RE } from '../kernels/matrix.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-adhoc-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function fakeBzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${release} (builder@ci) #1 SMP\0`, 0x300, 'latin1');
-  return b;
-}
 
 describe('ad hoc kernels', () => {
   it('--kernel: id from the bzImage release, rerun names the same image', () => {
     const k = join(work, 'bzImage');
-    writeFileSync(k, fakeBzImage('6.13.0-rc1+'));
+    writeFileSync(k, fakeBzImage('6.13.0-rc1+', '(builder@ci) #1 SMP'));
     const { entry, selectArgs } = adhocEntry({ kernel: k });
     expect(entry).toMatchObject({ id: 'kernel-6-13-0-rc1', source: 'path', kernel: k });
     expect(entry.id).toMatch(KERNEL_ID_RE);

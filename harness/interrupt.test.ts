@@ -11,18 +11,12 @@ import { repoPath } from './paths.js';
 import type { CellResult } from './results.js';
 import { unlessAborted } from './interrupt.js';
 import { interruptMatrix, liveInGroups } from './fixtures/processes.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const FAKE = repoPath('vm/fixtures/fake-vng.sh');
 const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-intr-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function fakeBzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${release} (t@t) #1\0`, 0x300, 'latin1');
-  return b;
-}
 
 const cell = (out: string, id: string) => JSON.parse(readFileSync(join(out, id, 'results.json'), 'utf8')) as CellResult;
 

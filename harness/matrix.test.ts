@@ -7,18 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pool, runMatrix } from './matrix.js';
 import type { KernelEntry } from '../kernels/matrix.js';
 import { preparePlan, selectedCases } from './run-suite.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const FAKE = new URL('../vm/fixtures/fake-vng.sh', import.meta.url).pathname;
 let work: string;
 const ONE = ['pidfd_open/self'];
 
-function fakeBzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${release} (t@t) #1\0`, 0x300, 'latin1');
-  return b;
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-mx-'));

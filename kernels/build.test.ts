@@ -11,16 +11,10 @@ import {
   applicableWorkarounds, buildKernel, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion, missingOptions, planBuild,
 } from './build.js';
 import { contentHash, sourceIdentity } from './source-identity.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const RELEASE = '6.1.999-fake';
 
-function fakeBzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${release} (builder@ci) #1 SMP\0`, 0x300, 'latin1');
-  return b;
-}
 
 // Kbuild's contract as far as build.ts relies on it. olddefconfig fails if CONFIG_LSM= is still
 // there (build.ts must delete it) and records the merged fragment; bzImage fails when BREAK exists.
@@ -58,7 +52,7 @@ function makeTree(dir: string) {
   writeFileSync(join(dir, 'Makefile'), MAKEFILE);
   writeFileSync(join(dir, 'scripts/kconfig/merge_config.sh'), MERGE, { mode: 0o755 });
   writeFileSync(join(dir, 'kernel/fork.c'), 'int fork;\n');
-  writeFileSync(join(dir, 'fake-bzImage'), fakeBzImage(RELEASE));
+  writeFileSync(join(dir, 'fake-bzImage'), fakeBzImage(RELEASE, '(builder@ci) #1 SMP'));
 }
 
 beforeAll(() => {
@@ -87,7 +81,7 @@ describe('buildKernel on a fake Kbuild tree', () => {
     expect(b.cached).toBe(false);
     expect(b.release).toBe(RELEASE);
     expect(b.kimg).toBe(join(b.dir, 'boot', `vmlinuz-${RELEASE}`));
-    expect(readFileSync(b.kimg)).toEqual(fakeBzImage(RELEASE));
+    expect(readFileSync(b.kimg)).toEqual(fakeBzImage(RELEASE, '(builder@ci) #1 SMP'));
     // The merged config kept the fragment, lost CONFIG_LSM, and says what it could not honour.
     const config = readFileSync(b.config, 'utf8');
     expect(config).toContain('CONFIG_PIDFD_TEST=y');

@@ -8,19 +8,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMatrix } from '../harness/matrix.js';
 import { firstConfig, pathConfigCandidates } from './config.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const FAKE = new URL('../vm/fixtures/fake-vng.sh', import.meta.url).pathname;
 const CONFIG = '#\n# Automatically generated file; DO NOT EDIT.\n#\nCONFIG_64BIT=y\n# CONFIG_IKCONFIG is not set\n';
 const sha = (cmd: string) => execSync(`${cmd} | sha256sum`, { encoding: 'utf8', shell: '/bin/bash' }).split(' ')[0];
 let work: string;
 
-function fakeBzImage(rel: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${rel} (t@t) #1\0`, 0x300, 'latin1');
-  return b;
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-cfg-'));

@@ -10,18 +10,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLock } from './lock.js';
 import { repoPath } from '../harness/paths.js';
 import { interruptMatrix } from '../harness/fixtures/processes.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-locks-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const CLI = repoPath('bin/pidfd-matrix.js');
 
-function fakeBzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${release} (t@t) #1\0`, 0x300, 'latin1');
-  return b;
-}
 
 describe('acquireLock (flock(1) held by a helper process)', () => {
   it('exclusive excludes, shared coexist, and a lock dies with the process that held it', async () => {

@@ -12,18 +12,12 @@ import { fetchKernel, FetchError } from './fetch.js';
 import type { KernelEntry } from './matrix.js';
 import { runMatrix } from '../harness/matrix.js';
 import { repoPath } from '../harness/paths.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 let work: string;
 const saved = { PATH: process.env.PATH };
 const archive = () => join(work, 'archive');
 
-function fakeBzImage(rel: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e);
-  b.write(`${rel} (debian-kernel@lists.debian.org) #1\0`, 0x300, 'latin1');
-  return b;
-}
 
 /** Publishes one upload: the metapackage pointing at linux-image-<abi>=<version>, and its .deb. */
 function publish(abi: string, version: string): string {
@@ -32,7 +26,7 @@ function publish(abi: string, version: string): string {
   mkdirSync(join(root, 'DEBIAN'), { recursive: true });
   mkdirSync(join(root, 'boot'), { recursive: true });
   writeFileSync(join(root, 'DEBIAN/control'), `Package: ${pkg}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n`);
-  writeFileSync(join(root, 'boot', `vmlinuz-${abi}`), fakeBzImage(abi));
+  writeFileSync(join(root, 'boot', `vmlinuz-${abi}`), fakeBzImage(abi, '(debian-kernel@lists.debian.org) #1'));
   writeFileSync(join(root, 'boot', `config-${abi}`), `CONFIG_64BIT=y\n# ${version}\n`);
   const deb = join(archive(), 'debs', `${pkg}_${version}_amd64.deb`);
   mkdirSync(join(archive(), 'debs'), { recursive: true });

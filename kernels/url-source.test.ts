@@ -10,17 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchKernel, FetchError } from './fetch.js';
 import { bzImageRelease } from './layout.js';
 import type { KernelEntry } from './matrix.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const RELEASE = '6.9.0-fake';
 
 /** Just enough of an x86 bzImage boot header for the release to be read from it. */
-function fakeBzImage(release: string): Buffer {
-  const b = Buffer.alloc(0x400);
-  b.write('HdrS', 0x202, 'latin1');
-  b.writeUInt16LE(0x100, 0x20e); // version string at 0x200 + 0x100
-  b.write(`${release} (builder@ci) #1 SMP PREEMPT_DYNAMIC\0`, 0x300, 'latin1');
-  return b;
-}
 
 let work: string;
 let server: Server;
@@ -35,7 +29,7 @@ beforeAll(async () => {
   const tree = join(work, 'tree');
   mkdirSync(join(tree, 'boot'), { recursive: true });
   mkdirSync(join(tree, 'lib/modules', RELEASE, 'kernel'), { recursive: true });
-  writeFileSync(join(tree, 'boot', `vmlinuz-${RELEASE}`), fakeBzImage(RELEASE));
+  writeFileSync(join(tree, 'boot', `vmlinuz-${RELEASE}`), fakeBzImage(RELEASE, '(builder@ci) #1 SMP PREEMPT_DYNAMIC'));
   execFileSync('tar', ['-czf', join(work, 'k.tar.gz'), '-C', tree, 'boot', 'lib']);
   files['/k.tar.gz'] = readFileSync(join(work, 'k.tar.gz'));
   // A .deb with the image at the top as 'bzImage' (not in boot/): layout must still find it.
@@ -43,7 +37,7 @@ beforeAll(async () => {
   mkdirSync(join(deb, 'DEBIAN'), { recursive: true });
   mkdirSync(join(deb, 'usr/lib/modules', '6.8.0-deb', 'kernel'), { recursive: true });
   writeFileSync(join(deb, 'DEBIAN/control'), 'Package: linux-image-fake\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n');
-  writeFileSync(join(deb, 'bzImage'), fakeBzImage('6.8.0-deb'));
+  writeFileSync(join(deb, 'bzImage'), fakeBzImage('6.8.0-deb', '(builder@ci) #1 SMP PREEMPT_DYNAMIC'));
   execFileSync('dpkg-deb', ['--build', '--root-owner-group', deb, join(work, 'k.deb')], { stdio: 'ignore' });
   files['/k.deb'] = readFileSync(join(work, 'k.deb'));
   server = createServer((req, res) => {
@@ -64,7 +58,7 @@ afterAll(() => {
 
 describe('url kernel source (local HTTP server)', () => {
   it('reads the release from a bzImage header', () => {
-    writeFileSync(join(work, 'img'), fakeBzImage('7.0.1-x'));
+    writeFileSync(join(work, 'img'), fakeBzImage('7.0.1-x', '(builder@ci) #1 SMP PREEMPT_DYNAMIC'));
     expect(bzImageRelease(join(work, 'img'))).toBe('7.0.1-x');
     writeFileSync(join(work, 'notimg'), 'hello');
     expect(bzImageRelease(join(work, 'notimg'))).toBeNull();
