@@ -50,6 +50,10 @@ describe('compareCells', () => {
     const a = fixtureCell('trixie'), b = { ...clone(a), kernelId: 'my-build' };
     expect(pairCells([a], [b]).paired).toEqual([]);
     expect(pairCells([a], [b], { trixie: 'my-build' }).paired).toHaveLength(1);
+    // One run dir holding both kernels: the explicit pair wins over same-id pairs.
+    const both = [a, b];
+    const p = pairCells(both, both, { trixie: 'my-build' });
+    expect(p.paired.map((x) => `${x.base.kernelId}->${x.next.kernelId}`)).toEqual(['trixie->my-build']);
   });
 });
 

@@ -43,22 +43,26 @@ function classify(a: CaseResult, b: CaseResult): { kind: ChangeKind; keys: strin
 
 export interface ComparePair { base: CellResult; next: CellResult }
 
-/** Pair cells by kernel id; `pairs` (base id -> new id) pairs differently named kernels. */
+/**
+ * Pair cells: first the explicit pairs (base id -> new id, e.g. a stock kernel and a patched
+ * build, possibly from one run dir), then the remaining kernels by id.
+ */
 export function pairCells(base: CellResult[], next: CellResult[], pairs: Record<string, string> = {}): { paired: ComparePair[]; onlyBase: string[]; onlyNew: string[] } {
-  const byNew = new Map(next.map((c) => [c.kernelId, c]));
-  const used = new Set<string>();
   const paired: ComparePair[] = [];
-  for (const b of base) {
-    const n = byNew.get(pairs[b.kernelId] ?? b.kernelId);
-    if (n && !used.has(n.kernelId)) {
-      paired.push({ base: b, next: n });
-      used.add(n.kernelId);
-    }
-  }
+  const usedBase = new Set<CellResult>(), usedNew = new Set<CellResult>();
+  const take = (b: CellResult | undefined, n: CellResult | undefined) => {
+    if (!b || !n || usedBase.has(b) || usedNew.has(n)) return;
+    paired.push({ base: b, next: n });
+    usedBase.add(b);
+    usedNew.add(n);
+  };
+  for (const [b, n] of Object.entries(pairs)) take(base.find((c) => c.kernelId === b), next.find((c) => c.kernelId === n));
+  const named = new Set(Object.entries(pairs).flat());
+  for (const b of base) if (!named.has(b.kernelId)) take(b, next.find((n) => n.kernelId === b.kernelId && !named.has(n.kernelId)));
   return {
     paired,
-    onlyBase: base.filter((b) => !paired.some((p) => p.base === b)).map((b) => b.kernelId),
-    onlyNew: next.filter((n) => !used.has(n.kernelId)).map((n) => n.kernelId),
+    onlyBase: base.filter((b) => !usedBase.has(b)).map((b) => b.kernelId),
+    onlyNew: next.filter((n) => !usedNew.has(n)).map((n) => n.kernelId),
   };
 }
 
