@@ -8,16 +8,11 @@ import { catalogCommand } from './commands/catalog.js';
 import { UsageError } from './commands/types.js';
 import { FIXTURE_RESULTS, useFixtureCatalog } from './fixtures/load.js';
 import { parseVerified } from './verification.js';
+import { capture } from './fixtures/capture.js';
 
 beforeAll(useFixtureCatalog);
 afterEach(() => vi.restoreAllMocks());
 
-function capture() {
-  const out: string[] = [], err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')); });
-  vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
-  return { out: () => out.join('\n'), err: () => err.join('\n') };
-}
 
 describe('pidfd-matrix catalog', () => {
   it('--record adds one entry per kernel that ran, never a failed case; the listing counts the boundaries', async () => {

@@ -8,16 +8,11 @@ import { rerunCommand, rerunCommands } from './commands/rerun.js';
 import { UsageError } from './commands/types.js';
 import { FIXTURE_RESULTS, fixtureCell, useFixtureCatalog } from './fixtures/load.js';
 import type { CellResult } from './results.js';
+import { capture } from './fixtures/capture.js';
 
 beforeAll(useFixtureCatalog);
 afterEach(() => vi.restoreAllMocks());
 
-function capture() {
-  const out: string[] = [], err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')); });
-  vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
-  return { out: () => out.join('\n'), err: () => err.join('\n') };
-}
 
 function fixtureRun(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pm-cmd-'));
