@@ -171,11 +171,13 @@ describe('recipe helpers', () => {
     expect(makefileVersion('# SPDX\nVERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 85\nEXTRAVERSION =\n')).toEqual([5, 15, 85]);
     expect(makefileVersion('all:\n')).toBeNull();
   });
-  it('applies the 5.1 objtool workaround only to 5.1 with gcc >= 12', () => {
+  it('applies the objtool workaround to trees before 5.17 built with gcc >= 12', () => {
     const all = loadWorkarounds();
     expect(applicableWorkarounds(all, [5, 1, 15], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
+    expect(applicableWorkarounds(all, [5, 8, 18], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
     expect(applicableWorkarounds(all, [5, 1, 15], 11)).toEqual([]);
-    expect(applicableWorkarounds(all, [5, 2, 1], 12)).toEqual([]);
+    expect(applicableWorkarounds(all, [5, 17, 0], 12)).toEqual([]);
+    expect(applicableWorkarounds(all, [6, 1, 0], 12)).toEqual([]);
     expect(existsSync(all[0].fragment)).toBe(true);
     expect(inRange([5, 4, 0], '>=5.1 <5.10')).toBe(true);
   });
