@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { allCases, loadCatalog } from './catalog.js';
 import { repoPath } from './paths.js';
 import type { CellResult } from './results.js';
+import { auditSkips } from './skip-audit.js';
 
 const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), ...args], { encoding: 'utf8', cwd: repoPath() });
 
@@ -44,10 +45,22 @@ describe('pidfd-matrix probe on the host kernel', () => {
     }
   });
 
-  it('no case fails or errors; every skip carries a reason', () => {
+  it('no case fails or errors; every skip carries a reason and its evidence', () => {
     const bad = cell.cases.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`);
     expect(bad).toEqual([]);
     for (const c of cell.cases.filter((x) => x.status === 'skip')) expect(c.reason.length).toBeGreaterThan(10);
+    expect(auditSkips(cell, loadCatalog())).toEqual([]);
+  });
+
+  it('PIDFD_SIGNAL_PROCESS_GROUP on a non-leader runs even when the runner leads its own group (setsid)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-pgrp-'));
+    const id = 'pidfd_signal_flags/process_group_not_leader';
+    const r = spawnSync('setsid', ['--wait', process.execPath, repoPath('bin/pidfd-matrix.js'), 'probe', '--test', id, '--out', dir], { encoding: 'utf8', cwd: repoPath() });
+    expect(r.status, r.stderr).toBe(0);
+    const c = (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as CellResult).cases.find((x) => x.id === id)!;
+    expect(c.status, c.reason).not.toBe('skip');
+    expect(c.observed, c.reason).toMatchObject({ errno: expect.stringMatching(/^(ESRCH|EINVAL)$/) });
+    if (c.observed.errno === 'ESRCH') expect(c.observed.member_pgrp).toBe('leader child');
   });
 
   it('results.json holds the observed values and the kernel facts', () => {

@@ -3,7 +3,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { O, PIDFD_SIGNAL, PIDFD_THREAD, SIG } from './lib/constants.js';
-import { getpid, open, spawnpNewGroup } from './lib/libc.js';
+import { getpid, open, spawnpInGroup, spawnpNewGroup } from './lib/libc.js';
 import { readFileSync } from 'node:fs';
 import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { adopt, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
@@ -81,10 +81,17 @@ featureSuite('pidfd_signal_flags', {
     const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
     return { ...outcome(pidfdSendSignal(fd, 0, PIDFD_SIGNAL.PROCESS_GROUP)), pgrp: pgrpOf(pid) === pid ? 'child' : pgrpOf(pid) };
   },
+  // The probe builds the situation itself (a group leader child, then a second child in that
+  // group), so the answer never depends on whether the runner happens to lead its own group.
   process_group_not_leader: () => {
-    const pgrp = pgrpOf(getpid());
-    if (pgrp === getpid()) return { skip: 'this process leads its own process group' };
-    return { ...outcome(pidfdSendSignal(selfPidfd(), 0, PIDFD_SIGNAL.PROCESS_GROUP)), pgrp };
+    const leader = need('posix_spawnp(SETPGROUP 0)', spawnpNewGroup(['sleep', '30']));
+    adopt(leader);
+    const member = need('posix_spawnp(SETPGROUP leader)', spawnpInGroup(['sleep', '30'], leader));
+    adopt(member);
+    const pgrp = pgrpOf(member);
+    if (pgrp !== leader) throw new Error(`the second child ${member} is in process group ${pgrp}, not in the leader's ${leader}`);
+    const fd = need('pidfd_open(member)', track(pidfdOpen(member)));
+    return { ...outcome(pidfdSendSignal(fd, 0, PIDFD_SIGNAL.PROCESS_GROUP)), member_pgrp: 'leader child' };
   },
 });
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseOptions } from '../args.js';
 import { CatalogError, loadCatalog } from '../catalog.js';
 import { loadCellResults, ResultsError } from '../reports.js';
+import { auditSkips } from '../skip-audit.js';
 import { boundaries, kernelTable, loadVerified, mergeRecords, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
 import { UsageError, type Command } from './types.js';
 
@@ -24,7 +25,10 @@ Each line names the nearest kernels observed on either side.
 --record reads results.json files (as written by probe and matrix) and adds one entry per
 kernel to the record, replacing an older entry of the same kernel: the cases whose stored
 observation the current catalog accepts (pass, xpass, or the case's own without-answer).
-Failed or errored cases are never recorded; cells that did not run are skipped.
+Failed or errored cases are never recorded; cells that did not run are skipped. It also
+names every skip without evidence: a skip must be the kernel's own answer (absent as
+expected), a need the recorded facts prove unmet (SELinux off, not root, ...), a proven
+Seccomp refusal, or a probe's refusal with its errno; any other skip may hide a check.
 
 Options:
   --unverified     list only boundaries that are not verified
@@ -81,6 +85,7 @@ export const catalogCommand: Command = {
           const r = recordCell(cell, features);
           if (r.skipped) console.error(`skipped: ${r.skipped}`);
           for (const d of r.dropped) console.error(`not recorded (${cell.kernelId}): ${d}`);
+          for (const f of auditSkips(cell, features)) console.error(`skip without evidence (${cell.kernelId}): ${f.id}: ${f.why} (reason: ${f.reason})`);
           if (r.record) {
             records.push(r.record);
             console.log(`recorded ${r.record.version} (${r.record.release}, ${cell.kernelId}): ${r.record.with.length} with, ${r.record.without.length} without, ${r.record.xpass.length} xpass`);

@@ -372,11 +372,17 @@ const fsp = {
 };
 
 /** posix_spawnp with POSIX_SPAWN_SETPGROUP(0): the child leads a new process group. Caller adopts it. */
-export function spawnpNewGroup(argv: string[], env: string[] = ['PATH=/usr/local/bin:/usr/bin:/bin']): Res {
+export const spawnpNewGroup = (argv: string[], env?: string[]): Res => spawnpInGroup(argv, 0, env);
+
+/**
+ * posix_spawnp with POSIX_SPAWN_SETPGROUP(pgid): the child joins process group `pgid` (0: a new
+ * group it leads) before it execs. Caller adopts it.
+ */
+export function spawnpInGroup(argv: string[], pgid: number, env: string[] = ['PATH=/usr/local/bin:/usr/bin:/bin']): Res {
   const attr = Buffer.alloc(512); // >= sizeof(posix_spawnattr_t) (336 on glibc x86_64/aarch64)
   let rc: number = fsp.attr_init(attr);
   if (rc === 0) rc = fsp.attr_setflags(attr, 0x2 /* POSIX_SPAWN_SETPGROUP */);
-  if (rc === 0) rc = fsp.attr_setpgroup(attr, 0);
+  if (rc === 0) rc = fsp.attr_setpgroup(attr, pgid);
   const pid = [0];
   if (rc === 0) rc = fsp.posix_spawnp(pid, argv[0], null, attr, [...argv, null], [...env, null]);
   fsp.attr_destroy(attr);
