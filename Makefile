@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix test bench gitlab-demo health-demo faults-demo bisect-demo clean
+.PHONY: help setup deps build-deps probe matrix test bench boundary gitlab-demo health-demo faults-demo bisect-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ test: setup deps ## harness self-tests on fixtures, a real host run and a guest 
 
 bench: setup deps ## boot time vs suite time per kernel, and host suite time
 	$(PM) bench
+
+boundary: setup deps ## one run over every boundary kernel: ../shared/kernels/vanilla.yaml, BUILT=your.yaml, Debian 5.10-7.3, host (slow; not CI)
+	bash kernels/boundary.sh
 
 gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) with gitlab-ci-local; compare with one machine
 	bash ci-templates/gitlab-demo.sh

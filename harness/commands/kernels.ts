@@ -7,6 +7,8 @@ import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
 import { parseOptions } from '../args.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
+import { composeMatrices, matrixYaml } from '../../kernels/compose.js';
+import { writeFileSync } from 'node:fs';
 import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCacheKey } from '../../kernels/cache.js';
 import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, fetchKernel } from '../../kernels/fetch.js';
 import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
@@ -17,6 +19,7 @@ import { resolve } from 'node:path';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
+       pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
 
   list [ids]     the matrix entries (id, source, lsm, ci), what is already cached (for Debian:
                  the exact upload), and when the Debian suite has a newer upload than the cached
@@ -39,6 +42,10 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
   source --package linux-source-X.Y [--suite S]
                  fetch and unpack Debian's kernel source package into the cache (as 'build'
                  entries do) and print the tree's path; a second run fetches nothing
+  compose [ids]  write one matrix file (--out) from the ids of --matrix (default: all of
+                 kernels/matrix.yaml) and every entry of each --add FILE (repeatable), with
+                 absolute kernel paths, for one 'matrix --matrix' run over kernels kept in
+                 several files (make boundary). An id defined twice is an error.
   clean          delete the kernel cache (${kernelsDir()}), the builds
                  (${buildsDir()}), the unpacked sources and the private apt lists;
                  refuses (exit 1) while a matrix, bench, fetch or build uses the cache
@@ -84,10 +91,25 @@ export const kernelsCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       matrix: { type: 'string' }, refresh: { type: 'boolean' }, offline: { type: 'boolean' },
       config: { type: 'string', multiple: true }, out: { type: 'string' }, package: { type: 'string' }, suite: { type: 'string' },
-      jobs: { type: 'string' }, force: { type: 'boolean' },
+      jobs: { type: 'string' }, force: { type: 'boolean' }, add: { type: 'string', multiple: true },
     }, usage);
     const [action, ...ids] = positionals;
     if (action === 'build') return buildAction(ids, values);
+    if (action === 'compose') {
+      if (!values.out) throw new UsageError(`kernels compose needs --out FILE (the composed matrix file)\n\n${usage}`);
+      try {
+        const base = values.matrix ?? defaultMatrixFile();
+        const files = values.add ?? [];
+        const m = composeMatrices([{ matrix: loadMatrix(base), ids: ids.join(',') }, ...files.map((f) => ({ matrix: loadMatrix(resolve(f)) }))], resolve(values.out));
+        writeFileSync(resolve(values.out), matrixYaml(m, [base, ...files.map((f) => resolve(f))]));
+        console.log(`${resolve(values.out)}: ${m.kernels.map((k) => k.id).join(', ')}`);
+        return 0;
+      } catch (e) {
+        const code = reportInputError(this.name, values.matrix, e);
+        if (code !== null) return code;
+        throw e;
+      }
+    }
     if (action === 'source') {
       if (!values.package || ids.length) throw new UsageError(`kernels source wants --package linux-source-X.Y [--suite S]\n\n${usage}`);
       try {
@@ -153,7 +175,7 @@ export const kernelsCommand: Command = {
           return 0;
         }
         default:
-          throw new UsageError(`expected list, fetch, build, source or clean${action ? `, not '${action}'` : ''}\n\n${usage}`);
+          throw new UsageError(`expected list, fetch, build, source, compose or clean${action ? `, not '${action}'` : ''}\n\n${usage}`);
       }
     } catch (e) {
       const code = reportInputError(this.name, values.matrix, e);

@@ -1,0 +1,41 @@
+#!/bin/bash
+# make boundary: ONE matrix run over every boundary kernel at hand, as the catalog record wants
+# (README "Which claims were checked on real kernels"). Slow (about an hour of TCG guests), never CI.
+#   VANILLA  matrix file of prebuilt vanilla kernels (default ../shared/kernels/vanilla.yaml beside
+#            the checkout; VANILLA= for none)
+#   BUILT    your own matrix files of built kernels, space separated (`pidfd-matrix kernels build`
+#            prints the entry for each tree it builds)
+#   IDS      entries of kernels/matrix.yaml (default: the host and Debian's 5.10 to 7.3)
+#   OUT      report dir (default reports/boundary); ACCEL (default tcg), JOBS (default 1)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VANILLA=${VANILLA-../shared/kernels/vanilla.yaml}
+BUILT=${BUILT-}
+IDS=${IDS:-host,bullseye,bookworm,trixie,sid,trixie-backports}
+OUT=${OUT:-reports/boundary}
+PM="node bin/pidfd-matrix.js"
+
+adds=()
+for f in $VANILLA $BUILT; do
+  if [ ! -f "$f" ]; then
+    echo "make boundary: $f not found." >&2
+    if [ "$f" = "$VANILLA" ]; then
+      echo "  It holds prebuilt vanilla kernels and is absent from a plain clone. Build the versions you" >&2
+      echo "  want (README 'Getting the boundary kernels': kernel.org tarball, then 'npx pidfd-matrix kernels" >&2
+      echo "  build DIR'), list them in a matrix file of 'source: path' entries, and run" >&2
+      echo "  'make boundary VANILLA= BUILT=my-kernels.yaml' (VANILLA= runs without the prebuilt set)." >&2
+    else
+      echo "  BUILT names matrix files of your built kernels; fix the path or leave it empty." >&2
+    fi
+    exit 2
+  fi
+  adds+=(--add "$f")
+done
+mkdir -p "$OUT"
+$PM kernels compose "$IDS" "${adds[@]}" --out "$OUT/boundary.yaml" || exit 2
+start=$(date +%s)
+$PM matrix --matrix "$OUT/boundary.yaml" --accel "${ACCEL:-tcg}" --jobs "${JOBS:-1}" --out "$OUT"
+rc=$?
+echo "make boundary: $(( $(date +%s) - start ))s wall, exit $rc; reports in $OUT"
+echo "  record what the kernels answered: npx pidfd-matrix catalog --record $OUT && npx pidfd-matrix catalog --table"
+exit $rc
