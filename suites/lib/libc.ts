@@ -6,6 +6,18 @@ import { constants } from 'node:os';
 import { NR, type SyscallName } from './constants.js';
 
 const libc = koffi.load('libc.so.6');
+/**
+ * dlopen/dlsym: in libc.so.6 from glibc 2.34, in libdl.so.2 before (bullseye's 2.31), where
+ * the runner died at import with "Cannot find function 'dlsym'" in a bullseye container.
+ */
+export const libdl = (() => {
+  try {
+    libc.func('void *dlsym(void *, const char *)');
+    return libc;
+  } catch {
+    return koffi.load('libdl.so.2');
+  }
+})();
 
 export type Res<T = number> = { ok: true; value: T } | { ok: false; errno: string };
 
@@ -122,7 +134,7 @@ const f = {
   recvmsg: libc.func('long recvmsg(int, void *, int)'),
   kill: libc.func('int kill(int, int)'),
   getpid: libc.func('int getpid()'),
-  dlsym: libc.func('void *dlsym(void *, const char *)'),
+  dlsym: libdl.func('void *dlsym(void *, const char *)'),
   mmap: libc.func('void *mmap(void *, size_t, int, int, int, long)'),
   clone: libc.func('int clone(void *fn, void *stack, int flags, void *arg, ...)'),
   memcpyTo: libc.func('void *memcpy(uintptr_t, const void *, size_t)'),
