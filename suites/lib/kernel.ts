@@ -7,6 +7,7 @@ import { hostname, machine, release } from 'node:os';
 import type { ObservedFacts } from './observation.js';
 import { CAP_SYS_ADMIN, hasCap } from './caps.js';
 import { detectContainerFrom, type ContainerVerdict } from './container.js';
+import { libcIdentity } from './libc.js';
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -64,6 +65,7 @@ export function observeFacts(): ObservedFacts {
     selinux: selinuxState(),
     ...containerFacts(),
     hostname: hostname(),
+    libc: libcIdentity(),
     ...procConfig(),
   };
   return facts;

@@ -408,3 +408,150 @@ export function parentDeathSignal(sig: number): Res {
   prctlFn ??= libc.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)') as (...a: number[]) => number;
   return res(prctlFn(PR_SET_PDEATHSIG, sig, 0, 0, 0));
 }
+
+// ---- the process's own libc: identity and its pidfd wrappers ----------------------------
+// The libc axis (suites/libc.probe.ts): which wrappers this libc.so.6 exports, under which
+// symbol version node, and what calling them does. A wrapper is looked up at call time, never
+// declared up front, so a libc without it (glibc < 2.36) still loads this module.
+const RTLD_NOW = 2, RTLD_NOLOAD = 4;
+const dl = {
+  dlopen: libc.func('void *dlopen(const char *, int)'),
+  dlvsym: libc.func('void *dlvsym(void *, const char *, const char *)'),
+  dlsymH: libc.func('void *dlsym(void *, const char *)'),
+  confstr: libc.func('size_t confstr(int, _Out_ char *buf, size_t)'),
+};
+
+/** What the process's libc says it is: gnu_get_libc_version() and confstr(_CS_GNU_LIBC_VERSION). */
+export interface LibcIdentity { name: string; version: string; source: string; confstr: string | null }
+
+const _CS_GNU_LIBC_VERSION = 2;
+export function libcIdentity(): LibcIdentity | null {
+  const buf = Buffer.alloc(64);
+  const n = Number(dl.confstr(_CS_GNU_LIBC_VERSION, buf, buf.length));
+  const cs = n > 0 ? buf.subarray(0, n - 1).toString() : null; // "glibc 2.36"
+  if (!libcSymbol('gnu_get_libc_version').present) {
+    const m = cs ? /^(\S+) (\S+)$/.exec(cs) : null;
+    return m ? { name: m[1], version: m[2], source: 'confstr(_CS_GNU_LIBC_VERSION)', confstr: cs } : null;
+  }
+  const version = (libc.func('const char *gnu_get_libc_version()') as () => string)();
+  return { name: 'glibc', version, source: 'gnu_get_libc_version()', confstr: cs };
+}
+
+/** A pointer koffi returned, as a number (0n for NULL, which koffi hands back as null). */
+function ptrValue(p: unknown): bigint {
+  return p ? BigInt(koffi.address(p)) : 0n;
+}
+
+let libcHandle: unknown;
+/** libc.so.6's own handle (already loaded: RTLD_NOLOAD), so a symbol of node's own is never found. */
+function libcSelf(): unknown {
+  libcHandle ??= dl.dlopen('libc.so.6', RTLD_NOW | RTLD_NOLOAD);
+  return libcHandle;
+}
+
+// Version nodes a symbol could sit under (x86_64 starts at GLIBC_2.2.5): a symbol is looked up
+// under each, and the one that gives the same address as the default lookup is reported.
+const GLIBC_NODES = ['GLIBC_2.2.5', ...Array.from({ length: 48 }, (_, i) => `GLIBC_2.${3 + i}`)];
+
+/** Whether libc.so.6 exports `name`, and the symbol version node its default definition has. */
+export function libcSymbol(name: string): { present: boolean; node: string | null } {
+  const h = libcSelf();
+  if (!h) return { present: false, node: null };
+  const addr = ptrValue(dl.dlsymH(h, name));
+  if (addr === 0n) return { present: false, node: null };
+  const node = GLIBC_NODES.find((v) => ptrValue(dl.dlvsym(h, name, v)) === addr) ?? null;
+  return { present: true, node };
+}
+
+const wrappers = new Map<string, (...a: unknown[]) => number>();
+function wrapper(proto: string, name: string): ((...a: unknown[]) => number) | null {
+  if (!libcSymbol(name).present) return null;
+  if (!wrappers.has(name)) wrappers.set(name, libc.func(proto) as (...a: unknown[]) => number);
+  return wrappers.get(name)!;
+}
+
+/** A libc wrapper's answer: null when this libc has no such symbol. */
+export type WrapperRes = Res | null;
+
+/** libc's pidfd_open(pid, flags) (glibc 2.36). */
+export function libcPidfdOpen(pid: number, flags = 0): WrapperRes {
+  const fn = wrapper('int pidfd_open(int, unsigned int)', 'pidfd_open');
+  return fn ? res(fn(pid, flags)) : null;
+}
+
+/** libc's pidfd_send_signal(pidfd, sig, NULL, flags) (glibc 2.36). */
+export function libcPidfdSendSignal(pidfd: number, sig: number, flags = 0): WrapperRes {
+  const fn = wrapper('int pidfd_send_signal(int, int, void *, unsigned int)', 'pidfd_send_signal');
+  return fn ? res(fn(pidfd, sig, null, flags)) : null;
+}
+
+/** libc's pidfd_getfd(pidfd, targetfd, flags) (glibc 2.36). */
+export function libcPidfdGetfd(pidfd: number, targetfd: number, flags = 0): WrapperRes {
+  const fn = wrapper('int pidfd_getfd(int, int, unsigned int)', 'pidfd_getfd');
+  return fn ? res(fn(pidfd, targetfd, flags)) : null;
+}
+
+/** libc's pidfd_getpid(pidfd) (glibc 2.39: it reads the Pid: line of the pidfd's fdinfo). */
+export function libcPidfdGetpid(pidfd: number): WrapperRes {
+  const fn = wrapper('int pidfd_getpid(int)', 'pidfd_getpid');
+  return fn ? res(fn(pidfd)) : null;
+}
+
+/**
+ * libc's pidfd_spawn / pidfd_spawnp (glibc 2.39): posix_spawn that hands back a pidfd instead of
+ * a pid. Like posix_spawn it returns the error number itself; value = the pidfd.
+ */
+export function libcPidfdSpawn(name: 'pidfd_spawn' | 'pidfd_spawnp', file: string, argv: string[], env: string[] = ['PATH=/usr/local/bin:/usr/bin:/bin']): WrapperRes {
+  const fn = wrapper(`int ${name}(_Out_ int *pidfd, const char *file, void *fa, void *attr, const char **argv, const char **envp)`, name);
+  if (!fn) return null;
+  const out = [-1];
+  const rc = fn(out, file, null, null, [...argv, null], [...env, null]);
+  return rc === 0 ? { ok: true, value: out[0] } : { ok: false, errno: errnoName(rc) };
+}
+
+/** posix_spawnp's own answer (0 or an error number), for a probe that reads it raw. */
+export function posixSpawnp(argv: string[], env: string[] = ['PATH=/usr/local/bin:/usr/bin:/bin']): Res {
+  return spawnp(argv, env);
+}
+
+const seccompFns = {
+  prctl: libc.func('int prctl(int, unsigned long, void *, unsigned long, unsigned long)'),
+};
+const PR_SET_NO_NEW_PRIVS = 38, PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2;
+
+/**
+ * Install a classic-BPF seccomp filter that answers `syscall` with `errno` (x86_64 only), as
+ * harness/seccomp-deny.py does, in *this* process: only for a throwaway child process
+ * (suites/lib/clone3-child.ts), never in the runner. Sets no_new_privs first, so it needs no
+ * capability.
+ */
+export function denySyscall(nr: number, errno: number): Res {
+  const AUDIT_ARCH_X86_64 = 0xc000003e, RET_ALLOW = 0x7fff0000, RET_ERRNO = 0x00050000;
+  const LD_W_ABS = 0x20, JEQ_K = 0x15, RET_K = 0x06;
+  const insns: [number, number, number, number][] = [
+    [LD_W_ABS, 0, 0, 4],                 // A = arch
+    [JEQ_K, 0, 3, AUDIT_ARCH_X86_64],    // other arch: allow
+    [LD_W_ABS, 0, 0, 0],                 // A = nr
+    [JEQ_K, 0, 1, nr],                   // not ours: allow
+    [RET_K, 0, 0, (RET_ERRNO | errno) >>> 0],
+    [RET_K, 0, 0, RET_ALLOW],
+  ];
+  const code = Buffer.alloc(insns.length * 8);
+  insns.forEach(([op, jt, jf, k], i) => {
+    code.writeUInt16LE(op, i * 8);
+    code.writeUInt8(jt, i * 8 + 2);
+    code.writeUInt8(jf, i * 8 + 3);
+    code.writeUInt32LE(k >>> 0, i * 8 + 4);
+  });
+  const prog = Buffer.alloc(16); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+  prog.writeUInt16LE(insns.length, 0);
+  prog.writeBigUInt64LE(addressOf(code), 8);
+  const nnp = res(seccompFns.prctl(PR_SET_NO_NEW_PRIVS, 1, null, 0, 0));
+  if (!nnp.ok) return nnp;
+  const r = res(seccompFns.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0));
+  void code;
+  return r;
+}
+
+/** Whether the running kernel has sys_<name> (/proc/kallsyms; null when unreadable). */
+export const kernelHasSyscallNamed = (name: string): boolean | null => kernelHasSyscall(name);

@@ -37,6 +37,11 @@ export interface ObservedFacts {
   /** Why: the pid namespace, cgroup or mount that decided `container` (absent in old files). */
   containerEvidence?: string;
   hostname: string;
+  /**
+   * The process's own libc as it names itself (gnu_get_libc_version(), confstr(_CS_GNU_LIBC_VERSION)):
+   * the libc catalog features (suites/catalog/libc.yaml) are judged by it. Absent in old files.
+   */
+  libc?: { name: string; version: string; source: string; confstr: string | null } | null;
   /** sha256 of the uncompressed /proc/config.gz, when the kernel has one (provenance). */
   procConfigSha256?: string;
 }
