@@ -27,8 +27,16 @@ export interface BrokenRange { from: Version; to: Version; reason: string; ref?:
 export const KINDS = ['feature', 'change'] as const;
 export type Kind = (typeof KINDS)[number];
 
+/** A libc release that has a libc-keyed feature: `libc: "glibc 2.36"` in the catalog. */
+export interface LibcFloor { name: string; version: Version }
+
 export interface Expectation {
   kind: Kind;
+  /**
+   * Set for a libc feature (suites/catalog/libc.yaml): the answer is chosen by the cell's libc
+   * (facts.libc), not by its kernel, and `introduced` is only the libc version (for ordering).
+   */
+  libc: LibcFloor[] | null;
   introduced: Version;        // first mainline release with the feature (or fix)
   backports: Version[];       // stable releases that carry it earlier ("6.18.14")
   broken: BrokenRange[];      // [from, to) releases known to give the `without` answer
@@ -117,7 +125,25 @@ function str(where: string, field: string, v: unknown, optional = false): string
   return v;
 }
 
+/** `libc: "glibc 2.36"` or a list of such (any of them has the feature). */
+function libcFloors(where: string, v: unknown): LibcFloor[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0) fail(where, `'libc' must name a libc release, e.g. "glibc 2.36"`);
+  return list.map((x) => {
+    const m = typeof x === 'string' ? /^([a-z][a-z0-9_-]*)\s+(\d+\.\d+(?:\.\d+)?)$/.exec(x.trim()) : null;
+    const parsed = m ? parseVersion(m[2]) : null;
+    if (!m || !parsed) fail(where, `'libc' must be a libc name and version like "glibc 2.36" (or a list of them), got ${JSON.stringify(x)}`);
+    return { name: m[1], version: parsed };
+  });
+}
+
 function expectation(where: string, raw: Record<string, unknown>, inherit?: Expectation): Expectation {
+  if (raw.libc !== undefined && raw.introduced !== undefined)
+    fail(where, `give either 'introduced' (a kernel version) or 'libc' (a libc version, e.g. "glibc 2.36"), not both`);
+  // A case's own `introduced` keys it by the kernel again, even inside a libc feature.
+  const libc = raw.libc !== undefined ? libcFloors(where, raw.libc) : raw.introduced !== undefined ? null : inherit?.libc ?? null;
+  if (libc && (raw.broken !== undefined || raw.backports !== undefined))
+    fail(where, `'broken' and 'backports' are kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
   const needs = (raw.needs ?? inherit?.needs ?? []) as unknown;
   if (!Array.isArray(needs) || needs.some((n) => !NEEDS.includes(n as Need)))
     fail(where, `'needs' must be a list of ${NEEDS.join(', ')}`);
@@ -125,12 +151,13 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
   if (broken !== null && !Array.isArray(broken)) fail(where, `'broken' must be a list of {from, to, reason}`);
   const backports = (raw.backports ?? null) as unknown;
   if (backports !== null && !Array.isArray(backports)) fail(where, `'backports' must be a list of versions`);
-  if (raw.introduced === undefined && !inherit) fail(where, `'introduced' is missing (the first kernel version with the feature)`);
+  if (raw.introduced === undefined && !inherit && !libc) fail(where, `'introduced' is missing (the first kernel version with the feature, or libc: "glibc 2.36" for a libc wrapper)`);
   const kind = (raw.kind ?? inherit?.kind ?? 'feature') as unknown;
   if (!KINDS.includes(kind as Kind)) fail(where, `'kind' must be one of ${KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
   return {
     kind: kind as Kind,
-    introduced: raw.introduced === undefined ? inherit!.introduced : version(where, 'introduced', raw.introduced),
+    libc,
+    introduced: raw.libc !== undefined ? libc![0].version : raw.introduced === undefined ? inherit!.introduced : version(where, 'introduced', raw.introduced),
     backports: backports === null ? inherit?.backports ?? [] : (backports as unknown[]).map((b) => version(where, 'backports', b)),
     broken: broken === null
       ? inherit?.broken ?? []
@@ -247,7 +274,8 @@ export function linkCatalog(features: CatalogFeature[], where = 'catalog'): Cata
       }
       const reqs = list.map((id) => requirement(byId.get(id)!));
       // A case newer than its feature (esrch_zombie: 6.9 in the 5.6 pidfd_getfd) also needs the feature itself.
-      if (f.without !== null && cmpVersion(c.introduced, f.base.introduced) > 0) reqs.push(requirement(f));
+      // (Only on one axis: a kernel version and a libc version do not compare.)
+      if (f.without !== null && !c.libc === !f.base.libc && cmpVersion(c.introduced, f.base.introduced) > 0) reqs.push(requirement(f));
       c.requires = reqs.sort((a, b) => cmpVersion(a.introduced, b.introduced));
     }
   }

@@ -1,11 +1,11 @@
 // Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
 // decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
-import type { Answer, CatalogCase, Expectation } from './catalog.js';
+import type { Answer, CatalogCase, Expectation, LibcFloor } from './catalog.js';
 import { NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../suites/lib/observation.js';
 import { unmetNeed } from '../suites/lib/needs.js';
 import type { KernelFacts, Observation } from './results.js';
 import type { Status } from './status.js';
-import { atLeast, cmpVersion, fmtVersion, hasBackport, type Version } from './version.js';
+import { atLeast, cmpVersion, fmtVersion, hasBackport, parseVersion, type Version } from './version.js';
 
 export interface Verdict {
   status: Status;
@@ -89,12 +89,34 @@ export function expectationFor(c: Expectation, v: Version): KernelExpectation {
   return { expect: 'without', why: `needs ${since}` };
 }
 
+/** "glibc 2.36 or musl 1.2.6": the libc releases a libc-keyed expectation names. */
+function libcNeed(floors: LibcFloor[]): string {
+  return floors.map((f) => `${f.name} ${fmtVersion(f.version)}`).join(' or ');
+}
+
+/**
+ * What the catalog says this cell should answer: a kernel feature by the kernel version, a libc
+ * feature (`libc: "glibc 2.36"`) by the cell's own libc (facts.libc, as the process named it).
+ */
+export function expectationIn(c: Expectation, facts: Pick<KernelFacts, 'version' | 'libc'>): KernelExpectation {
+  if (!c.libc) return expectationFor(c, facts.version);
+  const libc = facts.libc;
+  const floor = libc ? c.libc.find((f) => f.name === libc.name) : undefined;
+  const v = libc ? parseVersion(libc.version) : null;
+  if (floor && v && atLeast(v, floor.version)) return { expect: 'with', why: `since ${libcNeed([floor])}` };
+  return { expect: 'without', why: `needs ${libcNeed(c.libc)}` };
+}
+
 export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation): Verdict {
   // Debian's 5.10.0-32-amd64 is stable 5.10.223: say so, backports are judged by the latter.
   const full = fmtVersion(facts.version);
-  const kernel = `kernel ${facts.release}${facts.release.startsWith(full) ? '' : ` (${facts.version.join('.')})`}`;
+  const kernelOnly = `kernel ${facts.release}${facts.release.startsWith(full) ? '' : ` (${facts.version.join('.')})`}`;
+  // A libc case names the libc that answered, and the kernel under it (its `requires:`).
+  const kernel = c.libc && facts.libc ? `${facts.libc.name} ${facts.libc.version}, ${kernelOnly}` : kernelOnly;
   const need = unmetNeed(c.needs, facts);
   if (need) return { status: 'skip', reason: need, expected: null, expectedAnswer: null };
+  if (c.libc && !facts.libc)
+    return { status: 'skip', reason: `${c.id}: keyed by the libc (${libcNeed(c.libc)}), and this cell recorded no libc (facts.libc: a result from before the libc axis, or a libc that does not name itself)`, expected: null, expectedAnswer: null };
   if (typeof observed[SETUP_ERROR] === 'string')
     return { status: 'error', reason: `${c.id}: could not run: ${observed[SETUP_ERROR]}`, expected: null, expectedAnswer: null };
   // The runner left it out for a need the catalog no longer lists (a re-judge after an edit).
@@ -103,7 +125,7 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
   if (typeof observed[PROBE_SKIP] === 'string')
     return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
 
-  const exp = expectationFor(c, facts.version);
+  const exp = expectationIn(c, facts);
   // A refusal the filter is proven to have given hides the kernel's answer, whatever it matches.
   const sc = seccompEvidence(facts, observed);
   if (sc.blocked) {
@@ -117,12 +139,12 @@ export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation)
 
   // A prerequisite this kernel should lack (pidfd_open on 5.2, clone3 on 5.2) answers for the case
   // with its own `without` (ENOSYS): the case's own answers assume the syscall exists.
-  const missing = c.requires.find((r) => expectationFor(r, facts.version).expect === 'without');
+  const missing = c.requires.find((r) => expectationIn(r, facts).expect === 'without');
   if (missing && !matches(c.with, observed)) {
     const gone = (missing.without !== null && matches(missing.without, observed)) || typeof observed[PREREQ] === 'string';
     if (gone) {
       const step = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
-      return { status: 'skip', reason: `absent as expected: ${c.id} needs ${missing.feature} (${expectationFor(missing, facts.version).why}), ${kernel}${step}${seccompNote}`, expected: 'without', expectedAnswer: missing.without };
+      return { status: 'skip', reason: `absent as expected: ${c.id} needs ${missing.feature} (${expectationIn(missing, facts).why}), ${kernel}${step}${seccompNote}`, expected: 'without', expectedAnswer: missing.without };
     }
   }
   const answer = exp.expect === 'with' ? c.with : c.without;

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { allCases, VERIFIED_FILE, type CatalogCase, type CatalogFeature } from './catalog.js';
-import { expectationFor, judge, matches, PREREQ } from './judge.js';
-import type { CellResult } from './results.js';
+import { expectationIn, judge, matches, PREREQ } from './judge.js';
+import type { CellResult, KernelFacts } from './results.js';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
 
@@ -88,13 +88,14 @@ export function recordCell(cell: CellResult, features: CatalogFeature[]): Record
   const dropped: string[] = [];
   for (const r of cell.cases) {
     const c = cases.get(r.id);
-    if (!c || Object.keys(r.observed ?? {}).length === 0 || r.status === 'error') continue;
+    // A libc-keyed case (suites/catalog/libc.yaml) says nothing about the kernel's version boundaries.
+    if (!c || c.libc || Object.keys(r.observed ?? {}).length === 0 || r.status === 'error') continue;
     const v = judge(c, cell.facts, r.observed);
     if (v.status === 'pass' || v.status === 'xpass') {
       // A pass with the older answer is a checked `without`.
       (v.expected === 'without' && v.status === 'pass' ? rec.without : rec.with).push(c.id);
       if (v.status === 'xpass') rec.xpass.push(c.id);
-    } else if (v.status === 'skip' && v.expected === 'without' && ownWithout(c, cell.facts.version, r.observed)) {
+    } else if (v.status === 'skip' && v.expected === 'without' && ownWithout(c, cell.facts, r.observed)) {
       rec.without.push(c.id);
     } else if (v.status === 'fail' || v.status === 'error') dropped.push(`${c.id}: ${v.reason}`);
   }
@@ -102,9 +103,9 @@ export function recordCell(cell: CellResult, features: CatalogFeature[]): Record
 }
 
 /** The case's own without-answer, not a missing prerequisite's ENOSYS nor a failed setup step. */
-function ownWithout(c: CatalogCase, v: Version, observed: Record<string, unknown>): boolean {
+function ownWithout(c: CatalogCase, facts: KernelFacts, observed: Record<string, unknown>): boolean {
   if (typeof observed[PREREQ] === 'string' || c.without === null) return false;
-  if (c.requires.some((r) => expectationFor(r, v).expect === 'without' && r.without !== null && matches(r.without, observed))) return false;
+  if (c.requires.some((r) => expectationIn(r, facts).expect === 'without' && r.without !== null && matches(r.without, observed))) return false;
   return matches(c.without, observed);
 }
 
@@ -143,7 +144,7 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
   const obs = verified.kernels.map((k) => ({ k, v: parseVersion(k.version)! }));
   const unob = new Map(verified.unobtainable.map((u) => [u.version, u.reason]));
   const out: Boundary[] = [];
-  for (const c of allCases(features)) {
+  for (const c of allCases(features).filter((x) => !x.libc)) {
     const gave = (side: 'with' | 'without') => obs.filter(({ k }) => k[side].includes(c.id));
     const withK = gave('with'), withoutK = gave('without');
     const check = (kind: BoundaryKind, at: Version, startsWith: boolean, lower: Version | null, upperSameSeries: boolean) => {
@@ -172,7 +173,7 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
 /** Every observed kernel (sorted) and, per case, what it gave: 'with', 'without' or ''. */
 export function kernelTable(features: CatalogFeature[], verified: Verified): { kernels: KernelRecord[]; rows: { feature: string; cells: string[] }[] } {
   const kernels = [...verified.kernels].sort((a, b) => cmpVersion(parseVersion(a.version)!, parseVersion(b.version)!));
-  const rows = features.map((f) => ({
+  const rows = features.filter((f) => !f.base.libc).map((f) => ({
     feature: f.id,
     cells: kernels.map((k) => {
       const ids = f.cases.map((c) => c.id);
