@@ -1,0 +1,155 @@
+// The libc axis: the pidfd wrappers of the process's own libc (glibc 2.36: pidfd_open,
+// pidfd_send_signal, pidfd_getfd; glibc 2.39: pidfd_spawn, pidfd_spawnp, pidfd_getpid), asked for
+// real through koffi. `symbol` cases say whether libc.so.6 exports the wrapper and under which
+// version node; `works` cases call it and check the job was done on a real child. A wrapper's
+// ENOSYS on a kernel without the syscall is an observation (the judge composes the catalog's
+// `requires:` on the kernel feature), and a refusal under seccomp gets its control question.
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { P, POLL, SIG, W } from './lib/constants.js';
+import {
+  askControl, eventfd, getpid, kcmp, kill, libcPidfdGetfd, libcPidfdGetpid, libcPidfdOpen, libcPidfdSendSignal,
+  libcPidfdSpawn, libcSymbol, poll, type WrapperRes,
+} from './lib/libc.js';
+import { fdinfo, isCloexec, need, pidfdOpen, PrereqMissing, track } from './lib/pidfd.js';
+import { adopt, forget, reap, spawnChild, waitid } from './lib/process.js';
+import { cldName } from './lib/names.js';
+import { featureSuite } from './lib/feature-test.js';
+import type { Observation } from './lib/observation.js';
+import type { SyscallName } from './lib/constants.js';
+
+const KCMP_FILE = 0;
+
+/** Does libc.so.6 export it, and under which symbol version node. */
+function symbol(name: string): Observation {
+  const s = libcSymbol(name);
+  return s.present ? { symbol: true, version_node: s.node ?? 'unversioned' } : { symbol: false };
+}
+
+/** A wrapper's refusal, with the seccomp control question for the syscall behind it. */
+function refused(r: WrapperRes & { ok: false }, syscall: SyscallName): Observation {
+  askControl(syscall, r.errno);
+  return { errno: r.errno };
+}
+
+/** pidfd_spawn / pidfd_spawnp: `sh -c 'exit 7'`, then waitid(P_PIDFD) on the pidfd it handed back. */
+function spawnWorks(name: 'pidfd_spawn' | 'pidfd_spawnp', file: string): Observation {
+  const r = libcPidfdSpawn(name, file, ['sh', '-c', 'exit 7']);
+  if (r === null) return { symbol: false };
+  if (!r.ok) return refused(r, 'clone3');
+  const pidfd = track(r).value;
+  // The pid behind the pidfd (fdinfo Pid:, 5.2+) so the suite's cleanup reaps it whatever happens.
+  const pid = Number(fdinfo(pidfd).lines.Pid ?? 0);
+  adopt(pid);
+  const si = need('waitid(P_PIDFD)', waitid(P.PIDFD, pidfd, W.EXITED));
+  forget(pid);
+  return { result: 'pidfd', cloexec: isCloexec(pidfd), si_code: cldName(si.code), si_status: si.status, si_pid: si.pid === pid && pid > 0 ? 'child' : si.pid };
+}
+
+featureSuite('libc_pidfd_open', {
+  symbol: () => symbol('pidfd_open'),
+  works: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const r = libcPidfdOpen(pid);
+    if (r === null) return { symbol: false };
+    if (!r.ok) return refused(r, 'pidfd_open');
+    const fd = track(r).value;
+    kill(pid, SIG.KILL);
+    const p = poll(fd, POLL.IN, 5000);
+    return { result: 'fd', cloexec: isCloexec(fd), readable_after_kill: p.ok ? (p.value & POLL.IN) !== 0 : p.errno };
+  },
+});
+
+featureSuite('libc_pidfd_send_signal', {
+  symbol: () => symbol('pidfd_send_signal'),
+  works: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    const r = libcPidfdSendSignal(fd, SIG.KILL);
+    if (r === null) return { symbol: false };
+    if (!r.ok) return refused(r, 'pidfd_send_signal');
+    const si = reap(pid);
+    return { result: r.value, si_code: si ? cldName(si.code) : 'reap failed', si_status: si?.status ?? -1 };
+  },
+});
+
+featureSuite('libc_pidfd_getfd', {
+  symbol: () => symbol('pidfd_getfd'),
+  works: () => {
+    const efd = need('eventfd', track(eventfd()));
+    const self = need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
+    const r = libcPidfdGetfd(self, efd);
+    if (r === null) return { symbol: false };
+    if (!r.ok) return refused(r, 'pidfd_getfd');
+    const fd = track(r).value;
+    const k = kcmp(getpid(), getpid(), KCMP_FILE, efd, fd);
+    return { result: 'fd', cloexec: isCloexec(fd), kcmp_file: k.ok ? k.value : k.errno };
+  },
+});
+
+featureSuite('libc_pidfd_spawn', {
+  symbol: () => symbol('pidfd_spawn'),
+  works: () => spawnWorks('pidfd_spawn', '/bin/sh'),
+});
+
+featureSuite('libc_pidfd_spawnp', {
+  symbol: () => symbol('pidfd_spawnp'),
+  works: () => spawnWorks('pidfd_spawnp', 'sh'), // found through PATH
+});
+
+featureSuite('libc_pidfd_getpid', {
+  symbol: () => symbol('pidfd_getpid'),
+  works: () => {
+    const pid = spawnChild(['sleep', '30']);
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    const r = libcPidfdGetpid(fd);
+    if (r === null) return { symbol: false };
+    if (!r.ok) return { errno: r.errno };
+    return { result: r.value === pid ? 'child_pid' : r.value };
+  },
+  reaped: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    reap(pid);
+    // glibc maps the kernel's "Pid: -1" to ESRCH: a kernel that still shows the old pid (before
+    // 5.5 and its 5.4.y backport) cannot give that answer, which the catalog's requires: covers.
+    const line = fdinfo(fd).lines.Pid ?? 'missing';
+    if (line !== '-1') throw new PrereqMissing(`fdinfo Pid: -1 after the reap (the kernel shows ${line})`, 'none');
+    const r = libcPidfdGetpid(fd);
+    if (r === null) return { symbol: false };
+    if (!r.ok) return { errno: r.errno };
+    return { result: r.value === pid ? 'child_pid' : r.value };
+  },
+});
+
+// ---- glibc's clone3 fallback -----------------------------------------------------------
+// A seccomp filter cannot be taken back, so it goes into a throwaway node child
+// (suites/lib/clone3-child.ts), which starts a posix_spawn child and a thread under it and
+// writes what it saw to a file. The runner itself is never filtered.
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'clone3-child.js');
+
+function underClone3Filter(errno: 'ENOSYS' | 'EPERM'): Observation {
+  const out = join(tmpdir(), `pidfd-matrix-clone3-${process.pid}-${errno}.json`);
+  rmSync(out, { force: true });
+  const pid = spawnChild([process.execPath, CHILD, errno, out]);
+  const si = reap(pid);
+  let seen: Observation;
+  try {
+    seen = JSON.parse(readFileSync(out, 'utf8')) as Observation;
+  } catch {
+    const how = si ? `${cldName(si.code)} ${si.status}` : 'not reaped';
+    return { setup_error: `the filtered child (node ${CHILD}) wrote no result (${how})` };
+  } finally {
+    rmSync(out, { force: true });
+  }
+  return si && !(si.code === 1 && si.status === 0) ? { ...seen, child_exit: `${cldName(si.code)} ${si.status}` } : seen;
+}
+
+featureSuite('glibc_clone3_fallback', {
+  enosys: () => underClone3Filter('ENOSYS'),
+  // The same child under EPERM, which glibc does not fall back on: shows clone3 is in the path.
+  eperm_thread: () => underClone3Filter('EPERM'),
+  eperm_spawn: () => underClone3Filter('EPERM'),
+});
