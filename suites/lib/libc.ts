@@ -415,9 +415,9 @@ export function parentDeathSignal(sig: number): Res {
 // declared up front, so a libc without it (glibc < 2.36) still loads this module.
 const RTLD_NOW = 2, RTLD_NOLOAD = 4;
 const dl = {
-  dlopen: libc.func('void *dlopen(const char *, int)'),
-  dlvsym: libc.func('void *dlvsym(void *, const char *, const char *)'),
-  dlsymH: libc.func('void *dlsym(void *, const char *)'),
+  dlopen: libdl.func('void *dlopen(const char *, int)'),
+  dlvsym: libdl.func('void *dlvsym(void *, const char *, const char *)'),
+  dlsymH: libdl.func('void *dlsym(void *, const char *)'),
   confstr: libc.func('size_t confstr(int, _Out_ char *buf, size_t)'),
 };
 
