@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WRAPPER } from './process-group.js';
+import { runGroup, WRAPPER } from './process-group.js';
 
 const alive = (pid: number) => {
   try {
@@ -31,5 +31,13 @@ describe('process group watchdog', () => {
     for (let i = 0; i < 100 && alive(sleeper); i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive(sleeper)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runGroup starts the watchdog wrapper as our own child, so it sees us die', async () => {
+    let out = '';
+    // The command's parent is the wrapper; the wrapper's parent must be this process.
+    const r = await runGroup(['bash', '-c', 'grep ^PPid: /proc/$PPID/status'], { timeoutSec: 20, onData: (c) => (out += c) });
+    expect(r).toEqual({ exitCode: 0, timedOut: false, startError: null });
+    expect(out.trim()).toBe(`PPid:\t${process.pid}`);
   });
 });

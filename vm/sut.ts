@@ -1,6 +1,6 @@
 // The system under test behind one interface (as LTP's kirk does with host vs qemu): the
 // matrix and bench run a command and get one RunResult, whether on this machine or in a guest.
-import { killGroup, spawnGroup, track } from './process-group.js';
+import { runGroup } from './process-group.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -44,23 +44,8 @@ export class HostSut implements Sut {
     await mkdir(dirname(o.logPath), { recursive: true });
     const log = createWriteStream(o.logPath);
     const t0 = Date.now();
-    const child = spawnGroup(['bash', '-c', command], o.cwd);
-    const untrack = track(child.pid, o.signal);
-    child.stdout.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
     o.onRunning?.();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, o.timeoutSec * 1000);
-    const code = await new Promise<number | null>((res) => {
-      child.on('error', () => res(null));
-      child.on('close', (c) => res(c));
-    });
-    clearTimeout(timer);
-    killGroup(child.pid);
-    untrack();
+    const { exitCode: code, timedOut } = await runGroup(['bash', '-c', command], { cwd: o.cwd, timeoutSec: o.timeoutSec, signal: o.signal, onData: (c) => log.write(c) });
     await new Promise<void>((res) => log.end(res));
     return {
       exitCode: timedOut ? null : code,

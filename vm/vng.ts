@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { analyzeConsole, classifyGuest, consoleExcerpt, type ConsoleFindings, type GuestStatus } from './console.js';
 import { vngBinary } from './tools.js';
-import { killGroup, spawnGroup, track } from './process-group.js';
+import { runGroup } from './process-group.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -64,14 +64,13 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   const log = createWriteStream(o.consoleLogPath, { flags: 'w' });
   log.write(`# ${argv.map(shellQuote).join(' ')}\n`);
   const t0 = Date.now();
-  // Own process group (a timeout kills vng *and* its qemu), real pipes, dies with us.
-  const child = spawnGroup(argv, o.cwd);
-  const untrack = track(child.pid, o.signal);
   let running = false;
   let tail = '';
   // Host-side arrival times of two console lines, so bench can tell qemu's own start and the
   // shutdown from the kernel's timestamps (vm/phases.ts).
   const marks: BootMarks = { kernelStartMs: null, scriptReturnedMs: null };
+  // Our own parser on the live stream (zx hands output over at the end): onRunning and the
+  // marks need each line as it arrives.
   const onData = (chunk: Buffer) => {
     log.write(chunk);
     tail = (tail + chunk.toString('latin1')).slice(-4096);
@@ -84,23 +83,10 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
       }
     }
   };
-  child.stdout.on('data', onData);
-  child.stderr?.on('data', onData);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child.pid);
-  }, o.timeoutSec * 1000);
-  const exitCode = await new Promise<number | null>((res) => {
-    child.on('error', (e) => {
-      log.write(`\n# failed to start vng: ${e.message}\n`);
-      res(null);
-    });
-    child.on('close', (code) => res(code));
-  });
-  clearTimeout(timer);
-  killGroup(child.pid); // leftovers (a qemu that outlived vng)
-  untrack();
+  // Own process group (a timeout kills vng *and* its qemu), real pipes, dies with us.
+  const run = await runGroup(argv, { cwd: o.cwd, timeoutSec: o.timeoutSec, signal: o.signal, onData });
+  if (run.startError) log.write(`\n# failed to start vng: ${run.startError}\n`);
+  const { exitCode, timedOut } = run;
   await new Promise<void>((res) => log.end(res));
   const text = await readFile(o.consoleLogPath, 'latin1');
   const findings = analyzeConsole(text);
@@ -118,6 +104,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   };
 }
 
+/** POSIX sh quoting for lines people paste and `sh` runs (zx's quote writes bash-only $'...'). */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
