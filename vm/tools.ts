@@ -1,23 +1,13 @@
 // Finds the guest tools vm/setup.sh installed and reports their versions for provenance.
-import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { $, which } from 'zx/core';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { toolsDir } from '../kernels/cache.js';
-
-const run = promisify(execFile);
 
 export class ToolsMissing extends Error {}
 
 function onPath(name: string): string | null {
-  for (const d of (process.env.PATH ?? '').split(':')) {
-    const p = join(d || '.', name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch { /* next */ }
-  }
-  return null;
+  return which.sync(name, { nothrow: true });
 }
 
 /** vng from the cache's tools dir (vm/setup.sh), else from PATH (PIDFD_MATRIX_VNG overrides). */
@@ -36,12 +26,9 @@ export function qemuBinary(): string {
 }
 
 async function firstLine(cmd: string, args: string[]): Promise<string | null> {
-  try {
-    const { stdout, stderr } = await run(cmd, args, { timeout: 30_000 });
-    return (stdout || stderr).split('\n')[0].trim() || null;
-  } catch {
-    return null;
-  }
+  const out = await $({ quiet: true, nothrow: true, timeout: '30s' })`${cmd} ${args}`;
+  if (!out.ok) return null;
+  return (out.stdout || out.stderr).split('\n')[0].trim() || null;
 }
 
 export interface ToolVersions { vng: string | null; qemu: string | null }
