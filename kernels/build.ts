@@ -3,20 +3,17 @@
 // bzImage or a BuildFailure with the log tail. Builds run out of tree (O=), so the user's tree
 // stays clean, and are cached by source identity, config hash and compiler version, so a
 // second run builds nothing.
-import { spawn, execFile } from 'node:child_process';
+import { $ } from 'zx/core';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, createWriteStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, createWriteStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { buildAtomically, cacheRoot, holdKernelCache, lockCacheEntry } from './cache.js';
 import { bzImageRelease } from './layout.js';
 import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
 import { REPO_ROOT } from '../harness/paths.js';
-
-const run = promisify(execFile);
 
 /** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
 const RECIPE = 'tinyconfig+merge_config-m+drop-CONFIG_LSM+olddefconfig+bzImage/v1';
@@ -186,11 +183,15 @@ export function checkBuildTools(): void {
 
 async function compilerVersion(): Promise<{ text: string; major: number; ccache: boolean }> {
   // No gcc (a machine that never builds): the key still says so, and checkBuildTools stops real builds.
-  const first = async (cmd: string, args: string[]) => (await run(cmd, args).catch(() => ({ stdout: `${cmd}: not installed` }))).stdout.split('\n')[0].trim();
+  const q = $({ quiet: true, nothrow: true });
+  const first = async (cmd: string, args: string[]) => {
+    const out = await q`${cmd} ${args}`;
+    return out.ok ? out.stdout.split('\n')[0].trim() : `${cmd}: not installed`;
+  };
   const gcc = await first('gcc', ['--version']);
   const ld = await first('ld', ['--version']);
   const major = Number((await first('gcc', ['-dumpversion'])).split('.')[0]) || 0;
-  const ccache = await run('ccache', ['--version']).then(() => true, () => false);
+  const ccache = (await q`ccache --version`).ok;
   return { text: `${gcc}; ${ld}`, major, ccache };
 }
 
@@ -232,33 +233,31 @@ function trackGroup(pid: number | undefined): () => void {
 }
 
 /** Runs make with output appended to the log, a progress line every `every` ms. */
-function runMake(make: string, args: string[], o: { log: string; nice: boolean; phase: string; say: (l: string) => void; every: number; t0: number; env?: NodeJS.ProcessEnv }): Promise<MakeRun> {
-  return new Promise((resolveRun) => {
-    const log = createWriteStream(o.log, { flags: 'a' });
-    log.write(`\n$ ${make} ${args.join(' ')}\n`);
-    const argv = o.nice ? ['nice', '-n', '19', make, ...args] : [make, ...args];
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env }, detached: true });
-    const untrack = trackGroup(child.pid);
-    let lastStep: string | null = null;
-    let partial = '';
-    const onData = (b: Buffer) => {
-      log.write(b);
-      const text = partial + b.toString('latin1');
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) lastStep = kbuildStep(l) ?? lastStep;
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const tick = setInterval(() => o.say(`${o.phase}, ${formatSeconds((Date.now() - o.t0) / 1000)} elapsed${lastStep ? `, last: ${lastStep}` : ''}`), o.every);
-    const done = (code: number | null) => {
-      clearInterval(tick);
-      untrack();
-      log.end(() => resolveRun({ code, lastStep }));
-    };
-    child.on('error', (e) => { log.write(`\n${make}: ${e.message}\n`); done(127); });
-    child.on('close', (code) => done(code));
-  });
+async function runMake(make: string, args: string[], o: { log: string; nice: boolean; phase: string; say: (l: string) => void; every: number; t0: number; env?: NodeJS.ProcessEnv }): Promise<MakeRun> {
+  const log = createWriteStream(o.log, { flags: 'a' });
+  log.write(`\n$ ${make} ${args.join(' ')}\n`);
+  const argv = o.nice ? ['nice', '-n', '19', make, ...args] : [make, ...args];
+  const p = $({ env: { ...process.env, ...o.env }, detached: true, nothrow: true, quiet: true, stdio: ['ignore', 'pipe', 'pipe'] })`${argv}`;
+  const untrack = trackGroup(p.pid);
+  let lastStep: string | null = null;
+  let partial = '';
+  // Read as it comes (zx's line iterator would take stdout from the log): the progress line
+  // names the file being compiled now.
+  const onData = (b: Buffer) => {
+    log.write(b);
+    const lines = (partial + b.toString('latin1')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) lastStep = kbuildStep(l) ?? lastStep;
+  };
+  p.stdout.on('data', onData);
+  p.stderr.on('data', onData);
+  const tick = setInterval(() => o.say(`${o.phase}, ${formatSeconds((Date.now() - o.t0) / 1000)} elapsed${lastStep ? `, last: ${lastStep}` : ''}`), o.every);
+  const out = await p;
+  clearInterval(tick);
+  untrack();
+  if (out.cause) log.write(`\n${make}: ${out.cause.message}\n`);
+  await new Promise<void>((res) => log.end(res));
+  return { code: out.cause ? 127 : out.exitCode, lastStep };
 }
 
 async function tailOf(file: string, n = 25): Promise<string[]> {
@@ -368,15 +367,9 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   say(`configuring Linux ${vtext} (${identity.description}) in ${obj}: tinyconfig + ${fragments.map((f) => basename(f)).join(' + ')}`);
   let r = await step('config', ['tinyconfig']);
   if (r.code !== 0) return failure('config', `make tinyconfig exited ${r.code}`);
-  const merge = await new Promise<number | null>((res) => {
-    const logStream = createWriteStream(log, { flags: 'a' });
-    logStream.write(`\n$ merge_config.sh -m -O ${obj} ${obj}/.config ${fragments.join(' ')}\n`);
-    const c = spawn('bash', [join(tree, 'scripts/kconfig/merge_config.sh'), '-m', '-O', obj, join(obj, '.config'), ...fragments], { cwd: obj, stdio: ['ignore', 'pipe', 'pipe'] });
-    c.stdout.pipe(logStream, { end: false });
-    c.stderr.pipe(logStream, { end: false });
-    c.on('error', () => logStream.end(() => res(127)));
-    c.on('close', (code) => logStream.end(() => res(code)));
-  });
+  const mergeOut = await $({ cwd: obj, nothrow: true, quiet: true })`bash ${join(tree, 'scripts/kconfig/merge_config.sh')} -m -O ${obj} ${join(obj, '.config')} ${fragments}`;
+  appendFileSync(log, `\n$ merge_config.sh -m -O ${obj} ${obj}/.config ${fragments.join(' ')}\n${mergeOut.stdall}`);
+  const merge = mergeOut.cause ? 127 : mergeOut.exitCode;
   if (merge !== 0) return failure('config', `merge_config.sh exited ${merge}`);
   await writeFile(join(obj, '.config'), dropLsmLine(await readFile(join(obj, '.config'), 'utf8')));
   r = await step('config', ['olddefconfig']);
