@@ -1,15 +1,25 @@
 // apt-get/apt-cache against a PRIVATE sources list, lists dir and cache dir: fetching a
 // trixie or sid kernel never touches the system's apt state and never installs anything.
 // The archive is verified with Debian's keyring (signed-by), never trusted=yes.
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { $ } from 'zx/core';
 import { aptDir, locksDir, safeName } from './cache.js';
 import { withLock } from './lock.js';
 
-const run = promisify(execFile);
+/** Tries of a network call (apt-get update, download) before its error is final. */
+const NET_TRIES = 3;
+/**
+ * zx's retry and spinner come from its full entry, which takes ~250 ms to import: loaded only
+ * when apt goes to the network, so every other command starts as fast as before.
+ */
+async function network<T>(title: string, call: () => Promise<T>): Promise<T> {
+  const { retry, spinner } = await import('zx');
+  const tried = () => retry(NET_TRIES, '3s', call);
+  // A spinner only on a terminal: a CI log would fill with its \r frames.
+  return process.stderr.isTTY ? spinner(title, tried) : tried();
+}
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** Lists younger than this are reused without `apt-get update` (a second run fetches nothing). */
 const LISTS_MAX_AGE_MS = Number(process.env.PIDFD_MATRIX_APT_MAX_AGE_H ?? 24) * 3600_000;
@@ -92,30 +102,25 @@ export class PrivateApt {
     for (const sub of ['lists/partial', 'cache/archives/partial', 'prefs.d']) await mkdir(join(this.dir, sub), { recursive: true });
     await writeFile(join(this.dir, 'sources.list'), `deb [signed-by=${DEBIAN_KEYRING}] ${this.mirror} ${this.suite} main\n`);
     try {
-      await run('apt-get', [...this.opts(), 'update'], { maxBuffer: 16 << 20 });
+      await network(`apt-get update (Debian ${this.suite})`, () => $({ quiet: true })`apt-get ${this.opts()} update`);
     } catch (e) {
-      throw new AptError(`apt-get update for Debian '${this.suite}' from ${this.mirror} failed: ${stderrOf(e)}\n  check the suite name and that ${DEBIAN_KEYRING} exists (apt-get install debian-archive-keyring)`);
+      throw new AptError(`apt-get update for Debian '${this.suite}' from ${this.mirror} failed (${NET_TRIES} tries): ${stderrOf(e)}\n  check the suite name and that ${DEBIAN_KEYRING} exists (apt-get install debian-archive-keyring)`);
     }
     return true;
   }
 
   /** The candidate version of a package, or null when the suite does not have it. */
   async show(pkg: string): Promise<PackageInfo | null> {
-    let out: string;
-    try {
-      ({ stdout: out } = await withLock(this.lockFile, () => run('apt-cache', [...this.opts(), 'show', '--no-all-versions', pkg], { maxBuffer: 16 << 20 })));
-    } catch {
-      return null;
-    }
-    return parseControl(out);
+    const out = await withLock(this.lockFile, () => $({ quiet: true, nothrow: true })`apt-cache ${this.opts()} show --no-all-versions ${pkg}`);
+    return out.ok ? parseControl(out.stdout) : null;
   }
 
   /** Downloads pkg=version into dir (apt checks it against the signed index). Returns the path. */
   async download(pkg: string, version: string, dir: string): Promise<string> {
     try {
-      await withLock(this.lockFile, () => run('apt-get', [...this.opts(), 'download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 << 20 }));
+      await withLock(this.lockFile, () => network(`apt-get download ${pkg}=${version}`, () => $({ cwd: dir, quiet: true })`apt-get ${this.opts()} download ${`${pkg}=${version}`}`));
     } catch (e) {
-      throw new AptError(`apt-get download ${pkg}=${version} (Debian ${this.suite}) failed: ${stderrOf(e)}`);
+      throw new AptError(`apt-get download ${pkg}=${version} (Debian ${this.suite}) failed (${NET_TRIES} tries): ${stderrOf(e)}`);
     }
     const deb = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (!deb) throw new AptError(`apt-get download ${pkg}=${version} left no .deb in ${dir}`);
