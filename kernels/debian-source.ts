@@ -4,13 +4,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { $ } from 'zx/core';
 import { PrivateApt } from './apt.js';
 import { buildAtomically, cacheRoot, debianCacheKey } from './cache.js';
 import type { SourceIdentity } from './source-identity.js';
-
-const run = promisify(execFile);
 
 export const sourcesDir = (root = cacheRoot()) => join(root, 'sources');
 
@@ -49,13 +46,13 @@ export async function fetchDebianSource(pkg: string, suite: string, say: (m: str
   let treeName = '';
   await buildAtomically(dest, async (tmp) => {
     const deb = await apt.download(info!.package, info!.version, tmp);
-    await run('dpkg', ['-x', deb, join(tmp, 'deb')]);
+    await $({ quiet: true })`dpkg -x ${deb} ${join(tmp, 'deb')}`;
     await rm(deb);
     const src = join(tmp, 'deb/usr/src');
     const tarball = existsSync(src) ? readdirSync(src).find((f) => /^linux-source-.*\.tar\.(xz|gz|bz2|zst)$/.test(f)) : undefined;
     if (!tarball) throw new SourcePackageError(`${info!.package}_${info!.version}.deb has no /usr/src/linux-source-*.tar.* inside; is it a kernel source package?`);
     say(`unpacking ${tarball}`);
-    await run('tar', ['-xf', join(src, tarball), '-C', tmp], { maxBuffer: 64 << 20 });
+    await $({ quiet: true })`tar -xf ${join(src, tarball)} -C ${tmp}`;
     await rm(join(tmp, 'deb'), { recursive: true, force: true });
     treeName = readdirSync(tmp).find((d) => d.startsWith('linux-source-') && existsSync(join(tmp, d, 'Makefile'))) ?? '';
     if (!treeName) throw new SourcePackageError(`${tarball} did not unpack to a linux-source-*/ tree`);

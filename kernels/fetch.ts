@@ -1,5 +1,5 @@
 // Resolves a matrix entry to a bootable kernel in the cache, fetching only what is missing.
-import { execFileSync } from 'node:child_process';
+import { $ } from 'zx/core';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -351,10 +351,5 @@ export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>
 
 /** dpkg's own version order (dpkg --compare-versions). */
 export function debVersionGt(a: string, b: string): boolean {
-  try {
-    execFileSync('dpkg', ['--compare-versions', a, 'gt', b], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return $.sync({ quiet: true, nothrow: true })`dpkg --compare-versions ${a} gt ${b}`.ok;
 }

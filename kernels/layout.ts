@@ -2,13 +2,10 @@
 //   <root>/boot/vmlinuz-<release>  and  <root>/lib/modules/<release>/ (with modules.dep).
 // vng derives the modules dir from the image path and the release from the image, so a tree
 // in this shape boots with just `vng --run <root>/boot/vmlinuz-<release>`.
-import { execFile } from 'node:child_process';
+import { $ } from 'zx/core';
 import { existsSync, lstatSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, symlink } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 /**
  * The release string (`uname -r`) of an x86 bzImage, read from its boot header: the word at
@@ -33,8 +30,8 @@ export function bzImageRelease(path: string): string | null {
 /** Unpacks a .deb (dpkg -x: no maintainer scripts, no install) or a tarball into dest. */
 export async function unpackArchive(file: string, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
-  if (file.endsWith('.deb')) await run('dpkg', ['-x', file, dest], { maxBuffer: 64 << 20 });
-  else if (/\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tar\.bz2)$/.test(file)) await run('tar', ['-xf', file, '-C', dest], { maxBuffer: 64 << 20 });
+  if (file.endsWith('.deb')) await $({ quiet: true })`dpkg -x ${file} ${dest}`;
+  else if (/\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tar\.bz2)$/.test(file)) await $({ quiet: true })`tar -xf ${file} -C ${dest}`;
   else throw new Error(`${basename(file)}: not a .deb or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)`);
 }
 
@@ -84,7 +81,7 @@ export async function depmod(root: string, release: string): Promise<void> {
   if (existsSync(join(root, 'lib/modules', release, 'modules.dep'))) return;
   const bin = ['/usr/sbin/depmod', '/sbin/depmod'].find((p) => existsSync(p)) ?? 'depmod';
   try {
-    await run(bin, ['-a', '-b', root, release]);
+    await $({ quiet: true })`${bin} -a -b ${root} ${release}`;
   } catch (e) {
     throw new Error(`depmod for ${release} failed (${(e as Error).message.split('\n')[0]}); install kmod (bash vm/setup.sh does)`);
   }
