@@ -31,11 +31,12 @@ describe('pidfd-matrix probe on the host kernel', () => {
     expect(h.status).toBe(cell.taint!.end & ~cell.taint!.start ? 'error' : 'pass');
   });
 
-  it('R4 reads "waits" only after it saw the leader exited (a zombie) and before the group could exit', () => {
+  it('R4 reads "waits" only after it saw the leader exited (a zombie), while the group still lived', () => {
     const c = cell.cases.find((x) => x.id === 'pidfd_thread_leader_poll/premature_leader_exit')!;
     expect(c.status, c.reason).toBe('pass');
     expect(c.observed).toMatchObject({ leader_thread_poll: 'waits', leader_state_before_poll: 'Z', after_group_exit: 'POLLIN' });
-    expect(c.observed.poll_ended_ms as number).toBeLessThan(4000);
+    // The group ends when the probe wakes its thread after this poll, or on its own at 10 s.
+    expect(c.observed.poll_ended_ms as number).toBeLessThan(10_000);
   });
 
   it('the unprivileged cases run for real as root: a child dropped to uid 65534 gets EPERM', () => {

@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { CLONE, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
 import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
-import { getpid, kill, poll } from './lib/libc.js';
+import { eventfd, getpid, kill, poll, write } from './lib/libc.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild } from './lib/x86stub.js';
@@ -209,35 +209,51 @@ function procState(pid: number): { state: string; threads: string } {
 
 featureSuite('pidfd_thread_leader_poll', {
   premature_leader_exit: () => {
-    // child: leader starts a thread, exits as a thread after 300 ms; the thread ends the group
-    // GROUP_EXIT_MS after the child started, so never before t0 + GROUP_EXIT_MS.
-    const GROUP_EXIT_MS = 4000;
+    // child: the leader starts a thread and exits as a thread after 300 ms; the thread ends the
+    // group when we write `wake` (after the first poll has returned), or by itself after
+    // GROUP_LIMIT_MS. So "no POLLIN" is read while the group surely lives, with no fixed wait.
+    const LEADER_LIMIT_MS = 2500;
+    const GROUP_LIMIT_MS = 10_000;
+    const WINDOW_MS = 250; // the early wakeup is level-triggered: it shows as soon as the leader is a zombie
     const t0 = performance.now();
     const since = () => Math.round(performance.now() - t0);
-    const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, GROUP_EXIT_MS)));
+    const wake = need('eventfd', track(eventfd()));
+    const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, wake, GROUP_LIMIT_MS)));
+    const endGroup = () => write(wake, EVENTFD_ONE);
     const r = track(pidfdOpen(pid, PIDFD_THREAD));
-    if (!r.ok) return { leader_thread_poll: r.errno };
+    if (!r.ok) {
+      endGroup();
+      return { leader_thread_poll: r.errno };
+    }
     // Precondition: the leader has exited (a zombie) while its thread still runs. Only then
     // does "no POLLIN" say the kernel waits for the group; a live leader also gives no POLLIN.
     let before = procState(pid);
-    while (before.state !== 'Z' && since() < GROUP_EXIT_MS - 1500) {
+    while (before.state !== 'Z' && since() < LEADER_LIMIT_MS) {
       sleepMs(10);
       before = procState(pid);
     }
-    if (before.state !== 'Z')
+    if (before.state !== 'Z') {
+      endGroup();
       return { setup_error: `the leader had not exited ${since()} ms after clone3 (State ${before.state}, Threads ${before.threads}): a poll now would not test R4` };
-    const window = Math.max(0, Math.min(1000, GROUP_EXIT_MS - 500 - since()));
-    const first = poll(r.value, POLL.IN, window);
+    }
+    const first = poll(r.value, POLL.IN, WINDOW_MS);
     const ended = since();
-    // The reading must end before the group could have exited, or POLLIN is no early wakeup.
-    if (ended >= GROUP_EXIT_MS)
-      return { setup_error: `the poll ended ${ended} ms after clone3, not before the group's exit at ${GROUP_EXIT_MS} ms: cannot tell an early wakeup from the group's exit` };
-    const later = poll(r.value, POLL.IN, GROUP_EXIT_MS + 5000);
+    // The thread's own limit ends the group without us: past it, POLLIN is no early wakeup.
+    if (ended >= GROUP_LIMIT_MS) {
+      endGroup();
+      return { setup_error: `the poll ended ${ended} ms after clone3, past the group's own exit at ${GROUP_LIMIT_MS} ms: cannot tell an early wakeup from the group's exit` };
+    }
+    const woke = endGroup();
+    if (!woke.ok) return { prereq: 'write(eventfd)', errno: woke.errno };
+    const later = poll(r.value, POLL.IN, GROUP_LIMIT_MS + 5000);
     const fired = (x: typeof first) => (x.ok ? (x.value & POLL.IN ? 'POLLIN' : 'timeout') : x.errno);
     return {
       leader_thread_poll: fired(first) === 'POLLIN' ? 'early' : 'waits',
-      leader_state_before_poll: before.state, threads_before_poll: before.threads, poll_window_ms: window, poll_ended_ms: ended,
+      leader_state_before_poll: before.state, threads_before_poll: before.threads, poll_window_ms: WINDOW_MS, poll_ended_ms: ended,
       after_group_exit: fired(later),
     };
   },
 });
+
+/** An eventfd write of 1 (the u64 counter). */
+const EVENTFD_ONE = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);

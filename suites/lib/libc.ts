@@ -121,6 +121,7 @@ const f = {
   close: libc.func('int close(int)'),
   fcntl: libc.func('int fcntl(int, int, ...)'),
   read: libc.func('long read(int, void *, size_t)'),
+  write: libc.func('long write(int, const void *, size_t)'),
   open: libc.func('int open(const char *, int, ...)'),
   poll: libc.func('int poll(void *, unsigned long, int)'),
   epoll_create1: libc.func('int epoll_create1(int)'),
@@ -189,6 +190,11 @@ export function read(fd: number, len: number): Res<Buffer> {
   const buf = Buffer.alloc(len);
   const r = res(f.read(fd, buf, len));
   return r.ok ? { ok: true, value: buf.subarray(0, r.value) } : r;
+}
+
+/** write(2) all of buf in one call; value = bytes written. */
+export function write(fd: number, buf: Buffer): Res {
+  return res(f.write(fd, buf, buf.length));
 }
 
 /** poll(2) one fd; value = revents. */

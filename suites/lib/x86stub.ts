@@ -60,11 +60,12 @@ export function syscallThenExitCode(nr: number, args: (number | bigint)[], exitW
 }
 
 /**
- * Code for a process whose thread-group leader exits early (R4): the leader starts one thread
- * (raw clone(CLONE_VM|FS|FILES|SIGHAND|THREAD)), sleeps `leaderMs`, then exit()s as a thread;
- * the thread sleeps `threadMs` and ends the process with exit_group(0).
+ * Code for a two-thread process whose leader exits first (R4): the leader starts a thread,
+ * sleeps `leaderMs` and exit()s as a thread; the thread waits until `wakeFd` (an eventfd the
+ * child inherits) is readable, at most `limitMs`, then exit_group()s. So the group ends when
+ * the probe says, never before, and on its own after `limitMs` if nobody says.
  */
-export function prematureLeaderExitCode(leaderMs: number, threadMs: number): Buffer {
+export function prematureLeaderExitCode(leaderMs: number, wakeFd: number, limitMs: number): Buffer {
   const ts = (ms: number) => {
     const b = Buffer.alloc(16);
     b.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
@@ -72,6 +73,10 @@ export function prematureLeaderExitCode(leaderMs: number, threadMs: number): Buf
     keep.push(b);
     return addressOf(b);
   };
+  const pollfd = Buffer.alloc(8); // struct pollfd { int fd; short events = POLLIN; short revents; }
+  pollfd.writeInt32LE(wakeFd, 0);
+  pollfd.writeInt16LE(1, 4);
+  keep.push(pollfd);
   const stack = Buffer.alloc(16 * 1024);
   keep.push(stack);
   const imm64 = (prefix: number[], v: bigint) => {
@@ -81,7 +86,14 @@ export function prematureLeaderExitCode(leaderMs: number, threadMs: number): Buf
   };
   const sleep = (addr: bigint) => Buffer.concat([imm64([0x48, 0xbf], addr), Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05])]); // nanosleep(ts, NULL)
   const leader = Buffer.concat([sleep(ts(leaderMs)), Buffer.from([0x31, 0xff, 0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]); // exit(0): this thread only
-  const thread = Buffer.concat([sleep(ts(threadMs)), Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]); // exit_group(0)
+  const thread = Buffer.concat([
+    imm64([0x48, 0xbf], addressOf(pollfd)), //                            mov rdi, &pollfd
+    Buffer.from([0xbe, 1, 0, 0, 0]), //                                   mov esi, 1 (nfds)
+    imm64([0x48, 0xba], ts(limitMs)), //                                  mov rdx, &timeout
+    Buffer.from([0x4d, 0x31, 0xd2, 0x4d, 0x31, 0xc0]), //                 xor r10,r10 (no sigmask); xor r8,r8
+    Buffer.from([0xb8, 0x0f, 0x01, 0, 0, 0x0f, 0x05]), //                 mov eax, 271 (ppoll); syscall
+    Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group(0)
+  ]);
   const head = Buffer.concat([
     Buffer.from([0xbf]), i32(0x10f00), //                               mov edi, CLONE_VM|FS|FILES|SIGHAND|THREAD
     imm64([0x48, 0xbe], addressOf(stack) + BigInt(stack.length - 64)), // mov rsi, stack top
