@@ -34,7 +34,7 @@ function pageData(cells: CellResult[], rows: TestRow[]) {
     cells: cells.map((cell) => ({
       kernelId: cell.kernelId,
       release: cell.facts?.release ?? null,
-      mode: cell.mode, accel: cell.accel, lsm: cell.lsm,
+      mode: cell.mode, accel: cell.accel, lsm: cell.lsm, container: cell.container ?? null,
       facts: cell.facts, provenance: cell.provenance,
       startedAt: cell.startedAt, durationMs: cell.durationMs, hostname: cell.hostname,
       error: cell.error, consoleLog: consoleLogPath(cell), rerun: cell.rerun,
@@ -107,6 +107,7 @@ function showKernel(th) {
   if (cell.error) { section('Cell error', cell.error.reason, 'bad'); section('Console excerpt', cell.error.consoleExcerpt || '(none captured)', '', 'detail-console'); }
   logLink(cell);
   section('Run', pretty({ mode: cell.mode, accel: cell.accel, lsm: cell.lsm, startedAt: cell.startedAt, durationMs: cell.durationMs, hostname: cell.hostname }));
+  if (cell.container) section('Container: userspace, seccomp, runtime (its kernel is the host kernel)', pretty(cell.container));
   section('Kernel facts', pretty(cell.facts));
   section('Provenance', pretty(cell.provenance));
   section('Rerun the whole cell', cell.rerun, 'rerun', 'detail-rerun');
@@ -154,6 +155,9 @@ export function shortReason(c: CaseResult): string {
 /** "5.10.0-32-amd64 (5.10.223)": the stable version a distro release string hides. */
 function kernelLabel(cell: CellResult): string {
   const f = cell.facts;
+  const c = cell.container;
+  // A container cell: its axes, and the kernel is the host's.
+  if (c) return `${c.userspace} · seccomp ${c.seccomp.split('/').pop()} · ${c.runtime} · host kernel${f ? ` ${f.release}` : ''}`;
   if (!f) return cell.error ? 'did not run' : '';
   const stable = f.version.join('.');
   return f.release.startsWith(stable) ? f.release : `${f.release} (${stable})`;

@@ -52,7 +52,7 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   cells.forEach((cell, i) => {
     const result = cell.error ? `💥 error: ${cell.error.reason}` : fmtCounts(countStatuses(eff[i]));
-    out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${cell.mode} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
+    out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${mdCell(cell.container ? `container: ${cell.container.userspace} (libc6 ${cell.container.packages.libc6 ?? '?'}), seccomp ${cell.container.seccomp.split('/').pop()}, ${cell.container.runtime}, host kernel` : cell.mode)} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
   });
   out.push('');
 

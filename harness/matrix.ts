@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { writeCellReports } from './reports.js';
 import { applyKernelHealth, healthFromConsole, healthFromTaint } from './health.js';
@@ -19,6 +19,7 @@ import type { BuildFailure } from '../kernels/build.js';
 import { holdKernelCache } from '../kernels/cache.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
+import { ContainerSut } from '../vm/container-sut.js';
 import { toolVersions, vngBinary } from '../vm/tools.js';
 import { killAllGroups } from '../vm/process-group.js';
 import { interruptedReason, unlessAborted } from './interrupt.js';
@@ -139,12 +140,23 @@ export async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 
+/** A cell that boots a kernel under virtme-ng (not the host, not a container on the host's kernel). */
+export function isGuest(e: KernelEntry): boolean {
+  return e.source !== 'host' && e.source !== 'container';
+}
+
+/** A container cell's axis values in one phrase: "bookworm userspace, seccomp default, runc". */
+export function axesLabel(e: Extract<KernelEntry, { source: 'container' }>): string {
+  const profile = e.seccomp === 'default' || e.seccomp === 'unconfined' ? e.seccomp : basename(e.seccomp);
+  return `${e.userspace} userspace, seccomp ${profile}, ${e.runtime}`;
+}
+
 /** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */
 export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, BuildFailure>; accel: AccelChoice | null }> {
-  if (kernels.some((k) => k.source !== 'host')) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
+  if (kernels.some(isGuest)) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
   const { fetched, failed } = await fetchAll(kernels, say);
   let accel: AccelChoice | null = null;
-  const firstGuest = kernels.find((k) => k.source !== 'host' && fetched.has(k.id));
+  const firstGuest = kernels.find((k) => isGuest(k) && fetched.has(k.id));
   if (firstGuest) {
     accel = await chooseAccel(request, fetched.get(firstGuest.id)!.kimg, { progress: say });
     say(`accel: ${accel.accel} (${accel.reason})`);
@@ -195,8 +207,8 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
       return { entry, cell, ran: null };
     }
     const started = Date.now();
-    line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`);
-    const onRunning = entry.source === 'host' ? undefined : () => line(entry.id, `running the suite (booted in ${secs(Date.now() - started)})`);
+    line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : entry.source === 'container' ? `starting a container: ${axesLabel(entry)}` : `booting ${kernel.release} (${accel!.accel})`);
+    const onRunning = entry.source === 'host' ? undefined : () => line(entry.id, `running the suite (${entry.source === 'container' ? 'container started' : 'booted'} in ${secs(Date.now() - started)})`);
     const cellDir = join(resolve(o.outDir), entry.id);
     await removeEarlierAttempts(cellDir);
     const earlier: NonNullable<CellResult['earlierAttempts']> = [];
@@ -236,7 +248,7 @@ export async function buildFailureCell(entry: KernelEntry, f: BuildFailure, o: M
 /** The cell of a kernel the interrupted run never started: an error, so the grid keeps its shape. */
 function notStartedCell(entry: KernelEntry, o: MatrixOptions): CellResult {
   const cell = emptyCell(entry, o, new Date().toISOString());
-  cell.mode = entry.source === 'host' ? 'host' : 'guest';
+  cell.mode = entry.source === 'host' ? 'host' : entry.source === 'container' ? 'container' : 'guest';
   cell.error = { reason: `${interruptedReason(o.signal!)} before it started` };
   return cell;
 }
@@ -280,19 +292,23 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   const cases = selectedCases(o.tests);
   // The guest only observes: it runs the plan and streams observations into cellDir (a --rwdir);
   // this process judges them after the guest is gone, whatever way it went.
-  let command = cellCommand(preparePlan(cellDir, cases, { kmsg: entry.source !== 'host' }));
+  const guest = isGuest(entry);
+  // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
+  let command = cellCommand(preparePlan(cellDir, cases, { kmsg: guest }));
   const guestEnv = o.guestEnv ?? faultEnv();
-  if (Object.keys(guestEnv).length && entry.source !== 'host') command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
+  if (Object.keys(guestEnv).length && guest) command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
-  if (entry.source !== 'host') command = withClone3Fallback(command);
+  if (guest) command = withClone3Fallback(command);
   // An SELinux cell loads the test policy in the guest first; if that fails, the probe does
   // not run and the cell is an error, not a row of skips (suites/selinux/README.md).
-  if (entry.lsm === 'selinux' && entry.source !== 'host') command = `bash ${shellQuote(join(repoRoot(), 'suites/selinux/guest-setup.sh'))} && ${command}`;
+  if (entry.lsm === 'selinux' && guest) command = `bash ${shellQuote(join(repoRoot(), 'suites/selinux/guest-setup.sh'))} && ${command}`;
   const append = kernelCmdlineExtra(entry) || undefined;
   const sut: Sut = entry.source === 'host'
     ? new HostSut()
-    : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory });
-  const logName = sut.kind === 'host' ? 'probe.log' : 'console.log';
+    : entry.source === 'container'
+      ? new ContainerSut(entry, { progress: o.progress })
+      : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory });
+  const logName = { host: 'probe.log', container: 'container.log', guest: 'console.log' }[sut.kind];
   const startedAt = new Date();
   const result = await sut.run(command, {
     timeoutSec: entry.timeout ?? o.timeoutSec,
@@ -313,8 +329,12 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   // The running kernel's own /proc/config.gz (as the guest read it) wins over the file it shipped with.
   const ownConfig = judged.facts?.procConfigSha256 ? { sha256: judged.facts.procConfigSha256, file: '/proc/config.gz' } : null;
   const config = ownConfig ?? kernel.config ?? null;
+  const containerInfo = sut instanceof ContainerSut ? sut.info : null;
   const cell: CellResult = {
     ...judged,
+    // A container has no kernel of its own: its facts say so, with the image's exact libc.
+    facts: judged.facts && containerInfo ? { ...judged.facts, kernelOf: 'host', userspace: { suite: containerInfo.userspace, packages: containerInfo.packages } } : judged.facts,
+    ...(containerInfo ? { container: containerInfo } : {}),
     accel: sut.accel,
     lsm: entry.lsm ?? null,
     durationMs: result.durationMs,
@@ -342,7 +362,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   if (sut.kind === 'guest' && judged.facts) {
     const text = await readFile(result.logPath, 'latin1').catch(() => '');
     if (text) judgedCell = applyKernelHealth(known, healthFromConsole(text, known.taint));
-  } else if (sut.kind === 'host') judgedCell = applyKernelHealth(known, healthFromTaint(known.taint));
+  } else if (sut.kind !== 'guest') judgedCell = applyKernelHealth(known, healthFromTaint(known.taint));
   await writeCellReports(judgedCell, cellDir);
   return { cell: judgedCell, result };
 }

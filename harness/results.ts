@@ -1,6 +1,7 @@
 // The results.json schema: one file per kernel cell. Everything else (JUnit, HTML, markdown,
 // the terminal table, `rerun`) is regenerated from these files, so they carry all provenance.
 import type { Status } from './status.js';
+import type { ContainerInfo } from '../vm/container-sut.js';
 import type { Observation, ObservedFacts } from '../suites/lib/observation.js';
 
 export type { Observation } from '../suites/lib/observation.js';
@@ -10,6 +11,10 @@ export interface KernelFacts extends ObservedFacts {
   version: [number, number, number];
   /** Where `version` came from: 'uname -r', or the distro's note of the stable version. */
   versionSource?: string;
+  /** Container cells: the kernel is the host's (a container has none of its own). */
+  kernelOf?: 'host';
+  /** Container cells: the image's Debian suite and exact versions of libc6 and its neighbours. */
+  userspace?: { suite: string; packages: Record<string, string> };
 }
 
 /** One (kernel, test) result. `id` is unique within a cell: `<feature>/<case>`. */
@@ -74,7 +79,7 @@ export interface CellProvenance {
 export interface CellResult {
   schema: 1;
   kernelId: string;            // matrix id, no dots ("host", "bookworm", ...)
-  mode: 'host' | 'guest';
+  mode: 'host' | 'guest' | 'container';
   accel: 'kvm' | 'tcg' | null;
   lsm: string | null;          // matrix lsm axis ("selinux") or null
   facts: KernelFacts | null;   // null when the guest never got to run the suite
@@ -94,5 +99,7 @@ export interface CellResult {
   rerun: string;               // one command that reruns the whole cell
   /** The run's --test selection (feature or feature/case ids); absent: the whole catalog. */
   tests?: string[];
+  /** Container cells: the userspace, seccomp and runtime axes and what they resolved to. */
+  container?: ContainerInfo;
   cases: CaseResult[];
 }

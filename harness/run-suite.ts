@@ -78,7 +78,7 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
 
 export interface CellFromStream {
   kernelId: string;
-  mode: 'host' | 'guest';
+  mode: 'host' | 'guest' | 'container';
   cases: CatalogCase[];
   dir: string;
   /** Exit status of the probe command (null: unknown, e.g. the guest died). */

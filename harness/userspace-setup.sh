@@ -22,6 +22,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     { log "ERROR: could not apt-get install ${missing[*]} (run as root)"; exit 1; }
 fi
 
+# crun (1.8, Debian 12) refuses a hybrid cgroup layout whose v2 hierarchy still holds a controller
+# ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"): a machine that
+# mounts every v1 controller but hugetlb (this one) has exactly that. Mount such controllers'
+# v1 hierarchies, as systemd's hybrid layout does; only controllers no v2 cgroup uses can move.
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
+   [ -z "$(cat /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null)" ]; then
+  for c in $(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null); do
+    log "hybrid cgroups: mounting the v1 $c hierarchy at /sys/fs/cgroup/$c (crun needs an empty cgroup v2 hierarchy)"
+    $SUDO mkdir -p "/sys/fs/cgroup/$c" && $SUDO mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" ||
+      log "WARNING: could not mount the v1 $c hierarchy: crun cells will fail to start (runc ones are unaffected)"
+  done
+fi
+
 # crun as a Docker runtime. dockerd reloads `runtimes` from daemon.json on SIGHUP, so a running
 # daemon (and the containers of other runs on it) is never restarted for this.
 if ! command -v docker >/dev/null 2>&1 || ! timeout 15 docker info >/dev/null 2>&1; then

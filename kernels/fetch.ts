@@ -75,7 +75,7 @@ export async function fetchKernel(e: KernelEntry, opts: { progress?: Progress; r
 
 function configOf(e: KernelEntry, k: FetchedKernel): KernelConfig | null {
   switch (e.source) {
-    case 'host': return firstConfig(runningKernelConfigCandidates(k.release));
+    case 'host': case 'container': return firstConfig(runningKernelConfigCandidates(k.release));
     case 'path': return firstConfig(pathConfigCandidates(e.kernel, k.release));
     default: return k.kimg ? firstConfig(treeConfigCandidates(k.kimg, k.release)) : null;
   }
@@ -88,6 +88,11 @@ async function fetchSource(e: KernelEntry, opts: { progress?: Progress; refresh?
     case 'host': {
       const { release } = await import('node:os');
       return { id: e.id, source: 'host', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()}`, cacheKey: null, downloaded: false };
+    }
+    case 'container': {
+      // A container has no kernel of its own: it runs on this machine's. Its image is the SUT's business (vm/container-sut.ts).
+      const { release } = await import('node:os');
+      return { id: e.id, source: 'container', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()} (shared: a container runs on the running kernel)`, cacheKey: null, downloaded: false };
     }
     case 'debian':
       return fetchDebian(e, say, root, !!opts.refresh);

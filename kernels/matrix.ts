@@ -23,7 +23,23 @@ export type KernelEntry = EntryCommon &
     | { source: 'path'; kernel: string; modules?: string }
     | { source: 'url'; url: string; sha256: string }
     | { source: 'build'; tree?: string; package?: string; suite?: string; config?: string[] }
+    | { source: 'container' } & ContainerAxes
   );
+
+/**
+ * The userspace axis: a container on the running kernel, started from a locally built distro
+ * image (kernels/userspace.ts), under a seccomp profile and an OCI runtime.
+ */
+export interface ContainerAxes {
+  /** Debian suite of the image's userspace: bullseye, bookworm, trixie, ... */
+  userspace: string;
+  /** 'default' (Docker's built-in profile), 'unconfined', or an absolute path to a profile JSON file. */
+  seccomp: string;
+  /** The OCI runtime dockerd starts it with: runc or crun. */
+  runtime: ContainerRuntime;
+}
+export const CONTAINER_RUNTIMES = ['runc', 'crun'] as const;
+export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
 export type KernelSource = KernelEntry['source'];
 
 export interface Matrix {
@@ -59,6 +75,7 @@ const KNOWN_KEYS: Record<KernelSource, string[]> = {
   path: ['kernel', 'modules'],
   url: ['url', 'sha256'],
   build: ['tree', 'package', 'suite', 'config'],
+  container: ['userspace', 'seccomp', 'runtime'],
 };
 const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci'];
 
@@ -132,6 +149,29 @@ function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
     case 'host':
       if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'host' entry runs on the running kernel as booted`);
       return { ...common, source: 'host' };
+    case 'container': {
+      if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'container' entry shares the running kernel as booted`);
+      const userspace = str('userspace', true)!;
+      if (!/^[a-z][a-z0-9-]*$/.test(userspace)) throw new MatrixError(`${at}: userspace '${userspace}' is not a Debian suite name (bullseye, bookworm, trixie)`);
+      const seccomp = str('seccomp', false) ?? 'default';
+      const profile = seccomp === 'default' || seccomp === 'unconfined' ? seccomp : isAbsolute(seccomp) ? seccomp : resolve(baseDir, seccomp);
+      if (profile !== seccomp || isAbsolute(seccomp)) {
+        let text: string;
+        try {
+          text = readFileSync(profile, 'utf8');
+        } catch {
+          throw new MatrixError(`${at}: seccomp '${seccomp}' is neither 'default', 'unconfined' nor a readable profile file (${profile}); paths are relative to this matrix file`);
+        }
+        try {
+          JSON.parse(text);
+        } catch (e) {
+          throw new MatrixError(`${at}: seccomp profile ${profile} is not valid JSON (${(e as Error).message}); see Docker's seccomp profile format`);
+        }
+      }
+      const runtime = str('runtime', false) ?? 'runc';
+      if (!(CONTAINER_RUNTIMES as readonly string[]).includes(runtime)) throw new MatrixError(`${at}: runtime '${runtime}' is not one of: ${CONTAINER_RUNTIMES.join(', ')}`);
+      return { ...common, source: 'container', userspace, seccomp: profile, runtime: runtime as ContainerRuntime };
+    }
     case 'debian': {
       const suite = str('suite', true)!;
       const pkg = str('package', true)!;

@@ -31,7 +31,7 @@ export interface RunResult {
 }
 
 export interface Sut {
-  readonly kind: 'host' | 'guest';
+  readonly kind: 'host' | 'guest' | 'container';
   readonly accel: Accel | null;
   run(command: string, o: RunOptions): Promise<RunResult>;
 }

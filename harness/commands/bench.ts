@@ -100,6 +100,10 @@ export const benchCommand: Command = {
           say(`${e.id}: not benched: ${failed.get(e.id)?.reason}`);
           continue;
         }
+        if (e.source === 'container') {
+          say(`${e.id}: not benched: a container cell boots nothing (its whole time is in results.json durationMs)`);
+          continue;
+        }
         let bootMs: number | null = null;
         if (e.source !== 'host') {
           say(`${e.id}: bare boot (vng -- true) ...`);

@@ -1,7 +1,7 @@
 // `pidfd-matrix kernels list|fetch|clean`: inspect the matrix file and manage the kernel cache.
 import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
@@ -13,6 +13,7 @@ import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCac
 import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, fetchKernel } from '../../kernels/fetch.js';
 import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
 import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
+import { userspaceInfo } from '../../kernels/userspace.js';
 import { intOption } from '../args.js';
 import { copyFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -56,6 +57,7 @@ Ids are comma or space separated. The matrix file defaults to kernels/matrix.yam
 export function describeSource(e: KernelEntry): string {
   switch (e.source) {
     case 'host': return 'the running kernel (no VM)';
+    case 'container': return `container on the running kernel: ${e.userspace} userspace, seccomp ${basename(e.seccomp)}, ${e.runtime}`;
     case 'debian': return `debian ${e.suite} ${e.package}${e.version ? `=${e.version}` : ''}`;
     case 'path': return `path ${e.kernel}${e.modules ? ` + ${e.modules}` : ''}`;
     case 'url': return `url ${e.url}`;
@@ -133,6 +135,10 @@ export const kernelsCommand: Command = {
           const rows = await Promise.all(selectKernels(matrix, ids).map(async (e) => {
             const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
             if (e.source === 'debian') return [e.id, describeSource(e), flags, await debianStatus(e, !!values.offline)];
+            if (e.source === 'container') {
+              const u = userspaceInfo(e.userspace);
+              return [e.id, describeSource(e), flags, u ? `userspace built (libc6 ${u.packages.libc6})` : '- (debootstrapped on first use)'];
+            }
             const hit = [...cached.values()].find((c) => e.source === 'url' && c.key === urlCacheKey(e.sha256));
             return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}` : e.source === 'host' ? '' : '-'];
           }));
@@ -145,7 +151,7 @@ export const kernelsCommand: Command = {
           const cache = await holdKernelCache();
           try {
             for (const e of selectKernels(matrix, ids)) {
-              if (e.source === 'host') continue;
+              if (e.source === 'host' || e.source === 'container') continue;
               const t0 = Date.now();
               const k = await fetchKernel(e, { progress: (m) => console.log(m), refresh: values.refresh });
               console.log(`${e.id}: ${k.downloaded ? 'fetched' : 'cached'} ${k.release} (${k.description}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${k.kimg}`);
