@@ -8,6 +8,7 @@ import { junitXml } from './junit.js';
 import { ktap } from './ktap.js';
 import { matrixHtml } from './html.js';
 import { summaryMarkdown } from './markdown.js';
+import { policyHtml, policyMarkdown } from './policy.js';
 import { testRows } from './table.js';
 import { loadCatalog } from './catalog.js';
 import { boundaries, loadVerified, type Boundary } from './verification.js';
@@ -51,12 +52,18 @@ export async function writeMatrixReports(cells: CellResult[], outDir: string): P
   const html = matrixHtml(cells, { rows, boundaries: catalogBoundaries() });
   const md = summaryMarkdown(cells, { rows });
   const tap = ktap(cells, { rows });
+  // The userspace axis: what each seccomp profile and runtime blocked (only when containers ran).
+  const policy = cells.some((c) => c.container) ? { md: policyMarkdown(cells), html: policyHtml(cells) } : null;
   // The per-cell files too: the host judges a guest once more (kernel health from its console).
   for (const cell of cells) await writeCellReports(cell, join(outDir, cell.kernelId));
   await writeFileAtomic(join(outDir, 'junit.xml'), junit);
   await writeFileAtomic(join(outDir, 'index.html'), html);
   await writeFileAtomic(join(outDir, 'summary.md'), md);
   await writeFileAtomic(join(outDir, 'results.ktap'), tap);
+  if (policy) {
+    await writeFileAtomic(join(outDir, 'policy.md'), policy.md);
+    await writeFileAtomic(join(outDir, 'policy.html'), policy.html);
+  }
 }
 
 export function assertUniqueKernels(cells: CellResult[]): void {
