@@ -99,3 +99,32 @@ describe("'build' entries (kernels built from source)", () => {
     expect(err('kernels:\n  - {id: a, source: build, tree: /l, suite: trixie}\n')).toContain("'suite:' goes with 'package:'");
   });
 });
+
+describe('container entries (the userspace axis)', () => {
+  it('kernels/userspace.yaml: host plus 3 userspaces under the default profile, unconfined, a custom profile and crun', () => {
+    const m = loadMatrix(new URL('./userspace.yaml', import.meta.url).pathname);
+    const c = m.kernels.filter((k) => k.source === 'container');
+    expect(m.kernels[0]).toMatchObject({ id: 'host', source: 'host' });
+    expect(c.filter((k) => k.seccomp === 'default' && k.runtime === 'runc').map((k) => k.userspace)).toEqual(['bullseye', 'bookworm', 'trixie']);
+    expect(c.some((k) => k.seccomp === 'unconfined')).toBe(true);
+    expect(c.some((k) => k.runtime === 'crun')).toBe(true);
+    // The custom profile resolves next to the matrix file and is the committed deny-pidfd_getfd profile.
+    const custom = c.find((k) => k.seccomp.endsWith('.json'))!;
+    expect(custom.seccomp).toBe(new URL('./seccomp/deny-pidfd-getfd.json', import.meta.url).pathname);
+  });
+  it('defaults: Docker\'s default profile and runc', () => {
+    expect(parseMatrix('kernels:\n  - {id: c, source: container, userspace: bookworm}\n', F).kernels[0])
+      .toEqual({ id: 'c', source: 'container', userspace: 'bookworm', seccomp: 'default', runtime: 'runc' });
+  });
+  it('bad values name the fix', () => {
+    expect(err('kernels:\n  - {id: c, source: container}\n')).toContain("source 'container' needs 'userspace:'");
+    expect(err('kernels:\n  - {id: c, source: container, userspace: Bookworm}\n')).toContain('not a Debian suite name');
+    expect(err('kernels:\n  - {id: c, source: container, userspace: bookworm, runtime: kata}\n')).toContain("runtime 'kata' is not one of: runc, crun");
+    expect(err('kernels:\n  - {id: c, source: container, userspace: bookworm, seccomp: nope.json}\n')).toMatch(/neither 'default', 'unconfined' nor a readable profile file \(\/x\/nope.json\); paths are relative to this matrix file/);
+    expect(err('kernels:\n  - {id: c, source: container, userspace: bookworm, append: quiet}\n')).toContain("append/lsm need a guest; a 'container' entry shares the running kernel");
+  });
+  it('a profile that is not JSON is refused before anything runs', () => {
+    const bad = new URL('./userspace.yaml', import.meta.url).pathname; // YAML, not JSON
+    expect(err(`kernels:\n  - {id: c, source: container, userspace: bookworm, seccomp: ${bad}}\n`)).toContain('is not valid JSON');
+  });
+});
