@@ -74,6 +74,15 @@ if (g.run) describe('container cells of the matrix (bookworm userspace, custom p
     expect(existsSync(join(out, 'policy.html'))).toBe(true);
   });
 
+  it("a userspace where node cannot start is an error naming it, not a skip (here a 'node' that only fails)", async () => {
+    const { ContainerSut } = await import('../vm/container-sut.js');
+    const sut = new ContainerSut({ userspace: 'bookworm', seccomp: 'default', runtime: 'runc' }, { nodeBinary: '/bin/false' });
+    const r = await sut.run('true', { timeoutSec: 60, logPath: join(work, 'false', 'container.log'), rwdirs: [] });
+    expect(r.status).toBe('boot-failure');
+    expect(r.reason).toMatch(/^the host's node \(\/bin\/false, v[\d.]+\) does not run on bookworm's userspace/);
+    expect(readFileSync(r.logPath, 'utf8')).toContain('# node check:');
+  }, 120_000);
+
   it('each cell has a rerun line that selects it in the same matrix file', () => {
     expect(cell('deny-getfd').rerun).toBe(`npx pidfd-matrix matrix --kernels deny-getfd --matrix ${join(work, 'm.yaml')} --out ${out} --test pidfd_open,pidfd_getfd,clone3`);
   });

@@ -22,9 +22,12 @@ const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeo
        pidfd-matrix matrix --kernel BZIMAGE | --kernel-tree DIR [--config FRAGMENT]... [--id ID] [options]
 
 Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
-suite inside (the 'host' entry runs it directly, no VM), and collect the results: DIR/<id>/
-(results.json, junit.xml, console.log) per kernel, and the merged DIR/junit.xml (one testsuite
-per kernel), DIR/index.html and DIR/summary.md. Prints a feature x kernel table. Exits 1 when
+suite inside (the 'host' entry runs it directly, no VM; a 'container' entry in a distro
+userspace container on the running kernel, see kernels/userspace.yaml), and collect the results:
+DIR/<id>/ (results.json, junit.xml, console.log) per kernel, and the merged DIR/junit.xml (one
+testsuite per kernel), DIR/index.html and DIR/summary.md (with container cells also
+DIR/policy.md and DIR/policy.html: what each seccomp profile and runtime blocked). Prints a
+feature x kernel table. Exits 1 when
 any test failed or any cell errored (boot failure, panic, timeout), 2 on bad input.
 
 Ctrl-C (SIGINT) or SIGTERM: every guest (qemu/vng process group) is killed at once, the reports
