@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix test bench boundary gitlab-demo health-demo faults-demo bisect-demo clean
+.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo faults-demo bisect-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ probe: setup ## run the probe suite on the running kernel (host mode)
 
 matrix: setup deps ## boot the default kernel matrix and run the suite in each guest
 	$(PM) matrix
+
+userspace: setup deps ## the userspace axis: kernels/userspace.yaml (distro containers, seccomp profiles, runc/crun) -> reports/userspace/policy.md
+	$(PM) matrix --matrix kernels/userspace.yaml --out reports/userspace
 
 test: setup deps ## harness self-tests on fixtures, a real host run and a guest smoke boot
 	bash harness/selftest.sh

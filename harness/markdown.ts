@@ -55,6 +55,8 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
     out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${mdCell(cell.container ? `container: ${cell.container.userspace} (libc6 ${cell.container.packages.libc6 ?? '?'}), seccomp ${cell.container.seccomp.split('/').pop()}, ${cell.container.runtime}, host kernel` : cell.mode)} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
   });
   out.push('');
+  // Container cells share the host's kernel: their differences are the userspace's, profile's or runtime's.
+  if (cells.some((c) => c.container)) out.push('Container cells run on the host kernel; `policy.md` (next to this file) shows which pidfd calls each seccomp profile and runtime blocked, and why each verdict differs from the host cell.', '');
 
   const cellErrors = cells.filter((c) => c.error);
   if (cellErrors.length) {

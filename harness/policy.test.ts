@@ -80,5 +80,7 @@ describe('the axes reach every report', () => {
   });
   it('the markdown summary names the cell as a container on the host kernel', () => {
     expect(summaryMarkdown([host, dflt])).toContain('| container: bookworm (libc6 2.36-9+deb12u14), seccomp default, runc, host kernel |');
+    expect(summaryMarkdown([host, dflt])).toContain('`policy.md` (next to this file) shows which pidfd calls');
+    expect(summaryMarkdown([host])).not.toContain('policy.md');
   });
 });
