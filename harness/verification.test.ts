@@ -55,6 +55,13 @@ describe('recordCell', () => {
     expect(dead.record).toBeNull();
     expect(dead.skipped).toContain('did not run');
   });
+
+  it('a container cell is no kernel record: its kernel is the host\'s, seen through a seccomp profile', () => {
+    const container = { userspace: 'bookworm', image: 'pidfd-matrix/userspace:bookworm', userspaceId: null, packages: {}, seccomp: 'default', runtime: 'runc', runtimeVersion: null, docker: null, kernel: 'host' as const };
+    const r = recordCell(cell('6.1.100', { 'pidfd_getfd/esrch_zombie': { errno: 'EPERM' } }, { container, mode: 'container' }), features);
+    expect(r.record).toBeNull();
+    expect(r.skipped).toContain('runs on the host kernel; record its host cell instead');
+  });
 });
 
 describe('boundaries', () => {

@@ -79,6 +79,8 @@ export interface RecordOutcome { record: KernelRecord | null; skipped: string | 
  */
 export function recordCell(cell: CellResult, features: CatalogFeature[]): RecordOutcome {
   if (cell.error || !cell.facts) return { record: null, skipped: `${cell.kernelId}: the cell did not run (${cell.error?.reason ?? 'no facts'})`, dropped: [] };
+  // A container's answers are the host kernel's through a seccomp profile and a capability set: the host cell records that kernel.
+  if (cell.container) return { record: null, skipped: `${cell.kernelId}: a container cell (${cell.container.userspace}, seccomp ${cell.container.seccomp.split('/').pop()}) runs on the host kernel; record its host cell instead`, dropped: [] };
   const cases = new Map(allCases(features).map((c) => [c.id, c]));
   const rec: KernelRecord = {
     version: cell.facts.version.join('.'), release: cell.facts.release, kernelId: cell.kernelId,
