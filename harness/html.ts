@@ -202,7 +202,7 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
 <body>
 <h1>pidfd-matrix: pidfd features × kernels</h1>
 <p class="sub">${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${escHtml(fmtCounts(total))}${bad ? ` — <span class="bad">${bad} fail/error${cellErrors ? `, ${cellErrors} kernel${cellErrors === 1 ? '' : 's'} did not run the suite` : ''}</span>` : ''}.
-${opts.changes ? `<strong>${changed.size} cell${changed.size === 1 ? '' : 's'} changed since the baseline</strong> (outlined; hover or click for the old value). ` : ''}Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${revs.length ? `, harness ${escHtml(revs.join(', '))}` : ''}. Click a cell for details, a kernel for its provenance.</p>
+${opts.changes ? `<strong>${changed.size} cell${changed.size === 1 ? '' : 's'} changed since the baseline</strong> (outlined; hover or click for the old value). ` : ''}Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${revs.length ? `, harness ${escHtml(revs.join(', '))}` : ''}. Click a cell for details, a kernel for its provenance.${cells.some((c) => c.container) ? ' Container cells run on the host kernel: <a href="policy.html">policy.html</a> shows what each seccomp profile and runtime blocked.' : ''}</p>
 <div class="layout">
 <div>
 <table class="matrix" id="matrix">

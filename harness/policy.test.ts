@@ -7,6 +7,7 @@ import type { CellResult } from './results.js';
 import { causeOf, differencesFromHost, policyHtml, policyMarkdown, policyTable } from './policy.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './markdown.js';
+import { matrixHtml } from './html.js';
 
 const load = (id: string) => JSON.parse(readFileSync(new URL(`./fixtures/userspace/${id}.json`, import.meta.url), 'utf8')) as CellResult;
 const [host, dflt, deny, open] = ['host', 'bookworm-default', 'bookworm-deny-getfd', 'bookworm-unconfined'].map(load);
@@ -82,5 +83,7 @@ describe('the axes reach every report', () => {
     expect(summaryMarkdown([host, dflt])).toContain('| container: bookworm (libc6 2.36-9+deb12u14), seccomp default, runc, host kernel |');
     expect(summaryMarkdown([host, dflt])).toContain('`policy.md` (next to this file) shows which pidfd calls');
     expect(summaryMarkdown([host])).not.toContain('policy.md');
+    expect(matrixHtml([host, dflt])).toContain('<a href="policy.html">policy.html</a>');
+    expect(matrixHtml([host])).not.toContain('policy.html');
   });
 });
