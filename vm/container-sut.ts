@@ -3,7 +3,7 @@
 // profile and an OCI runtime, started through testcontainers. The probes then call the
 // distro's libc, never the host's: only node itself (its own binary, which links glibc
 // dynamically) and the checkout (dist/, node_modules) come from the host, read-only.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -119,20 +119,27 @@ export class ContainerSut implements Sut {
       withPolicy(securityOpt: string[], rt: string): this {
         if (securityOpt.length) this.hostConfig.SecurityOpt = securityOpt;
         this.hostConfig.Runtime = rt;
+        // Without Ryuk nothing reaps a container whose harness was SIGKILLed: PID 1 ends on its
+        // own after the cell's limit (below), and dockerd then removes the container.
+        this.hostConfig.AutoRemove = true;
         return this;
       }
     }
+    // A known name, so a container that was created but failed to start can be removed by it.
+    const name = `pidfd-matrix-${userspace}-${process.pid}-${randomBytes(4).toString('hex')}`;
     let container: StartedTestContainer;
     try {
       container = await new PolicyContainer(image)
+        .withName(name)
         .withPolicy(seccompSecurityOpt(seccomp), runtime)
         .withBindMounts(containerMounts(root, node, r.rwdirs ?? []))
         .withWorkingDir(r.cwd ?? root)
         .withNetworkMode('none') // the probes need no network, and dockerd may run without a bridge
-        .withCommand(['sleep', 'infinity']) // PID 1 keeps it up; the suite runs through exec
+        .withCommand(['sleep', String(r.timeoutSec + 120)]) // PID 1 keeps it up while the suite runs through exec
         .withStartupTimeout(60_000)
         .start();
     } catch (e) {
+      await run('docker', ['rm', '-f', name], { timeout: 30_000 }).catch(() => undefined);
       const msg = (e as Error).message;
       const fix = /hybrid mode/i.test(msg) ? ' (crun needs an empty cgroup v2 hierarchy: `make deps` runs harness/userspace-setup.sh, which mounts the v1 hierarchy of each controller left there)'
         : /unknown or invalid runtime/i.test(msg) ? ` (${runtime} is not registered with dockerd: \`make deps\` runs harness/userspace-setup.sh)`
