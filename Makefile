@@ -10,8 +10,11 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 setup: ## node dependencies and the compiled harness (dist/)
-	@if [ ! -f node_modules/.pidfd-matrix-stamp ] || [ package-lock.json -nt node_modules/.pidfd-matrix-stamp ]; then \
-	  npm ci --no-audit --no-fund && touch node_modules/.pidfd-matrix-stamp; fi
+	@# The stamp holds the lock file's hash, not a time: a checkout or a worktree touches mtimes
+	@# without changing the lock, and must not reinstall.
+	@lock=$$(sha256sum package-lock.json | cut -d' ' -f1); \
+	if [ "$$(cat node_modules/.pidfd-matrix-stamp 2>/dev/null)" != "$$lock" ]; then \
+	  npm ci --no-audit --no-fund && echo "$$lock" > node_modules/.pidfd-matrix-stamp; fi
 	npm run --silent build
 
 deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py (needs root)
