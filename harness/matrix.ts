@@ -12,6 +12,7 @@ import { applyKernelHealth, healthFromConsole, healthFromTaint } from './health.
 import { harnessRevision } from './provenance.js';
 import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
+import { STREAM_FILE } from '../suites/lib/plan.js';
 import { applyKnownIssues, loadKnownIssues } from './known-issues.js';
 import { cellFromStream, preparePlan, selectedCases } from './run-suite.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
@@ -298,7 +299,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   const guestEnv = o.guestEnv ?? faultEnv();
   if (Object.keys(guestEnv).length && guest) command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
-  if (guest) command = withClone3Fallback(command);
+  if (guest) command = withClone3Fallback(command, join(cellDir, STREAM_FILE));
   // An SELinux cell loads the test policy in the guest first; if that fails, the probe does
   // not run and the cell is an error, not a row of skips (suites/selinux/README.md).
   if (entry.lsm === 'selinux' && guest) command = `bash ${shellQuote(join(repoRoot(), 'suites/selinux/guest-setup.sh'))} && ${command}`;

@@ -1,6 +1,7 @@
 // The clone3 fallback for 5.3.0-5.3.10 guests, run for real on this machine: the wrapper only
-// applies the filter when `node -e 0` dies with SIGSEGV, and the filter answers glibc's clone3
-// (size 88) with ENOSYS while the probes' sizes (64, 96) still reach the kernel.
+// runs the command again under the filter when it died with SIGSEGV before streaming anything,
+// and the filter answers glibc's clone3 (size 88) with ENOSYS while the probes' sizes (64, 96)
+// still reach the kernel.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,19 +28,37 @@ for size in (88, 64, 96):
 mode = [l for l in open('/proc/self/status') if l.startswith('Seccomp:')][0].split()[1]
 print(mode, os.environ.get('PIDFD_MATRIX_HARNESS_FILTER', '-'), ' '.join(errs))
 `);
-const run = (node: string) => execFileSync('sh', ['-c', withClone3Fallback(`python3 ${report}`, node)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+// The guest command: it "crashes like node on 5.3.1" (SIGSEGV) unless it runs under the filter.
+const crashes = fakeNode('crashes-unfiltered', `[ -n "$PIDFD_MATRIX_HARNESS_FILTER" ] || kill -SEGV $$\nexec python3 ${report}`);
+const stream = join(dir, 'observations.jsonl');
+const run = (command: string, streamed = '') => {
+  writeFileSync(stream, streamed);
+  return execFileSync('sh', ['-c', withClone3Fallback(command, stream)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+};
+const status = (command: string, streamed = '') => {
+  try {
+    run(command, streamed);
+    return 0;
+  } catch (e) {
+    return (e as { status: number }).status;
+  }
+};
 
 describe('clone3 fallback (vm/clone3-fallback.py)', () => {
-  it('a node that runs: the command runs as is, no filter, clone3 reaches the kernel (EFAULT for a NULL args)', () => {
-    expect(run(fakeNode('node-ok', 'exit 0'))).toBe('0 - 14 14 14');
+  it('a command that runs: it runs once, as is, no filter, clone3 reaches the kernel (EFAULT for a NULL args)', () => {
+    expect(run(`python3 ${report}`)).toBe('0 - 14 14 14');
   });
 
-  it('a node that dies with SIGSEGV: the filter answers size 88 with ENOSYS, sizes 64 and 96 reach the kernel', () => {
-    expect(run(fakeNode('node-segv', 'kill -SEGV $$'))).toBe(`2 ${CLONE3_FALLBACK_FILTER} 38 14 14`);
+  it('a command that dies with SIGSEGV before streaming anything: run again with size 88 answered ENOSYS, sizes 64 and 96 reach the kernel', () => {
+    expect(run(crashes)).toBe(`2 ${CLONE3_FALLBACK_FILTER} 38 14 14`);
   });
 
-  it('any other node failure is not the clone3 crash: no filter', () => {
-    expect(run(fakeNode('node-fails', 'exit 1'))).toBe('0 - 14 14 14');
+  it('a SIGSEGV after the stream has lines is not the clone3 crash: no second run, its status kept', () => {
+    expect(status(crashes, '{"t":"facts"}\n')).toBe(139);
+  });
+
+  it('any other failure is not the clone3 crash: no filter, its status kept', () => {
+    expect(status(fakeNode('fails', 'exit 3'))).toBe(3);
   });
 
   it('node itself runs threads under the filter (glibc falls back to clone)', () => {
