@@ -87,6 +87,17 @@ elif ! grep -q 'cache=loose,msize=262144 /dev/root' "$INITRAMFS_PY" 2>/dev/null;
   say "warning: could not add cache=loose to virtme-ng's root mount (changed upstream?); guests will be slower"
 fi
 
+# pidfd-matrix's lean guest init (vm/guest/lean-init) goes where vng looks for its fast init,
+# virtme/guest/bin/virtme-ng-init (Debian's package has none): vng then boots it instead of the
+# bash virtme-init, whose systemd-tmpfiles and udev coldplug + settle took 25-75 s of every TCG
+# boot. `vng --no-virtme-ng-init` (PIDFD_MATRIX_FULL_INIT=1 for pidfd-matrix) still boots
+# virtme-init. Copied on every run, so an edit reaches existing caches.
+GUEST_BIN="$VNG_DIR/usr/lib/python3/dist-packages/virtme/guest/bin"
+mkdir -p "$GUEST_BIN"
+install -m 0755 "$(dirname "$0")/guest/lean-init" "$GUEST_BIN/virtme-ng-init.tmp"
+mv "$GUEST_BIN/virtme-ng-init.tmp" "$GUEST_BIN/virtme-ng-init"
+say "installed vm/guest/lean-init as virtme-ng's init ($GUEST_BIN/virtme-ng-init)"
+
 # The Debian scripts start with #!/usr/bin/python3 and import from dist-packages: point
 # PYTHONPATH at the unpacked tree and run the system python (it has argcomplete/requests).
 # vng runs virtme-run etc. by name, so the wrappers' dir goes first on PATH. Rewritten on

@@ -51,6 +51,9 @@ export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'acc
   const args = ['--run', kimg, '--force-9p', '--verbose', '--cpus', String(o.cpus ?? DEFAULT_CPUS), '--memory', o.memory ?? DEFAULT_MEMORY];
   // virtiofsd from Debian trixie needs a newer glibc than bookworm's: 9p works everywhere.
   if (o.accel === 'tcg') args.push('--disable-kvm');
+  // vng boots vm/guest/lean-init (installed by vm/setup.sh as its virtme-ng-init); this goes
+  // back to virtme-init with udev and tmpfiles, e.g. to compare boot times.
+  if (process.env.PIDFD_MATRIX_FULL_INIT === '1') args.push('--no-virtme-ng-init');
   // guest=host form: with a bare host path vng checks the guest path relative to its cwd.
   for (const d of o.rwdirs ?? []) args.push(`--rwdir=${d}=${d}`);
   if (o.append) args.push('--append', o.append);
