@@ -21,7 +21,7 @@ afterAll(() => {
 describe('vngArgs', () => {
   it('uses 9p, verbose console, TCG via --disable-kvm, guest=host rwdirs, the command last', () => {
     const a = vngArgs('/k/boot/vmlinuz-6.1', 'uname -r', { accel: 'tcg', rwdirs: ['/out/x'], append: 'init=/nonexistent', cpus: 1, memory: '1G' });
-    expect(a).toEqual(['--run', '/k/boot/vmlinuz-6.1', '--force-9p', '--verbose', '--cpus', '1', '--memory', '1G', '--disable-kvm', '--rwdir=/out/x=/out/x', '--append', 'init=/nonexistent', '--', 'uname -r']);
+    expect(a).toEqual(['--run', '/k/boot/vmlinuz-6.1', '--force-9p', '--verbose', '--cpus', '1', '--memory', '1G', '--disable-kvm', '--qemu-opts=-device virtio-rng-pci', '--rwdir=/out/x=/out/x', '--append', 'init=/nonexistent', '--', 'uname -r']);
     expect(vngArgs('/k', 'true', { accel: 'kvm' })).not.toContain('--disable-kvm');
   });
 });

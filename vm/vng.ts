@@ -51,6 +51,9 @@ export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'acc
   const args = ['--run', kimg, '--force-9p', '--verbose', '--cpus', String(o.cpus ?? DEFAULT_CPUS), '--memory', o.memory ?? DEFAULT_MEMORY];
   // virtiofsd from Debian trixie needs a newer glibc than bookworm's: 9p works everywhere.
   if (o.accel === 'tcg') args.push('--disable-kvm');
+  // An entropy source: a quiet guest (no udev coldplug) on a kernel before 5.4 otherwise never
+  // finishes crng init, and node blocks in getrandom() at startup (vanilla 5.3.1 sat idle).
+  args.push('--qemu-opts=-device virtio-rng-pci');
   // vng boots vm/guest/lean-init (installed by vm/setup.sh as its virtme-ng-init); this goes
   // back to virtme-init with udev and tmpfiles, e.g. to compare boot times.
   if (process.env.PIDFD_MATRIX_FULL_INIT === '1') args.push('--no-virtme-ng-init');
