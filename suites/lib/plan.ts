@@ -1,5 +1,6 @@
 // What the host hands the in-guest supervisor (a plan) and what comes back (a stream of JSON
-// lines, appended and fsynced into the cell dir as each case starts and ends). The host reads the
+// lines, appended into the cell dir as each case starts and ends; the guest's share is uncached
+// 9p, so each write is on the host when it returns). The host reads the
 // stream even when the guest panicked or was killed: every line before that point is kept.
 import type { Need } from './needs.js';
 import type { Observation, ObservedFacts } from './observation.js';
