@@ -8,9 +8,9 @@ export interface Phases {
   qemuStartMs: number | null;
   /** Kernel start until it runs init ("Run /init as init process"). */
   kernelInitMs: number | null;
-  /** virtme-init: mounts, tmpfiles, udev coldplug and settle, until it starts the command. */
+  /** The guest's init (vm/guest/lean-init, or virtme-init with its udev coldplug and settle), until it starts the command. */
   virtmeInitMs: number | null;
-  /** The command (shell, clone3 check, node) until the supervisor's first marker. */
+  /** The command (shell, the supervisor's node start) until the supervisor's first marker. */
   commandStartMs: number | null;
   /** Supervisor start until the first case: the runner's node start, probe imports, facts. */
   nodeReadyMs: number | null;
