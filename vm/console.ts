@@ -38,6 +38,11 @@ function stripStamp(line: string): string {
   return line.replace(STAMP_RE, '');
 }
 
+/** The first kernel panic or fault line in a piece of console text, or null. */
+export function faultLine(text: string): string | null {
+  return first(PANIC_RE, text) ?? first(OOPS_RE, text);
+}
+
 export function analyzeConsole(text: string): ConsoleFindings {
   const exit = /virtme-init: script returned \{(\d+)\}/.exec(text);
   const taint = TAINT_RE.exec(text);

@@ -67,6 +67,28 @@ describe('boot() with a fake vng', () => {
   });
 });
 
+describe('a kernel that faults at boot and goes silent', () => {
+  it('is stopped after the console silence, not at the cell limit, and named a kernel fault', async () => {
+    process.env.FAKE_VNG_MODE = 'bootbug';
+    process.env.FAKE_VNG_PIDFILE = join(dir, 'bootbug.pid');
+    const r = await boot('/k/vmlinuz', 'true', { accel: 'tcg', timeoutSec: 120, faultSilenceSec: 1, consoleLogPath: join(dir, 'bootbug.log') });
+    expect(r.status).toBe('panic');
+    expect(r.exitCode).toBeNull();
+    expect(r.reason).toMatch(/^kernel fault: BUG: kernel NULL pointer dereference.*console stayed silent 1 s after it, so the guest was stopped \(not left to the 120 s limit\)$/);
+    expect(r.findings.scriptStarted).toBe(false);
+    expect(r.durationMs).toBeLessThan(60_000);
+  });
+
+  it('a kernel that faults but keeps booting is left to start the command (still a kernel fault)', async () => {
+    process.env.FAKE_VNG_MODE = 'bugok'; // an Oops, then a line every 0.6 s, then the command
+    const r = await boot('/k/vmlinuz', 'true', { accel: 'tcg', timeoutSec: 30, faultSilenceSec: 1, consoleLogPath: join(dir, 'bugok.log') });
+    expect(r.findings.scriptStarted).toBe(true);
+    expect(r.exitCode).toBe(0);
+    expect(r.status).toBe('panic');
+    expect(r.reason).not.toContain('stopped');
+  });
+});
+
 describe('commandViaFile (the guest command travels as a script, not on the kernel command line)', () => {
   it('writes the command into the first rwdir and hands vng a short `sh <file>`', async () => {
     const { commandViaFile, GUEST_COMMAND_FILE } = await import('./sut.js');

@@ -4,7 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { analyzeConsole, classifyGuest, consoleExcerpt, type ConsoleFindings, type GuestStatus } from './console.js';
+import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, type ConsoleFindings, type GuestStatus } from './console.js';
 import { vngBinary } from './tools.js';
 import { runGroup } from './process-group.js';
 
@@ -26,6 +26,12 @@ export interface BootOptions {
   onRunning?: () => void;
   /** Kills the guest's process group when aborted (Ctrl-C/SIGTERM of the harness). */
   signal?: AbortSignal;
+  /**
+   * After a kernel panic or fault printed before the command started, the guest is stopped
+   * once its console has been silent this long (default FAULT_SILENCE_SEC), instead of
+   * waiting for timeoutSec: a kernel wedged at boot would otherwise hold the cell for minutes.
+   */
+  faultSilenceSec?: number;
 }
 
 export interface BootResult {
@@ -45,6 +51,8 @@ export interface BootResult {
 export interface BootMarks { kernelStartMs: number | null; scriptReturnedMs: number | null }
 
 export const DEFAULT_CPUS = 2;
+/** A kernel that faulted at boot and then printed nothing for this long is not coming back. */
+export const FAULT_SILENCE_SEC = 30;
 export const DEFAULT_MEMORY = '2G';
 
 export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory'>): string[] {
@@ -75,6 +83,16 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   // Host-side arrival times of two console lines, so bench can tell qemu's own start and the
   // shutdown from the kernel's timestamps (vm/phases.ts).
   const marks: BootMarks = { kernelStartMs: null, scriptReturnedMs: null };
+  // A fault before the command: stop the guest after a silence (a kernel that carries on
+  // booting keeps printing, and its cell keeps its answers; kernel health still reports it).
+  const silenceSec = o.faultSilenceSec ?? FAULT_SILENCE_SEC;
+  const stalled = new AbortController();
+  let fault: string | null = null;
+  let silence: NodeJS.Timeout | undefined;
+  const armSilence = () => {
+    clearTimeout(silence);
+    silence = setTimeout(() => { if (!running) stalled.abort(); }, silenceSec * 1000);
+  };
   // Our own parser on the live stream (zx hands output over at the end): onRunning and the
   // marks need each line as it arrives.
   const onData = (chunk: Buffer) => {
@@ -82,21 +100,28 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
     tail = (tail + chunk.toString('latin1')).slice(-4096);
     if (marks.kernelStartMs === null && /\[\s*0\.0+\]/.test(tail)) marks.kernelStartMs = Date.now() - t0;
     if (marks.scriptReturnedMs === null && tail.includes('virtme-init: script returned')) marks.scriptReturnedMs = Date.now() - t0;
-    if (!running && o.onRunning) {
-      if (tail.includes('virtme-init: starting script')) {
-        running = true;
-        o.onRunning();
-      }
+    if (!running && tail.includes('virtme-init: starting script')) {
+      running = true;
+      clearTimeout(silence);
+      o.onRunning?.();
     }
+    if (!running && fault === null) fault = faultLine(tail);
+    if (!running && fault !== null) armSilence();
   };
   // Own process group (a timeout kills vng *and* its qemu), real pipes, dies with us.
-  const run = await runGroup(argv, { cwd: o.cwd, timeoutSec: o.timeoutSec, signal: o.signal, onData });
+  const signal = o.signal ? AbortSignal.any([o.signal, stalled.signal]) : stalled.signal;
+  const run = await runGroup(argv, { cwd: o.cwd, timeoutSec: o.timeoutSec, signal, onData });
+  clearTimeout(silence);
   if (run.startError) log.write(`\n# failed to start vng: ${run.startError}\n`);
   const { exitCode, timedOut } = run;
   await new Promise<void>((res) => log.end(res));
   const text = await readFile(o.consoleLogPath, 'latin1');
   const findings = analyzeConsole(text);
-  const { status, reason } = classifyGuest(timedOut ? null : exitCode, timedOut, findings, o.timeoutSec);
+  const verdict = classifyGuest(timedOut ? null : exitCode, timedOut, findings, o.timeoutSec);
+  const { status } = verdict;
+  const reason = stalled.signal.aborted && !o.signal?.aborted
+    ? `${verdict.reason}; the command never started and the console stayed silent ${silenceSec} s after it, so the guest was stopped (not left to the ${o.timeoutSec} s limit)`
+    : verdict.reason;
   return {
     exitCode: timedOut ? null : status === 'ok' ? (findings.scriptExit ?? exitCode) : exitCode,
     status,
