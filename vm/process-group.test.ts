@@ -33,6 +33,29 @@ describe('process group watchdog', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('kills the command when the process that started it dies as a zombie nobody reaps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pidfd-matrix-pg-'));
+    const pidfile = join(dir, 'pid');
+    const parentfile = join(dir, 'parent');
+    // The keeper starts the "harness" and then execs sleep, which never reaps it: once
+    // SIGKILLed, the harness stays a zombie and kill -0 on it still succeeds.
+    const keeper = spawn('bash', ['-c', '( setsid bash -c "$W" g bash -c "sleep 1000 & echo \\$! > $PF; wait" & wait ) & echo $! > $PP; exec sleep 1000'], {
+      env: { ...process.env, W: WRAPPER, PF: pidfile, PP: parentfile },
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100 && !existsSync(pidfile); i++) await new Promise((r) => setTimeout(r, 50));
+    const sleeper = Number(readFileSync(pidfile, 'utf8'));
+    const harness = Number(readFileSync(parentfile, 'utf8'));
+    expect(alive(sleeper)).toBe(true);
+    process.kill(harness, 'SIGKILL');
+    for (let i = 0; i < 50 && alive(harness); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(readFileSync(`/proc/${harness}/stat`, 'utf8')).toMatch(/^\d+ \(.*\) Z/); // a zombie, as in the field
+    for (let i = 0; i < 100 && alive(sleeper); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(sleeper)).toBe(false);
+    keeper.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('runGroup starts the watchdog wrapper as our own child, so it sees us die', async () => {
     let out = '';
     // The command's parent is the wrapper; the wrapper's parent must be this process.

@@ -12,7 +12,10 @@ import { $ } from 'zx/core';
  */
 export const WRAPPER = [
   'parent=$PPID',
-  '( while kill -0 "$parent" 2>/dev/null; do sleep 2; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 &',
+  // Our parent is gone once we are reparented: kill -0 alone still succeeds on a harness that
+  // died as a zombie its own parent never reaps. ($$ is this wrapper, also in the subshell.)
+  'ppid() { local s; s=$(cat /proc/$$/stat 2>/dev/null) || return 1; s=${s##*) }; s=${s#* }; echo "${s%% *}"; }',
+  '( while kill -0 "$parent" 2>/dev/null && [ "$(ppid)" = "$parent" ]; do sleep 2; done; kill -KILL 0 ) </dev/null >/dev/null 2>&1 &',
   'watchdog=$!',
   'set -o pipefail',
   '"$@" 2>&1 | cat',
