@@ -31,7 +31,7 @@ bzImage:
 \t@echo bzImage >> $(O)/calls
 \t@echo "  CC      kernel/fork.o"
 \t@sleep 0.4
-\t@if [ -e $(CURDIR)/BREAK ]; then echo "kernel/fork.c:12:1: error: expected ';' before '}' token"; echo "make[2]: *** [scripts/Makefile.build:250: kernel/fork.o] Error 1"; exit 2; fi
+\t@if [ -e $(CURDIR)/BREAK ]; then echo "kernel/fork.c:12:1: error: expected ‘;’ before ‘}’ token"; echo "make[2]: *** [scripts/Makefile.build:250: kernel/fork.o] Error 1"; exit 2; fi
 \t@mkdir -p $(O)/arch/x86/boot && cp $(CURDIR)/fake-bzImage $(O)/arch/x86/boot/bzImage
 `;
 // merge_config.sh -m -O OBJ BASE FRAGMENTS...: append the fragments (enough for the contract).
@@ -124,7 +124,8 @@ describe('buildKernel on a fake Kbuild tree', () => {
       expect(b.ok).toBe(false);
       if (b.ok) return;
       expect(b.phase).toBe('build');
-      expect(b.reason).toMatch(/^build failed \(build: make bzImage exited 2\): kernel\/fork\.c:12:1: error: expected ';'/);
+      // gcc's UTF-8 quotes come through intact (the log was once read as latin1: â\x80\x98;â\x80\x99).
+      expect(b.reason).toMatch(/^build failed \(build: make bzImage exited 2\): kernel\/fork\.c:12:1: error: expected ‘;’ before ‘}’ token/);
       expect(b.logTail).toContain('Error 1');
       expect(existsSync(b.logPath)).toBe(true);
       expect(readFileSync(b.logPath, 'utf8')).toContain('error: expected');

@@ -9,6 +9,7 @@ import { appendFileSync, chmodSync, closeSync, createWriteStream, existsSync, ls
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { parse as parseYaml } from 'yaml';
 import { buildAtomically, cacheRoot, holdKernelCache, lockCacheEntry } from './cache.js';
 import { bzImageRelease } from './layout.js';
@@ -241,11 +242,13 @@ async function runMake(make: string, args: string[], o: { log: string; nice: boo
   const untrack = trackGroup(p.pid);
   let lastStep: string | null = null;
   let partial = '';
+  // gcc quotes names with UTF-8 ‘’: decode across chunk boundaries, not byte by byte.
+  const utf8 = new StringDecoder('utf8');
   // Read as it comes (zx's line iterator would take stdout from the log): the progress line
   // names the file being compiled now.
   const onData = (b: Buffer) => {
     log.write(b);
-    const lines = (partial + b.toString('latin1')).split('\n');
+    const lines = (partial + utf8.write(b)).split('\n');
     partial = lines.pop() ?? '';
     for (const l of lines) lastStep = kbuildStep(l) ?? lastStep;
   };
@@ -261,7 +264,7 @@ async function runMake(make: string, args: string[], o: { log: string; nice: boo
 }
 
 async function tailOf(file: string, n = 25): Promise<string[]> {
-  const text = await readFile(file, 'latin1').catch(() => '');
+  const text = await readFile(file, 'utf8').catch(() => '');
   return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-n);
 }
 
