@@ -53,6 +53,24 @@ describe('every verdict that differs from the host cell has a cause', () => {
     expect(policyMarkdown([host, odd])).toContain('**1 difference not explained by the userspace, profile or runtime:**\n- bookworm-unconfined `pidfd_open/einval_flags`: host pass, here fail');
     expect(policyHtml([host, odd])).toContain('<span class="bad">1 not explained</span>');
   });
+  it('the image\'s libc explains a libc case only when it is another libc than the host\'s, and never a fail', () => {
+    // trixie's glibc 2.41 has pidfd_spawn (2.39), the host's 2.36 does not: a real difference of the run.
+    const withLibc = (cell: CellResult, version: string) => ({ ...structuredClone(cell), facts: { ...cell.facts!, libc: { name: 'glibc', version, source: 'gnu_get_libc_version()', confstr: `glibc ${version}` } } });
+    const spawn = (status: 'pass' | 'skip' | 'fail', reason: string) => ({ ...structuredClone(host.cases[0]), id: 'libc_pidfd_spawn/works', feature: 'libc_pidfd_spawn', case: 'works', area: 'libc', status, reason, observed: { symbol: true } });
+    const h = withLibc(host, '2.36');
+    h.cases = [spawn('skip', 'absent as expected: libc_pidfd_spawn/works needs glibc 2.39, glibc 2.36')];
+    const newer = withLibc(open, '2.41');
+    newer.cases = [spawn('pass', 'libc_pidfd_spawn/works: as expected (since glibc 2.39), glibc 2.41')];
+    expect(differencesFromHost([h, newer])!.map((d) => d.cause)).toEqual(['userspace (libc)']);
+    const same = withLibc(open, '2.36');
+    same.cases = newer.cases;
+    expect(differencesFromHost([h, same])!.map((d) => d.cause)).toEqual(['unexplained']);
+    const broken = withLibc(open, '2.41');
+    broken.cases = [spawn('fail', 'libc_pidfd_spawn/works: expected a pidfd, observed errno ENOSYS')];
+    expect(differencesFromHost([h, broken])!.map((d) => d.cause)).toEqual(['unexplained']);
+    expect(policyMarkdown([h, broken])).toContain('**1 difference not explained by the userspace, profile or runtime:**');
+  });
+
   it('a cell that did not run is one line with its reason, not a row of unexplained cases', () => {
     const down = { ...structuredClone(dflt), error: { reason: "the host's node does not run on bullseye's userspace: GLIBC_2.28 not found" } };
     const md = policyMarkdown([host, down]);

@@ -64,12 +64,26 @@ export function policyTable(cells: CellResult[]): PolicyTable {
 /** Why a case's verdict differs from the host cell's: the axis that explains it. */
 export type Cause = 'seccomp profile' | 'capabilities' | 'pid namespace' | 'userspace (libc)' | 'unexplained';
 
-export function causeOf(cell: CellResult, c: CaseResult): Cause {
+/**
+ * A cause is named only with evidence. A fail, an error or an xpass is never explained: the
+ * axes of a container make cases skip or change with the libc, they do not make the kernel
+ * answer wrongly. The image's libc explains a libc case only when the cell's libc (facts.libc,
+ * the process's own) is another version than the host cell's.
+ */
+export function causeOf(cell: CellResult, c: CaseResult, host?: CellResult): Cause {
+  if (c.status === 'fail' || c.status === 'error' || c.status === 'xpass') return 'unexplained';
   if (blockedBy(cell, c)) return 'seccomp profile';
   if (/^needs (root with )?CAP_|lacks it \(CapEff\)/.test(c.reason)) return 'capabilities';
   if (/pid namespace/.test(c.reason)) return 'pid namespace';
-  if (c.area === 'libc' || c.feature.startsWith('libc')) return 'userspace (libc)';
+  if ((c.area === 'libc' || c.feature.startsWith('libc')) && otherLibc(cell, host)) return 'userspace (libc)';
   return 'unexplained';
+}
+
+/** The cell's libc is known and differs from the host cell's (or there is no host cell to compare with). */
+function otherLibc(cell: CellResult, host?: CellResult): boolean {
+  const mine = cell.facts?.libc?.version;
+  if (!mine) return false;
+  return !host || host.facts?.libc?.version !== mine;
 }
 
 /** What each cause means for a container cell, in a packager's words. */
@@ -95,7 +109,7 @@ export function differencesFromHost(cells: CellResult[]): Difference[] | null {
   return cells.filter((c) => c.container && !c.error).flatMap((cell) => cell.cases.flatMap((c) => {
     const h = base.get(c.id);
     if (!h || h.status === c.status) return [];
-    return [{ cell: cell.kernelId, id: c.id, host: h.status, status: c.status, cause: causeOf(cell, c), reason: c.reason }];
+    return [{ cell: cell.kernelId, id: c.id, host: h.status, status: c.status, cause: causeOf(cell, c, host), reason: c.reason }];
   }));
 }
 
