@@ -19,14 +19,15 @@ import { toolVersions } from '../../vm/tools.js';
 import { holdKernelCache } from '../../kernels/cache.js';
 import type { Lock } from '../../kernels/lock.js';
 
-const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--accel kvm|tcg|auto] [--timeout S] [--out DIR]
+const usage = `Usage: pidfd-matrix bench [--kernels ID,...] [--matrix FILE] [--accel kvm|tcg|auto] [--timeout S] [--out DIR]
 
 Per kernel of the matrix: the time of a bare boot (\`vng -- true\`), of a boot + the whole
 suite, and their ratio; for the 'host' entry the suite time without a VM. A second table
 splits each guest's boot + suite run into phases (qemu start, kernel init, virtme-init,
 command start, node ready, suite, shutdown) from its console's timestamps. Guests run one at
-a time. Default kernels: every matrix entry without an lsm (each kernel once); --kernels
-takes ids, 'all' or 'ci' as in matrix. Prints one table and writes DIR/bench.json (default
+a time. Default kernels: every entry of --matrix (default kernels/matrix.yaml) without an lsm
+(each kernel once); --kernels takes ids, 'all' or 'ci' as in matrix. A 'container' entry boots
+nothing and is not benched. Prints one table and writes DIR/bench.json (default
 reports/); the suite runs write DIR/bench/<id>/. Exit 0 unless the bench itself could not
 run (failing tests do not count).`;
 

@@ -87,7 +87,7 @@ async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offli
 
 export const kernelsCommand: Command = {
   name: 'kernels',
-  summary: 'list, fetch or clean the kernels of the matrix (kernels/matrix.yaml)',
+  summary: 'list, fetch, build, compose or clean the kernels of the matrix (kernels/matrix.yaml)',
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {

@@ -73,7 +73,7 @@ export function parseAccel(v: string | undefined): AccelRequest {
 
 export const matrixCommand: Command = {
   name: 'matrix',
-  summary: 'boot the kernel matrix under virtme-ng and run the suite in each guest',
+  summary: 'boot the kernel matrix under virtme-ng and run the suite in each guest (or container)',
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
