@@ -21,6 +21,7 @@ import { holdKernelCache } from '../kernels/cache.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { HostSut, VngSut, type RunResult, type Sut } from '../vm/sut.js';
 import { ContainerSut } from '../vm/container-sut.js';
+import { prepareGuestRoot, type GuestRoot } from '../vm/guest-root.js';
 import { toolVersions, vngBinary } from '../vm/tools.js';
 import { killAllGroups } from '../vm/process-group.js';
 import { interruptedReason, unlessAborted } from './interrupt.js';
@@ -294,8 +295,15 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   // The guest only observes: it runs the plan and streams observations into cellDir (a --rwdir);
   // this process judges them after the guest is gone, whatever way it went.
   const guest = isGuest(entry);
+  // `root: trixie`: the guest boots that suite's own root (vm/guest-root.ts), node from the host.
+  let guestRoot: GuestRoot | Error | null = null;
+  if (entry.root && guest)
+    guestRoot = await prepareGuestRoot(entry.root, { repo: repoRoot(), rwdirs: [cellDir], modulesDir: kernel.modulesDir, progress: o.progress }).catch((e: Error) => e);
+  const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
-  let command = cellCommand(preparePlan(cellDir, cases, { kmsg: guest }));
+  const planArgv = preparePlan(cellDir, cases, { kmsg: guest });
+  if (rootOk) planArgv[0] = rootOk.node;
+  let command = cellCommand(planArgv);
   const guestEnv = o.guestEnv ?? faultEnv();
   if (Object.keys(guestEnv).length && guest) command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
@@ -308,10 +316,12 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     ? new HostSut()
     : entry.source === 'container'
       ? new ContainerSut(entry, { progress: o.progress })
-      : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory });
+      : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory, ...(rootOk ? { root: rootOk.root, rodirs: rootOk.rodirs } : {}) });
   const logName = { host: 'probe.log', container: 'container.log', guest: 'console.log' }[sut.kind];
   const startedAt = new Date();
-  const result = await sut.run(command, {
+  const result = guestRoot instanceof Error
+    ? { exitCode: null, status: 'boot-failure', reason: `could not prepare the ${entry.root} root: ${guestRoot.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 } satisfies RunResult
+    : await sut.run(command, {
     timeoutSec: entry.timeout ?? o.timeoutSec,
     logPath: join(cellDir, logName),
     rwdirs: [cellDir],
@@ -349,6 +359,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
       configHash: config?.sha256 ?? null,
       configSource: config?.file ?? null,
       kernelCmdline: result.boot ? await cmdlineOf(result.logPath) : undefined,
+      ...(rootOk ? { guestRoot: { suite: rootOk.suite, userspaceId: rootOk.userspaceId, libc6: rootOk.libc6 } } : {}),
     },
     rerun,
     // What the run selected: a cell that errors stands for these tests only.

@@ -73,6 +73,8 @@ export interface CellProvenance {
   configHash?: string | null;
   /** The config file hashed: /proc/config.gz, a package's /boot/config-*, a build's .config. */
   configSource?: string | null;
+  /** A guest booted on a distro's own root (matrix `root:`): which one, exactly. */
+  guestRoot?: { suite: string; userspaceId: string | null; libc6: string | null };
 }
 
 /** One kernel cell: a host run, or one guest boot of the matrix. */

@@ -14,8 +14,9 @@ const err = (yaml: string) => {
 
 describe('kernels/matrix.yaml (the shipped file)', () => {
   const m = loadMatrix();
-  it('has host, bullseye, bookworm, trixie, sid and trixie-backports, plus SELinux cells of 6.1, 6.12 and sid', () => {
-    expect(m.kernels.map((k) => k.id)).toEqual(['host', 'bullseye', 'bookworm', 'trixie', 'sid', 'trixie-backports', 'bookworm-selinux', 'trixie-selinux', 'sid-selinux']);
+  it('has host, bullseye, bookworm, trixie (also on its own root), sid and trixie-backports, plus SELinux cells of 6.1, 6.12 and sid', () => {
+    expect(m.kernels.map((k) => k.id)).toEqual(['host', 'bullseye', 'bookworm', 'trixie', 'trixie-root', 'sid', 'trixie-backports', 'bookworm-selinux', 'trixie-selinux', 'sid-selinux']);
+    expect(m.kernels.find((k) => k.id === 'trixie-root')).toMatchObject({ source: 'debian', suite: 'trixie', root: 'trixie' });
     expect(m.kernels.filter((k) => k.lsm === 'selinux').map((k) => k.id)).toEqual(['bookworm-selinux', 'trixie-selinux', 'sid-selinux']);
     for (const k of m.kernels) expect(k.id).toMatch(KERNEL_ID_RE);
     expect(m.kernels.find((k) => k.id === 'sid')).toMatchObject({ source: 'debian', suite: 'sid', package: 'linux-image-amd64' });

@@ -15,6 +15,8 @@ interface EntryCommon {
   lsm?: string;         // LSM axis, e.g. 'selinux'
   timeout?: number;     // seconds, overrides --timeout
   ci?: boolean;         // part of the CI smoke set
+  /** Boot the guest on this Debian suite's own root (kernels/userspace.ts) instead of the host's. */
+  root?: string;
 }
 export type KernelEntry = EntryCommon &
   (
@@ -77,7 +79,7 @@ const KNOWN_KEYS: Record<KernelSource, string[]> = {
   build: ['tree', 'package', 'suite', 'config'],
   container: ['userspace', 'seccomp', 'runtime'],
 };
-const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci'];
+const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci', 'root'];
 
 export function parseMatrix(text: string, file: string): Matrix {
   const doc = parseDocument(text);
@@ -145,12 +147,20 @@ function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
     if (typeof o.ci !== 'boolean') throw new MatrixError(`${at}: ci must be true or false`);
     common.ci = o.ci;
   }
+  const root = str('root', false);
+  if (root) {
+    if (!/^[a-z][a-z0-9-]*$/.test(root)) throw new MatrixError(`${at}: root '${root}' should be a Debian suite name (bullseye, bookworm, trixie, sid): the guest boots that suite's debootstrapped root`);
+    if (common.lsm) throw new MatrixError(`${at}: root: and lsm: do not go together yet (the SELinux setup runs tools from the host's root)`);
+    common.root = root;
+  }
   switch (src) {
     case 'host':
       if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'host' entry runs on the running kernel as booted`);
+      if (common.root) throw new MatrixError(`${at}: root: needs a guest (it is the root a guest boots); the host runs on its own root, or use a container cell for another userspace`);
       return { ...common, source: 'host' };
     case 'container': {
       if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'container' entry shares the running kernel as booted`);
+      if (common.root) throw new MatrixError(`${at}: root: is a guest's root; a container's userspace is 'userspace:'`);
       const userspace = str('userspace', true)!;
       if (!/^[a-z][a-z0-9-]*$/.test(userspace)) throw new MatrixError(`${at}: userspace '${userspace}' is not a Debian suite name (bullseye, bookworm, trixie)`);
       const seccomp = str('seccomp', false) ?? 'default';

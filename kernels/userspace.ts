@@ -38,7 +38,16 @@ export interface UserspaceMeta {
   seconds: number;
   /** Every installed package and its exact version (from the root's dpkg status file). */
   packages: Record<string, string>;
+  /** Packages added to minbase (--include) for a flavour of the root, e.g. a bootable guest root. */
+  include?: string[];
 }
+
+/**
+ * A flavour of a suite's root, cached beside the plain one (<suite>-<name>): minbase plus
+ * `include` (debootstrap --include). vm/guest-root.ts boots one: virtme-init needs udev (the
+ * virtio-serial port names), kmod and poweroff, which a container root does without.
+ */
+export interface RootFlavor { name: string; include: string[] }
 
 export const userspacesDir = (root = cacheRoot()) => join(root, 'userspaces');
 export const userspaceDir = (suite: string, root = cacheRoot()) => join(userspacesDir(root), safeName(suite));
@@ -115,32 +124,36 @@ function debootstrap(args: string[], log: string, say: Progress, label: string):
  * The root directory of `suite`'s minimal userspace, built once (about 30 s and 200 MB per
  * suite here) and served from the cache afterwards. Needs root (debootstrap chroots).
  */
-export async function ensureRootfs(suite: string, o: { progress?: Progress; cache?: string; mirror?: string } = {}): Promise<string> {
+export async function ensureRootfs(suite: string, o: { progress?: Progress; cache?: string; mirror?: string; flavor?: RootFlavor } = {}): Promise<string> {
   checkSuite(suite);
+  if (o.flavor && (!USERSPACE_RE.test(o.flavor.name) || o.flavor.include.some((p) => !/^[a-z0-9][a-z0-9.+-]*$/.test(p))))
+    throw new UserspaceError(`root flavour ${JSON.stringify(o.flavor)}: a lowercase name and Debian package names`);
+  const name = o.flavor ? `${suite}-${o.flavor.name}` : suite;
   const root = o.cache ?? cacheRoot();
   const say = o.progress ?? (() => {});
-  const dir = userspaceDir(suite, root);
-  return withLock(join(locksDir(root), `userspace-${safeName(suite)}.lock`), async () => {
-    if (readUserspace(suite, root)) return join(dir, 'rootfs');
+  const dir = userspaceDir(name, root);
+  return withLock(join(locksDir(root), `userspace-${safeName(name)}.lock`), async () => {
+    if (readUserspace(name, root)) return join(dir, 'rootfs');
     if (process.getuid?.() !== 0) throw new UserspaceError(`building the ${suite} userspace needs root (debootstrap chroots): run as root, or build it once with \`sudo npx pidfd-matrix matrix ...\``);
     const version = await debootstrapVersion();
     const mirror = o.mirror ?? systemDebianMirror();
-    say(`userspace ${suite}: debootstrap --variant=minbase from ${mirror} into ${dir} (once; cached afterwards)`);
+    const include = o.flavor?.include.length ? [`--include=${o.flavor.include.join(',')}`] : [];
+    say(`userspace ${name}: debootstrap --variant=minbase ${include.join(' ')} from ${mirror} into ${dir} (once; cached afterwards)`);
     // An unfinished earlier attempt (a dir without userspace.json) is replaced atomically.
     if (existsSync(dir)) await run('rm', ['-rf', '--one-file-system', dir]);
     const t0 = Date.now();
     await buildAtomically(dir, async (tmp) => {
       const rootfs = join(tmp, 'rootfs');
-      await debootstrap(['--variant=minbase', suite, rootfs, mirror], join(tmp, 'debootstrap.log'), say, `userspace ${suite}`);
+      await debootstrap(['--variant=minbase', ...include, suite, rootfs, mirror], join(tmp, 'debootstrap.log'), say, `userspace ${name}`);
       // The .debs debootstrap leaves behind are 80 MB nobody reads again.
       await run('find', [join(rootfs, 'var/cache/apt/archives'), '-name', '*.deb', '-delete']);
       const packages = parseDpkgStatus(await readFile(join(rootfs, 'var/lib/dpkg/status'), 'utf8'));
       if (!packages.libc6) throw new UserspaceError(`debootstrap of ${suite} finished but the root has no libc6 (log: ${join(tmp, 'debootstrap.log')})`);
-      const meta: UserspaceMeta = { recipe: RECIPE, suite, mirror, variant: 'minbase', debootstrap: version, builtAt: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 1000), packages };
+      const meta: UserspaceMeta = { recipe: RECIPE, suite, mirror, variant: 'minbase', debootstrap: version, builtAt: new Date().toISOString(), seconds: Math.round((Date.now() - t0) / 1000), packages, ...(o.flavor ? { include: o.flavor.include } : {}) };
       await writeFile(join(tmp, 'userspace.json'), JSON.stringify(meta, null, 1) + '\n');
     });
-    const meta = readUserspace(suite, root)!;
-    say(`userspace ${suite}: built in ${meta.seconds}s (libc6 ${meta.packages.libc6})`);
+    const meta = readUserspace(name, root)!;
+    say(`userspace ${name}: built in ${meta.seconds}s (libc6 ${meta.packages.libc6})`);
     return join(dir, 'rootfs');
   });
 }

@@ -64,6 +64,9 @@ export interface VngSutOptions {
   append?: string;
   cpus?: number;
   memory?: string;
+  /** A distro root to boot instead of the host's (vm/guest-root.ts), with the dirs it must see. */
+  root?: string;
+  rodirs?: [string, string][];
 }
 
 /** One fresh virtme-ng guest per run() call. */
@@ -97,6 +100,8 @@ export class VngSut implements Sut {
       append: this.o.append,
       cpus: this.o.cpus,
       memory: this.o.memory,
+      root: this.o.root,
+      rodirs: this.o.rodirs,
       rwdirs: r.rwdirs,
       timeoutSec: r.timeoutSec,
       consoleLogPath: r.logPath,

@@ -14,6 +14,10 @@ export interface BootOptions {
   accel: Accel;
   /** Host dirs the guest may write (same path inside). */
   rwdirs?: string[];
+  /** Another root for the guest (vng --root DIR, read-only) instead of the host's own. */
+  root?: string;
+  /** Host dirs the guest reads: [guest path, host path] (vng --rodir); needed with `root`. */
+  rodirs?: [string, string][];
   /** Hard wall-clock limit; the whole qemu process group is killed after it. */
   timeoutSec: number;
   /** Extra kernel command line. */
@@ -55,7 +59,7 @@ export const DEFAULT_CPUS = 2;
 export const FAULT_SILENCE_SEC = 30;
 export const DEFAULT_MEMORY = '2G';
 
-export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory'>): string[] {
+export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory' | 'root' | 'rodirs'>): string[] {
   const args = ['--run', kimg, '--force-9p', '--verbose', '--cpus', String(o.cpus ?? DEFAULT_CPUS), '--memory', o.memory ?? DEFAULT_MEMORY];
   // virtiofsd from Debian trixie needs a newer glibc than bookworm's: 9p works everywhere.
   if (o.accel === 'tcg') args.push('--disable-kvm');
@@ -66,6 +70,8 @@ export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'acc
   // back to virtme-init with udev and tmpfiles, e.g. to compare boot times.
   if (process.env.PIDFD_MATRIX_FULL_INIT === '1') args.push('--no-virtme-ng-init');
   // guest=host form: with a bare host path vng checks the guest path relative to its cwd.
+  if (o.root) args.push('--root', o.root);
+  for (const [guest, host] of o.rodirs ?? []) args.push(`--rodir=${guest}=${host}`);
   for (const d of o.rwdirs ?? []) args.push(`--rwdir=${d}=${d}`);
   if (o.append) args.push('--append', o.append);
   args.push('--', command);
