@@ -57,9 +57,10 @@ describe('bench', () => {
   - {id: host, source: host}
   - {id: six, source: path, kernel: /k}
   - {id: six-selinux, source: path, kernel: /k, lsm: selinux}
+  - {id: six-root, source: path, kernel: /k, root: trixie}
 `, 'm.yaml');
     expect(benchKernels(m, undefined).map((k) => k.id)).toEqual(['host', 'six']);
     expect(benchKernels(m, 'six-selinux').map((k) => k.id)).toEqual(['six-selinux']);
-    expect(benchKernels(m, 'all').map((k) => k.id)).toEqual(['host', 'six', 'six-selinux']);
+    expect(benchKernels(m, 'all').map((k) => k.id)).toEqual(['host', 'six', 'six-selinux', 'six-root']);
   });
 });

@@ -25,7 +25,7 @@ Per kernel of the matrix: the time of a bare boot (\`vng -- true\`), of a boot +
 suite, and their ratio; for the 'host' entry the suite time without a VM. A second table
 splits each guest's boot + suite run into phases (qemu start, kernel init, virtme-init,
 command start, node ready, suite, shutdown) from its console's timestamps. Guests run one at
-a time. Default kernels: every entry of --matrix (default kernels/matrix.yaml) without an lsm
+a time. Default kernels: every entry of --matrix (default kernels/matrix.yaml) without an lsm or root
 (each kernel once); --kernels takes ids, 'all' or 'ci' as in matrix. A 'container' entry boots
 nothing and is not benched. Prints one table and writes DIR/bench.json (default
 reports/); the suite runs write DIR/bench/<id>/. Exit 0 unless the bench itself could not
@@ -46,11 +46,12 @@ export interface BenchRow {
 }
 
 /**
- * Without --kernels, each kernel once: an lsm entry (e.g. bookworm-selinux) boots the same
- * kernel as its plain entry, so it would only repeat a row; name it to bench it.
+ * Without --kernels, each kernel once: an lsm entry (e.g. bookworm-selinux) or a root entry
+ * (trixie-root: the same kernel on its distro's root, whose bare boot here would be on the
+ * host's root) boots the same kernel as its plain entry, so it would only repeat a row.
  */
 export function benchKernels(matrix: Matrix, spec: string | undefined): KernelEntry[] {
-  return spec ? selectKernels(matrix, spec) : matrix.kernels.filter((k) => !k.lsm);
+  return spec ? selectKernels(matrix, spec) : matrix.kernels.filter((k) => !k.lsm && !k.root);
 }
 
 const s = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`);
