@@ -1,7 +1,7 @@
 // Container cells for real: `matrix` with source: container entries runs the supervisor inside a
 // debootstrapped bookworm image (kernels/userspace.ts; built once, about a minute, then cached)
 // started through testcontainers: one under a custom profile denying pidfd_getfd on runc, one
-// under Docker's default profile on crun. Three features only, to stay short (~10 s once the
+// under Docker's default profile on crun. Three features and one case only, to stay short (~10 s once the
 // image exists). Checks that the probes ran on the image's glibc, not the host's, that the
 // cells carry their axes, and that policy.md shows what each profile blocked, with evidence.
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from './paths.js';
 import type { CellResult } from './results.js';
 import { readUserspace } from '../kernels/userspace.js';
+import { loadCatalog } from './catalog.js';
+import { auditSkips } from './skip-audit.js';
 
 const STATE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pidfd-matrix', 'docker-setup.state');
 
@@ -39,7 +41,7 @@ if (g.run) describe('container cells of the matrix (bookworm userspace, custom p
       `  - {id: deny-getfd, source: container, userspace: bookworm, seccomp: ${repoPath('kernels/seccomp/deny-pidfd-getfd.json')}, runtime: runc}`,
       '  - {id: default-crun, source: container, userspace: bookworm, seccomp: default, runtime: crun}',
     ].join('\n') + '\n');
-    const r = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'matrix', '--matrix', join(work, 'm.yaml'), '--out', out, '--test', 'pidfd_open,pidfd_getfd,clone3'], { encoding: 'utf8', cwd: repoPath() });
+    const r = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'matrix', '--matrix', join(work, 'm.yaml'), '--out', out, '--test', 'pidfd_open,pidfd_getfd,clone3,clone_autoreap/pidfd_autokill'], { encoding: 'utf8', cwd: repoPath() });
     run = { status: r.status, output: `${r.stdout}\n${r.stderr}` };
   }, 600_000);
 
@@ -83,8 +85,16 @@ if (g.run) describe('container cells of the matrix (bookworm userspace, custom p
     expect(readFileSync(r.logPath, 'utf8')).toContain('# node check:');
   }, 120_000);
 
+  it("every skip in a container cell carries its evidence (the skip audit of catalog --record finds none)", () => {
+    for (const id of ['deny-getfd', 'default-crun']) expect(auditSkips(cell(id), loadCatalog()), id).toEqual([]);
+    // pid 2 is no kthreadd in the container's own pid namespace: the kernel's ESRCH for it says so.
+    expect(cell('deny-getfd').cases.find((c) => c.id === 'pidfd_open/kthreadd')).toMatchObject({ status: 'skip', observed: { errno: 'ESRCH' } });
+    // CLONE_PIDFD_AUTOKILL without CLONE_NNP wants CAP_SYS_ADMIN, which root in a container lacks: a need the facts prove unmet.
+    expect(cell('deny-getfd').cases.find((c) => c.id === 'clone_autoreap/pidfd_autokill')).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^needs root with CAP_SYS_ADMIN/) });
+  });
+
   it('each cell has a rerun line that selects it in the same matrix file', () => {
-    expect(cell('deny-getfd').rerun).toBe(`npx pidfd-matrix matrix --kernels deny-getfd --matrix ${join(work, 'm.yaml')} --out ${out} --test pidfd_open,pidfd_getfd,clone3`);
+    expect(cell('deny-getfd').rerun).toBe(`npx pidfd-matrix matrix --kernels deny-getfd --matrix ${join(work, 'm.yaml')} --out ${out} --test pidfd_open,pidfd_getfd,clone3,clone_autoreap/pidfd_autokill`);
   });
 });
 else describe('container cells of the matrix', () => {

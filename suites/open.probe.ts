@@ -30,7 +30,11 @@ featureSuite('pidfd_open', {
   kthreadd: () => {
     // Only in the initial pid namespace is pid 2 kthreadd (a container has its own pid 2 or none).
     const comm = readOr('/proc/2/comm').trim();
-    if (comm !== 'kthreadd') return { skip: `pid 2 is ${comm ? `'${comm}'` : 'absent'}, not kthreadd: not in the initial pid namespace` };
+    if (comm !== 'kthreadd') {
+      // The kernel's answer for pid 2 in this pid namespace is the skip's evidence (ESRCH: none).
+      const here = track(pidfdOpen(2));
+      return { skip: `pid 2 is ${comm ? `'${comm}'` : 'absent'}, not kthreadd: not in the initial pid namespace`, ...(here.ok ? { pid2: 'fd' } : { errno: here.errno }) };
+    }
     return outcome(track(pidfdOpen(2)), true);
   },
 });
