@@ -17,13 +17,14 @@ setup: ## node dependencies and the compiled harness (dist/)
 	  npm ci --no-audit --no-fund && echo "$$lock" > node_modules/.pidfd-matrix-stamp; fi
 	npm run --silent build
 
-deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py (needs root)
+deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py, a musl test binary (needs root)
 	bash vm/setup.sh
 	bash suites/selinux/setup.sh
 	bash harness/setup.sh
 	bash harness/docker-setup.sh
 	bash harness/userspace-setup.sh
 	bash harness/kunit-setup.sh
+	bash suites/musl/build.sh
 
 build-deps: ## compiler toolchain for building kernels from source (kernels build, source: build, bisect)
 	bash kernels/build-setup.sh

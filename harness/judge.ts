@@ -107,7 +107,17 @@ export function expectationIn(c: Expectation, facts: Pick<KernelFacts, 'version'
   return { expect: 'without', why: `needs ${libcNeed(c.libc)}` };
 }
 
-export function judge(c: CatalogCase, facts: KernelFacts, observed: Observation): Verdict {
+/**
+ * The libc a libc-keyed case asked: the process's own (facts.libc), or the one a separately
+ * built test binary names in its observation (`libc: "musl 1.2.3"`, suites/musl/).
+ */
+function answeringLibc(facts: KernelFacts, observed: Observation): KernelFacts {
+  const m = typeof observed.libc === 'string' ? /^(\S+) (\S+)$/.exec(observed.libc) : null;
+  return m ? { ...facts, libc: { name: m[1], version: m[2], source: 'the probe\'s own test binary', confstr: null } } : facts;
+}
+
+export function judge(c: CatalogCase, kernelFacts: KernelFacts, observed: Observation): Verdict {
+  const facts = c.libc ? answeringLibc(kernelFacts, observed) : kernelFacts;
   // Debian's 5.10.0-32-amd64 is stable 5.10.223: say so, backports are judged by the latter.
   const full = fmtVersion(facts.version);
   const kernelOnly = `kernel ${facts.release}${facts.release.startsWith(full) ? '' : ` (${facts.version.join('.')})`}`;

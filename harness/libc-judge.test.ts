@@ -116,6 +116,16 @@ describe('libc-keyed expectations (suites/catalog/libc.yaml)', () => {
     expect(judge(c, facts('6.8.0', 'glibc 2.39'), seen('ran', 'EPERM')).status).toBe('xpass');
   });
 
+  it('a musl case is judged by the musl its test binary names, not by the process\'s glibc', () => {
+    const v = judge(get('libc_pidfd_open/musl'), facts('6.12.0', 'glibc 2.41'), { libc: 'musl 1.2.3', symbol: false });
+    expect(v.status).toBe('skip');
+    expect(v.reason).toBe('absent as expected: libc_pidfd_open/musl needs glibc 2.36, musl 1.2.3, kernel 6.12.0');
+    // A musl that grew the wrapper before the catalog says so: an xpass, to be recorded as "musl X".
+    expect(judge(get('libc_pidfd_open/musl'), facts('6.12.0', 'glibc 2.41'), { libc: 'musl 1.2.6', symbol: true }).status).toBe('xpass');
+    // The same observation without a libc of its own falls back to facts.libc (glibc 2.41 has it).
+    expect(judge(get('libc_pidfd_open/musl'), facts('6.12.0', 'glibc 2.41'), { symbol: false }).status).toBe('fail');
+  });
+
   it('a cell without facts.libc (a result from before the axis) skips libc cases, saying why', () => {
     const v = judge(get('libc_pidfd_open/symbol'), facts('6.12.0', null), { symbol: true, version_node: 'GLIBC_2.36' });
     expect(v.status).toBe('skip');
