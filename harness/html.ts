@@ -7,6 +7,7 @@ import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, typ
 import { xmlSafe } from './junit.js';
 import type { Change } from './compare.js';
 import type { Boundary } from './verification.js';
+import { seccompLabel } from '../kernels/matrix.js';
 
 export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
   pass: { bg: '#2e7d32', fg: '#ffffff' },
@@ -157,7 +158,7 @@ function kernelLabel(cell: CellResult): string {
   const f = cell.facts;
   const c = cell.container;
   // A container cell: its axes, and the kernel is the host's.
-  if (c) return `${c.userspace} · seccomp ${c.seccomp.split('/').pop()} · ${c.runtime} · host kernel${f ? ` ${f.release}` : ''}`;
+  if (c) return `${c.userspace} · seccomp ${seccompLabel(c.seccomp)} · ${c.runtime} · host kernel${f ? ` ${f.release}` : ''}`;
   if (!f) return cell.error ? 'did not run' : '';
   const stable = f.version.join('.');
   return f.release.startsWith(stable) ? f.release : `${f.release} (${stable})`;

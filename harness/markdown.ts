@@ -5,6 +5,7 @@ import { STATUSES, STATUS_MEANING, type Status } from './status.js';
 import { KERNEL_HEALTH_ID } from './health.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { xmlSafe } from './junit.js';
+import { seccompLabel } from '../kernels/matrix.js';
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', skip: '⏭️', xfail: '⚠️', xpass: '🟣', error: '💥' };
 
@@ -52,7 +53,7 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   cells.forEach((cell, i) => {
     const result = cell.error ? `💥 error: ${cell.error.reason}` : fmtCounts(countStatuses(eff[i]));
-    out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${mdCell(cell.container ? `container: ${cell.container.userspace} (libc6 ${cell.container.packages.libc6 ?? '?'}), seccomp ${cell.container.seccomp.split('/').pop()}, ${cell.container.runtime}, host kernel` : cell.mode)} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
+    out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${mdCell(cell.container ? `container: ${cell.container.userspace} (libc6 ${cell.container.packages.libc6 ?? '?'}), seccomp ${seccompLabel(cell.container.seccomp)}, ${cell.container.runtime}, host kernel` : cell.mode)} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
   });
   out.push('');
   // Container cells share the host's kernel: their differences are the userspace's, profile's or runtime's.

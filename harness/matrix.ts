@@ -5,12 +5,12 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { writeCellReports } from './reports.js';
 import { applyKernelHealth, healthFromConsole, healthFromTaint } from './health.js';
 import { harnessRevision } from './provenance.js';
-import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, type KernelEntry } from '../kernels/matrix.js';
+import { defaultMatrixFile, kernelCmdlineExtra, repoRoot, seccompLabel, type KernelEntry } from '../kernels/matrix.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../suites/lib/plan.js';
 import { applyKnownIssues, loadKnownIssues } from './known-issues.js';
@@ -149,8 +149,7 @@ export function isGuest(e: KernelEntry): boolean {
 
 /** A container cell's axis values in one phrase: "bookworm userspace, seccomp default, runc". */
 export function axesLabel(e: Extract<KernelEntry, { source: 'container' }>): string {
-  const profile = e.seccomp === 'default' || e.seccomp === 'unconfined' ? e.seccomp : basename(e.seccomp);
-  return `${e.userspace} userspace, seccomp ${profile}, ${e.runtime}`;
+  return `${e.userspace} userspace, seccomp ${seccompLabel(e.seccomp)}, ${e.runtime}`;
 }
 
 /** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */

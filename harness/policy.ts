@@ -1,7 +1,7 @@
 // The userspace axis for a packager: which pidfd calls each container cell's seccomp profile
 // and runtime blocked, as observed (with the seccomp evidence the judge used), and why each
 // verdict differs from the host cell's. Pure functions of the cells: policy.md and policy.html.
-import { basename } from 'node:path';
+import { seccompLabel } from '../kernels/matrix.js';
 import type { CaseResult, CellResult } from './results.js';
 import { seccompEvidence, type SeccompControl } from './judge.js';
 import { escHtml } from './html.js';
@@ -30,11 +30,9 @@ export interface PolicyTable {
   rows: { syscall: string; cells: (Blocked | null)[] }[];
 }
 
-const profileName = (s: string) => (s === 'default' || s === 'unconfined' ? s : basename(s));
-
 function column(cell: CellResult): PolicyColumn {
   const c = cell.container!;
-  return { id: cell.kernelId, userspace: c.userspace, seccomp: profileName(c.seccomp), runtime: c.runtime, libc6: c.packages.libc6 ?? null, seccompMode: cell.facts?.seccomp ?? null, error: cell.error?.reason ?? null };
+  return { id: cell.kernelId, userspace: c.userspace, seccomp: seccompLabel(c.seccomp), runtime: c.runtime, libc6: c.packages.libc6 ?? null, seccompMode: cell.facts?.seccomp ?? null, error: cell.error?.reason ?? null };
 }
 
 /** The control record that made the judge say "blocked by seccomp", or null. */
@@ -90,7 +88,7 @@ function otherLibc(cell: CellResult, host?: CellResult): boolean {
 export function causeText(cell: CellResult, cause: Cause): string {
   const c = cell.container;
   switch (cause) {
-    case 'seccomp profile': return `the seccomp profile (${c ? profileName(c.seccomp) : '?'}) refused the call; the control call proved it was the filter`;
+    case 'seccomp profile': return `the seccomp profile (${c ? seccompLabel(c.seccomp) : '?'}) refused the call; the control call proved it was the filter`;
     case 'capabilities': return `the runtime's capability set (${c?.runtime ?? 'container'} defaults: no CAP_SYS_ADMIN, CAP_SYS_PTRACE)`;
     case 'pid namespace': return "the container's own pid namespace";
     case 'userspace (libc)': return `the image's libc (libc6 ${c?.packages.libc6 ?? '?'})`;

@@ -10,6 +10,7 @@ import { expectationIn, judge, matches, PREREQ } from './judge.js';
 import type { CellResult, KernelFacts } from './results.js';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
+import { seccompLabel } from '../kernels/matrix.js';
 
 export const VERIFIED_PATH = repoPath('suites/catalog', VERIFIED_FILE);
 
@@ -80,7 +81,7 @@ export interface RecordOutcome { record: KernelRecord | null; skipped: string | 
 export function recordCell(cell: CellResult, features: CatalogFeature[]): RecordOutcome {
   if (cell.error || !cell.facts) return { record: null, skipped: `${cell.kernelId}: the cell did not run (${cell.error?.reason ?? 'no facts'})`, dropped: [] };
   // A container's answers are the host kernel's through a seccomp profile and a capability set: the host cell records that kernel.
-  if (cell.container) return { record: null, skipped: `${cell.kernelId}: a container cell (${cell.container.userspace}, seccomp ${cell.container.seccomp.split('/').pop()}) runs on the host kernel; record its host cell instead`, dropped: [] };
+  if (cell.container) return { record: null, skipped: `${cell.kernelId}: a container cell (${cell.container.userspace}, seccomp ${seccompLabel(cell.container.seccomp)}) runs on the host kernel; record its host cell instead`, dropped: [] };
   const cases = new Map(allCases(features).map((c) => [c.id, c]));
   const rec: KernelRecord = {
     version: cell.facts.version.join('.'), release: cell.facts.release, kernelId: cell.kernelId,

@@ -1,7 +1,7 @@
 // `pidfd-matrix kernels list|fetch|clean`: inspect the matrix file and manage the kernel cache.
 import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
@@ -17,6 +17,7 @@ import { userspaceInfo } from '../../kernels/userspace.js';
 import { intOption } from '../args.js';
 import { copyFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { axesLabel } from '../matrix.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
@@ -57,7 +58,7 @@ Ids are comma or space separated. The matrix file defaults to kernels/matrix.yam
 export function describeSource(e: KernelEntry): string {
   switch (e.source) {
     case 'host': return 'the running kernel (no VM)';
-    case 'container': return `container on the running kernel: ${e.userspace} userspace, seccomp ${basename(e.seccomp)}, ${e.runtime}`;
+    case 'container': return `container on the running kernel: ${axesLabel(e)}`;
     case 'debian': return `debian ${e.suite} ${e.package}${e.version ? `=${e.version}` : ''}`;
     case 'path': return `path ${e.kernel}${e.modules ? ` + ${e.modules}` : ''}`;
     case 'url': return `url ${e.url}`;
