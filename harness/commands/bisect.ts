@@ -19,6 +19,7 @@ import { chooseAccel, type AccelChoice, type AccelRequest } from '../../vm/accel
 import { withGuestLock } from '../../vm/guest-lock.js';
 import { vngBinary } from '../../vm/tools.js';
 import { existsSync, readFileSync } from 'node:fs';
+import { signalExitCode } from '../interrupt.js';
 
 const DEFAULT_BOOT_TIMEOUT = 900;
 
@@ -191,7 +192,9 @@ export const bisectCommand: Command = {
         note = `git bisect state kept in ${tree} (the step in progress was not marked): resume with\n  npx pidfd-matrix bisect --tree ${tree} --resume\nor end it with: git -C ${tree} bisect reset`;
       }
       console.error(`\npidfd-matrix bisect: interrupted by ${sig}. ${note}`);
-      process.exit(130); // the exit hooks kill the running make and guest process groups
+      // 130 for SIGINT, 143 for SIGTERM, as matrix and a shell report them; the exit hooks kill
+      // the running make and guest process groups.
+      process.exit(signalExitCode(sig));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
