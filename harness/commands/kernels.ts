@@ -23,7 +23,7 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
        pidfd-matrix kernels build DIR|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
        pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
 
-  list [ids]     the matrix entries (id, source, lsm, ci), what is already cached (for Debian:
+  list [ids]     the matrix entries (id, source, ci, lsm, root), what is already cached (for Debian:
                  the exact upload), and when the Debian suite has a newer upload than the cached
                  or pinned one (reads the private package lists, refreshed once a day;
                  --offline: the cache only)
@@ -134,7 +134,7 @@ export const kernelsCommand: Command = {
         case 'list': {
           const cached = new Map((await cachedKernels()).map((c) => [c.meta.description, c]));
           const rows = await Promise.all(selectKernels(matrix, ids).map(async (e) => {
-            const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
+            const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.root ? `root=${e.root}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
             if (e.source === 'debian') return [e.id, describeSource(e), flags, await debianStatus(e, !!values.offline)];
             if (e.source === 'container') {
               const u = userspaceInfo(e.userspace);
