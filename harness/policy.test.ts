@@ -69,6 +69,11 @@ describe('every verdict that differs from the host cell has a cause', () => {
     broken.cases = [spawn('fail', 'libc_pidfd_spawn/works: expected a pidfd, observed errno ENOSYS')];
     expect(differencesFromHost([h, broken])!.map((d) => d.cause)).toEqual(['unexplained']);
     expect(policyMarkdown([h, broken])).toContain('**1 difference not explained by the userspace, profile or runtime:**');
+    // A musl case answers through the same static test binary in both cells: the image's glibc is no cause.
+    const musl = (status: 'pass' | 'skip') => ({ ...spawn(status, `libc_pidfd_open/musl: ${status}`), id: 'libc_pidfd_open/musl', observed: { libc: 'musl 1.2.3', symbol: status === 'pass' } });
+    h.cases = [musl('skip')];
+    newer.cases = [musl('pass')];
+    expect(differencesFromHost([h, newer])!.map((d) => d.cause)).toEqual(['unexplained']);
   });
 
   it('a cell that did not run is one line with its reason, not a row of unexplained cases', () => {

@@ -65,23 +65,30 @@ export type Cause = 'seccomp profile' | 'capabilities' | 'pid namespace' | 'user
 /**
  * A cause is named only with evidence. A fail, an error or an xpass is never explained: the
  * axes of a container make cases skip or change with the libc, they do not make the kernel
- * answer wrongly. The image's libc explains a libc case only when the cell's libc (facts.libc,
- * the process's own) is another version than the host cell's.
+ * answer wrongly. The image's libc explains a libc case only when the libc that answered it
+ * (the process's own, facts.libc, or a test binary's, observed.libc) is another than the host's.
  */
 export function causeOf(cell: CellResult, c: CaseResult, host?: CellResult): Cause {
   if (c.status === 'fail' || c.status === 'error' || c.status === 'xpass') return 'unexplained';
   if (blockedBy(cell, c)) return 'seccomp profile';
   if (/^needs (root with )?CAP_|lacks it \(CapEff\)/.test(c.reason)) return 'capabilities';
   if (/pid namespace/.test(c.reason)) return 'pid namespace';
-  if ((c.area === 'libc' || c.feature.startsWith('libc')) && otherLibc(cell, host)) return 'userspace (libc)';
+  if ((c.area === 'libc' || c.feature.startsWith('libc')) && otherLibc(cell, c, host)) return 'userspace (libc)';
   return 'unexplained';
 }
 
-/** The cell's libc is known and differs from the host cell's (or there is no host cell to compare with). */
-function otherLibc(cell: CellResult, host?: CellResult): boolean {
-  const mine = cell.facts?.libc?.version;
+/** The libc that answered a case: a test binary's own (observed `libc`, e.g. musl), else the process's (facts.libc). */
+function answeringLibc(cell: CellResult, c: CaseResult | undefined): string | null {
+  if (typeof c?.observed?.libc === 'string') return c.observed.libc;
+  const l = cell.facts?.libc;
+  return l ? `${l.name} ${l.version}` : null;
+}
+
+/** The case's answering libc is known and differs from the host cell's for the same case (or there is no host cell). */
+function otherLibc(cell: CellResult, c: CaseResult, host?: CellResult): boolean {
+  const mine = answeringLibc(cell, c);
   if (!mine) return false;
-  return !host || host.facts?.libc?.version !== mine;
+  return !host || answeringLibc(host, host.cases.find((h) => h.id === c.id)) !== mine;
 }
 
 /** What each cause means for a container cell, in a packager's words. */
