@@ -142,7 +142,7 @@ export const matrixCommand: Command = {
         for (const k of c.cases.filter((x) => isBad(x.status))) console.log(`${k.status.toUpperCase()} ${c.kernelId} ${k.id}: ${k.reason}\n  rerun: ${k.rerun}`);
       }
       if (run.accel) console.log(`accel: ${run.accel.accel} (${run.accel.reason})`);
-      console.log(`reports: ${outDir}/junit.xml, ${outDir}/index.html, ${outDir}/summary.md  (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+      console.log(`reports: ${outDir}/junit.xml, ${outDir}/index.html, ${outDir}/summary.md${run.cells.some((c) => c.container) ? `, ${outDir}/policy.md` : ''}  (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
       const interrupted = interrupts.exitCode();
       if (interrupted !== null) {
         console.log(`interrupted: exit ${interrupted}`);

@@ -146,7 +146,7 @@ export const reportCommand: Command = {
       for (const c of changes) console.log(`CHANGED ${c.kernelId} ${c.id}: ${c.from} -> ${c.to} (${c.reason})`);
       console.log(`rejudged ${cells.reduce((n, c) => n + c.cases.length, 0)} results of ${cells.length} kernel(s) with no guest booted: ${changes.length} verdict(s) changed`);
     }
-    console.log(`\nreports: ${join(out, 'junit.xml')}  ${join(out, 'index.html')}  ${join(out, 'summary.md')}`);
+    console.log(`\nreports: ${join(out, 'junit.xml')}  ${join(out, 'index.html')}  ${join(out, 'summary.md')}${cells.some((c) => c.container) ? `  ${join(out, 'policy.md')}` : ''}`);
     return cells.some((c) => c.error || c.cases.some((k) => isBad(k.status))) ? 1 : 0;
   },
 };
