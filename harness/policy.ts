@@ -96,7 +96,7 @@ export function causeText(cell: CellResult, cause: Cause): string {
   const c = cell.container;
   switch (cause) {
     case 'seccomp profile': return `the seccomp profile (${c ? seccompLabel(c.seccomp) : '?'}) refused the call; the control call proved it was the filter`;
-    case 'capabilities': return `the runtime's capability set (${c?.runtime ?? 'container'} defaults: no CAP_SYS_ADMIN, CAP_SYS_PTRACE)`;
+    case 'capabilities': return `the runtime's capability set (${c?.runtime ?? 'container'} defaults: root without CAP_SYS_ADMIN, as CapEff showed)`;
     case 'pid namespace': return "the container's own pid namespace";
     case 'userspace (libc)': return `the image's libc (libc6 ${c?.packages.libc6 ?? '?'})`;
     case 'unexplained': return 'not explained by the userspace, the profile or the runtime: look at this case';

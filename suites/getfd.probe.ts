@@ -1,12 +1,22 @@
 // pidfd_getfd(2): reference §2 row 12; LTP pidfd_getfd01/02.
 import { eventfd, getpid, kcmp } from './lib/libc.js';
 import { isCloexec, need, outcome, pidfdGetfd, pidfdOpen, track } from './lib/pidfd.js';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { CAP_SYS_PTRACE, hasCap } from './lib/caps.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
 import { asUnprivileged } from './lib/unprivileged.js';
 
 const KCMP_FILE = 0;
+
+/** /proc/sys/kernel/yama/ptrace_scope, 0 without Yama. */
+function yamaPtraceScope(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
 
 function linkOf(path: string): string | null {
   try {
@@ -41,6 +51,11 @@ featureSuite('pidfd_getfd', {
     // The setup failing is no answer of the kernel's: an error (could not run), not a skip.
     if (!waitFor(() => linkOf(`/proc/${pid}/fd/3`) === '/dev/null')) return { setup_error: 'child did not open fd 3 within 5 s' };
     const r = track(pidfdGetfd(pidfd, 3));
+    // Yama's ptrace_scope 2 (admin only) or 3 (none) refuses even a parent without CAP_SYS_PTRACE:
+    // that EPERM is this system's policy, not the kernel's pidfd_getfd, so skip with it as evidence.
+    const scope = yamaPtraceScope();
+    if (!r.ok && r.errno === 'EPERM' && scope >= 2 && !hasCap(CAP_SYS_PTRACE))
+      return { skip: `Yama ptrace_scope ${scope} refuses ptrace access to a child without CAP_SYS_PTRACE`, errno: r.errno, ptrace_scope: scope };
     if (!r.ok) return { errno: r.errno };
     const k = kcmp(getpid(), pid, KCMP_FILE, r.value, 3);
     return { result: 'fd', cloexec: isCloexec(r.value), kcmp_file: k.ok ? k.value : k.errno };

@@ -2,6 +2,7 @@
 // a container: root there usually lacks CAP_SYS_ADMIN, and the kernel then answers EPERM.
 import { readFileSync } from 'node:fs';
 
+export const CAP_SYS_PTRACE = 19;
 export const CAP_SYS_ADMIN = 21;
 
 export function hasCap(cap: number): boolean {
