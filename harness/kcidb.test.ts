@@ -32,6 +32,17 @@ describe('kcidb() on the fixture run', () => {
     expect(new Set(doc.tests.map((t) => t.id)).size).toBe(doc.tests.length);
   });
 
+  it('a container cell\'s tests name its userspace, libc6, seccomp profile and runtime (the kernel is the host\'s)', () => {
+    const load = (id: string) => JSON.parse(readFileSync(repoPath(`harness/fixtures/userspace/${id}.json`), 'utf8')) as CellResult;
+    const doc = kcidb([load('host'), load('bookworm-deny-getfd')]) as Doc;
+    expect(kcidbErrors(doc)).toEqual([]);
+    const env = (t: Record<string, unknown>) => t.environment as { comment: string; misc: Record<string, unknown> };
+    const inContainer = doc.tests.find((t) => String(t.id).includes(':bookworm-deny-getfd:'))!;
+    expect(env(inContainer).comment).toMatch(/^container \(bookworm userspace, seccomp deny-pidfd-getfd\.json, runc, host kernel\) on /);
+    expect(env(inContainer).misc).toMatchObject({ userspace: 'bookworm', libc6: '2.36-9+deb12u14', seccomp_profile: 'deny-pidfd-getfd.json', runtime: 'runc' });
+    expect(env(doc.tests.find((t) => String(t.id).includes(':host:'))!).misc).not.toHaveProperty('userspace');
+  });
+
   it('keeps log excerpts within the schema limit', () => {
     const cells = fixtureCells();
     cells[0].cases[0].log = 'x'.repeat(40_000);

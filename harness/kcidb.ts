@@ -10,6 +10,7 @@ import type { CaseResult, CellResult } from './results.js';
 import { fmt } from './judge.js';
 import { effectiveCases, testRows, type TestRow } from './table.js';
 import type { Status } from './status.js';
+import { seccompLabel } from '../kernels/matrix.js';
 
 export const KCIDB_ORIGIN_RE = /^[a-z0-9_]+$/;
 /** The schema's limit for log_excerpt. */
@@ -58,6 +59,9 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
   const tests: Record<string, unknown>[] = [];
   for (const cell of cells) {
     const key = `${cell.kernelId}:${cellKey(cell)}`;
+    // A container cell shares the host's kernel: its tests carry the userspace, profile and runtime.
+    const ct = cell.container;
+    const axes = ct ? { userspace: ct.userspace, libc6: ct.packages.libc6 ?? null, seccomp_profile: seccompLabel(ct.seccomp), runtime: ct.runtime } : null;
     const checkoutId = `${origin}:checkout:${key}`;
     const buildId = `${origin}:build:${key}`;
     const release = cell.facts?.release;
@@ -90,8 +94,8 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
         duration: Math.max(0, c.durationMs) / 1000,
         comment: clean(`${c.status}: ${c.reason}`.slice(0, 4000)),
         environment: {
-          comment: clean(`${cell.mode}${cell.accel ? ` (${cell.accel})` : ''} on ${cell.hostname}${cell.lsm ? `, lsm ${cell.lsm}` : ''}`),
-          misc: { kernel_id: cell.kernelId, release: release ?? null, seccomp: cell.facts?.seccomp ?? null, selinux: cell.facts?.selinux ?? null, container: cell.facts?.container ?? null, uid: cell.facts?.uid ?? null },
+          comment: clean(`${cell.mode}${axes ? ` (${axes.userspace} userspace, seccomp ${axes.seccomp_profile}, ${axes.runtime}, host kernel)` : ''}${cell.accel ? ` (${cell.accel})` : ''} on ${cell.hostname}${cell.lsm ? `, lsm ${cell.lsm}` : ''}`),
+          misc: { kernel_id: cell.kernelId, release: release ?? null, seccomp: cell.facts?.seccomp ?? null, selinux: cell.facts?.selinux ?? null, container: cell.facts?.container ?? null, uid: cell.facts?.uid ?? null, ...(axes ?? {}) },
         },
         log_excerpt: excerpt(caseLog(c, cell)),
         misc: { pidfd_matrix_status: c.status, rerun: c.rerun, expected: c.expected, expected_answer: c.expectedAnswer, observed: c.observed, ...(c.knownIssue ? { known_issue: c.knownIssue } : {}) },
