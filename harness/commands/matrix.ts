@@ -23,8 +23,10 @@ const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeo
 
 Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
 suite inside (the 'host' entry runs it directly, no VM; a 'container' entry in a distro
-userspace container on the running kernel, see kernels/userspace.yaml), and collect the results:
-DIR/<id>/ (results.json, junit.xml, console.log) per kernel, and the merged DIR/junit.xml (one
+userspace container on the running kernel, see kernels/userspace.yaml; an entry with
+'root: SUITE' boots that Debian suite's own root), and collect the results: DIR/<id>/
+(results.json, junit.xml, and console.log, container.log or the host's probe.log) per kernel,
+and the merged DIR/junit.xml (one
 testsuite per kernel), DIR/index.html and DIR/summary.md (with container cells also
 DIR/policy.md and DIR/policy.html: what each seccomp profile and runtime blocked). Prints a
 feature x kernel table. Exits 1 when
