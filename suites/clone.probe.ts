@@ -2,7 +2,8 @@
 import { CLONE, P, POLL, SIG, W } from './lib/constants.js';
 import { cloneExit, poll, sys } from './lib/libc.js';
 import { isCloexec, need, outcome, track } from './lib/pidfd.js';
-import { adopt, clone3, reap, waitid } from './lib/process.js';
+import { adopt, childrenAtOnePid, clone3, reap, waitid } from './lib/process.js';
+import { needsCapSysAdmin } from './lib/caps.js';
 import { cldName, pollNames, waitObs } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 
@@ -69,6 +70,16 @@ featureSuite('clone3', {
   },
   // Raw call with a zeroed 64-byte struct: a size below VER0 is refused before any child exists.
   einval_size32: () => outcome(sys('clone3', ['void *', Buffer.alloc(64)], ['size_t', 32])),
+});
+
+featureSuite('clone3_set_tid', {
+  reused_pid: () => {
+    const noCap = needsCapSysAdmin('clone3 set_tid');
+    if (noCap) return noCap;
+    const { first, second } = childrenAtOnePid();
+    if (!second.ok) return { errno: second.errno, requested: first.pid };
+    return { result: 'child', same_pid: second.value.pid === first.pid, requested: first.pid, got: second.value.pid };
+  },
 });
 
 featureSuite('clone_pidfd_thread', {

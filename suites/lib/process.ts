@@ -2,6 +2,7 @@
 // waited for through waitid(2), and always killed and reaped by the suite afterwards.
 import { ARCH, CLONE, P, SIG, W } from './constants.js';
 import { addressOf, kill, mmapExec, spawnp, sys, writeMem, type Res } from './libc.js';
+import { need, track } from './pidfd.js';
 
 export interface SigInfo { signo: number; code: number; pid: number; uid: number; status: number }
 
@@ -145,4 +146,29 @@ export function clone3(a: Clone3Args): Res<Clone3Result> {
   if (!thread) adopt(r.value);
   const wantPidfd = (a.flags & BigInt(CLONE.PIDFD)) !== 0n;
   return { ok: true, value: { pid: r.value, pidfd: wantPidfd ? pidfdOut.readInt32LE(0) : null } };
+}
+
+export interface PidReuse { first: Clone3Result; second: Res<Clone3Result> }
+
+/**
+ * Two clone3(CLONE_PIDFD) children at one pid number: the first takes the next free pid, exits
+ * and is reaped, then the second asks for that pid through set_tid (5.5; CAP_SYS_ADMIN in the
+ * pid namespace). Both pidfds stay open (tracked), so the first struct pid is still alive when
+ * the second is made. The second is the raw answer; on EEXIST (another process took the freed
+ * pid in between) the pair is made again, a few times.
+ */
+export function childrenAtOnePid(): PidReuse {
+  for (let attempt = 1; ; attempt++) {
+    const first = need('clone3(CLONE_PIDFD)', clone3({ flags: BigInt(CLONE.PIDFD) }));
+    if (first.pidfd === null || first.pidfd < 0) throw new Error(`clone3(CLONE_PIDFD) returned child ${first.pid} but no pidfd`);
+    track({ ok: true, value: first.pidfd });
+    reap(first.pid);
+    const second = clone3({ flags: BigInt(CLONE.PIDFD), setTid: [first.pid] });
+    if (second.ok) {
+      if (second.value.pidfd !== null) track({ ok: true, value: second.value.pidfd });
+      reap(second.value.pid);
+    }
+    if (!second.ok && second.errno === 'EEXIST' && attempt < 5) continue;
+    return { first, second };
+  }
 }
