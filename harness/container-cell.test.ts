@@ -1,7 +1,7 @@
 // Container cells for real: `matrix` with source: container entries runs the supervisor inside a
 // debootstrapped bookworm image (kernels/userspace.ts; built once, about a minute, then cached)
 // started through testcontainers: one under a custom profile denying pidfd_getfd on runc, one
-// under Docker's default profile on crun. Three features and one case only, to stay short (~10 s once the
+// under Docker's default profile on crun. Four features and one case only, to stay short (~10 s once the
 // image exists). Checks that the probes ran on the image's glibc, not the host's, that the
 // cells carry their axes, and that policy.md shows what each profile blocked, with evidence.
 import { spawnSync } from 'node:child_process';
@@ -41,7 +41,7 @@ if (g.run) describe('container cells of the matrix (bookworm userspace, custom p
       `  - {id: deny-getfd, source: container, userspace: bookworm, seccomp: ${repoPath('kernels/seccomp/deny-pidfd-getfd.json')}, runtime: runc}`,
       '  - {id: default-crun, source: container, userspace: bookworm, seccomp: default, runtime: crun}',
     ].join('\n') + '\n');
-    const r = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'matrix', '--matrix', join(work, 'm.yaml'), '--out', out, '--test', 'pidfd_open,pidfd_getfd,clone3,clone_autoreap/pidfd_autokill'], { encoding: 'utf8', cwd: repoPath() });
+    const r = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'matrix', '--matrix', join(work, 'm.yaml'), '--out', out, '--test', 'pidfd_open,pidfd_getfd,clone3,clone_autoreap/pidfd_autokill,clone3_set_tid'], { encoding: 'utf8', cwd: repoPath() });
     run = { status: r.status, output: `${r.stdout}\n${r.stderr}` };
   }, 600_000);
 
@@ -94,7 +94,7 @@ if (g.run) describe('container cells of the matrix (bookworm userspace, custom p
   });
 
   it('each cell has a rerun line that selects it in the same matrix file', () => {
-    expect(cell('deny-getfd').rerun).toBe(`npx pidfd-matrix matrix --kernels deny-getfd --matrix ${join(work, 'm.yaml')} --out ${out} --test pidfd_open,pidfd_getfd,clone3,clone_autoreap/pidfd_autokill`);
+    expect(cell('deny-getfd').rerun).toBe(`npx pidfd-matrix matrix --kernels deny-getfd --matrix ${join(work, 'm.yaml')} --out ${out} --test pidfd_open,pidfd_getfd,clone3,clone_autoreap/pidfd_autokill,clone3_set_tid`);
   });
 });
 else describe('container cells of the matrix', () => {
