@@ -25,7 +25,7 @@ import { prepareGuestRoot, type GuestRoot } from '../vm/guest-root.js';
 import { toolVersions, vngBinary } from '../vm/tools.js';
 import { killAllGroups } from '../vm/process-group.js';
 import { interruptedReason, unlessAborted } from './interrupt.js';
-import { shellQuote } from '../vm/vng.js';
+import { DEFAULT_CPUS, shellQuote } from '../vm/vng.js';
 
 // Under TCG, boot + the whole suite in a 6.1 guest took 18 min (boot 2.5 min) on a busy 2-core
 // host (JIT-heavy node code is slow to emulate), so the default limit is generous; --timeout
@@ -99,6 +99,17 @@ export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void)
  * (paths absolute), so it boots the same kernel the same way, from any directory. Options left
  * at their defaults are left out; --kernels, --jobs and --test are the caller's.
  */
+/**
+ * vCPUs per guest when --cpus is not given: the guests running at once share the host's
+ * cores. Under TCG two 2-vCPU guests on 2 cores each ran at half speed (cells 41-105 s with
+ * --jobs 2, 38-43 s with one vCPU each), so a guest gets its share: at least 1, at most
+ * DEFAULT_CPUS.
+ */
+export function defaultGuestCpus(jobs: number, guests: number, cores: number): number {
+  const atOnce = Math.max(1, Math.min(jobs, guests));
+  return Math.max(1, Math.min(DEFAULT_CPUS, Math.floor(cores / atOnce)));
+}
+
 export function rerunArgs(o: Pick<MatrixOptions, 'matrixFile' | 'outDir' | 'timeoutSec' | 'accel' | 'cpus' | 'memory' | 'bootRetries'>): string[] {
   const a: string[] = [];
   if (o.matrixFile && resolve(o.matrixFile) !== defaultMatrixFile()) a.push('--matrix', resolve(o.matrixFile));

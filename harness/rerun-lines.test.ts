@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoPath } from './paths.js';
 import type { CellResult } from './results.js';
-import { rerunArgs, rerunPrefix } from './matrix.js';
+import { defaultGuestCpus, rerunArgs, rerunPrefix } from './matrix.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-rerun-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -43,5 +43,16 @@ describe('rerun lines of a matrix run', () => {
     expect(rerunPrefix('v6-1', { ...o, outDir: '/my reports' })).toContain(`--out '/my reports'`);
     // Defaults stay implicit: the default matrix, reports/, the default limit, accel auto.
     expect(rerunArgs({ outDir: repoPath('reports'), timeoutSec: 2400, accel: 'auto' })).toEqual([]);
+  });
+});
+
+describe('defaultGuestCpus (vCPUs per guest when --cpus is not given)', () => {
+  it('gives each guest running at once its share of the cores, 1 to 2', () => {
+    expect(defaultGuestCpus(2, 8, 2)).toBe(1);  // this machine, --jobs 2: one core each
+    expect(defaultGuestCpus(1, 8, 2)).toBe(2);  // one at a time: both cores
+    expect(defaultGuestCpus(2, 1, 2)).toBe(2);  // one guest (a rerun line's case) has both
+    expect(defaultGuestCpus(16, 3, 16)).toBe(2); // a big host: never more than the default 2
+    expect(defaultGuestCpus(4, 8, 2)).toBe(1);  // more jobs than cores: still 1
+    expect(defaultGuestCpus(2, 0, 2)).toBe(2);  // no guests (host, containers): unused
   });
 });

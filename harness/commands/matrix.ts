@@ -6,7 +6,7 @@ import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
 import { intOption, parseOptions } from '../args.js';
-import { DEFAULT_TIMEOUT_SEC, runMatrix } from '../matrix.js';
+import { DEFAULT_TIMEOUT_SEC, defaultGuestCpus, runMatrix } from '../matrix.js';
 import { writeMatrixReports } from '../reports.js';
 import { statusTable } from '../table.js';
 import { isBad } from '../status.js';
@@ -48,7 +48,9 @@ Options:
   --test IDS      only these tests (feature or feature/case ids), as the rerun lines use
   --boot-retries N  boot a guest again when it died before the suite started (panic or
                   boot failure; default 1); the earlier console is kept as console-attemptN.log
-  --cpus N        guest CPUs (default 2)     --memory M   guest memory (default 2G)
+  --cpus N        guest CPUs (default: the host's CPUs shared by the guests running at once,
+                  1 to 2; here ${defaultGuestCpus(1, 1, availableParallelism())} alone, ${defaultGuestCpus(availableParallelism(), 2, availableParallelism())} with the default --jobs). Rerun lines name it
+  --memory M      guest memory (default 2G)
   --matrix FILE   another matrix file (default: kernels/matrix.yaml)
   --shard K/N     run only shard K of N: every N-th selected kernel starting at the K-th, in
                   matrix order (deterministic, so N CI runners split one matrix without talking;
@@ -124,10 +126,14 @@ export const matrixCommand: Command = {
         console.log(`pidfd-matrix matrix: shard ${shard!.index}/${shard!.total} has no kernel (the selection has ${selected.length}); nothing to run`);
         return 0;
       }
-      console.log(`pidfd-matrix matrix: ${kernels.map((k) => k.id).join(', ')} (jobs ${jobs}, timeout ${timeoutSec}s, accel ${accel}) -> ${outDir}`);
+      const guests = kernels.filter((k) => k.source !== 'host' && k.source !== 'container').length;
+      // Chosen here, not in the guest layer, so every rerun line names the vCPUs its cell had.
+      const guestCpus = cpus ?? (guests ? defaultGuestCpus(jobs, guests, availableParallelism()) : undefined);
+      const cpuNote = guestCpus === undefined ? '' : `, ${guestCpus} vCPU${guestCpus === 1 ? '' : 's'} per guest`;
+      console.log(`pidfd-matrix matrix: ${kernels.map((k) => k.id).join(', ')} (jobs ${jobs}${cpuNote}, timeout ${timeoutSec}s, accel ${accel}) -> ${outDir}`);
       const t0 = Date.now();
       const run = await runMatrix({
-        kernels, outDir, jobs, timeoutSec, accel, tests, cpus, memory: values.memory, bootRetries,
+        kernels, outDir, jobs, timeoutSec, accel, tests, cpus: guestCpus, memory: values.memory, bootRetries,
         matrixFile: values.matrix === undefined ? undefined : resolve(values.matrix),
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),
