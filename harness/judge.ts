@@ -104,6 +104,8 @@ export function expectationIn(c: Expectation, facts: Pick<KernelFacts, 'version'
   const floor = libc ? c.libc.find((f) => f.name === libc.name) : undefined;
   const v = libc ? parseVersion(libc.version) : null;
   if (floor && v && atLeast(v, floor.version)) return { expect: 'with', why: `since ${libcNeed([floor])}` };
+  // A libc the catalog lists no release of (musl for glibc's wrappers) says so, not a version.
+  if (libc && !floor) return { expect: 'without', why: `needs ${libcNeed(c.libc)} (the catalog lists no ${libc.name} release)` };
   return { expect: 'without', why: `needs ${libcNeed(c.libc)}` };
 }
 

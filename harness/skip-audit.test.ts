@@ -34,7 +34,10 @@ describe('skip audit', () => {
     const situational = { ...base, status: 'skip' as const, reason: 'pidfd_signal_flags/process_group_not_leader: this process leads its own process group', observed: { skip: 'this process leads its own process group' } };
     const refused = { ...base, id: 'io_uring_waitid/waitid_pidfd', status: 'skip' as const, reason: 'io_uring_waitid/waitid_pidfd: io_uring unavailable (EPERM: kernel.io_uring_disabled or CONFIG_IO_URING=n)', observed: { skip: 'io_uring unavailable', errno: 'EPERM' } };
     const noObservation = { ...base, id: 'pidfd_open/basic', status: 'skip' as const, reason: 'absent as expected: pidfd_open/basic needs 5.3', observed: {} };
-    const found = auditSkips({ ...cell, cases: [situational, refused, noObservation] }, loadCatalog());
+    // needs: [x86_64] is met on this x86_64 cell, but the errno the probe got is evidence itself
+    const refusedWithNeeds = { ...base, id: 'glibc_clone3_fallback/eperm_thread', status: 'skip' as const, reason: 'glibc_clone3_fallback/eperm_thread: this cell\'s own seccomp policy already answers clone3 ENOSYS', observed: { skip: 'policy answers clone3 ENOSYS', errno: 'ENOSYS' } };
+    expect(cell.facts?.arch).toBe('x86_64');
+    const found = auditSkips({ ...cell, cases: [situational, refused, refusedWithNeeds, noObservation] }, loadCatalog());
     expect(found.map((f) => [f.id, f.why])).toEqual([
       ['pidfd_signal_flags/process_group_not_leader', 'the probe skipped without a kernel answer: it should build the situation it needs'],
       ['pidfd_open/basic', 'absent as expected, but no observation was stored'],

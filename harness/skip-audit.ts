@@ -15,12 +15,11 @@ export function skipWithoutEvidence(c: CaseResult, cell: CellResult, needs: Map<
   if (c.reason.startsWith('absent as expected')) return Object.keys(c.observed ?? {}).length ? null : 'absent as expected, but no observation was stored';
   if (c.reason.startsWith('blocked by seccomp')) return null;
   const n = needs.get(c.id);
-  if (n && n.length && cell.facts) {
-    const now = unmetNeed(n, cell.facts);
-    if (now === c.reason) return null;
-    if (now === null) return `the recorded facts meet the case's needs (${n.join(', ')}): it should have run`;
-  }
+  const now = n && n.length && cell.facts ? unmetNeed(n, cell.facts) : undefined;
+  if (now !== undefined && now === c.reason) return null;
+  // A refusal the probe got (an errno) is evidence whatever the case's needs say.
   if (typeof c.observed?.errno === 'string') return null;
+  if (now === null) return `the recorded facts meet the case's needs (${n!.join(', ')}): it should have run`;
   return 'the probe skipped without a kernel answer: it should build the situation it needs';
 }
 

@@ -121,7 +121,7 @@ function debootstrap(args: string[], log: string, say: Progress, label: string):
 }
 
 /**
- * The root directory of `suite`'s minimal userspace, built once (about 30 s and 200 MB per
+ * The root directory of `suite`'s minimal userspace, built once (65-121 s and about 170 MB per
  * suite here) and served from the cache afterwards. Needs root (debootstrap chroots).
  */
 export async function ensureRootfs(suite: string, o: { progress?: Progress; cache?: string; mirror?: string; flavor?: RootFlavor } = {}): Promise<string> {

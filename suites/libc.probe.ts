@@ -55,7 +55,8 @@ function spawnWorks(name: 'pidfd_spawn' | 'pidfd_spawnp', file: string): Observa
 const MUSL_BIN = join(dirname(dirname(fileURLToPath(import.meta.url))), 'musl', 'pidfd-wrappers');
 
 function musl(name: string): Observation {
-  if (!existsSync(MUSL_BIN)) return { skip: `no musl test binary (${MUSL_BIN}): \`make deps\` builds it with Debian's musl-gcc (suites/musl/build.sh)` };
+  // Could not run, not "not applicable": the binary is ours to build.
+  if (!existsSync(MUSL_BIN)) return { setup_error: `no musl test binary (${MUSL_BIN}): \`make deps\` builds it with Debian's musl-gcc (suites/musl/build.sh)` };
   const out = join(tmpdir(), `pidfd-matrix-musl-${process.pid}.json`);
   rmSync(out, { force: true });
   const si = reap(spawnChild(['sh', '-c', 'exec "$0" > "$1"', MUSL_BIN, out]));
@@ -68,6 +69,12 @@ function musl(name: string): Observation {
     rmSync(out, { force: true });
   }
   return { libc: o.libc, symbol: o[name] === true, ...(name === 'pidfd_open' && o.pidfd_open_self ? { self: o.pidfd_open_self } : {}) };
+}
+
+/** A sleeping child and a pidfd for it from the syscall, so only the wrapper under test is libc's. */
+function sleepingChild(): { pid: number; fd: number } {
+  const pid = spawnChild(['sleep', '30']);
+  return { pid, fd: need('pidfd_open(child)', track(pidfdOpen(pid))) };
 }
 
 featureSuite('libc_pidfd_open', {
@@ -89,8 +96,7 @@ featureSuite('libc_pidfd_send_signal', {
   symbol: () => symbol('pidfd_send_signal'),
   musl: () => musl('pidfd_send_signal'),
   works: () => {
-    const pid = spawnChild(['sleep', '30']);
-    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    const { pid, fd } = sleepingChild();
     const r = libcPidfdSendSignal(fd, SIG.KILL);
     if (r === null) return { symbol: false };
     if (!r.ok) return refused(r, 'pidfd_send_signal');
@@ -130,8 +136,7 @@ featureSuite('libc_pidfd_getpid', {
   symbol: () => symbol('pidfd_getpid'),
   musl: () => musl('pidfd_getpid'),
   works: () => {
-    const pid = spawnChild(['sleep', '30']);
-    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    const { pid, fd } = sleepingChild();
     const r = libcPidfdGetpid(fd);
     if (r === null) return { symbol: false };
     if (!r.ok) return { errno: r.errno };
@@ -183,12 +188,13 @@ featureSuite('glibc_clone3_fallback', {
     // Under a policy that already answers clone3 ENOSYS (Docker's default), node's own startup
     // threads have met that ENOSYS before the probe's filter, and a glibc that remembers it
     // (case enosys_remembered) no longer calls clone3 for threads: nothing to see here then.
-    if (o.clone3_before_filter === 'ENOSYS' && o.thread === 'ran') {
+    if (o.clone3_before_filter === 'ENOSYS' && o.sys_clone3_in_kallsyms === true && o.thread === 'ran') {
       // The evidence that this glibc calls clone3 (its posix_spawn failed under EPERM) but
       // remembers an ENOSYS for threads; a glibc that never calls clone3 (< 2.34) is no such case.
       const r = underClone3Filter('REMEMBER');
       if (r.thread_under_enosys === 'ran' && r.clone3_errno === 'EPERM' && r.thread === 'ran' && r.spawn === 'EPERM')
-        return { skip: `this cell's own seccomp policy already answers clone3 ENOSYS (clone3(NULL, 0) got ENOSYS before the probe's filter; the kernel says EINVAL), and this glibc, which does call clone3 (posix_spawn failed under EPERM), keeps creating threads with clone after one ENOSYS: its clone3 path for threads cannot be shown under this policy` };
+        // The evidence travels with the skip: the refusal the cell's policy gave (errno) and both runs.
+        return { skip: `this cell's own seccomp policy already answers clone3 ENOSYS (clone3(NULL, 0) got ENOSYS before the probe's filter, while /proc/kallsyms shows the kernel has sys_clone3), and this glibc, which does call clone3 (posix_spawn failed under EPERM), keeps creating threads with clone after one ENOSYS: its clone3 path for threads cannot be shown under this policy`, errno: 'ENOSYS', ...o, remembered: r };
     }
     return o;
   },
