@@ -1,6 +1,6 @@
 #!/bin/bash
 # make boundary: ONE matrix run over every boundary kernel at hand, as the catalog record wants
-# (README "Which claims were checked on real kernels"). Slow (21 kernels took 648-866 s of TCG guests here, README), never CI.
+# (README "Which claims were checked on real kernels"). Slow (21 kernels took 476-866 s of TCG guests here, README), never CI.
 #   VANILLA  matrix file of prebuilt vanilla kernels (default ../shared/kernels/vanilla.yaml beside
 #            the checkout, skipped with a note when absent; VANILLA= for none)
 #   BUILT    your own matrix files of built kernels, space separated (`pidfd-matrix kernels build`
