@@ -19,10 +19,10 @@
 // Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
 // Runs in CI (CI=true) or with PIDFD_MATRIX_GUEST_TESTS=1 (make test sets it): a casual
 // `npx vitest run` would otherwise start two TCG guests for 10+ minutes each time.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMatrix, type MatrixRun } from '../harness/matrix.js';
 import { loadMatrix, selectKernels, type KernelEntry } from '../kernels/matrix.js';
 import { isBad } from '../harness/status.js';
@@ -205,4 +205,32 @@ describe.skipIf(!enabled)('guest kernel health (bookworm, a real taint during on
     const { junitXml } = await import('../harness/junit.js');
     expect(junitXml([cell])).toMatch(new RegExp(`name="${FAULTED}"[^>]*>\\s*<error message="kernel health: taint: new taint: U`));
   });
+});
+
+// A distro kernel on its distro's own root (`root: trixie`, vng --root), with the cell dir
+// inside the checkout as `make matrix` has it (reports/<id>): the checkout is a read-only
+// share and the cell dir a writable one inside it, which the guest must mount parent first.
+// One trixie boot with one feature; the first run debootstraps the root (~50 s).
+describe.skipIf(!enabled)('a guest on a distro root (trixie-root), cell dir inside the checkout', () => {
+  let run: MatrixRun;
+  const parent = join(REPO_ROOT, 'reports');
+  mkdirSync(parent, { recursive: true });
+  const outDir = mkdtempSync(join(parent, 'smoke-root-'));
+  beforeAll(async () => {
+    const entry = selectKernels(loadMatrix(), 'trixie-root')[0];
+    run = await runMatrix({
+      kernels: [entry], outDir, jobs: 1, timeoutSec: 900, accel: 'auto', tests: ['pidfd_open', 'libc_pidfd_spawn'],
+      command: 'vitest vm/guest-smoke.test.ts (distro root)',
+      progress: (l) => console.log(`guest-root: ${l}`),
+    });
+  }, 20 * 60_000);
+
+  it('ran on trixie\'s own glibc and wrote its answers into the cell dir under the read-only checkout', () => {
+    const cell = run.cells[0];
+    expect(cell.error, cell.error ? `${cell.error.reason}\n${cell.error.consoleExcerpt ?? ''}` : '').toBeNull();
+    expect(cell.facts?.libc?.version).toMatch(/^2\.4\d/); // trixie's glibc, not the host's 2.36
+    expect(cell.cases.filter((c) => isBad(c.status)).map((c) => `${c.status} ${c.id}: ${c.reason}`)).toEqual([]);
+    expect(cell.cases.find((c) => c.id === 'libc_pidfd_spawn/works')?.status).toBe('pass');
+  });
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 });
