@@ -18,9 +18,9 @@ const cellOf = (dir: string, id: string) => JSON.parse(readFileSync(join(dir, id
 describe('rerun lines of a matrix run', () => {
   it('carry --matrix, --out and --timeout, so `rerun my-build` reruns the cell and one test of it', { timeout: 120_000 }, () => {
     const file = join(work, 'my.yaml');
-    writeFileSync(file, 'kernels:\n  - id: my-build\n    source: host\n');
+    writeFileSync(file, 'kernels:\n  - id: my-build\n    source: host\n  - id: other\n    source: host\n');
     const out = join(work, 'out');
-    const first = cli(['matrix', '--matrix', 'my.yaml', '--kernels', 'my-build', '--out', 'out', '--timeout', '300', '--test', 'pidfd_open']);
+    const first = cli(['matrix', '--matrix', 'my.yaml', '--kernels', 'my-build,other', '--out', 'out', '--timeout', '300', '--test', 'pidfd_open']);
     expect(first.status, first.stdout + first.stderr).toBe(0);
     const cell = cellOf(out, 'my-build');
     const opts = `--matrix ${file} --out ${out} --timeout 300`;
@@ -35,6 +35,11 @@ describe('rerun lines of a matrix run', () => {
     const rerun = cellOf(out, 'my-build');
     expect(rerun.cases.map((c) => `${c.id} ${c.status}`)).toEqual(['pidfd_open/self pass', 'kernel_health pass']);
     expect(rerun.provenance.command).toContain('--test pidfd_open/self');
+    // The run's merged reports still hold both cells, not only the one rerun.
+    expect(again.stdout).toContain('merged again from its 2 cells');
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="my-build"/);
+    expect(junit).toMatch(/<testsuite name="other"/);
   });
 
   it('name the guest options that shaped the cell: accel, cpus, memory, boot retries', () => {

@@ -4,17 +4,19 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseOptions } from '../args.js';
 import { REPO_ROOT } from '../paths.js';
-import { parseCellResult, ResultsError } from '../reports.js';
+import { loadCellResults, parseCellResult, ResultsError, writeMatrixReports } from '../reports.js';
 import type { CellResult } from '../results.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix rerun <cell> [--test ID] [--results DIR] [--dry-run]
 
 Print, then run, the rerun command recorded in a cell's results.json: the whole cell
-(cell.rerun), or one test (that case's rerun). Exits with the command's exit code.
+(cell.rerun), or one test (that case's rerun). Exits with the command's exit code. The run
+directory's merged junit.xml, summary.md and index.html are then merged again from all its
+cells (the rerun cell as it is now).
 
 <cell> is a kernel id (reads <results>/<cell>/results.json), a directory holding
 results.json, or the path of a results.json file.
@@ -62,6 +64,18 @@ function runShell(command: string): Promise<number> {
   });
 }
 
+/**
+ * The rerun wrote its one cell's merged reports over the run's (junit.xml, summary, index):
+ * merge every cell of that run directory again, as `pidfd-matrix report DIR` would.
+ */
+async function remergeRun(runDir: string): Promise<void> {
+  if (!existsSync(join(runDir, 'junit.xml'))) return;
+  const cells = (await loadCellResults(runDir)).map((r) => r.cell);
+  if (cells.length < 2) return;
+  await writeMatrixReports(cells, runDir);
+  console.log(`rerun: ${runDir}/junit.xml, summary.md and index.html merged again from its ${cells.length} cells`);
+}
+
 export const rerunCommand: Command = {
   name: 'rerun',
   summary: 'rerun one kernel cell, or one test on it, from its results.json',
@@ -88,6 +102,7 @@ export const rerunCommand: Command = {
       const code = await runShell(cmd);
       if (code !== 0) worst = worst || code;
     }
+    if (!values['dry-run']) await remergeRun(dirname(dirname(file)));
     return worst;
   },
 };
