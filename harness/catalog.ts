@@ -11,6 +11,8 @@ import { repoPath } from './paths.js';
 export const CATALOG_PATH = repoPath('suites/catalog');
 /** The verification record beside the catalog files (harness/verification.ts), not a catalog file. */
 export const VERIFIED_FILE = 'verified.yaml';
+/** The upstream-coverage map beside them (harness/upstream.ts), not a catalog file either. */
+export const NOT_CATALOG_FILES = [VERIFIED_FILE, 'upstream.yaml'];
 
 // Facts a case can require; the runner in the guest reads them too (suites/lib/needs.ts).
 import { NEEDS, type Need } from '../suites/lib/needs.js';
@@ -288,7 +290,7 @@ let cached: CatalogFeature[] | null = null;
 export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_PATH): CatalogFeature[] {
   if (path === CATALOG_PATH && cached) return cached;
   const files = statSync(path).isDirectory()
-    ? readdirSync(path).filter((f) => f.endsWith('.yaml') && f !== VERIFIED_FILE).sort().map((f) => join(path, f))
+    ? readdirSync(path).filter((f) => f.endsWith('.yaml') && !NOT_CATALOG_FILES.includes(f)).sort().map((f) => join(path, f))
     : [path];
   const features: CatalogFeature[] = [];
   const where = new Map<string, string>();

@@ -6,9 +6,11 @@ import { CatalogError, loadCatalog } from '../catalog.js';
 import { loadCellResults, ResultsError } from '../reports.js';
 import { auditSkips } from '../skip-audit.js';
 import { boundaries, kernelTable, loadVerified, mergeRecords, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
+import { coverageMarkdown, coverageText, loadCoverage, UpstreamError } from '../upstream.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix catalog [--unverified] [--feature ID] [--table]
+       pidfd-matrix catalog --coverage [--markdown]
        pidfd-matrix catalog --record <results dir>... [--verified FILE]
 
 Show every version boundary of the feature catalog (suites/catalog/*.yaml: introduced,
@@ -35,10 +37,15 @@ Options:
   --feature ID     only this feature (or feature/case)
   --table          kernels x features: how many cases of each feature each kernel answered
                    as the catalog says (markdown, for the README)
+  --coverage       every test function of the kernel's pidfd selftests and of LTP's pidfd tests
+                   (suites/catalog/upstream.yaml), each with its status: yes (case ids that
+                   check it), partly (what is missing) or no (why), and the totals
+  --markdown       with --coverage: the same as a markdown table (the README's)
   --record         treat the arguments as results dirs and update the record
   --verified FILE  the record to read/write (default: suites/catalog/verified.yaml)
   -h, --help       this text
-Exit status: 0, or 2 when the catalog, the record or a results dir cannot be read.`;
+Exit status: 0, or 2 when the catalog, the record, upstream.yaml or a results dir cannot be read
+(an unknown case id or a 'no' row without a reason in upstream.yaml is such an error).`;
 
 function line(b: Boundary): string {
   const sides = [b.after ? `new answer on ${b.after}` : null, b.before ? `older answer on ${b.before}` : null].filter(Boolean).join('; ');
@@ -58,8 +65,20 @@ export const catalogCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
       unverified: { type: 'boolean' }, feature: { type: 'string' }, table: { type: 'boolean' },
-      record: { type: 'boolean' }, verified: { type: 'string' },
+      record: { type: 'boolean' }, verified: { type: 'string' }, coverage: { type: 'boolean' }, markdown: { type: 'boolean' },
     }, usage);
+    if (values.markdown && !values.coverage) throw new UsageError(`--markdown goes with --coverage\n\n${usage}`);
+    if (values.coverage) {
+      if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
+      try {
+        const coverage = loadCoverage(loadCatalog());
+        console.log(values.markdown ? coverageMarkdown(coverage) : coverageText(coverage));
+      } catch (e) {
+        if (e instanceof CatalogError || e instanceof UpstreamError) throw new UsageError(e.message);
+        throw e;
+      }
+      return 0;
+    }
     const path = values.verified ? resolve(values.verified) : VERIFIED_PATH;
     let features, verified;
     try {
