@@ -17,7 +17,7 @@ setup: ## node dependencies and the compiled harness (dist/)
 	  npm ci --no-audit --no-fund && echo "$$lock" > node_modules/.pidfd-matrix-stamp; fi
 	npm run --silent build
 
-deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py, a musl test binary (needs root)
+deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py, the musl test binary (into the cache; needs root)
 	bash vm/setup.sh
 	bash suites/selinux/setup.sh
 	bash harness/setup.sh

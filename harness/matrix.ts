@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { writeCellReports } from './reports.js';
 import { applyKernelHealth, healthFromConsole, healthFromTaint } from './health.js';
@@ -15,6 +15,7 @@ import { withClone3Fallback } from '../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../suites/lib/plan.js';
 import { applyKnownIssues, loadKnownIssues } from './known-issues.js';
 import { cellFromStream, preparePlan, selectedCases } from './run-suite.js';
+import { ensureMuslHelper, needsMusl } from './musl-helper.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import type { BuildFailure } from '../kernels/build.js';
 import { holdKernelCache } from '../kernels/cache.js';
@@ -305,13 +306,16 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   // The guest only observes: it runs the plan and streams observations into cellDir (a --rwdir);
   // this process judges them after the guest is gone, whatever way it went.
   const guest = isGuest(entry);
+  // The musl test binary, built once into the cache; its dir must be visible wherever the suite runs.
+  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress: o.progress }) : undefined;
+  const helperDirs = musl && 'bin' in musl ? [dirname(musl.bin)] : [];
   // `root: trixie`: the guest boots that suite's own root (vm/guest-root.ts), node from the host.
   let guestRoot: GuestRoot | Error | null = null;
   if (entry.root && guest)
-    guestRoot = await prepareGuestRoot(entry.root, { repo: repoRoot(), rwdirs: [cellDir], modulesDir: kernel.modulesDir, progress: o.progress }).catch((e: Error) => e);
+    guestRoot = await prepareGuestRoot(entry.root, { repo: repoRoot(), rwdirs: [cellDir], rodirs: helperDirs, modulesDir: kernel.modulesDir, progress: o.progress }).catch((e: Error) => e);
   const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
-  const planArgv = preparePlan(cellDir, cases, { kmsg: guest });
+  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl });
   if (rootOk) planArgv[0] = rootOk.node;
   let command = cellCommand(planArgv);
   const guestEnv = o.guestEnv ?? faultEnv();
@@ -335,6 +339,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     timeoutSec: entry.timeout ?? o.timeoutSec,
     logPath: join(cellDir, logName),
     rwdirs: [cellDir],
+    rodirs: helperDirs,
     cwd: repoRoot(),
     onRunning,
     signal: o.signal,

@@ -11,6 +11,7 @@ import type { CellResult } from './results.js';
 import { harnessRevision } from './provenance.js';
 import { judgeStream, parseStream, planFor } from './stream.js';
 import { PLAN_FILE, STREAM_FILE } from '../suites/lib/plan.js';
+import { ensureMuslHelper, needsMusl, type MuslHelper } from './musl-helper.js';
 
 export const SUPERVISOR = repoPath('dist/suites/lib/supervisor.js');
 
@@ -22,14 +23,15 @@ export function selectedCases(tests?: string[]): CatalogCase[] {
  * Writes DIR/plan.json for the selected cases and empties DIR/observations.jsonl; returns the
  * argv that runs the plan (the same on the host and in a guest, where DIR is a --rwdir).
  */
-export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean }): string[] {
+export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean; musl?: MuslHelper }): string[] {
   if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: build the harness first (npm run build, or make setup)`);
   mkdirSync(dir, { recursive: true });
   const planPath = join(dir, PLAN_FILE);
   const stream = join(dir, STREAM_FILE);
   rmSync(stream, { force: true });
   writeFileSync(stream, '');
-  writeFileSync(planPath, JSON.stringify(planFor(cases, stream, o), null, 1) + '\n');
+  const plan = { ...planFor(cases, stream, o), ...(o.musl ? { musl: o.musl } : {}) };
+  writeFileSync(planPath, JSON.stringify(plan, null, 1) + '\n');
   return [process.execPath, SUPERVISOR, planPath];
 }
 
@@ -55,7 +57,8 @@ export interface SuiteRun { cell: CellResult; exit: number; output: string }
 export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
   const started = new Date();
   const cases = selectedCases(req.tests);
-  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers });
+  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress: (m) => console.error(m) }) : undefined;
+  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl });
   let output = '';
   const exit = await new Promise<number>((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: repoPath(), stdio: ['ignore', 'pipe', 'pipe'] });

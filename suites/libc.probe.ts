@@ -5,7 +5,7 @@
 // ENOSYS on a kernel without the syscall is an observation (the judge composes the catalog's
 // `requires:` on the kernel feature), and a refusal under seccomp gets its control question.
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { P, POLL, SIG, W } from './lib/constants.js';
@@ -19,6 +19,7 @@ import { cldName } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 import type { Observation } from './lib/observation.js';
 import type { SyscallName } from './lib/constants.js';
+import { MUSL_BIN_ENV, MUSL_ERROR_ENV } from './lib/plan.js';
 
 const KCMP_FILE = 0;
 
@@ -50,13 +51,14 @@ function spawnWorks(name: 'pidfd_spawn' | 'pidfd_spawnp', file: string): Observa
 
 // ---- musl --------------------------------------------------------------------------------
 // musl is not this process's libc, so a static musl-gcc test binary answers for it
-// (suites/musl/pidfd-wrappers.c, built into dist/musl/ by `make deps`); it names its musl
-// version, and the judge keys these cases by that libc instead of facts.libc.
-const MUSL_BIN = join(dirname(dirname(fileURLToPath(import.meta.url))), 'musl', 'pidfd-wrappers');
-
+// (suites/musl/pidfd-wrappers.c). The host builds it before the run, into its cache, and names
+// it in the plan (harness/musl-helper.ts); it names its musl version, and the judge keys these
+// cases by that libc instead of facts.libc.
 function musl(name: string): Observation {
   // Could not run, not "not applicable": the binary is ours to build.
-  if (!existsSync(MUSL_BIN)) return { setup_error: `no musl test binary (${MUSL_BIN}): \`make deps\` builds it with Debian's musl-gcc (suites/musl/build.sh)` };
+  const MUSL_BIN = process.env[MUSL_BIN_ENV];
+  if (!MUSL_BIN) return { setup_error: `no musl test binary: ${process.env[MUSL_ERROR_ENV] ?? 'the plan names none (the harness builds it before a run: suites/musl/build.sh)'}` };
+  if (!existsSync(MUSL_BIN)) return { setup_error: `no musl test binary at ${MUSL_BIN} (not visible here?): \`bash suites/musl/build.sh\` builds it` };
   const out = join(tmpdir(), `pidfd-matrix-musl-${process.pid}.json`);
   rmSync(out, { force: true });
   const si = reap(spawnChild(['sh', '-c', 'exec "$0" > "$1"', MUSL_BIN, out]));

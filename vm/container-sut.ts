@@ -46,7 +46,7 @@ export function seccompSecurityOpt(seccomp: string): string[] {
 }
 
 /** The bind mounts a container cell needs: checkout, node_modules' real dir, the node binary, the cell dirs. */
-export function containerMounts(root: string, nodeBinary: string, rwdirs: string[]): { source: string; target: string; mode: 'ro' | 'rw' }[] {
+export function containerMounts(root: string, nodeBinary: string, rwdirs: string[], rodirs: string[] = []): { source: string; target: string; mode: 'ro' | 'rw' }[] {
   const mounts: { source: string; target: string; mode: 'ro' | 'rw' }[] = [{ source: root, target: root, mode: 'ro' }];
   const nm = join(root, 'node_modules');
   // A worktree whose node_modules is a symlink: its target at the same path, or nothing resolves.
@@ -55,6 +55,7 @@ export function containerMounts(root: string, nodeBinary: string, rwdirs: string
     mounts.push({ source: real, target: real, mode: 'ro' });
   }
   mounts.push({ source: realpathSync(nodeBinary), target: nodeBinary, mode: 'ro' });
+  for (const d of rodirs) mounts.push({ source: d, target: d, mode: 'ro' });
   for (const d of rwdirs) mounts.push({ source: d, target: d, mode: 'rw' });
   return mounts;
 }
@@ -132,7 +133,7 @@ export class ContainerSut implements Sut {
       container = await new PolicyContainer(image)
         .withName(name)
         .withPolicy(seccompSecurityOpt(seccomp), runtime)
-        .withBindMounts(containerMounts(root, node, r.rwdirs ?? []))
+        .withBindMounts(containerMounts(root, node, r.rwdirs ?? [], r.rodirs))
         .withWorkingDir(r.cwd ?? root)
         .withNetworkMode('none') // the probes need no network, and dockerd may run without a bridge
         .withCommand(['sleep', String(r.timeoutSec + 120)]) // PID 1 keeps it up while the suite runs through exec

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GUEST_FLAVOR, GUEST_NODE_DIR, guestRootMounts, VNG_OVERLAYS } from './guest-root.js';
 import { vngArgs } from './vng.js';
+import { containerMounts } from './container-sut.js';
 import { MatrixError, parseMatrix } from '../kernels/matrix.js';
 
 describe('guest on a distro root', () => {
@@ -21,6 +22,15 @@ describe('guest on a distro root', () => {
     expect(m.node).toBe(`${GUEST_NODE_DIR}/node`);
     expect(VNG_OVERLAYS.some((o) => GUEST_NODE_DIR.startsWith(`${o}/`))).toBe(true);
     expect(GUEST_FLAVOR.include).toEqual(expect.arrayContaining(['udev', 'kmod', 'systemd-sysv']));
+  });
+
+  it('mounts host dirs outside the checkout that the suite reads (the cached musl binary), same path', () => {
+    const d = mkdtempSync(join(tmpdir(), 'pidfd-matrix-root-'));
+    writeFileSync(join(d, 'node'), '');
+    const m = guestRootMounts(d, join(d, 'node'), null, ['/cache/musl/0123456789abcdef']);
+    expect(m.rodirs).toContainEqual(['/cache/musl/0123456789abcdef', '/cache/musl/0123456789abcdef']);
+    expect(containerMounts(d, join(d, 'node'), ['/out/c'], ['/cache/musl/0123456789abcdef']))
+      .toContainEqual({ source: '/cache/musl/0123456789abcdef', target: '/cache/musl/0123456789abcdef', mode: 'ro' });
   });
 
   it('asks vng for --root and --rodir=guest=host before the rwdirs', () => {

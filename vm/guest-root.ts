@@ -39,8 +39,9 @@ export interface GuestRoot {
 }
 
 /** The host dirs a guest on another root must see, same path inside. */
-export function guestRootMounts(repo: string, node: string, modulesDir: string | null = null): { rodirs: [string, string][]; node: string } {
-  const rodirs: [string, string][] = [[repo, repo]];
+export function guestRootMounts(repo: string, node: string, modulesDir: string | null = null, extra: string[] = []): { rodirs: [string, string][]; node: string } {
+  // The checkout, and host dirs outside it that the suite reads (the cached musl binary).
+  const rodirs: [string, string][] = [[repo, repo], ...extra.map((d): [string, string] => [d, d])];
   // With --root vng takes the modules from the root's /lib/modules (virtme_root_mods), where a
   // debootstrapped root has none of this kernel's: they go there (under vng's /lib overlay).
   if (modulesDir) rodirs.push([`/lib/modules/${basename(modulesDir)}`, modulesDir]);
@@ -61,9 +62,9 @@ export function guestRootMounts(repo: string, node: string, modulesDir: string |
  * cannot create directory '/work': Read-only file system", then init exits and the kernel
  * panics). Only empty directories are added to the root; its packages (its identity) do not change.
  */
-export async function prepareGuestRoot(suite: string, o: { repo: string; rwdirs: string[]; modulesDir?: string | null; node?: string; progress?: Progress }): Promise<GuestRoot> {
+export async function prepareGuestRoot(suite: string, o: { repo: string; rwdirs: string[]; rodirs?: string[]; modulesDir?: string | null; node?: string; progress?: Progress }): Promise<GuestRoot> {
   const root = await ensureRootfs(suite, { progress: o.progress, flavor: GUEST_FLAVOR });
-  const m = guestRootMounts(o.repo, o.node ?? process.execPath, o.modulesDir ?? null);
+  const m = guestRootMounts(o.repo, o.node ?? process.execPath, o.modulesDir ?? null, o.rodirs);
   for (const p of [...m.rodirs.map(([g]) => g), ...o.rwdirs]) if (!underOverlay(p)) mkdirSync(join(root, p), { recursive: true });
   const info = userspaceInfo(`${suite}-${GUEST_FLAVOR.name}`);
   return { suite, root, ...m, userspaceId: info?.id ?? null, libc6: info?.packages.libc6 ?? null };

@@ -13,6 +13,8 @@ export interface RunOptions {
   logPath: string;
   /** Host dirs the command writes into (a guest gets them as --rwdir). */
   rwdirs?: string[];
+  /** Host dirs the command only reads, outside the checkout (the cached musl binary): a container gets them bind-mounted, same path. */
+  rodirs?: string[];
   cwd?: string;
   onRunning?: () => void;
   /** Kills the run (its whole process group) when aborted: Ctrl-C/SIGTERM of the harness. */

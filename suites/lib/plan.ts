@@ -20,7 +20,15 @@ export interface Plan {
   stream: string;
   /** Write case and suite markers to /dev/kmsg (suites/lib/kmsg.ts; guests, whose console the host reads). */
   kmsg: boolean;
+  /**
+   * The musl test binary the host built for this run (harness/musl-helper.ts), or why it could
+   * not: the runner hands it to suites/libc.probe.ts as MUSL_BIN_ENV / MUSL_ERROR_ENV.
+   */
+  musl?: { bin: string } | { error: string };
 }
+
+export const MUSL_BIN_ENV = 'PIDFD_MATRIX_MUSL_BIN';
+export const MUSL_ERROR_ENV = 'PIDFD_MATRIX_MUSL_ERROR';
 
 export const STREAM_FILE = 'observations.jsonl';
 export const PLAN_FILE = 'plan.json';

@@ -13,7 +13,7 @@ import { observeFacts } from './kernel.js';
 import { unmetNeed } from './needs.js';
 import { NOT_RUN, PREREQ, type Observation, type ObservedFacts } from './observation.js';
 import { closeTracked, PrereqMissing } from './pidfd.js';
-import type { Plan, PlanCase, StreamLine } from './plan.js';
+import { MUSL_BIN_ENV, MUSL_ERROR_ENV, type Plan, type PlanCase, type StreamLine } from './plan.js';
 import { reapAll } from './process.js';
 import { parentDeathSignal } from './libc.js';
 import { SIG } from './constants.js';
@@ -80,6 +80,8 @@ async function observe(pc: PlanCase, facts: ObservedFacts, loadErrors: string[])
 
 export async function runPlan(plan: Plan, from: number): Promise<void> {
   if (plan.kmsg) process.env[KMSG_MARKERS_ENV] = '1';
+  if (plan.musl && 'bin' in plan.musl) process.env[MUSL_BIN_ENV] = plan.musl.bin;
+  if (plan.musl && 'error' in plan.musl) process.env[MUSL_ERROR_ENV] = plan.musl.error;
   const out = openSync(plan.stream, 'a');
   const events = eventsFd();
   const emit = (line: StreamLine) => {

@@ -1,5 +1,5 @@
-/* Which pidfd wrappers musl's libc has: built by suites/musl/build.sh (make deps) with Debian's
- * musl-gcc, statically, into dist/musl/ (never committed). Each wrapper is declared weak, so a
+/* Which pidfd wrappers musl's libc has: built by suites/musl/build.sh (make deps, or the harness
+ * on first use) with Debian's musl-gcc, statically, into the cache (never committed). Each wrapper is declared weak, so a
  * libc.a without it links it as NULL instead of failing. Prints one JSON line, read by
  * suites/libc.probe.ts: the libc (musl and its version, from the package at build time) and, per
  * wrapper, whether it is there; pidfd_open, when there, is also called on the process itself. */
