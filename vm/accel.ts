@@ -1,10 +1,10 @@
 // Chooses KVM or TCG. /dev/kvm existing is not enough: on a paravirtual hypervisor (kvm_pvm)
 // stock kernels die at once ("KVM internal error ... emulation failure", or qemu asserting on an
-// MSR). So `auto` boots a tiny probe guest under KVM once, caches the verdict per host kernel
-// and qemu version, and falls back to TCG (--disable-kvm) when that probe fails in any way.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+// MSR). So `auto` boots a tiny probe guest under KVM once, caches the verdict per host kernel,
+// qemu version and KVM driver, and falls back to TCG (--disable-kvm) when that probe fails in any way.
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { release, tmpdir } from 'node:os';
+import { release, tmpdir, version } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cacheRoot } from '../kernels/cache.js';
 import { boot, type Accel } from './vng.js';
@@ -25,7 +25,7 @@ export interface AccelChoice {
   reason: string;
 }
 
-interface Verdict { key: string; accel: Accel; reason: string; at: string }
+interface Verdict { key: string; accel: Accel; reason: string; at: string; /** The guest kernel the probe booted. */ probedWith?: string }
 
 export function accelCacheFile(root = cacheRoot()): string {
   return join(root, 'accel.json');
@@ -41,23 +41,38 @@ function kvmUsable(): string | null {
   return null;
 }
 
-/** Key of a verdict: it holds for this host kernel, this qemu and this probe kernel. */
-export async function verdictKey(probeKimg: string): Promise<string> {
-  const { qemu } = await toolVersions();
-  return `${release()}|${qemu ?? 'qemu?'}|${probeKimg}`;
+/**
+ * /dev/kvm's driver: the kvm_* module beside kvm (kvm_intel, kvm_amd, kvm_pvm), read from
+ * /sys/module, which lists built-in modules too. "unknown" when there is none to see.
+ */
+export function kvmDriver(sysModule = '/sys/module'): string {
+  try {
+    return readdirSync(sysModule).filter((n) => /^kvm_/.test(n)).sort().join('+') || 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
-export async function chooseAccel(request: AccelRequest, probeKimg: string | null, opts: { progress?: (m: string) => void; cacheFile?: string; timeoutSec?: number } = {}): Promise<AccelChoice> {
+/**
+ * Key of a verdict: it is about the host's KVM, so this host kernel (release and build), this
+ * qemu and /dev/kvm's driver; not the kernel it was probed with, which differs between runs.
+ */
+export async function verdictKey(o: { sysModule?: string } = {}): Promise<string> {
+  const { qemu } = await toolVersions();
+  return `${release()} ${version()}|${qemu ?? 'qemu?'}|${kvmDriver(o.sysModule)}`;
+}
+
+export async function chooseAccel(request: AccelRequest, probeKimg: string | null, opts: { progress?: (m: string) => void; cacheFile?: string; timeoutSec?: number; sysModule?: string } = {}): Promise<AccelChoice> {
   if (request !== 'auto') return { accel: request, reason: `--accel ${request}` };
   const noKvm = kvmUsable();
   if (noKvm) return { accel: 'tcg', reason: noKvm };
   if (!probeKimg) return { accel: 'tcg', reason: 'no guest kernel to probe KVM with' };
   const file = opts.cacheFile ?? accelCacheFile();
-  const key = await verdictKey(probeKimg);
+  const key = await verdictKey({ sysModule: opts.sysModule });
   const old = readVerdict(file);
-  if (old && old.key === key) return { accel: old.accel, reason: `cached verdict from ${old.at}: ${old.reason}` };
+  if (old && old.key === key) return { accel: old.accel, reason: `cached verdict from ${old.at} (probed with ${old.probedWith ?? 'an unrecorded kernel'}): ${old.reason}` };
   const limit = opts.timeoutSec ?? KVM_PROBE_TIMEOUT_SEC;
-  opts.progress?.(`accel: probing KVM with a tiny guest boot (at most ${limit} s, once; the verdict is cached)`);
+  opts.progress?.(`accel: probing KVM with a tiny guest boot of ${probeKimg} (at most ${limit} s, once per host kernel, qemu and KVM driver; the verdict is cached)`);
   const r = await boot(probeKimg, 'true', {
     accel: 'kvm',
     timeoutSec: limit,
@@ -73,11 +88,12 @@ export async function chooseAccel(request: AccelRequest, probeKimg: string | nul
     accel: ok ? 'kvm' : 'tcg',
     reason: ok ? `KVM probe boot ok in ${(r.durationMs / 1000).toFixed(1)}s` : `KVM probe boot failed (${r.reason || `exit ${r.exitCode}`}); using TCG`,
     at: new Date().toISOString(),
+    probedWith: probeKimg,
   };
   await mkdir(dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(verdict, null, 2) + '\n');
   await rename(`${file}.tmp`, file);
-  return { accel: verdict.accel, reason: verdict.reason };
+  return { accel: verdict.accel, reason: `${verdict.reason} (probed with ${probeKimg})` };
 }
 
 function readVerdict(file: string): Verdict | null {

@@ -43,7 +43,8 @@ Options:
   --timeout S     wall-clock limit per guest in seconds, boot included (default ${DEFAULT_TIMEOUT_SEC}; an
                   entry's own 'timeout:' wins); the qemu process group is killed after it
   --accel A       kvm, tcg or auto (default): auto probes KVM once with a tiny boot, caches the
-                  verdict and falls back to TCG when KVM cannot run stock kernels
+                  verdict (per host kernel, qemu and KVM driver, whatever the kernels) and falls
+                  back to TCG when KVM cannot run stock kernels
   --out DIR       report directory (default: reports/)
   --test IDS      only these tests (feature or feature/case ids), as the rerun lines use
   --boot-retries N  boot a guest again when it died before the suite started (panic or
