@@ -74,6 +74,12 @@ export interface CatalogCase extends Expectation {
   requires: Requirement[];
   /** Seconds the case may take before it is stopped as hung (catalog `deadline:`; null: the default). */
   deadline: number | null;
+  /**
+   * Observation keys whose expected answer is a class (`pid_line: matches_child`) and whose other
+   * values change on every boot (a pid, an inode, a timing): a bisect signature names their class,
+   * never the value (catalog `volatile:`, the case's own or its feature's). The judge ignores it.
+   */
+  volatile: string[];
 }
 
 export interface CatalogFeature {
@@ -119,6 +125,17 @@ function deadline(where: string, v: unknown): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !(v > 0) || v > 3600) fail(where, `'deadline' must be a number of seconds between 1 and 3600, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** `volatile: [pid_line]`: keys that must appear in `answers` (else it is a typo that marks nothing). */
+function volatileKeys(where: string, v: unknown, answers: unknown[]): string[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string' || !ID.test(x)))
+    fail(where, `'volatile' must be a non-empty list of observation keys, e.g. [pid_line]`);
+  const keys = new Set(answers.flat().flatMap((m) => (m && typeof m === 'object' ? Object.keys(m) : [])));
+  const unknown = (v as string[]).filter((k) => !keys.has(k));
+  if (unknown.length) fail(where, `'volatile' names ${unknown.join(', ')}, which no 'with' or 'without' answer here has (known: ${[...keys].join(', ')})`);
+  return v as string[];
 }
 
 function str(where: string, field: string, v: unknown, optional = false): string {
@@ -215,6 +232,8 @@ function parseFeatures(text: string, file: string): CatalogFeature[] {
     const featWithout = rawF.without === undefined ? null : answer(at, 'without', rawF.without);
     const featRequires = ids(at, rawF.requires) ?? [];
     if (!Array.isArray(rawF.cases) || rawF.cases.length === 0) fail(at, `'cases' must list at least one case`);
+    // A feature's `volatile` holds for its cases; a case's own replaces it.
+    const featVolatile = volatileKeys(at, rawF.volatile, [featWithout, ...(rawF.cases as Record<string, unknown>[]).flatMap((c) => [c?.with, c?.without])]) ?? [];
     const caseIds = new Set<string>();
     const cases = (rawF.cases as Record<string, unknown>[]).map((rawC, j) => {
       const cat = `${at} cases[${j}]${typeof rawC?.id === 'string' ? ` (${rawC.id})` : ''}`;
@@ -237,6 +256,7 @@ function parseFeatures(text: string, file: string): CatalogFeature[] {
         requiresIds: [...featRequires, ...(ids(cat, rawC.requires) ?? []).filter((r) => !featRequires.includes(r))],
         requires: [],
         deadline: deadline(cat, rawC.deadline) ?? deadline(at, rawF.deadline),
+        volatile: volatileKeys(cat, rawC.volatile, [rawC.with, rawC.without === undefined ? featWithout : rawC.without]) ?? featVolatile,
       } satisfies CatalogCase;
     });
     const changes = rawF.changes ?? [];
