@@ -6,7 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, EXIT, differingFields, evaluate, outcomeOfCell, signatureEntry, stepTable, type BuildStep, type StepDeps, type TryOutcome } from './bisect.js';
+import {
+  DEFAULT_POLICY, EXIT, differingFields, evaluate, outcomeOfCell, sameSignature, signatureEntry, stepTable, volatileSpec,
+  type BuildStep, type StepDeps, type TryOutcome, type VolatileOf,
+} from './bisect.js';
+import { allCases, loadCatalog, parseCatalog } from './catalog.js';
 import { bisectInProgress, loadState, parseBisectOutput, runBisect } from './bisect-git.js';
 import type { CaseResult, CellResult } from './results.js';
 import { bisectStepCommand } from './commands/bisect.js';
@@ -86,6 +90,70 @@ describe('signatures from results', () => {
   });
 });
 
+describe('signatures with volatile fields (catalog volatile:)', () => {
+  // The real catalog: fdinfo_pid's Pid: line is expected to be the class matches_child; a broken
+  // kernel's line is some other pid, a new one every boot (issue 22 item 4: 86, then 81, 82...).
+  const catalog = new Map(allCases(loadCatalog()).map((c) => [c.id, c]));
+  const volatileOf: VolatileOf = (id) => volatileSpec(catalog.get(id)!);
+  const kase = (id: string, observed: CaseResult['observed'], over: Partial<CaseResult> = {}): CaseResult => ({
+    id, feature: id.split('/')[0], case: id.split('/')[1], area: 'open', title: '', status: 'fail', reason: '',
+    expected: 'with', expectedAnswer: catalog.get(id)!.with, observed, durationMs: 1, rerun: '', ...over,
+  });
+  const cell = (...cases: CaseResult[]) => ({ cases, error: null }) as unknown as CellResult;
+  const failed = (c: CaseResult) => outcomeOfCell(cell(c), 1, volatileOf) as Extract<TryOutcome, { kind: 'failed' }>;
+  const offByOne = (child: number) => kase('fdinfo_pid/pid_line', { pid_line: String(child + 1), child, fdinfo: `Pid:\t${child + 1}` });
+
+  it('the catalog marks fdinfo_pid/pid_line volatile, with the classes its answers name', () => {
+    expect(volatileOf('fdinfo_pid/pid_line')).toEqual({ fields: ['pid_line'], classes: { pid_line: ['matches_child', 'missing'] } });
+    expect(volatileOf('pidfd_open/einval_flags')).toBeUndefined();
+  });
+  it('two boots with different pids give the same signature; the pids are recorded, not compared', () => {
+    const a = failed(offByOne(85));
+    const b = failed(offByOne(80));
+    expect(a.signature).toEqual(['fdinfo_pid/pid_line: pid_line expected matches_child, got another value']);
+    expect(sameSignature(a.signature, b.signature)).toBe(true);
+    expect([a.values, b.values]).toEqual([['fdinfo_pid/pid_line: pid_line="86"'], ['fdinfo_pid/pid_line: pid_line="81"']]);
+    // Without the catalog's volatile mark the raw pid is the signature, and the steps differ.
+    expect(signatureEntry(offByOne(85))).toBe('fdinfo_pid/pid_line: pid_line="86"');
+  });
+  it('a class the catalog names stays itself: a missing Pid: line is another failure than another pid', () => {
+    const missing = failed(kase('fdinfo_pid/pid_line', { pid_line: 'missing', child: 85 }));
+    expect(missing.signature).toEqual(['fdinfo_pid/pid_line: pid_line expected matches_child, got missing']);
+    expect(missing.values).toEqual(['fdinfo_pid/pid_line: pid_line="missing"']);
+    expect(sameSignature(missing.signature, failed(offByOne(85)).signature)).toBe(false);
+  });
+  it('a different errno gives a different signature, also where the answer expects no errno', () => {
+    const clone = (errno: string) => failed(kase('fdinfo_pid/pid_line', { errno, step: 'clone' }));
+    expect(clone('EAGAIN').signature).toEqual(['fdinfo_pid/pid_line: pid_line expected matches_child, got no value errno="EAGAIN"']);
+    expect(sameSignature(clone('EAGAIN').signature, clone('ENOMEM').signature)).toBe(false);
+    expect(sameSignature(clone('EAGAIN').signature, failed(offByOne(85)).signature)).toBe(false);
+    // waitid(WNOHANG) on a live child: si_pid 0 expected, volatile; the errno is not.
+    const wnohang = (o: CaseResult['observed']) => failed(kase('pidfd_nonblock/wnohang_returns_zero', o)).signature;
+    expect(wnohang({ result: 0, si_pid: 4711 })).toEqual(wnohang({ result: 0, si_pid: 93 }));
+    expect(wnohang({ errno: 'EAGAIN' })).not.toEqual(wnohang({ errno: 'ECHILD' }));
+    expect(sameSignature(failed(kase('pidfd_open/einval_flags', { errno: 'EPERM' })).signature,
+      failed(kase('pidfd_open/einval_flags', { result: 'fd' })).signature)).toBe(false);
+  });
+  it('a step whose pid differs from the bad endpoint\'s is bad, not "a different failure"', async () => {
+    const endpoint = failed(offByOne(85));
+    const r = await evaluate('r', scripted(ok(), [clean, failed(offByOne(80))]), DEFAULT_POLICY, endpoint.signature);
+    expect([r.verdict, r.exitCode, r.signature, r.values]).toEqual(['bad', EXIT.bad, endpoint.signature, ['fdinfo_pid/pid_line: pid_line="81"']]);
+    expect(stepTable([r])).toContain('got another value [fdinfo_pid/pid_line: pid_line="81"]');
+  });
+  it('the catalog refuses a volatile key no answer has, and a case\'s own list replaces its feature\'s', () => {
+    const yaml = (featVol: string, caseVol = '') => `features:
+  - { id: f, title: t, area: a, introduced: "5.3", without: { x: missing }, ${featVol}
+      cases: [ { id: c, probe: p, with: { x: matches_child, y: 1 } ${caseVol} }, { id: d, probe: p, with: { y: 2 } } ] }`;
+    const cases = (text: string) => parseCatalog(text).flatMap((f) => f.cases).map((c) => c.volatile);
+    expect(cases(yaml('volatile: [x],'))).toEqual([['x'], ['x']]);
+    expect(cases(yaml('volatile: [x],', ', volatile: [y]'))).toEqual([['y'], ['x']]);
+    expect(cases(yaml(''))).toEqual([[], []]);
+    expect(() => parseCatalog(yaml('volatile: [pid],'))).toThrow(/'volatile' names pid, which no 'with' or 'without' answer here has/);
+    expect(() => parseCatalog(yaml('volatile: x,'))).toThrow(/'volatile' must be a non-empty list of observation keys/);
+    expect(() => parseCatalog(yaml('', ', volatile: [z]'))).toThrow(/cases\[0\] \(c\): 'volatile' names z/);
+  });
+});
+
 describe('git bisect over a real history (fake build and boot)', () => {
   let tree: string;
   const git = (...a: string[]) => execFileSync('git', ['-C', tree, ...a], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
@@ -136,6 +204,29 @@ describe('git bisect over a real history (fake build and boot)', () => {
     expect(await bisectInProgress(tree)).toBe(false);
     expect(git('symbolic-ref', '--short', 'HEAD')).toBe('main');
     expect(stepTable(r.state.steps)).toMatch(/revision\s+role\s+subject\s+build s\s+boot s\s+verdict/);
+  });
+
+  it('follows a bug whose observed value varies from boot to boot (a pid) to its commit', async () => {
+    // Each "boot" gives the child another pid, and the broken kernels an off-by-one Pid: line.
+    const id = 'fdinfo_pid/pid_line';
+    const c = allCases(loadCatalog()).find((x) => x.id === id)!;
+    let child = 80;
+    const d = deps();
+    d.runTests = async () => {
+      child += 3;
+      const broken = readFileSync(join(tree, 'behaviour'), 'utf8').startsWith('broken');
+      const observed = { pid_line: broken ? String(child + 1) : 'matches_child', child };
+      const kase = { id, feature: 'fdinfo_pid', case: 'pid_line', area: 'open', title: '', status: broken ? 'fail' : 'pass', reason: '',
+        expected: 'with', expectedAnswer: c.with, observed, durationMs: 1, rerun: '' } as CaseResult;
+      return outcomeOfCell({ cases: [kase], error: null } as unknown as CellResult, 1, (x) => (x === id ? volatileSpec(c) : undefined));
+    };
+    const r = await runBisect({ tree, good: revs.base, bad: 'main', tests: [id], policy: { tries: 2, maxUnclear: 2 }, fragments: [], deps: d, say: () => {} });
+    expect(r.state.signature).toEqual([`${id}: pid_line expected matches_child, got another value`]);
+    expect([r.outcome, r.culprit, r.confirmed]).toEqual(['culprit', revs['pidfd_open: accept any flag'], true]);
+    const bad = r.state.steps.filter((s) => s.verdict === 'bad');
+    expect(bad.length).toBeGreaterThan(2);
+    expect(new Set(bad.map((s) => s.values![0])).size).toBe(bad.length); // every boot its own pid, all "bad"
+    expect(r.state.steps.some((s) => /different failure/.test(s.why))).toBe(false);
   });
 
   it('skips a commit that does not build (125); only skipped commits left is said, not guessed', async () => {

@@ -23,7 +23,7 @@ export interface Policy { tries: number; maxUnclear: number }
 /** One boot-and-run of the named tests. */
 export type TryOutcome =
   | { kind: 'clean'; seconds: number }
-  | { kind: 'failed'; signature: string[]; seconds: number }
+  | { kind: 'failed'; signature: string[]; seconds: number; values?: string[] }
   | { kind: 'unclear'; reason: string; seconds: number };
 
 export type BuildStep =
@@ -47,33 +47,89 @@ export interface StepRecord {
   bootSeconds: number;          // all tries: boot + the named tests
   tries: TryOutcome[];
   signature: string[] | null;   // the failure seen (bad, or a different failure)
+  /** The volatile values behind that signature in that run (a pid, an inode): recorded, never compared. */
+  values?: string[];
+}
+
+/**
+ * What the catalog says of a case's volatile fields (`volatile: [pid_line]`): observation keys
+ * whose expected answer is a class (matches_child) and whose other values change on every boot
+ * (pids, inode numbers, fds, timings). `classes` are the values the case's answers name.
+ */
+export interface VolatileSpec { fields: string[]; classes: Record<string, unknown[]> }
+export type VolatileOf = (caseId: string) => VolatileSpec | undefined;
+
+/** The volatile spec of a catalog case, or undefined when it has no volatile field. */
+export function volatileSpec(c: { volatile: string[]; with: CaseResult['expectedAnswer']; without: CaseResult['expectedAnswer'] }): VolatileSpec | undefined {
+  if (!c.volatile.length) return undefined;
+  const classes: Record<string, unknown[]> = {};
+  for (const a of [c.with, c.without].flatMap((x) => (x === null ? [] : [x].flat())))
+    for (const k of c.volatile) if (k in a) (classes[k] ??= []).push(...[a[k]].flat());
+  return { fields: c.volatile, classes };
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+
+/** A volatile field's observed value as a class: a value the catalog names, or "another value". */
+function classOf(v: unknown, named: unknown[]): string {
+  if (v === undefined || v === null) return 'no value';
+  return named.some((n) => JSON.stringify(n) === JSON.stringify(v)) ? show(v) : 'another value';
+}
+
+export interface Deviation {
+  /** What the signature compares: `errno="0"`, or for a volatile field `pid_line expected matches_child, got another value`. */
+  signature: string[];
+  /** The raw values of the volatile fields among them (`pid_line="86"`): recorded, never compared. */
+  values: string[];
 }
 
 /** The observed fields that differ from the expected answer (the closest one of a list). */
-export function differingFields(observed: Observation, expected: CaseResult['expectedAnswer']): string[] {
+export function deviation(observed: Observation, expected: CaseResult['expectedAnswer'], vol?: VolatileSpec): Deviation {
   const candidates = expected === null ? [] : Array.isArray(expected) ? expected : [expected];
-  let best: string[] | null = null;
+  let best: Deviation | null = null;
   for (const exp of candidates) {
-    const diff = Object.keys(exp)
-      .filter((k) => JSON.stringify(observed[k]) !== JSON.stringify(exp[k]))
-      .map((k) => `${k}=${JSON.stringify(observed[k] ?? null)}`);
-    if (best === null || diff.length < best.length) best = diff;
+    const keys = Object.keys(exp).filter((k) => JSON.stringify(observed[k]) !== JSON.stringify(exp[k]));
+    const volatile = keys.filter((k) => vol?.fields.includes(k));
+    // An errno the answer does not expect (clone failed before the Pid: line was read) is part
+    // of what deviates: another errno is another failure, though the expected fields read the same.
+    const errno = !('errno' in exp) && observed.errno !== undefined ? [`errno=${JSON.stringify(observed.errno)}`] : [];
+    const d: Deviation = {
+      signature: [...keys.map((k) => (volatile.includes(k)
+        ? `${k} expected ${show(exp[k])}, got ${classOf(observed[k], vol!.classes[k] ?? [])}`
+        : `${k}=${JSON.stringify(observed[k] ?? null)}`)), ...errno],
+      values: volatile.map((k) => `${k}=${JSON.stringify(observed[k] ?? null)}`),
+    };
+    if (best === null || d.signature.length < best.signature.length) best = d;
   }
-  return best ?? [];
+  return best ?? { signature: [], values: [] };
 }
 
-/** "test-id: field=value ..." for a case that did not pass: what a bad step must show again. */
-export function signatureEntry(c: CaseResult): string {
-  const diff = c.status === 'error' ? [] : differingFields(c.observed, c.expectedAnswer);
+/** The signature part of deviation(): what a bad step must show again. */
+export function differingFields(observed: Observation, expected: CaseResult['expectedAnswer'], vol?: VolatileSpec): string[] {
+  return deviation(observed, expected, vol).signature;
+}
+
+/** "test-id: field=value ..." (volatile fields as their class) for a case that did not pass. */
+export function signatureEntry(c: CaseResult, vol?: VolatileSpec): string {
+  const diff = c.status === 'error' ? [] : differingFields(c.observed, c.expectedAnswer, vol);
   return `${c.id}: ${diff.length ? diff.join(' ') : c.status}`;
 }
 
+/** "test-id: pid_line=\"86\"": the volatile values behind a case's signature entry, if any. */
+export function volatileEntry(c: CaseResult, vol?: VolatileSpec): string | null {
+  const values = c.status === 'error' ? [] : deviation(c.observed, c.expectedAnswer, vol).values;
+  return values.length ? `${c.id}: ${values.join(' ')}` : null;
+}
+
 /** A cell of the named tests as a try outcome. pass/xpass are clean; skip is unclear. */
-export function outcomeOfCell(cell: CellResult, seconds: number): TryOutcome {
+export function outcomeOfCell(cell: CellResult, seconds: number, volatileOf: VolatileOf = () => undefined): TryOutcome {
   if (cell.error) return { kind: 'unclear', reason: cell.error.reason, seconds };
   if (cell.cases.length === 0) return { kind: 'unclear', reason: 'no test ran (check --test ids)', seconds };
   const failing = cell.cases.filter((c) => c.status === 'fail' || c.status === 'xfail' || c.status === 'error');
-  if (failing.length) return { kind: 'failed', signature: failing.map(signatureEntry).sort(), seconds };
+  if (failing.length) {
+    const values = failing.map((c) => volatileEntry(c, volatileOf(c.id))).filter((v): v is string => v !== null).sort();
+    return { kind: 'failed', signature: failing.map((c) => signatureEntry(c, volatileOf(c.id))).sort(), seconds, ...(values.length ? { values } : {}) };
+  }
   const skipped = cell.cases.filter((c) => c.status === 'skip');
   if (skipped.length) return { kind: 'unclear', reason: `skipped, so not tested: ${skipped[0].id} (${skipped[0].reason})`, seconds };
   return { kind: 'clean', seconds };
@@ -99,13 +155,17 @@ export async function evaluate(rev: string, deps: StepDeps, policy: Policy, badS
     rec.tries.push(t);
     rec.bootSeconds += t.seconds;
     if (t.kind === 'failed') {
+      // Volatile values (a pid) are shown and recorded beside the signature, never compared.
+      const seen = t.values?.length ? ` [${t.values.join('; ')}]` : '';
+      const values = t.values?.length ? { values: t.values } : {};
       if (badSignature === null || sameSignature(t.signature, badSignature)) {
-        say(`  run ${attempt}: the failure reproduces (${t.signature.join('; ')})`);
-        return { ...rec, verdict: 'bad', exitCode: EXIT.bad, why: `fails: ${t.signature.join('; ')}`, signature: t.signature };
+        say(`  run ${attempt}: the failure reproduces (${t.signature.join('; ')})${seen}`);
+        return { ...rec, verdict: 'bad', exitCode: EXIT.bad, why: `fails: ${t.signature.join('; ')}${seen}`, signature: t.signature, ...values };
       }
       unclear++;
       rec.signature = t.signature;
-      rec.why = `a different failure: ${t.signature.join('; ')}`;
+      if (t.values?.length) rec.values = t.values;
+      rec.why = `a different failure: ${t.signature.join('; ')}${seen}`;
       say(`  run ${attempt}: ${rec.why}`);
     } else if (t.kind === 'clean') {
       clean++;
@@ -122,12 +182,12 @@ export async function evaluate(rev: string, deps: StepDeps, policy: Policy, badS
 
 const fmtS = (s: number) => `${Math.round(s)}`;
 
-/** The table of every step: revision, build s, boot s, verdict, signature or reason. */
+/** The table of every step: revision, build s, boot s, verdict, signature [volatile values] or reason. */
 export function stepTable(steps: StepRecord[], subject: (rev: string) => string = () => ''): string {
   const rows = steps.map((s) => [
     s.rev.slice(0, 12), s.role ?? 'step', subject(s.rev).slice(0, 40),
     `${fmtS(s.buildSeconds)}${s.cachedBuild ? ' (cached)' : ''}`, fmtS(s.bootSeconds), `${s.verdict} (${s.exitCode})`, `${s.tries.length}`,
-    s.signature ? s.signature.join('; ') : s.why,
+    s.signature ? `${s.signature.join('; ')}${s.values?.length ? ` [${s.values.join('; ')}]` : ''}` : s.why,
   ]);
   const head = ['revision', 'role', 'subject', 'build s', 'boot s', 'verdict', 'runs', 'signature / reason'];
   const all = [head, ...rows];

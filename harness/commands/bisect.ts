@@ -10,7 +10,7 @@ import { intOption, parseOptions } from '../args.js';
 import { parseAccel } from './matrix.js';
 import { repoPath } from '../paths.js';
 import { runCell, type MatrixOptions } from '../matrix.js';
-import { DEFAULT_POLICY, EXIT, evaluate, outcomeOfCell, stepTable, type Policy, type StepDeps } from '../bisect.js';
+import { DEFAULT_POLICY, EXIT, evaluate, outcomeOfCell, stepTable, volatileSpec, type Policy, type StepDeps } from '../bisect.js';
 import { BisectError, git, loadState, resetBisectSync, runBisect, saveState, stateFile, type BisectState } from '../bisect-git.js';
 import { BuildSetupError, buildKernel } from '../../kernels/build.js';
 import type { FetchedKernel } from '../../kernels/fetch.js';
@@ -42,7 +42,9 @@ const bisectUsage = `Usage: pidfd-matrix bisect --tree DIR --good REV --bad REV 
 
 Find the commit of a kernel git tree that broke the named pidfd tests. First the endpoints
 are checked: BAD must fail the tests (its failures become the signature: test id plus the
-observed fields that differ from the expected answer) and GOOD must pass them. Then git bisect
+observed fields that differ from the expected answer; a field the catalog marks volatile, such
+as a pid, by its class: "pid_line expected matches_child, got another value", its value only
+recorded) and GOOD must pass them. Then git bisect
 runs: each step builds the checked-out revision (out of tree, cached, ccache), boots it under
 virtme-ng and runs only the named tests. A step is
   good (0)   --tries clean runs;
@@ -95,6 +97,8 @@ interface RealOpts {
 /** The real steps: build the checked-out revision, boot it, run the named tests. */
 export function realDeps(o: RealOpts): StepDeps {
   let accel: AccelChoice | null = null;
+  // The catalog's volatile fields: a signature names their class (another pid), not the value.
+  const specs = new Map(allCases(loadCatalog()).map((c) => [c.id, volatileSpec(c)]));
   return {
     log: o.say,
     async build(rev) {
@@ -116,7 +120,7 @@ export function realDeps(o: RealOpts): StepDeps {
         accel ??= await chooseAccel(o.accel, kimg, { progress: o.say });
         const t0 = Date.now();
         const { cell } = await runCell({ id, source: 'path', kernel: kimg }, kernel, accel, mo);
-        return outcomeOfCell(cell, (Date.now() - t0) / 1000);
+        return outcomeOfCell(cell, (Date.now() - t0) / 1000, (id) => specs.get(id));
       }, o.say);
     },
   };
