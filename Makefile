@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo faults-demo bisect-demo clean
+.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo faults-demo bisect-demo bisect-demo-volatile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ faults-demo: setup deps ## a real guest where one probe hangs in waitid and the 
 
 bisect-demo: setup deps ## a real git bisect on Debian's linux-source-6.12 with planted bugs (slow; not CI)
 	bash harness/bisect-demo.sh
+
+bisect-demo-volatile: setup deps ## the same, for a planted bug whose value varies every boot (fdinfo Pid: off by one)
+	BISECT_DEMO=fdinfo bash harness/bisect-demo.sh
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
