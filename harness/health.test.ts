@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyKernelHealth, healthFromConsole, healthFromTaint, taintNames } from './health.js';
 import type { CaseResult, CellResult } from './results.js';
+import { WARN_CASE, bareCommandOutput, bareSuite, bareSuiteWithWarn, markedCases, stampKernelLines } from '../vm/fixtures/bare-console.js';
 
 const text = readFileSync(new URL('../vm/fixtures/warn-taint-markers-6.1.log', import.meta.url), 'utf8');
 
@@ -73,5 +74,49 @@ describe('kernel health', () => {
 
   it('names taint bits', () => {
     expect(taintNames(12800)).toBe('W (kernel issued a warning), O (out-of-tree module), E (unsigned module)');
+  });
+
+  // Issue 22.2: on a kernel without printk timestamps the markers were not read at all, and a
+  // WARN inside a case left that case passing (vm/fixtures/README.md: real 6.9.0 consoles).
+  describe('a console without printk timestamps', () => {
+    const cellOf = (text: string): CellResult => ({ ...cell(), kernelId: 'vanilla-6-9', taint: { start: 0, end: 0 }, cases: markedCases(text).map(kase) });
+
+    it('a WARN inside a case (spliced: the real 6.1 WARN, stamps removed) makes that case an error with the WARN\'s lines', () => {
+      const h = healthFromConsole(bareSuiteWithWarn);
+      expect(h.checked).toBe('guest console (167 case markers, no printk timestamps) and /proc/sys/kernel/tainted');
+      expect(h.findings.map((f) => [f.kind, f.case, f.when, f.headline.slice(0, 40)])).toEqual([
+        ['warning', WARN_CASE, 'case', 'WARNING: CPU: 0 PID: 249 at /tmp/verdict'],
+        ['taint', WARN_CASE, 'case', 'new taint: W (kernel issued a warning) ('],
+      ]);
+      const out = applyKernelHealth(cellOf(bareSuiteWithWarn), h);
+      expect(out.cases.filter((c) => c.status !== 'pass').map((c) => [c.id, c.status])).toEqual([[WARN_CASE, 'error']]);
+      const bad = out.cases.find((c) => c.id === WARN_CASE)!;
+      expect(bad.reason).toMatch(/^kernel health: warning: WARNING: CPU: 0 PID: 249 at \S+pidfd_matrix_warn\.c:5 .* while this case ran \(and 1 more\); the probe's own verdict was pass/);
+      for (const l of ['------------[ cut here ]------------', 'Call Trace:', 'do_one_initcall+0x59/0x220', '---[ end trace 0000000000000000 ]---'])
+        expect(bad.log).toContain(l);
+      expect(out.cases.at(-1)).toMatchObject({ id: 'kernel_health', status: 'pass' });
+    });
+
+    it('the stamped variant of the same console gives the same verdicts', () => {
+      const bare = applyKernelHealth(cellOf(bareSuiteWithWarn), healthFromConsole(bareSuiteWithWarn));
+      for (const prefix of ['[   31.936352] ', '[   T249] ']) {
+        const text = stampKernelLines(bareSuiteWithWarn, prefix);
+        const h = healthFromConsole(text);
+        expect(h.checked).toBe('guest console (167 case markers) and /proc/sys/kernel/tainted');
+        const out = applyKernelHealth(cellOf(bareSuiteWithWarn), h);
+        // The same verdicts and reasons; only kernel_health's "checked" drops the "no printk timestamps" note.
+        const verdicts = (cs: CaseResult[]) => cs.map((c) => [c.id, c.status, c.reason.replace(', no printk timestamps', '')]);
+        expect(verdicts(out.cases)).toEqual(verdicts(bare.cases));
+      }
+    });
+
+    it('the real consoles: a clean suite passes; command output and a userspace GPF are no finding', () => {
+      for (const text of [bareSuite, bareCommandOutput]) {
+        const out = applyKernelHealth(cellOf(text), healthFromConsole(text));
+        expect(out.kernelHealth!.findings).toEqual([]);
+        expect(out.cases.every((c) => c.status === 'pass')).toBe(true);
+        expect(out.cases.at(-1)!.reason).toMatch(/^kernel health: no report outside the cases; checked guest console \(\d+ case markers, no printk timestamps\)/);
+      }
+    });
   });
 });

@@ -4,7 +4,7 @@
 // suites/lib/kmsg.ts) makes that case an `error` carrying the console excerpt; what no case
 // can own (boot, between cases, after the last one) makes the cell's `kernel_health` test an
 // error. Pure functions over the console text and the recorded taint values.
-import { scanKernelLog, type KernelReportKind } from '../vm/console.js';
+import { kernelStamps, scanKernelLog, type KernelReportKind } from '../vm/console.js';
 import type { CaseResult, CellResult, HealthFinding, KernelHealth } from './results.js';
 
 export const KERNEL_HEALTH_ID = 'kernel_health';
@@ -109,9 +109,11 @@ export function healthFromConsole(text: string, taint?: CellResult['taint']): Ke
     const f = taintFinding(lastTaint, taint.end, { case: null, when: 'after' }, 'after the last marker');
     if (f) findings.push(f);
   }
+  // Said, because without stamps a report headline only counts with the kernel's context around it.
+  const bare = kernelStamps(text) ? '' : ', no printk timestamps';
   const checked = markers
-    ? `guest console (${markers} case markers) and /proc/sys/kernel/tainted`
-    : 'guest console (no case markers: nothing can be attributed to a case)';
+    ? `guest console (${markers} case markers${bare}) and /proc/sys/kernel/tainted`
+    : `guest console (no case markers${bare}: nothing can be attributed to a case)`;
   return { checked, findings };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeConsole, classifyGuest, consoleExcerpt, scanKernelLog } from './console.js';
+import { WARN_CASE, bareCommandOutput, bareSuite, bareSuiteWithWarn, stampKernelLines, stampedWarn, warnBlock } from './fixtures/bare-console.js';
+import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, kernelStampsEvidence, scanKernelLog, type KernelLogEvent } from './console.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -105,5 +106,107 @@ describe('kernel reports and case markers on a real console (bookworm 6.1 under 
     ].join('\n');
     expect(scanKernelLog(log).map((e) => (e.type === 'report' ? e.kind : e.type))).toEqual(['hung-task', 'rcu-stall', 'lockdep', 'lockup']);
     expect(scanKernelLog(fixture('oops-null-deref-6.1.log')).filter((e) => e.type === 'report').map((e) => (e as { kind: string }).kind)).toEqual(['oops']);
+  });
+});
+
+// Kernels without CONFIG_PRINTK_TIME (tinyconfig-based builds before pidfd-minimal.config
+// turned it on, or any kernel booted with printk.time=0) print their lines without a prefix,
+// so the command's output on the same console looks the same (vm/fixtures/README.md).
+describe('a console without printk timestamps (vanilla 6.9.0 from pidfd-minimal.config, real recordings)', () => {
+  const suite = bareSuite;
+  const output = bareCommandOutput;
+  const reports = (text: string) => scanKernelLog(text).filter((e) => e.type === 'report');
+
+  it('tells per console whether the kernel stamps its lines, from its own "Linux version" line', () => {
+    expect(kernelStampsEvidence(suite)).toBe(false);
+    expect(kernelStampsEvidence(output)).toBe(false);
+    expect(kernelStampsEvidence(stampedWarn)).toBe(true);
+    // Without that line (a fragment), the markers decide; with neither, any stamped line.
+    expect(kernelStampsEvidence('pidfd-matrix: case a/b start\n')).toBe(false);
+    expect(kernelStampsEvidence('[    1.5][    T1] pidfd-matrix: case a/b start\n')).toBe(true);
+    expect(kernelStampsEvidence('[    T63] pidfd-matrix: case a/b start\n')).toBe(true);
+    expect(kernelStampsEvidence('BUG: something\n')).toBeNull();
+  });
+
+  it('reads the unstamped case markers of a real suite run (167 cases), and no report on a clean run', () => {
+    const events = scanKernelLog(suite);
+    expect(events.filter((e) => e.type === 'case-start')).toHaveLength(167);
+    expect(events.filter((e) => e.type === 'case-end' && e.taint === 0)).toHaveLength(167);
+    expect(events.filter((e) => e.type === 'suite').map((e) => e.type === 'suite' && `${e.what} ${e.taint}`)).toEqual(['start 0', 'end 0']);
+    expect(reports(suite)).toEqual([]);
+    expect(analyzeConsole(suite)).toMatchObject({ panic: null, oops: null, warning: null, scriptStarted: true, scriptExit: 0 });
+  });
+
+  it('command output that looks like report headlines, and a userspace GPF\'s "traps:" line, are not kernel reports', () => {
+    for (const l of ['WARNING: CPU: 0 PID: 1 at userspace.c:1', 'BUG: the command', 'Oops: the command', 'INFO: task sh:1 blocked', 'traps: gpf['])
+      expect(output, l).toContain(l);
+    const events = scanKernelLog(output);
+    expect(events.map((e) => (e.type === 'report' ? `report ${e.headline}` : e.type === 'suite' ? `suite ${e.what}` : `${e.type} ${e.case}`))).toEqual([
+      'suite start', 'case-start demo/user_gpf', 'case-end demo/user_gpf', 'case-start demo/command_output', 'case-end demo/command_output', 'suite end',
+    ]);
+    const f = analyzeConsole(output);
+    expect(f).toMatchObject({ oops: null, warning: null, panic: null });
+    expect(classifyGuest(0, false, f, 900)).toEqual({ status: 'ok', reason: '' });
+  });
+
+  // SPLICED (vm/fixtures/bare-console.ts): the real WARN block of warn-taint-markers-6.1.log,
+  // stamps removed, between fdinfo_pid/pid_line's markers of the real 6.9.0 console.
+  const spliced = bareSuiteWithWarn;
+
+  it('a WARN between one case\'s unstamped markers is that case\'s report, with its lines', () => {
+    expect(warnBlock[0]).toMatch(/^-+\[ cut here \]-+\r?$/);
+    const events = scanKernelLog(spliced);
+    const i = events.findIndex((e) => e.type === 'report');
+    expect(events.slice(i - 1, i + 2).map((e) => e.type === 'report' ? `${e.kind}: ${e.headline.slice(0, 34)}` : `${e.type} ${(e as { case: string }).case}`)).toEqual([
+      `case-start ${WARN_CASE}`, 'warning: WARNING: CPU: 0 PID: 249 at /tmp/v', `case-end ${WARN_CASE}`,
+    ]);
+    const warn = events[i] as Extract<KernelLogEvent, { type: 'report' }>;
+    expect(warn.excerpt.split('\n')).toHaveLength(warnBlock.length);
+    expect(warn.excerpt).toContain('Call Trace:');
+    expect(reports(spliced)).toHaveLength(1);
+    expect(analyzeConsole(spliced).warning).toMatch(/^WARNING: CPU: 0 PID: 249 at \/tmp\/verdicts-kmod\/mod\/pidfd_matrix_warn\.c:5 /);
+  });
+  it('the same console with stamps (time, time+caller, caller only) gives the same events', () => {
+    const strip = (es: KernelLogEvent[]) => es.map((e) => (e.type === 'report' ? { ...e, excerpt: e.excerpt.replace(/^\[[^\]]*\](?:\[[^\]]*\])? ?/gm, '') } : e));
+    const want = strip(scanKernelLog(spliced));
+    for (const prefix of ['[   31.936352] ', '[   31.936352][   T249] ', '[   T249] ']) {
+      const stamped = stampKernelLines(spliced, prefix);
+      expect(kernelStampsEvidence(stamped), prefix).toBe(true);
+      expect(strip(scanKernelLog(stamped)), prefix).toEqual(want);
+      expect(analyzeConsole(stamped).warning, prefix).toBe(analyzeConsole(spliced).warning);
+    }
+  });
+
+  it('an unstamped fault with the kernel\'s context is a fault; the same headline alone is not', () => {
+    const oops = fixture('oops-null-deref-6.1.log').split('\n').map((l) => l.replace(/^\[\s*\d+\.\d+\] /, ''));
+    const bare = ['Linux version 6.9.0 (root@vm) (gcc) #2 SMP', ...oops].join('\n');
+    expect(analyzeConsole(bare).oops).toBe('BUG: kernel NULL pointer dereference, address: 0000000000000008');
+    expect(faultLine(bare)).toBe('BUG: kernel NULL pointer dereference, address: 0000000000000008');
+    expect(reports(bare).map((e) => e.type === 'report' && e.kind)).toEqual(['oops']);
+    const alone = ['Linux version 6.9.0 (root@vm) (gcc) #2 SMP', 'BUG: kernel NULL pointer dereference, address: 0000000000000008', 'virtme-init: script returned {0}'].join('\n');
+    expect(analyzeConsole(alone).oops).toBeNull();
+    expect(faultLine(alone)).toBeNull();
+    // On a stamped console an unstamped line is never the kernel's, context or not.
+    const mixed = ['[    0.000000] Linux version 6.1.0 (gcc) #1 SMP', ...oops].join('\n');
+    expect(analyzeConsole(mixed).oops).toBeNull();
+  });
+
+  it('hung task, RCU stall, lockdep and soft lockup reports without stamps (after the kernel formats)', () => {
+    const log = [
+      'Linux version 6.12.117 (root@vm) (gcc) #1 SMP',
+      'INFO: task sh:301 blocked for more than 2 seconds.',
+      '      Not tainted 6.12.117 #1',
+      '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.',
+      'rcu: INFO: rcu_preempt self-detected stall on CPU',
+      'rcu: \t0-....: (21000 ticks this GP) idle=5c4/1/0x4000000000000000 softirq=1/1 fqs=5000',
+      '======================================================',
+      'WARNING: possible circular locking dependency detected',
+      '6.12.117 #1 Not tainted',
+      'watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [node:412]',
+      'CPU: 1 UID: 0 PID: 412 Comm: node Not tainted 6.12.117 #1',
+      'traps: node[412] trap invalid opcode ip:55 sp:7ff error:0 in node[55+1000]',
+      'INFO: task printed by a command blocked for more than 2 seconds.',
+    ].join('\n');
+    expect(reports(log).map((e) => e.type === 'report' && e.kind)).toEqual(['hung-task', 'rcu-stall', 'lockdep', 'lockup']);
   });
 });

@@ -4,7 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, type ConsoleFindings, type GuestStatus } from './console.js';
+import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, kernelStampsEvidence, type ConsoleFindings, type GuestStatus } from './console.js';
 import { vngBinary } from './tools.js';
 import { runGroup } from './process-group.js';
 
@@ -94,6 +94,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   const silenceSec = o.faultSilenceSec ?? FAULT_SILENCE_SEC;
   const stalled = new AbortController();
   let fault: string | null = null;
+  let stamps: boolean | null = null;
   let silence: NodeJS.Timeout | undefined;
   const armSilence = () => {
     clearTimeout(silence);
@@ -111,7 +112,9 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
       clearTimeout(silence);
       o.onRunning?.();
     }
-    if (!running && fault === null) fault = faultLine(tail);
+    // Whether this kernel stamps its lines, read once on its first line (the tail moves on).
+    if (stamps === null) stamps = kernelStampsEvidence(tail);
+    if (!running && fault === null) fault = faultLine(tail, stamps ?? undefined);
     if (!running && fault !== null) armSilence();
   };
   // Own process group (a timeout kills vng *and* its qemu), real pipes, dies with us.
