@@ -1,25 +1,33 @@
 // Loads and validates the feature catalog (suites/catalog/*.yaml, one file per area): the data a user
 // edits to change what is probed and what each kernel is expected to answer.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { cmpVersion, parseVersion, type Version } from './version.js';
 import type { Observation } from './results.js';
 import { repoPath } from './paths.js';
+import { COMMITS_FILE, findCommit, loadCommits, type CommitTable } from './commits.js';
 
 /** One YAML file per area; a user edits them without touching TypeScript. */
 export const CATALOG_PATH = repoPath('suites/catalog');
 /** The verification record beside the catalog files (harness/verification.ts), not a catalog file. */
 export const VERIFIED_FILE = 'verified.yaml';
 /** The upstream-coverage map beside them (harness/upstream.ts), not a catalog file either. */
-export const NOT_CATALOG_FILES = [VERIFIED_FILE, 'upstream.yaml'];
+export const NOT_CATALOG_FILES = [VERIFIED_FILE, 'upstream.yaml', COMMITS_FILE];
 
 // Facts a case can require; the runner in the guest reads them too (suites/lib/needs.ts).
 import { NEEDS, type Need } from '../suites/lib/needs.js';
 export { NEEDS, type Need };
 
-/** [from, to) gives the `without` answer, except stable releases that took the fix (`backports`). */
-export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string; backports: Version[] }
+/**
+ * [from, to) gives the `without` answer, except stable releases that took the fix (`backports`).
+ * `broke`/`fixed` name the upstream commits of both ends (suites/catalog/commits.yaml): a kernel
+ * whose commits are known has the range's answer when it has `broke` and not `fixed`.
+ */
+export interface BrokenRange { from: Version; to: Version; reason: string; ref?: string; backports: Version[]; broke: string[]; fixed: string[] }
+
+/** An answer read from the source of a version no kernel here shows: marked [source], never observed. */
+export interface SourceAnswer { version: Version; answer: Answer; evidence: string; commit?: string }
 
 /**
  * feature: a kernel before `introduced` lacks it, so its `without` answer is a skip ("absent as
@@ -28,6 +36,31 @@ export interface BrokenRange { from: Version; to: Version; reason: string; ref?:
  */
 export const KINDS = ['feature', 'change'] as const;
 export type Kind = (typeof KINDS)[number];
+
+const SHA = /^[0-9a-f]{12,40}$/;
+
+/** `commits: [0fb482728ba1]`: upstream commit ids, 12 hex digits or more. */
+function shas(where: string, field: string, v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !SHA.test(x)))
+    fail(where, `'${field}' must be a list of upstream commit ids (12+ lowercase hex digits, quoted), e.g. ["0fb482728ba1"], each listed in suites/catalog/commits.yaml`);
+  return v as string[];
+}
+
+function sourceAnswers(where: string, v: unknown): SourceAnswer[] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v)) fail(where, `'source_answers' must be a list of { version, answer, evidence, commit }`);
+  return v.map((x: Record<string, unknown>, i) => {
+    const at = `${where} source_answers[${i}]`;
+    if (!x || typeof x !== 'object') fail(at, `must be a map { version: "6.15", answer: {...}, evidence: "[source] fs/pidfs.c @ v6.15: ...", commit: sha }`);
+    const ev = str(at, 'evidence', x.evidence);
+    if (!ev.startsWith('[source]')) fail(at, `'evidence' must start with "[source]" and name the file and the tag or commit read`);
+    return {
+      version: version(at, 'version', x.version), answer: answer(at, 'answer', x.answer), evidence: ev,
+      ...(x.commit !== undefined ? { commit: shas(at, 'commit', [x.commit])[0] } : {}),
+    };
+  });
+}
 
 /** A libc release that has a libc-keyed feature: `libc: "glibc 2.36"` in the catalog. */
 export interface LibcFloor { name: string; version: Version }
@@ -43,6 +76,9 @@ export interface Expectation {
   backports: Version[];       // stable releases that carry it earlier ("6.18.14")
   broken: BrokenRange[];      // [from, to) releases known to give the `without` answer
   needs: Need[];
+  /** Upstream commits (keys of suites/catalog/commits.yaml) that bring the `with` answer; [] = version rule only. */
+  commits: string[];
+  sourceAnswers: SourceAnswer[];
 }
 
 /**
@@ -161,8 +197,8 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
     fail(where, `give either 'introduced' (a kernel version) or 'libc' (a libc version, e.g. "glibc 2.36"), not both`);
   // A case's own `introduced` keys it by the kernel again, even inside a libc feature.
   const libc = raw.libc !== undefined ? libcFloors(where, raw.libc) : raw.introduced !== undefined ? null : inherit?.libc ?? null;
-  if (libc && (raw.broken !== undefined || raw.backports !== undefined))
-    fail(where, `'broken' and 'backports' are kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
+  if (libc && (raw.broken !== undefined || raw.backports !== undefined || raw.commits !== undefined))
+    fail(where, `'broken', 'backports' and 'commits' are about kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
   const needs = (raw.needs ?? inherit?.needs ?? []) as unknown;
   if (!Array.isArray(needs) || needs.some((n) => !NEEDS.includes(n as Need)))
     fail(where, `'needs' must be a list of ${NEEDS.join(', ')}`);
@@ -188,8 +224,13 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
           backports: b.backports === undefined ? [] : Array.isArray(b.backports)
             ? (b.backports as unknown[]).map((x) => version(`${where} broken[${i}]`, 'backports', x))
             : fail(`${where} broken[${i}]`, `'backports' must be a list of stable versions that took the fix, e.g. ["6.12.117"]`),
+          broke: shas(`${where} broken[${i}]`, 'broke', b.broke),
+          fixed: shas(`${where} broken[${i}]`, 'fixed', b.fixed),
         })),
     needs: needs as Need[],
+    // A case with its own `introduced` is its own boundary: it does not inherit the feature's commits.
+    commits: raw.commits !== undefined ? shas(where, 'commits', raw.commits) : raw.introduced === undefined ? inherit?.commits ?? [] : [],
+    sourceAnswers: sourceAnswers(where, raw.source_answers) ?? inherit?.sourceAnswers ?? [],
   };
 }
 
@@ -321,9 +362,35 @@ export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_P
       features.push(f);
     }
   }
+  const table = join(statSync(path).isDirectory() ? path : dirname(path), COMMITS_FILE);
+  linkCommits(features, loadCommits(table), table);
   linkCatalog(features, path);
   if (path === CATALOG_PATH) cached = features;
   return features;
+}
+
+/**
+ * Every commit the catalog names must be in the commit table (suites/catalog/commits.yaml), so a
+ * typo is a load error; a shorter or longer spelling is replaced by the table's own key.
+ */
+export function linkCommits(features: CatalogFeature[], table: CommitTable, tableFile = COMMITS_FILE): void {
+  const key = (where: string, sha: string) => {
+    const e = findCommit(table, sha);
+    if (!e) fail(where, `commit ${sha} is not in ${tableFile}: add it there (subject, mainline, stable releases with evidence) or fix the id`);
+    return e.sha;
+  };
+  const fix = (where: string, x: Expectation) => {
+    x.commits = x.commits.map((s) => key(where, s));
+    for (const b of x.broken) {
+      b.broke = b.broke.map((s) => key(`${where} broken`, s));
+      b.fixed = b.fixed.map((s) => key(`${where} broken`, s));
+    }
+    for (const a of x.sourceAnswers) if (a.commit) a.commit = key(`${where} source_answers`, a.commit);
+  };
+  for (const f of features) {
+    fix(`${f.id}`, f.base);
+    for (const c of f.cases) fix(c.id, c);
+  }
 }
 
 export function allCases(features: CatalogFeature[]): CatalogCase[] {

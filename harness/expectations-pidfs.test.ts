@@ -217,14 +217,19 @@ describe('R8 and the named regressions carry their ids and fix versions', () => 
   });
 });
 
-describe('R4: leader PIDFD_THREAD poll fix in 6.15, backported to 6.12.26 and 6.14.5', () => {
+describe('R4: leader PIDFD_THREAD poll fix in 6.15 (0fb482728ba1), first stable releases 6.12.31 and 6.14.9', () => {
   const id = 'pidfd_thread_leader_poll/premature_leader_exit';
   const fixed = { leader_thread_poll: 'waits', after_group_exit: 'POLLIN' };
   it('6.1 refuses PIDFD_THREAD: absent', () => expect(status(id, '6.1.119', { leader_thread_poll: 'EINVAL' }).status).toBe('skip'));
   it('6.12.20 fires early: absent as expected', () => expect(status(id, '6.12.20', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('skip'));
-  it('6.12.26 has the backport: fixed passes, early fails', () => {
-    expect(status(id, '6.12.26', fixed).status).toBe('pass');
-    expect(status(id, '6.12.26', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('fail');
+  it('6.12.26-6.12.30 (the AUTOSEL bases, not releases with the fix) firing early are absent as expected, not regressions', () => {
+    expect(status(id, '6.12.26', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('skip');
+    expect(status(id, '6.14.5', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('skip');
+  });
+  it('6.12.31 has the backport: fixed passes, early fails', () => {
+    expect(status(id, '6.12.31', fixed).status).toBe('pass');
+    expect(status(id, '6.12.31', { leader_thread_poll: 'early', after_group_exit: 'POLLIN' }).status).toBe('fail');
+    expect(status(id, '6.14.9', fixed).status).toBe('pass');
   });
   it('6.18 passes when fixed', () => expect(status(id, '6.18.44', fixed).status).toBe('pass'));
 });

@@ -4,6 +4,7 @@ import type { Answer, CatalogCase, Expectation, LibcFloor } from './catalog.js';
 import { NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../suites/lib/observation.js';
 import { unmetNeed } from '../suites/lib/needs.js';
 import type { KernelFacts, Observation } from './results.js';
+import type { CommitAnswer, CommitAnswers } from './commits.js';
 import type { Status } from './status.js';
 import { atLeast, cmpVersion, fmtVersion, hasBackport, parseVersion, type Version } from './version.js';
 
@@ -74,19 +75,58 @@ function relevant(answer: Answer | null, observed: Observation): Observation {
 
 export interface KernelExpectation { expect: 'with' | 'without'; why: string; brokenReason?: string }
 
-/** What the catalog says this kernel version should answer. */
-export function expectationFor(c: Expectation, v: Version): KernelExpectation {
+/**
+ * What the kernel's commit answers (facts.commits, from the commit oracle before judging) say about
+ * a list of commits: all present, one missing, or one nobody could tell.
+ */
+export function commitsSay(shas: string[], answers: CommitAnswers): CommitAnswer {
+  const per = shas.map((sha) => ({ sha: sha.slice(0, 12), a: answers[sha] ?? { has: null, by: 'not asked when this cell ran (rerun it to ask)' } }));
+  const lacking = per.find((p) => p.a.has === false);
+  if (lacking) return { has: false, by: `lacks ${lacking.sha} (${lacking.a.by})` };
+  const unknown = per.find((p) => p.a.has === null);
+  if (unknown) return { has: null, by: `${unknown.sha} unknown (${unknown.a.by})` };
+  return { has: true, by: per.map((p) => `has ${p.sha} (${p.a.by})`).join(', ') };
+}
+
+/**
+ * What the catalog says this kernel should answer. With commit answers (a cell judged since the
+ * commit oracle), a boundary that names its commits is decided by them; the version rule decides
+ * the rest and says so. Without them (an older results.json) the version rule alone, as before.
+ */
+export function expectationFor(c: Expectation, v: Version, answers?: CommitAnswers): KernelExpectation {
   const since = fmtVersion(c.introduced);
+  const tag = (why: string, unknown?: string) => (answers ? `${why}; ${unknown ?? 'no commit named'}: version rule` : why);
   for (const b of c.broken) {
+    const named = answers && (b.broke.length || b.fixed.length);
+    if (named) {
+      const broke = b.broke.length ? commitsSay(b.broke, answers) : null;
+      const fixed = b.fixed.length ? commitsSay(b.fixed, answers) : null;
+      // Without a named start, the range's first version says whether the breakage is in.
+      const has = broke ? broke.has : cmpVersion(v, b.from) >= 0;
+      const start = broke ? broke.by : `from ${fmtVersion(b.from)} by version`;
+      if (has === false) continue;
+      if (has === true && fixed?.has === true) return { expect: 'with', why: `broken range fixed: ${fixed.by}` };
+      if (has === true && fixed?.has === false)
+        return { expect: 'without', why: `known broken (${start}; ${fixed.by})`, brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
+    }
     if (cmpVersion(v, b.from) < 0 || cmpVersion(v, b.to) >= 0) continue;
-    const fixed = b.backports.find((x) => hasBackport(v, x));
-    if (fixed) return { expect: 'with', why: `fixed in ${fmtVersion(b.to)}, backported to ${fmtVersion(fixed)}` };
-    return { expect: 'without', why: `known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
+    const unknown = named ? [b.broke.length ? commitsSay(b.broke, answers) : null, b.fixed.length ? commitsSay(b.fixed, answers) : null]
+      .find((x) => x?.has === null)?.by : undefined;
+    const fixedBp = b.backports.find((x) => hasBackport(v, x));
+    if (fixedBp) return { expect: 'with', why: tag(`fixed in ${fmtVersion(b.to)}, backported to ${fmtVersion(fixedBp)}`, unknown) };
+    return { expect: 'without', why: tag(`known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, unknown), brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
   }
-  if (atLeast(v, c.introduced)) return { expect: 'with', why: `since ${since}` };
+  let unknown: string | undefined;
+  if (answers && c.commits.length) {
+    const say = commitsSay(c.commits, answers);
+    if (say.has === true) return { expect: 'with', why: say.by };
+    if (say.has === false) return { expect: 'without', why: `needs ${since} or a backport: ${say.by}` };
+    unknown = say.by;
+  }
+  if (atLeast(v, c.introduced)) return { expect: 'with', why: tag(`since ${since}`, unknown) };
   const bp = c.backports.find((b) => hasBackport(v, b));
-  if (bp) return { expect: 'with', why: `backported to ${fmtVersion(bp)}` };
-  return { expect: 'without', why: `needs ${since}` };
+  if (bp) return { expect: 'with', why: tag(`backported to ${fmtVersion(bp)}`, unknown) };
+  return { expect: 'without', why: tag(`needs ${since}`, unknown) };
 }
 
 /** "glibc 2.36 or musl 1.2.6": the libc releases a libc-keyed expectation names. */
@@ -98,8 +138,8 @@ function libcNeed(floors: LibcFloor[]): string {
  * What the catalog says this cell should answer: a kernel feature by the kernel version, a libc
  * feature (`libc: "glibc 2.36"`) by the cell's own libc (facts.libc, as the process named it).
  */
-export function expectationIn(c: Expectation, facts: Pick<KernelFacts, 'version' | 'libc'>): KernelExpectation {
-  if (!c.libc) return expectationFor(c, facts.version);
+export function expectationIn(c: Expectation, facts: Pick<KernelFacts, 'version' | 'libc' | 'commits'>): KernelExpectation {
+  if (!c.libc) return expectationFor(c, facts.version, facts.commits);
   const libc = facts.libc;
   const floor = libc ? c.libc.find((f) => f.name === libc.name) : undefined;
   const v = libc ? parseVersion(libc.version) : null;

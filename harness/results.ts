@@ -3,6 +3,8 @@
 import type { Status } from './status.js';
 import type { ContainerInfo } from '../vm/container-sut.js';
 import type { Observation, ObservedFacts } from '../suites/lib/observation.js';
+import type { CommitAnswers } from './commits.js';
+import type { KernelIdentity } from '../kernels/identity.js';
 
 export type { Observation } from '../suites/lib/observation.js';
 
@@ -15,6 +17,14 @@ export interface KernelFacts extends ObservedFacts {
   kernelOf?: 'host';
   /** Container cells: the image's Debian suite and exact versions of libc6 and its neighbours. */
   userspace?: { suite: string; packages: Record<string, string> };
+  /**
+   * The commit oracle's answers (harness/commit-oracle.ts), asked on the host before judging:
+   * does this kernel carry each upstream commit the catalog names, and what decided. Absent in
+   * results written before it: those are judged by the version rule alone.
+   */
+  commits?: CommitAnswers;
+  /** Where the kernel came from, as far as it can be proven (kernels/identity.ts). */
+  identity?: KernelIdentity;
 }
 
 /** One (kernel, test) result. `id` is unique within a cell: `<feature>/<case>`. */

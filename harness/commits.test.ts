@@ -1,0 +1,141 @@
+// The commit table (suites/catalog/commits.yaml), the catalog keys that name commits, and the
+// judge deciding by commit answers where a cell has them (issue 19).
+import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { allCases, CatalogError, loadCatalog, parseCatalog } from './catalog.js';
+import { COMMITS_PATH, CommitsError, findCommit, loadCommits, parseCommits, tableAnswer } from './commits.js';
+import { expectationFor, judge } from './judge.js';
+import type { KernelFacts } from './results.js';
+import { parseVersion } from './version.js';
+
+const R4 = `commits:
+  0fb482728ba1:
+    subject: "pidfs: improve multi-threaded exec and premature thread-group leader exit polling"
+    mainline: "6.15"
+    stable:
+      "6.12": { release: "6.12.31", evidence: "review [PATCH 6.12 097/626]" }
+      "6.6": { taken: false, evidence: "git log --grep on a 6.6.y history finds nothing" }
+      "6.14": { unknown: "not read" }
+`;
+
+describe('commits.yaml: the loader', () => {
+  it('reads the shipped table, and every commit the shipped catalog names is in it', () => {
+    const t = loadCommits();
+    expect(findCommit(t, '0fb482728ba1')?.subject).toMatch(/premature thread-group leader/);
+    const named = allCases(loadCatalog()).flatMap((c) => [...c.commits, ...c.broken.flatMap((b) => [...b.broke, ...b.fixed])]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const s of named) expect(findCommit(t, s), s).not.toBeNull();
+  });
+
+  it('answers by series: mainline, first stable release, not taken, unknown', () => {
+    const e = findCommit(parseCommits(R4), '0fb482728ba1')!;
+    expect(tableAnswer(e, [6, 15, 0])).toEqual({ has: true, by: 'stable table: mainline 6.15 <= 6.15' });
+    expect(tableAnswer(e, [6, 12, 31])).toEqual({ has: true, by: 'stable table: 6.12.31 <= 6.12.31' });
+    expect(tableAnswer(e, [6, 12, 30])).toEqual({ has: false, by: 'stable table: 6.12.30 < 6.12.31' });
+    expect(tableAnswer(e, [6, 6, 90]).has).toBe(false);
+    expect(tableAnswer(e, [6, 14, 9]).has).toBeNull();
+    expect(tableAnswer(e, [6, 1, 100])).toEqual({ has: null, by: 'stable table: 6.1 not listed for 0fb482728ba1 (first release in that series unknown)' });
+    // A longer sha finds the 12-digit key, and the reverse.
+    expect(findCommit(parseCommits(R4), '0fb482728ba1a2b3c4')).not.toBeNull();
+  });
+
+  it('refuses bad entries with the file, the entry and the fix', () => {
+    const bad = (yaml: string) => () => parseCommits(yaml, 'commits.yaml');
+    expect(bad('commits:\n  0fb48272:\n    subject: x\n    mainline: "6.15"\n')).toThrow(/commits\.0fb48272: the key must be an upstream commit id of 12 to 40/);
+    expect(bad('commits:\n  0fb482728ba1:\n    subject: x\n    mainline: 6.15\n')).toThrow(/'mainline' must be the first mainline release containing it, quoted/);
+    expect(bad('commits:\n  0fb482728ba1:\n    subject: x\n    mainline: "6.15"\n    stable:\n      "6.12": { release: "6.12.31" }\n'))
+      .toThrow(/commits\.0fb482728ba1 stable\."6\.12": 'evidence' must be a non-empty string/);
+    expect(bad('commits:\n  0fb482728ba1:\n    subject: x\n    mainline: "6.15"\n    stable:\n      "6.12": { release: "6.13.1", evidence: e }\n'))
+      .toThrow(/release 6\.13\.1 is not in the 6\.12 series/);
+    expect(bad('commits:\n  0fb482728ba1:\n    subject: x\n    mainline: "6.15"\n    stable:\n      "6.12": { release: "6.12.31", taken: false, evidence: e }\n'))
+      .toThrow(/exactly one of release, taken: false or unknown/);
+    expect(bad('commits:\n  0fb482728ba1:\n    subject: x\n    mainline: "6.15"\n    stable:\n      "6.16": { unknown: later }\n'))
+      .toThrow(/series 6\.16 is at or after mainline 6\.15/);
+    expect(bad('commits:\n  0fb482728ba1:\n    subject: x\n    mainline: "6.15"\n  0fb482728ba1ff:\n    subject: y\n    mainline: "6.15"\n'))
+      .toThrow(/the same commit as 0fb482728ba1/);
+    expect(bad('commits: [1, 2]')).toThrow(CommitsError);
+  });
+
+  it('a catalog naming a commit the table lacks is a load error naming both files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-commits-'));
+    copyFileSync(COMMITS_PATH, join(dir, 'commits.yaml'));
+    writeFileSync(join(dir, 'x.yaml'), `features:
+  - id: x
+    title: x
+    area: x
+    introduced: "6.15"
+    commits: [0123456789ab]
+    cases: [{ id: a, probe: p, with: { r: 1 } }]
+`);
+    expect(() => loadCatalog(dir)).toThrow(CatalogError);
+    expect(() => loadCatalog(dir)).toThrow(/x: commit 0123456789ab is not in .*commits\.yaml: add it there/);
+    expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, introduced: "6.1", commits: [xyz], cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
+      .toThrow(/'commits' must be a list of upstream commit ids/);
+  });
+});
+
+describe('the judge with commit answers (facts.commits)', () => {
+  const cat = parseCatalog(`features:
+  - id: r4
+    title: r4
+    area: info
+    introduced: "6.15"
+    commits: [0fb482728ba1]
+    backports: ["6.12.31"]
+    cases:
+      - { id: poll, probe: p, with: { poll: waits }, without: { poll: early } }
+      - { id: newer, introduced: "6.16", probe: p, with: { poll: waits } }
+  - id: ex
+    title: ex
+    area: pidfs
+    introduced: "5.3"
+    broken: [{ from: "6.9", to: "6.17", reason: "ETXTBSY", fixed: [1a1ad73aa1a6] }]
+    cases:
+      - { id: e, probe: p, with: { errno: EACCES }, without: { errno: ETXTBSY } }
+`);
+  const [poll, newer] = cat[0].cases;
+  const ex = cat[1].cases[0];
+  const facts = (release: string, commits?: KernelFacts['commits']): KernelFacts => ({
+    release, version: parseVersion(release)!, arch: 'x86_64', uid: 0, root: true, seccomp: 0, lsms: [], selinux: 'disabled', container: null, hostname: 't',
+    ...(commits ? { commits } : {}),
+  });
+
+  it('a case inherits its feature\'s commits unless it has its own introduced', () => {
+    expect(poll.commits).toEqual(['0fb482728ba1']);
+    expect(newer.commits).toEqual([]);
+  });
+
+  it('the commit decides whatever the version says, and the reason names what decided', () => {
+    const has = { '0fb482728ba1': { has: true, by: 'backport line in 1a2b3c4d5e6f' } };
+    const lacks = { '0fb482728ba1': { has: false, by: 'not in HEAD\'s history (git ancestry)' } };
+    // Same version 6.12.20 (below the table's 6.12.31): the tree with the backport expects the fix.
+    const a = judge(poll, facts('6.12.20', has), { poll: 'waits' });
+    expect(a.status).toBe('pass');
+    expect(a.reason).toContain('has 0fb482728ba1 (backport line in 1a2b3c4d5e6f)');
+    const b = judge(poll, facts('6.12.40', lacks), { poll: 'early' });
+    expect(b.status).toBe('skip'); // absent as expected: the kernel lacks the commit
+    expect(b.expected).toBe('without');
+    expect(b.reason).toContain('lacks 0fb482728ba1 (not in HEAD\'s history (git ancestry))');
+  });
+
+  it('an unknown answer falls back to the version rule and says so; older results judge as before', () => {
+    const unk = { '0fb482728ba1': { has: null, by: 'stable table: 6.12 unknown' } };
+    expect(expectationFor(poll, [6, 12, 40], unk)).toEqual({ expect: 'with', why: 'backported to 6.12.31; 0fb482728ba1 unknown (stable table: 6.12 unknown): version rule' });
+    expect(expectationFor(poll, [6, 12, 40], {})).toEqual({ expect: 'with', why: 'backported to 6.12.31; 0fb482728ba1 unknown (not asked when this cell ran (rerun it to ask)): version rule' });
+    expect(expectationFor(newer, [6, 17, 0], {}).why).toBe('since 6.16; no commit named: version rule');
+    expect(expectationFor(poll, [6, 12, 40])).toEqual({ expect: 'with', why: 'backported to 6.12.31' });
+  });
+
+  it('a broken range ends where the kernel has the fixing commit, not where its version says', () => {
+    const fixed = { '1a1ad73aa1a6': { has: true, by: 'Debian changelog 6.12.117-1' } };
+    const notFixed = { '1a1ad73aa1a6': { has: false, by: 'stable table: 6.12.100 < 6.12.107' } };
+    expect(judge(ex, facts('6.12.107', fixed), { errno: 'EACCES' }).status).toBe('pass');
+    const x = judge(ex, facts('6.12.100', notFixed), { errno: 'ETXTBSY' });
+    expect(x.status).toBe('xfail');
+    expect(x.reason).toContain('lacks 1a1ad73aa1a6 (stable table: 6.12.100 < 6.12.107)');
+    // Before the range's first version nothing is broken, whatever the fix.
+    expect(judge(ex, facts('6.1.100', notFixed), { errno: 'EACCES' }).status).toBe('pass');
+  });
+});

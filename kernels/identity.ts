@@ -1,0 +1,130 @@
+// Where a kernel came from, as far as it can be proven: a Debian package (name, version, sha256),
+// a tarball (name, sha256), a public git repository (name, commit, describe), or unproven. Also
+// the Makefile version and the sha256 of each pidfd source file, so a second copy of the same
+// source can be matched against a record. Written by `kernels build` (build.json), by the
+// Debian fetch into a cell's facts, and copied by `catalog --record` into verified.yaml: never a
+// machine path.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const IDENTITY_KINDS = ['debian', 'tarball', 'git', 'unproven'] as const;
+export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+
+export interface KernelIdentity {
+  kind: IdentityKind;
+  /** debian: the package (linux-image-6.1.0-50-amd64 or linux-source-6.12), its version, the .deb's sha256, the suite. */
+  package?: string;
+  version?: string;
+  sha256?: string | null;
+  suite?: string;
+  /** tarball: its file name (and sha256 above). */
+  name?: string;
+  /** git: a public repository name ("unifreq/linux-5.4.y"), never a path; the commit and `git describe`. */
+  repo?: string;
+  commit?: string;
+  describe?: string;
+  /** The tree's Makefile version ("6.12.117"); absent for a binary package. */
+  makefile?: string;
+  /** sha256 of each pidfd source present in the tree (absent files omitted). */
+  pidfd_sources?: Record<string, string>;
+  proven: boolean;
+  why: string;
+}
+
+/** The files whose content decides what the pidfd probes see (those that exist in a tree). */
+export const PIDFD_SOURCES = [
+  'fs/pidfs.c', 'kernel/pid.c', 'kernel/fork.c', 'kernel/signal.c', 'kernel/exit.c', 'kernel/nsproxy.c',
+  'include/uapi/linux/pidfd.h', 'include/linux/pidfs.h', 'include/linux/pid.h',
+] as const;
+
+export function pidfdSourceHashes(tree: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of PIDFD_SOURCES) {
+    const p = join(tree, f);
+    if (existsSync(p)) out[f] = createHash('sha256').update(readFileSync(p)).digest('hex');
+  }
+  return out;
+}
+
+/**
+ * A public repository's "owner/name" from a remote URL (https, ssh or git@ form on a known public
+ * host), or null: a local path, a file:// URL or a private host proves nothing to anyone else.
+ */
+export function publicRepoName(url: string): string | null {
+  const m = /^(?:https?:\/\/|git:\/\/|ssh:\/\/git@|git@)(github\.com|gitlab\.com|git\.kernel\.org|codeberg\.org|salsa\.debian\.org)[/:](.+?)(?:\.git)?\/?$/.exec(url.trim());
+  if (!m) return null;
+  const path = m[2].replace(/^pub\/scm\//, '');
+  return m[1] === 'github.com' || m[1] === 'gitlab.com' || m[1] === 'codeberg.org' ? path : `${m[1]}/${path}`;
+}
+
+async function git(tree: string, args: string[]): Promise<string | null> {
+  try {
+    return (await run('git', ['-C', tree, ...args], { maxBuffer: 64 << 20 })).stdout.trim();
+  } catch {
+    return null;
+  }
+}
+
+/** "6.12.117" from a Makefile's VERSION/PATCHLEVEL/SUBLEVEL, or undefined. */
+export function makefileOf(tree: string): string | undefined {
+  const p = join(tree, 'Makefile');
+  if (!existsSync(p)) return undefined;
+  const text = readFileSync(p, 'utf8');
+  const v = (k: string) => new RegExp(`^${k}\\s*=[ \\t]*(\\d*)`, 'm').exec(text)?.[1];
+  return v('VERSION') && v('PATCHLEVEL') !== undefined ? `${v('VERSION')}.${v('PATCHLEVEL') || 0}.${v('SUBLEVEL') || 0}` : undefined;
+}
+
+/**
+ * The identity of a source tree about to be built. `known` is what the caller already proved (a
+ * Debian source package from the signed index); otherwise a git tree with a public remote is a
+ * git identity (proven only when clean: uncommitted edits are nobody's commit), anything else
+ * unproven.
+ */
+export async function treeIdentity(tree: string, known?: Partial<KernelIdentity> & { kind: 'debian' | 'tarball' }): Promise<KernelIdentity> {
+  const base = { makefile: makefileOf(tree), pidfd_sources: pidfdSourceHashes(tree) };
+  if (known) {
+    const proven = !!known.sha256;
+    return {
+      ...known, ...base, proven,
+      why: known.why ?? (proven ? `${known.kind} ${known.package ?? known.name}${known.version ? `=${known.version}` : ''} with its sha256` : `${known.kind}: no sha256 recorded`),
+    } as KernelIdentity;
+  }
+  const top = await git(tree, ['rev-parse', '--show-toplevel']);
+  if (top === null) return { kind: 'unproven', ...base, proven: false, why: 'a directory that is not a git tree, with no package or tarball named' };
+  const commit = (await git(tree, ['rev-parse', 'HEAD'])) ?? undefined;
+  const describe = (await git(tree, ['describe', '--tags', '--always'])) ?? undefined;
+  const dirty = !!(await git(tree, ['status', '--porcelain', '--untracked-files=no']));
+  const remotes = ((await git(tree, ['remote', '-v'])) ?? '').split('\n').map((l) => l.split(/\s+/)[1]).filter(Boolean);
+  const repo = remotes.map(publicRepoName).find((r) => r) ?? undefined;
+  if (!repo) return { kind: 'unproven', commit, describe, ...base, proven: false, why: `git commit ${commit?.slice(0, 12)} with no public remote (${remotes.length ? 'remotes are local or private' : 'no remote'}): nobody else can fetch it` };
+  if (dirty) return { kind: 'git', repo, commit, describe, ...base, proven: false, why: `${repo} ${commit?.slice(0, 12)} with uncommitted changes` };
+  return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})` };
+}
+
+/** A Debian binary kernel: the image package's .deb as the signed index names it. */
+export function debianIdentity(p: { package: string; version: string; sha256: string | null }, suite?: string): KernelIdentity {
+  return {
+    kind: 'debian', package: p.package, version: p.version, sha256: p.sha256, ...(suite ? { suite } : {}),
+    proven: !!p.sha256, why: p.sha256 ? `Debian ${p.package}=${p.version}, sha256 from the signed archive index` : `Debian ${p.package}=${p.version}: sha256 not recorded, proven only by the package version`,
+  };
+}
+
+/** One line for people and for `catalog`. */
+export function describeIdentity(i: KernelIdentity): string {
+  switch (i.kind) {
+    case 'debian': return `debian ${i.package}=${i.version}${i.sha256 ? ` sha256 ${i.sha256.slice(0, 12)}` : ''}`;
+    case 'tarball': return `tarball ${i.name}${i.sha256 ? ` sha256 ${i.sha256.slice(0, 12)}` : ''}`;
+    case 'git': return `git ${i.repo} ${i.commit?.slice(0, 12)}${i.describe ? ` (${i.describe})` : ''}`;
+    default: return `unproven (${i.why})`;
+  }
+}
+
+/** Machine paths never belong in a record others read. */
+export function hasMachinePath(text: string): boolean {
+  return /(^|[\s"'=:])\/(work|home|root|tmp|var\/tmp)\//.test(text);
+}
