@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WARN_CASE, bareCommandOutput, bareSuite, bareSuiteWithWarn, stampKernelLines, stampedWarn, warnBlock } from './fixtures/bare-console.js';
-import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, kernelStampsEvidence, scanKernelLog, type KernelLogEvent } from './console.js';
+import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, kernelStampsEvidence, printkTimeParam, scanKernelLog, type KernelLogEvent } from './console.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -175,6 +175,31 @@ describe('a console without printk timestamps (vanilla 6.9.0 from pidfd-minimal.
       expect(strip(scanKernelLog(stamped)), prefix).toEqual(want);
       expect(analyzeConsole(stamped).warning, prefix).toBe(analyzeConsole(spliced).warning);
     }
+  });
+
+  it('printk.time=0 on the command line: the boot\'s first lines keep their stamps, the rest follow the parameter', () => {
+    expect([printkTimeParam('a printk.time=0 b'), printkTimeParam('printk.time=1 printk.time=n'), printkTimeParam('printk.time'), printkTimeParam('x=1')]).toEqual([false, false, true, null]);
+    expect(printkTimeParam('printk.time=off')).toBe(false);
+    expect(printkTimeParam('printk.time=Y')).toBe(true);
+    // The kernel stamps until it parses its parameters, right after printing "Kernel command line:".
+    const mixed = (param: string) => {
+      const lines = spliced.split('\n');
+      const parsed = lines.findIndex((l) => l.startsWith('Kernel command line:'));
+      return lines.map((l, i) => {
+        const withParam = /^(?:Kernel c|C)ommand line: /.test(l) ? l.replace(/\r?$/, ` ${param}`) : l;
+        return i <= parsed && i >= lines.findIndex((x) => x.startsWith('Linux version')) ? `[    0.000000] ${withParam}` : withParam;
+      }).join('\n');
+    };
+    const off = mixed('printk.time=0');
+    expect(off).toMatch(/^\[    0\.000000\] Linux version 6\.9\.0 /m);
+    expect(kernelStampsEvidence(off)).toBe(false);
+    expect(scanKernelLog(off).map((e) => e.type)).toEqual(scanKernelLog(spliced).map((e) => e.type));
+    // Without the parameter the banner's stamp holds: the unstamped markers are then not the kernel's.
+    const on = mixed('quiet');
+    expect(kernelStampsEvidence(on)).toBe(true);
+    expect(scanKernelLog(on)).toEqual([]);
+    // A CONFIG_PRINTK_CALLER field stays whatever printk.time says.
+    expect(kernelStampsEvidence('[    T0] Linux version 6.12.0 (x) #1\n[    T0] Command line: printk.time=0\n')).toBe(true);
   });
 
   it('an unstamped fault with the kernel\'s context is a fault; the same headline alone is not', () => {

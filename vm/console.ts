@@ -46,24 +46,43 @@ const splitLines = (text: string) => text.replace(/\r/g, '').split('\n');
 
 /** The kernel's first line; nothing in userspace runs yet, so its prefix is the kernel's own. */
 const LINUX_VERSION_RE = /^Linux version \d+\.\d+\S* \(/;
+/** The kernel's command line as it prints it (x86's early "Command line:", then start_kernel's). */
+const CMDLINE_RE = /^(?:Kernel c|C)ommand line: (.*)$/;
+/** A CONFIG_PRINTK_CALLER field: printed whatever printk.time says. */
+const CALLER_RE = /^(?:\[\s*\d+\.\d+\]\s?)?\[\s*[CT]\d+\]/;
 /** The marker lines the suite writes to /dev/kmsg (suites/lib/kmsg.ts). */
 const MARKER_RE = /^pidfd-matrix: (?:case \S+ (?:start|end)|suite (?:start|end))\b/;
+
+/** printk.time=<bool> on a kernel command line (the last one wins, as the kernel parses it), or null. */
+export function printkTimeParam(cmdline: string): boolean | null {
+  let v: boolean | null = null;
+  for (const m of cmdline.matchAll(/(?:^|\s)printk\.time(?:=(\S*))?(?=\s|$)/g)) {
+    const w = (m[1] ?? '').toLowerCase(); // kstrtobool; a bare "printk.time" is true
+    if (w === '' || /^(?:[y1t]|on)/.test(w)) v = true;
+    else if (/^(?:[n0f]|of)/.test(w)) v = false;
+  }
+  return v;
+}
 
 /**
  * Whether the kernel on this console prefixes its lines with a timestamp (or caller id), or
  * null when the text shows no line known to be the kernel's. Read on the kernel's first line
- * ("Linux version ..."), else on the suite's /dev/kmsg markers. Kernels without
- * CONFIG_PRINTK_TIME (tinyconfig-based builds) or booted with printk.time=0 print none.
+ * ("Linux version ...", printed before any userspace runs), unless its command line says
+ * printk.time=0/1: the kernel applies that when it parses its parameters, a few lines later,
+ * so the boot's first lines keep the config's stamps and everything after follows the
+ * parameter. Without that line (a fragment), the suite's /dev/kmsg markers decide. Kernels
+ * without CONFIG_PRINTK_TIME (tinyconfig-based builds) or booted with printk.time=0 print none.
  */
 export function kernelStampsEvidence(text: string): boolean | null {
   const lines = splitLines(text);
-  for (const re of [LINUX_VERSION_RE, MARKER_RE]) {
-    for (const l of lines) {
-      const msg = stripStamp(l);
-      if (re.test(msg)) return msg !== l;
-    }
+  const banner = lines.find((l) => LINUX_VERSION_RE.test(stripStamp(l)));
+  if (banner !== undefined) {
+    if (CALLER_RE.test(banner)) return true;
+    const cmdline = lines.map((l) => CMDLINE_RE.exec(stripStamp(l))).find(Boolean);
+    return (cmdline ? printkTimeParam(cmdline[1]) : null) ?? STAMP_RE.test(banner);
   }
-  return null;
+  const marker = lines.find((l) => MARKER_RE.test(stripStamp(l)));
+  return marker === undefined ? null : STAMP_RE.test(marker);
 }
 
 /** As kernelStampsEvidence; without evidence, stamped when any line carries a stamp. */

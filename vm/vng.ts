@@ -58,6 +58,8 @@ export const DEFAULT_CPUS = 2;
 /** A kernel that faulted at boot and then printed nothing for this long is not coming back. */
 export const FAULT_SILENCE_SEC = 30;
 export const DEFAULT_MEMORY = '2G';
+/** The console's first bytes kept to read the kernel's banner and command line (about 10 KB in). */
+const HEAD_MAX = 64 * 1024;
 
 export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory' | 'root' | 'rodirs'>): string[] {
   const args = ['--run', kimg, '--force-9p', '--verbose', '--cpus', String(o.cpus ?? DEFAULT_CPUS), '--memory', o.memory ?? DEFAULT_MEMORY];
@@ -95,6 +97,7 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
   const stalled = new AbortController();
   let fault: string | null = null;
   let stamps: boolean | null = null;
+  let head = '';
   let silence: NodeJS.Timeout | undefined;
   const armSilence = () => {
     clearTimeout(silence);
@@ -112,8 +115,12 @@ export async function boot(kimg: string, command: string, o: BootOptions): Promi
       clearTimeout(silence);
       o.onRunning?.();
     }
-    // Whether this kernel stamps its lines, read once on its first line (the tail moves on).
-    if (stamps === null) stamps = kernelStampsEvidence(tail);
+    // Whether this kernel stamps its lines: read once on the boot's first lines, up to its
+    // command line (printk.time=), kept apart because the tail moves on.
+    if (stamps === null) {
+      head = (head + chunk.toString('latin1')).slice(0, HEAD_MAX);
+      if (/Kernel command line: .*\n/.test(head) || head.length >= HEAD_MAX) stamps = kernelStampsEvidence(head);
+    }
     if (!running && fault === null) fault = faultLine(tail, stamps ?? undefined);
     if (!running && fault !== null) armSilence();
   };
