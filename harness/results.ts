@@ -77,7 +77,7 @@ export interface CellProvenance {
   vng?: string | null;
   kernelSource?: string;       // matrix source description (debian suite/package@version, path, url+sha256)
   /** Debian kernels: each .deb's exact version and sha256 (from the signed archive index). */
-  kernelPackages?: { package: string; version: string; sha256: string }[];
+  kernelPackages?: { package: string; version: string; sha256: string; suite?: string }[];
   kernelCmdline?: string;
   /** sha256 of the kernel's build config (uncompressed text); null when the kernel ships none. */
   configHash?: string | null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { debianUrisFromSources, imageDependency, parseControl } from './apt.js';
+import { companionSuites, debianSecurityUrisFromSources, debianUrisFromSources, imageDependency, parseControl } from './apt.js';
 import { kernelParts } from './fetch.js';
 import { debianCacheKey, urlCacheKey, cacheRoot, safeName } from './cache.js';
 
@@ -9,6 +9,17 @@ describe('mirror discovery from the system sources', () => {
     expect(debianUrisFromSources(deb822)).toEqual(['http://mirror.example/debian']);
     const list = 'deb [signed-by=/k.gpg] https://m.example/debian/ bookworm main\ndeb http://security.example/debian-security bookworm-security main\ndeb https://packages.example/apt stable main\n';
     expect(debianUrisFromSources(list)).toEqual(['https://m.example/debian']);
+  });
+  it('finds the security archive in the same files', () => {
+    const deb822 = 'Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n\nTypes: deb\nURIs: http://mirror.example/debian-security/\nSuites: bookworm-security\n';
+    expect(debianSecurityUrisFromSources(deb822)).toEqual(['http://mirror.example/debian-security']);
+    expect(debianSecurityUrisFromSources('deb http://security.debian.org/debian-security bullseye-security main\n')).toEqual(['http://security.debian.org/debian-security']);
+    expect(debianSecurityUrisFromSources('deb http://m.example/debian bookworm main\n')).toEqual([]);
+  });
+  it('a release codename also ships <suite>-updates and <suite>-security; sid, experimental, backports do not', () => {
+    expect(companionSuites('bullseye')).toEqual(['bullseye-updates', 'bullseye-security']);
+    expect(companionSuites('trixie')).toEqual(['trixie-updates', 'trixie-security']);
+    for (const s of ['sid', 'unstable', 'experimental', 'trixie-backports', 'bookworm-security']) expect(companionSuites(s)).toEqual([]);
   });
 });
 

@@ -25,9 +25,20 @@ export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const LISTS_MAX_AGE_MS = Number(process.env.PIDFD_MATRIX_APT_MAX_AGE_H ?? 24) * 3600_000;
 
 export class AptError extends Error {}
+/** The archive has no such suite (no Release file): a companion suite the release does not have. */
+export class AptNoSuiteError extends AptError {}
 
 /** URIs of the Debian archive named in apt sources text (.list or deb822 .sources). */
 export function debianUrisFromSources(text: string): string[] {
+  return allUris(text).filter((u) => /\/debian\/?$/.test(u) && !/security/.test(u)).map((u) => u.replace(/\/$/, ''));
+}
+
+/** URIs of the Debian security archive (…/debian-security) named in apt sources text. */
+export function debianSecurityUrisFromSources(text: string): string[] {
+  return allUris(text).filter((u) => /\/debian-security\/?$/.test(u)).map((u) => u.replace(/\/$/, ''));
+}
+
+function allUris(text: string): string[] {
   const uris: string[] = [];
   for (const line of text.split('\n')) {
     const l = line.trim();
@@ -36,20 +47,43 @@ export function debianUrisFromSources(text: string): string[] {
     m = /^URIs:\s*(.+)$/i.exec(l);
     if (m) uris.push(...m[1].split(/\s+/));
   }
-  return uris.filter((u) => /\/debian\/?$/.test(u) && !/security/.test(u)).map((u) => u.replace(/\/$/, ''));
+  return uris;
 }
 
-/** The Debian mirror this machine already uses (first one in /etc/apt/sources.list*). */
-export function systemDebianMirror(etc = '/etc/apt'): string {
+function firstSystemUri(etc: string, pick: (text: string) => string[]): string | null {
   const files = [join(etc, 'sources.list')];
   const d = join(etc, 'sources.list.d');
   if (existsSync(d)) for (const f of readdirSync(d).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(d, f));
   for (const f of files) {
     if (!existsSync(f)) continue;
-    const uris = debianUrisFromSources(readFileSync(f, 'utf8'));
+    const uris = pick(readFileSync(f, 'utf8'));
     if (uris.length) return uris[0];
   }
+  return null;
+}
+
+/** The Debian mirror this machine already uses (first one in /etc/apt/sources.list*). */
+export function systemDebianMirror(etc = '/etc/apt'): string {
+  const uri = firstSystemUri(etc, debianUrisFromSources);
+  if (uri) return uri;
   throw new AptError(`no Debian mirror in ${etc}/sources.list*; the 'debian' kernel source needs one (add a 'deb <mirror>/debian bookworm main' line)`);
+}
+
+/** The Debian security archive this machine already uses (e.g. http://deb.debian.org/debian-security). */
+export function systemDebianSecurityMirror(etc = '/etc/apt'): string {
+  const uri = firstSystemUri(etc, debianSecurityUrisFromSources);
+  if (uri) return uri;
+  throw new AptError(`no Debian security archive in ${etc}/sources.list*; a 'debian' entry takes the newest upload of <suite>, <suite>-updates and <suite>-security, so it needs one (add a 'deb http://deb.debian.org/debian-security bookworm-security main' line)`);
+}
+
+/**
+ * The suites whose uploads a Debian release ships to its users besides <suite> itself: point
+ * release updates and security fixes (the kernel moves there between point releases). Only for
+ * a release codename: sid and experimental have none, and bookworm-backports is its own suite.
+ */
+export function companionSuites(suite: string): string[] {
+  if (!/^[a-z]+$/.test(suite) || ['sid', 'unstable', 'experimental', 'rc-buggy'].includes(suite)) return [];
+  return [`${suite}-updates`, `${suite}-security`];
 }
 
 export interface PackageInfo {
@@ -104,6 +138,7 @@ export class PrivateApt {
     try {
       await network(`apt-get update (Debian ${this.suite})`, () => $({ quiet: true })`apt-get ${this.opts()} update`);
     } catch (e) {
+      if (/does not have a Release file|404\s+Not Found/i.test(stderrOf(e))) throw new AptNoSuiteError(`${this.mirror} has no suite '${this.suite}': ${stderrOf(e)}`);
       throw new AptError(`apt-get update for Debian '${this.suite}' from ${this.mirror} failed (${NET_TRIES} tries): ${stderrOf(e)}\n  check the suite name and that ${DEBIAN_KEYRING} exists (apt-get install debian-archive-keyring)`);
     }
     return true;
@@ -125,6 +160,52 @@ export class PrivateApt {
     const deb = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (!deb) throw new AptError(`apt-get download ${pkg}=${version} left no .deb in ${dir}`);
     return join(dir, deb);
+  }
+}
+
+/** A package as one suite of a release carries it: which suite's lists to download it with. */
+export interface SuitePackage { apt: PrivateApt; info: PackageInfo }
+
+/**
+ * A Debian release as its users get it: <suite>, <suite>-updates and <suite>-security, each
+ * through its own private lists (signature-checked like the main one). `show` answers the
+ * newest upload across them and which suite carries it.
+ */
+export class DebianRelease {
+  readonly apts: PrivateApt[];
+  private absent = new Set<string>();
+  constructor(readonly suite: string, cacheRootDir?: string, mirror = systemDebianMirror(), security?: string) {
+    this.apts = [new PrivateApt(suite, mirror, cacheRootDir)];
+    for (const s of companionSuites(suite)) {
+      const m = s.endsWith('-security') ? (security ?? systemDebianSecurityMirror()) : mirror;
+      this.apts.push(new PrivateApt(s, m, cacheRootDir));
+    }
+  }
+
+  /** Updates every suite's lists (unless fresh); a companion suite the archive lacks is skipped. True when any list was refreshed. */
+  async update(force = false, say: (m: string) => void = () => {}): Promise<boolean> {
+    let any = false;
+    for (const [i, apt] of this.apts.entries()) {
+      try {
+        any = (await apt.update(force)) || any;
+      } catch (e) {
+        if (i === 0 || !(e instanceof AptNoSuiteError)) throw e;
+        if (!this.absent.has(apt.suite)) say(`Debian ${apt.suite}: not in the archive, skipped (${e.message.split('\n')[0]})`);
+        this.absent.add(apt.suite);
+      }
+    }
+    return any;
+  }
+
+  /** The newest version of pkg (or exactly pkg=version) across the suites; ties go to the earlier suite. */
+  async show(pkg: string, newer: (a: string, b: string) => boolean): Promise<SuitePackage | null> {
+    let best: SuitePackage | null = null;
+    for (const apt of this.apts) {
+      if (this.absent.has(apt.suite)) continue;
+      const info = await apt.show(pkg);
+      if (info && (!best || newer(info.version, best.info.version))) best = { apt, info };
+    }
+    return best;
   }
 }
 

@@ -9,7 +9,7 @@ import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { KernelEntry } from './matrix.js';
 import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, lockCacheEntry, urlCacheKey } from './cache.js';
-import { PrivateApt, imageDependency, pinnedDependency } from './apt.js';
+import { DebianRelease, imageDependency, pinnedDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
 import { BuildSetupError, buildKernel, describeBuild, type BuildFailure } from './build.js';
 import { SourcePackageError, fetchDebianSource } from './debian-source.js';
@@ -47,8 +47,8 @@ export class BuildFailedError extends Error {
 
 export type Progress = (msg: string) => void;
 
-/** One .deb a Debian kernel came from, as the signed archive index lists it. */
-export interface DebianPackage { package: string; version: string; sha256: string }
+/** One .deb a Debian kernel came from, as the signed archive index lists it, and the suite that carried it. */
+export interface DebianPackage { package: string; version: string; sha256: string; suite?: string }
 
 interface Meta {
   release: string; kimg: string; modulesDir: string | null; description: string;
@@ -128,18 +128,22 @@ async function fetchBuild(e: Extract<KernelEntry, { source: 'build' }>, say: Pro
 }
 
 async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: Progress, root: string, refresh: boolean): Promise<FetchedKernel> {
-  const apt = new PrivateApt(e.suite, undefined, root);
-  if (await apt.update(refresh)) say(`${e.id}: refreshed Debian ${e.suite} package lists`);
+  // What Debian users run: the newest upload across <suite>, <suite>-updates and <suite>-security.
+  const rel = new DebianRelease(e.suite, root);
+  if (await rel.update(refresh, (m) => say(`${e.id}: ${m}`))) say(`${e.id}: refreshed Debian ${rel.apts.map((a) => a.suite).join(', ')} package lists`);
   const requested = e.version ? `${e.package}=${e.version}` : e.package;
-  let info = await apt.show(requested);
-  if (!info && e.version) return pinnedFromCache(e, apt, root, say);
-  if (!info) throw new FetchError(`${e.id}: Debian ${e.suite} has no package '${e.package}'; fix 'package:' in the matrix file (e.g. linux-image-amd64)`);
+  const found = await rel.show(requested, debVersionGt);
+  if (!found && e.version) return pinnedFromCache(e, rel, root, say);
+  if (!found) throw new FetchError(`${e.id}: Debian ${e.suite} has no package '${e.package}'; fix 'package:' in the matrix file (e.g. linux-image-amd64)`);
+  // The image and its parts come from the suite that carries the chosen upload.
+  const { apt } = found;
+  let info = found.info;
   // A metapackage (linux-image-amd64) points at the versioned image package, at one exact upload.
   const dep = imageDependency(info.depends);
   if (dep && !/^linux-image-\d/.test(e.package)) {
     const depVersion = pinnedDependency(info.depends, dep);
     const img = await apt.show(depVersion ? `${dep}=${depVersion}` : dep);
-    if (!img) throw new FetchError(`${e.id}: ${e.package} (Debian ${e.suite}) depends on ${dep}, which the suite does not have`);
+    if (!img) throw new FetchError(`${e.id}: ${e.package} (Debian ${apt.suite}) depends on ${dep}, which the suite does not have`);
     info = img;
   }
   // Newer kernels (sid 7.x) split the image package into linux-binary-* (vmlinuz) and
@@ -148,13 +152,13 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
   for (const name of kernelParts(info.depends)) {
     const v = pinnedDependency(info.depends, name);
     const part = await apt.show(v ? `${name}=${v}` : name);
-    if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${e.suite}) needs ${name}, which the suite does not have`);
+    if (!part) throw new FetchError(`${e.id}: ${info.package} (Debian ${apt.suite}) needs ${name}, which the suite does not have`);
     parts.push(part);
   }
-  // What the results record: each .deb's exact version and the sha256 from the signed index.
-  const packages: DebianPackage[] = parts.map((p) => ({ package: p.package, version: p.version, sha256: p.sha256 }));
+  // What the results record: each .deb's exact version, the sha256 from the signed index, its suite.
+  const packages: DebianPackage[] = parts.map((p) => ({ package: p.package, version: p.version, sha256: p.sha256, suite: apt.suite }));
   const key = debianCacheKey(info.package, info.version);
-  const description = `debian ${e.suite} ${info.package}=${info.version}`;
+  const description = debianDescription(e.suite, info.package, info.version, apt.suite);
   const fromCache = (m: Meta): FetchedKernel => ({ id: e.id, source: 'debian', ...m, packages: m.packages ?? packages, cacheKey: key, downloaded: false });
   const cached = await readCached(key, root);
   if (cached) return fromCache(cached);
@@ -165,7 +169,7 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
     if (built) return fromCache(built);
     const dest = join(kernelsDir(root), key);
     const mb = parts.reduce((n, p) => n + p.size, 0) / 1e6;
-    say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${e.suite}`);
+    say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${apt.suite}`);
     let meta!: Meta;
     await buildAtomically(dest, async (tmp) => {
       for (const part of parts) {
@@ -185,18 +189,23 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
   }
 }
 
+/** "debian bookworm linux-image-6.1.0-50-amd64=6.1.192-1 (bookworm-security)": the entry's suite, the upload, and its suite when another. */
+function debianDescription(suite: string, pkg: string, version: string, from: string): string {
+  return `debian ${suite} ${pkg}=${version}${from !== suite ? ` (${from})` : ''}`;
+}
+
 /**
  * A pinned upload the suite no longer carries (Debian keeps only the current one): served from
  * the cache when an earlier fetch kept it, else an error that says what the suite has now.
  */
-async function pinnedFromCache(e: Extract<KernelEntry, { source: 'debian' }>, apt: PrivateApt, root: string, say: Progress): Promise<FetchedKernel> {
+async function pinnedFromCache(e: Extract<KernelEntry, { source: 'debian' }>, rel: DebianRelease, root: string, say: Progress): Promise<FetchedKernel> {
   const want = `${e.suite} ${e.package}=${e.version}`;
   const hit = (await cachedKernels(root)).find((c) => c.meta.requested === want || c.key === debianCacheKey(e.package, e.version!));
   if (hit) {
     say(`${e.id}: Debian ${e.suite} no longer has ${e.package}=${e.version}; using the cached copy (${hit.key})`);
     return { id: e.id, source: 'debian', ...hit.meta, packages: hit.meta.packages ?? [], cacheKey: hit.key, downloaded: false };
   }
-  const now = await apt.show(e.package);
+  const now = (await rel.show(e.package, debVersionGt))?.info;
   throw new FetchError(`${e.id}: Debian ${e.suite} does not have ${e.package}=${e.version}${now ? ` (it has ${now.version})` : ''}, and no earlier run cached it. The archive keeps only the current upload: pin ${now ? `version: ${now.version}` : 'the current version'}, or take the old .deb from snapshot.debian.org as a 'url:' entry with its sha256`);
 }
 
@@ -331,25 +340,26 @@ export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; 
   return out;
 }
 
-/** The upload a Debian entry's suite carries now (the image package a metapackage points at). */
+/** The upload a Debian entry's release carries now (newest across its suites; the image package a metapackage points at). */
 export async function currentDebianUpload(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<DebianPackage | null> {
-  const apt = new PrivateApt(e.suite, undefined, root);
-  await apt.update(false);
-  const info = await apt.show(e.package);
-  if (!info) return null;
+  const rel = new DebianRelease(e.suite, root);
+  await rel.update(false);
+  const found = await rel.show(e.package, debVersionGt);
+  if (!found) return null;
+  const { apt, info } = found;
   const dep = /^linux-image-\d/.test(e.package) ? null : imageDependency(info.depends);
   const v = dep ? pinnedDependency(info.depends, dep) : null;
   const img = dep ? await apt.show(v ? `${dep}=${v}` : dep) : info;
-  return img ? { package: img.package, version: img.version, sha256: img.sha256 } : null;
+  return img ? { package: img.package, version: img.version, sha256: img.sha256, suite: apt.suite } : null;
 }
 
-/** What the cache holds for a Debian entry: the pinned upload, else its suite's newest copy. */
-export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<{ key: string; release: string; version: string } | null> {
+/** What the cache holds for a Debian entry: the pinned upload, else its release's newest copy. */
+export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<{ key: string; release: string; version: string; suite: string } | null> {
   const mine = (await cachedKernels(root)).flatMap((c) => {
-    const m = /^debian (\S+) (\S+)=(\S+)$/.exec(c.meta.description);
+    const m = /^debian (\S+) (\S+)=(\S+)(?: \((\S+)\))?$/.exec(c.meta.description);
     if (!m || m[1] !== e.suite) return [];
     if (e.version && c.meta.requested !== `${e.suite} ${e.package}=${e.version}` && !(m[2] === e.package && m[3] === e.version)) return [];
-    return [{ key: c.key, release: c.meta.release, version: m[3] }];
+    return [{ key: c.key, release: c.meta.release, version: m[3], suite: m[4] ?? m[1] }];
   });
   return mine.sort((a, b) => (debVersionGt(a.version, b.version) ? -1 : 1))[0] ?? null;
 }

@@ -19,8 +19,8 @@ const saved = { PATH: process.env.PATH };
 const archive = () => join(work, 'archive');
 
 
-/** Publishes one upload: the metapackage pointing at linux-image-<abi>=<version>, and its .deb. */
-function publish(abi: string, version: string): string {
+/** Publishes one upload in one suite: the metapackage pointing at linux-image-<abi>=<version>, and its .deb. */
+function publish(abi: string, version: string, suite = 'bookworm'): string {
   const pkg = `linux-image-${abi}`;
   const root = join(work, `deb-${abi}`);
   mkdirSync(join(root, 'DEBIAN'), { recursive: true });
@@ -34,8 +34,8 @@ function publish(abi: string, version: string): string {
   const sha = createHash('sha256').update(readFileSync(deb)).digest('hex');
   const img = `Package: ${pkg}\nVersion: ${version}\nDepends: kmod\nSHA256: ${sha}\nSize: 2048\n`;
   const meta = `Package: linux-image-amd64\nVersion: ${version}\nDepends: ${pkg} (= ${version})\nSHA256: 00\nSize: 1\n`;
-  const show = join(archive(), 'show');
-  rmSync(show, { recursive: true, force: true }); // the archive keeps only the current upload
+  const show = join(archive(), 'show', suite);
+  rmSync(show, { recursive: true, force: true }); // a suite keeps only its current upload
   mkdirSync(show, { recursive: true });
   for (const [name, text] of [[pkg, img], [`${pkg}=${version}`, img], ['linux-image-amd64', meta], [`linux-image-amd64=${version}`, meta]]) writeFileSync(join(show, name), text);
   return sha;
@@ -45,8 +45,13 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-pin-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
-  // apt-cache show <pkg[=ver]>: the stanza, or nothing (as apt does for an unknown version).
-  writeFileSync(join(bin, 'apt-cache'), `#!/bin/sh\nfor a; do last=$a; done\ncat "${archive()}/show/$last" 2>/dev/null\nexit 0\n`);
+  // apt-cache show <pkg[=ver]>: the stanza of the suite whose private lists are named (its
+  // sources.list sits in .../apt/<suite>/), or nothing (as apt does for an unknown version).
+  writeFileSync(join(bin, 'apt-cache'), `#!/bin/sh
+for a; do case "$a" in Dir::Etc::sourcelist=*) s="\${a#Dir::Etc::sourcelist=}"; suite=$(basename "$(dirname "$s")");; esac; last=$a; done
+cat "${archive()}/show/$suite/$last" 2>/dev/null
+exit 0
+`);
   // apt-get update: a fresh InRelease in the private lists; download pkg=ver: the .deb into cwd.
   writeFileSync(join(bin, 'apt-get'), `#!/bin/sh
 for a; do case "$a" in Dir::State::Lists=*) lists="\${a#Dir::State::Lists=}";; esac; last=$a; done
@@ -74,18 +79,18 @@ describe('a Debian entry pinned to one upload', () => {
     const sha = publish('6.1.0-51-amd64', '6.1.177-1');
     const k = await fetchKernel(pinned);
     expect(k).toMatchObject({ release: '6.1.0-51-amd64', downloaded: true, description: 'debian bookworm linux-image-6.1.0-51-amd64=6.1.177-1' });
-    expect(k.packages).toEqual([{ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha }]);
+    expect(k.packages).toEqual([{ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha, suite: 'bookworm' }]);
 
     // The cell of a matrix run records the exact .deb (fake vng: no guest needed for provenance).
     process.env.PIDFD_MATRIX_VNG = repoPath('vm/fixtures/fake-vng.sh');
     const run = await runMatrix({ kernels: [pinned], outDir: join(work, 'out'), jobs: 1, timeoutSec: 60, accel: 'tcg', command: 'test' });
-    expect(run.cells[0].provenance.kernelPackages).toEqual([{ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha }]);
+    expect(run.cells[0].provenance.kernelPackages).toEqual([{ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha, suite: 'bookworm' }]);
 
     // Debian uploads 6.1.178-1 and drops 6.1.177-1: the pin still boots the same kernel, from the cache.
     publish('6.1.0-52-amd64', '6.1.178-1');
     const again = await fetchKernel(pinned, { refresh: true });
     expect(again).toMatchObject({ release: '6.1.0-51-amd64', downloaded: false });
-    expect(again.packages?.[0]).toEqual({ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha });
+    expect(again.packages?.[0]).toEqual({ package: 'linux-image-6.1.0-51-amd64', version: '6.1.177-1', sha256: sha, suite: 'bookworm' });
     // Unpinned, the same suite moves on to the new upload.
     expect((await fetchKernel({ ...pinned, id: 'cur', version: undefined })).release).toBe('6.1.0-52-amd64');
 
@@ -93,7 +98,7 @@ describe('a Debian entry pinned to one upload', () => {
     writeFileSync(file, 'kernels:\n  - id: bw\n    source: debian\n    suite: bookworm\n    package: linux-image-amd64\n    version: "6.1.177-1"\n');
     const list = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', '--matrix', file], { encoding: 'utf8', env: process.env });
     expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/^bw\s+debian bookworm linux-image-amd64=6\.1\.177-1\s+cached 6\.1\.0-51-amd64 \(6\.1\.177-1\); newer upload in bookworm: linux-image-6\.1\.0-52-amd64=6\.1\.178-1 \(pinned: change version: to move\)$/m);
+    expect(list.stdout).toMatch(/^bw\s+debian bookworm linux-image-amd64=6\.1\.177-1\s+cached 6\.1\.0-51-amd64 \(6\.1\.177-1, bookworm\); newer upload in bookworm: linux-image-6\.1\.0-52-amd64=6\.1\.178-1 \(pinned: change version: to move\)$/m);
   });
 
   it('a pin no run ever cached and the archive no longer has: an error naming what the suite has now', async () => {
@@ -101,5 +106,29 @@ describe('a Debian entry pinned to one upload', () => {
     const err = await fetchKernel({ ...pinned, id: 'old', version: '6.1.170-1' }).catch((e) => e);
     expect(err).toBeInstanceOf(FetchError);
     expect(err.message).toMatch(/Debian bookworm does not have linux-image-amd64=6\.1\.170-1 \(it has 6\.1\.178-1\), and no earlier run cached it.*pin version: 6\.1\.178-1.*snapshot\.debian\.org/);
+  });
+});
+
+describe('a Debian entry takes what Debian users run', () => {
+  it('the newest upload across <suite>, -updates and -security, saying which suite carried it; a pin still gets its exact upload', async () => {
+    publish('6.1.0-52-amd64', '6.1.178-1');
+    const sha = publish('6.1.0-60-amd64', '6.1.192-1', 'bookworm-security');
+    const entry: KernelEntry = { id: 'sec', source: 'debian', suite: 'bookworm', package: 'linux-image-amd64' };
+    const k = await fetchKernel(entry);
+    expect(k).toMatchObject({ release: '6.1.0-60-amd64', description: 'debian bookworm linux-image-6.1.0-60-amd64=6.1.192-1 (bookworm-security)' });
+    expect(k.packages).toEqual([{ package: 'linux-image-6.1.0-60-amd64', version: '6.1.192-1', sha256: sha, suite: 'bookworm-security' }]);
+    // A pin on the main suite's upload is not moved by the security one.
+    expect((await fetchKernel({ ...entry, id: 'pin', version: '6.1.178-1' })).release).toBe('6.1.0-52-amd64');
+
+    const file = join(work, 'sec.yaml');
+    writeFileSync(file, 'kernels:\n  - id: sec\n    source: debian\n    suite: bookworm\n    package: linux-image-amd64\n');
+    const list = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', '--matrix', file], { encoding: 'utf8', env: process.env });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^sec\s+debian bookworm linux-image-amd64\s+cached 6\.1\.0-60-amd64 \(6\.1\.192-1, bookworm-security\)$/m);
+
+    // bookworm-updates then carries a still newer point-release upload: it wins.
+    publish('6.1.0-61-amd64', '6.1.193-1', 'bookworm-updates');
+    const list2 = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', '--matrix', file], { encoding: 'utf8', env: process.env });
+    expect(list2.stdout).toMatch(/newer upload in bookworm-updates: linux-image-6\.1\.0-61-amd64=6\.1\.193-1 \('kernels fetch' gets it\)$/m);
   });
 });

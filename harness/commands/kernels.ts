@@ -24,9 +24,10 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
        pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
 
   list [ids]     the matrix entries (id, source, ci, lsm, root), what is already cached (for Debian:
-                 the exact upload), and when the Debian suite has a newer upload than the cached
-                 or pinned one (reads the private package lists, refreshed once a day;
-                 --offline: the cache only)
+                 the exact upload and the suite it came from), and when Debian has a newer upload
+                 than the cached or pinned one (a 'debian' entry takes the newest of <suite>,
+                 <suite>-updates and <suite>-security; reads the private package lists, refreshed
+                 once a day; --offline: the cache only)
   fetch [ids]    download and unpack (or build, for 'build' entries) the kernels (all by
                  default; 'ci' = the CI smoke set); a second run fetches nothing.
                  --refresh re-reads the Debian package lists.
@@ -72,7 +73,8 @@ export function describeSource(e: KernelEntry): string {
  */
 async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offline: boolean): Promise<string> {
   const have = await cachedDebian(e);
-  const haveText = have ? `cached ${have.release} (${have.version})` : '-';
+  // Which suite the upload came from: bookworm-security ships kernels between point releases.
+  const haveText = have ? `cached ${have.release} (${have.version}, ${have.suite})` : '-';
   if (offline) return haveText;
   let now;
   try {
@@ -82,8 +84,8 @@ async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offli
   }
   if (!now) return `${haveText}; Debian ${e.suite} has no ${e.package} now`;
   const base = e.version ?? have?.version;
-  if (base && debVersionGt(now.version, base)) return `${haveText}; newer upload in ${e.suite}: ${now.package}=${now.version}${e.version ? ' (pinned: change version: to move)' : " ('kernels fetch' gets it)"}`;
-  return have ? haveText : `- (${e.suite} has ${now.package}=${now.version})`;
+  if (base && debVersionGt(now.version, base)) return `${haveText}; newer upload in ${now.suite}: ${now.package}=${now.version}${e.version ? ' (pinned: change version: to move)' : " ('kernels fetch' gets it)"}`;
+  return have ? haveText : `- (${now.suite} has ${now.package}=${now.version})`;
 }
 
 export const kernelsCommand: Command = {
