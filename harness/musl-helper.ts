@@ -41,11 +41,11 @@ export async function ensureMuslHelper(o: { progress?: (m: string) => void; cach
   const known = failed.get(bin);
   if (known) return known;
   o.progress?.(`musl: building the musl test binary once (suites/musl/build.sh; cached as ${bin})`);
-  const { code, output } = await run('bash', [MUSL_BUILD_SCRIPT], { ...process.env, PIDFD_MATRIX_CACHE: root });
-  if (code === 0 && existsSync(bin)) {
-    o.progress?.(output.trim().split('\n').pop()!);
-    return { bin };
-  }
+  // build.sh's own progress lines ("musl: installing musl-tools ...", "musl: built ...") go on as they come.
+  const { code, output } = await run('bash', [MUSL_BUILD_SCRIPT], { ...process.env, PIDFD_MATRIX_CACHE: root }, (l) => {
+    if (l.startsWith('musl: ')) o.progress?.(l);
+  });
+  if (code === 0 && existsSync(bin)) return { bin };
   const tail = output.trim().split('\n').slice(-5).join('\n  ');
   return remember(bin, { error: `could not build it (bash suites/musl/build.sh exited ${code}):\n  ${tail}\n  fix: as root, run \`bash suites/musl/build.sh\` (or make deps)` });
 }
@@ -56,11 +56,17 @@ function remember(bin: string, h: MuslHelper): MuslHelper {
   return h;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, onLine: (l: string) => void): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
+    let partial = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      lines.forEach(onLine);
+    });
     child.stderr.on('data', (d) => (output += d));
     child.on('error', (e) => resolve({ code: 127, output: e.message }));
     child.on('close', (c) => resolve({ code: c ?? 1, output }));
