@@ -3,12 +3,12 @@
 // "  CC  file" lines), so the phases, the cache, the progress lines and a build failure are
 // exercised for real in seconds. Real kernels are built by `pidfd-matrix kernels build`.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  applicableWorkarounds, buildKernel, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion, missingOptions, planBuild,
+  applicableWorkarounds, buildKernel, DamagedBuildError, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion, missingOptions, planBuild,
 } from './build.js';
 import { contentHash, sourceIdentity } from './source-identity.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
@@ -100,6 +100,21 @@ describe('buildKernel on a fake Kbuild tree', () => {
     const b = await buildKernel(request({ progress: (l) => lines.push(l) }));
     expect(b.ok && b.cached).toBe(true);
     expect(lines.join('\n')).toMatch(/cached build .* nothing to build/);
+  });
+
+  it('a cached build whose image was truncated stops the run, naming the file and the rebuild; --force replaces it', async () => {
+    const b = await buildKernel(request());
+    if (!b.ok) throw new Error(b.reason);
+    expect(b.integrity?.kimg.size).toBe(statSync(b.kimg).size);
+    truncateSync(b.kimg, 600);
+    const err = await buildKernel(request()).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(DamagedBuildError);
+    expect((err as Error).message).toBe(`the cached build ${b.key} is damaged: ${b.kimg} has 600 bytes, ${b.integrity!.kimg.size} were recorded. `
+      + `Build it again: pidfd-matrix kernels build ${tree} --config ${fragment} --force`);
+    const again = await buildKernel(request({ force: true }));
+    expect(again.ok && !again.cached && again.kimg === b.kimg).toBe(true);
+    expect(readFileSync(b.kimg)).toEqual(fakeBzImage(RELEASE, '(builder@ci) #1 SMP'));
+    expect((await buildKernel(request())).ok).toBe(true);
   });
 
   it('does not reuse a clean build for a dirty tree, nor for another config', async () => {

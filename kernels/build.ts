@@ -6,13 +6,14 @@
 import { $ } from 'zx/core';
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, closeSync, createWriteStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { parse as parseYaml } from 'yaml';
 import { buildAtomically, cacheRoot, holdKernelCache, lockCacheEntry } from './cache.js';
 import { bzImageRelease } from './layout.js';
+import { damage, fingerprint, truncatedBzImage, type Integrity } from './integrity.js';
 import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
 import { REPO_ROOT } from '../harness/paths.js';
 
@@ -64,6 +65,8 @@ export interface BuildRecord {
   compiler: string;
   /** Options the fragments ask for that this kernel's config does not have (absent symbols). */
   missingOptions: string[];
+  /** The image as built (kernels/integrity.ts), checked before each use of the cached build. */
+  integrity?: Integrity;
 }
 export type BuiltKernel = BuildRecord & { ok: true; cached: boolean };
 export interface BuildFailure {
@@ -81,6 +84,9 @@ export type BuildOutcome = BuiltKernel | BuildFailure;
 
 /** Bad input or a missing tool: the build never started. Names the fix. */
 export class BuildSetupError extends Error {}
+
+/** A cached build whose image no longer matches what was built: named with the command that rebuilds it. */
+export class DamagedBuildError extends BuildSetupError {}
 
 // ---------------------------------------------------------------------------------------
 // Pure helpers (unit-tested)
@@ -311,7 +317,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
   const plan = await planBuild(req);
   const { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key } = plan;
   const dest = join(buildsDir(root), key);
-  const cached = req.force ? null : await readBuildRecord(dest);
+  const cached = await usableRecord(req, plan, dest);
   if (cached) {
     say(`cached build ${key} of ${identity.description} (built in ${formatSeconds(cached.buildSeconds)} on ${cached.builtAt.slice(0, 16)}): nothing to build -> ${cached.kimg}`);
     return { ...cached, ok: true, cached: true };
@@ -322,16 +328,43 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
   const waiting = setTimeout(() => say(`waiting for another build of this tree and config (same object dir) to finish ...`), 2000);
   const objLock = await lockCacheEntry(`build-obj-${objKey}`, root).catch(async (e) => { await held.release(); throw e; }).finally(() => clearTimeout(waiting));
   try {
-    const again = req.force ? null : await readBuildRecord(dest); // built by the run we waited for
+    const again = await usableRecord(req, plan, dest); // built by the run we waited for
     if (again) {
       say(`cached build ${key} (built meanwhile by another run): nothing to build -> ${again.kimg}`);
       return { ...again, ok: true, cached: true };
     }
+    // --force over a damaged entry: out of the way, or the new build could not take its place.
+    const old = await readBuildRecord(dest);
+    if (req.force && old && (await buildDamage(old))) await rm(dest, { recursive: true, force: true });
     return await runPhases(req, plan, dest, join(buildsDir(root), 'obj', objKey), root, say);
   } finally {
     await objLock.release();
     await held.release();
   }
+}
+
+/** Why a cached build cannot be used as it is (its recorded fingerprint, or a truncated image); null: intact. */
+export function buildDamage(r: BuildRecord): Promise<string | null> {
+  return r.integrity ? damage(r.integrity, r.kimg, null) : Promise.resolve(truncatedBzImage(r.kimg));
+}
+
+/** The cached record unless --force; a damaged one stops the run, naming the file and the rebuild. */
+async function usableRecord(req: BuildRequest, plan: Awaited<ReturnType<typeof planBuild>>, dest: string): Promise<BuildRecord | null> {
+  if (req.force) return null;
+  const r = await readBuildRecord(dest);
+  const bad = r && (await buildDamage(r));
+  if (!bad) return r;
+  throw new DamagedBuildError(`the cached build ${plan.key} is damaged: ${bad}. Build it again: ${rebuildCommand(plan)}`);
+}
+
+/** The `kernels build` command line that makes the same cache entry, with --force. */
+export function rebuildCommand(plan: { tree: string; identity: SourceIdentity; fragments: string[]; workarounds: Pick<Workaround, 'fragment'>[] }): string {
+  const deb = /^debian (\S+) (\S+)=/.exec(plan.identity.id.startsWith('debian:') ? plan.identity.description : '');
+  const src = deb ? `--package ${deb[2]} --suite ${deb[1]}` : plan.tree;
+  // The shipped fragment and the workarounds come by themselves; only the user's are options.
+  const implicit = new Set([DEFAULT_FRAGMENT, ...plan.workarounds.map((w) => w.fragment)]);
+  const user = plan.fragments.filter((f) => !implicit.has(f));
+  return `pidfd-matrix kernels build ${src}${user.map((f) => ` --config ${f}`).join('')} --force`;
 }
 
 async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof planBuild>>, dest: string, obj: string, root: string, say: (l: string) => void): Promise<BuildOutcome> {
@@ -401,6 +434,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
       key, kimg: join(dest, 'boot', `vmlinuz-${release}`), release, dir: dest, config: join(dest, 'config'), log: join(dest, 'build.log'),
       buildSeconds: Math.round(seconds), builtAt: new Date().toISOString(), tree, identity, version: vtext, configHash, fragments,
       workarounds: workarounds.map((w) => w.id), compiler: compiler.text, missingOptions: missing,
+      integrity: await fingerprint(join(tmp, 'boot', `vmlinuz-${release}`), null),
     };
     await writeFile(join(tmp, 'build.json'), JSON.stringify(record, null, 2) + '\n');
   });

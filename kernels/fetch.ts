@@ -1,9 +1,9 @@
 // Resolves a matrix entry to a bootable kernel in the cache, fetching only what is missing.
 import { $ } from 'zx/core';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { KernelEntry } from './matrix.js';
 import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, lockCacheEntry, urlCacheKey } from './cache.js';
 import { DebianRelease, imageDependency, pinnedDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
+import { damage, fingerprint, sha256File, truncatedBzImage, type Integrity } from './integrity.js';
 import { BuildSetupError, buildKernel, describeBuild, type BuildFailure } from './build.js';
 import { SourcePackageError, fetchDebianSource } from './debian-source.js';
 import { firstConfig, pathConfigCandidates, runningKernelConfigCandidates, treeConfigCandidates, type KernelConfig } from './config.js';
@@ -54,6 +55,8 @@ interface Meta {
   release: string; kimg: string; modulesDir: string | null; description: string;
   /** Debian: the .debs unpacked, and what the matrix asked for ("bookworm linux-image-amd64=6.1.176-1"). */
   packages?: DebianPackage[]; requested?: string;
+  /** What the unpack produced (kernels/integrity.ts), checked before each use. */
+  integrity?: Integrity;
 }
 const META = 'kernel.json';
 
@@ -66,6 +69,32 @@ async function readCached(key: string, root: string): Promise<Meta | null> {
   } catch {
     return null;
   }
+}
+
+/** Why a cached entry cannot be booted as it is (its recorded fingerprint, or a truncated image); null: intact. */
+export function entryDamage(m: Meta): Promise<string | null> {
+  return m.integrity ? damage(m.integrity, m.kimg, m.modulesDir) : Promise.resolve(truncatedBzImage(m.kimg));
+}
+
+/** An entry that is there but unusable: moved out of the way (then deleted), so it can be fetched again. */
+async function discardEntry(dest: string): Promise<void> {
+  if (!existsSync(dest)) return;
+  const aside = join(dirname(dest), `.damaged-${basename(dest)}-${Date.now()}`);
+  await rename(dest, aside);
+  await rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * The cached entry `key`, when it is whole. A damaged one is said, and the caller (holding the
+ * entry's lock) fetches it again.
+ */
+async function intactCached(key: string, root: string, say: Progress, id: string): Promise<Meta | null> {
+  const m = await readCached(key, root);
+  if (!m) return null;
+  const bad = await entryDamage(m);
+  if (!bad) return m;
+  say(`${id}: the cached ${key} is damaged (${bad}); fetching it again`);
+  return null;
 }
 
 export async function fetchKernel(e: KernelEntry, opts: { progress?: Progress; refresh?: boolean; cache?: string } = {}): Promise<FetchedKernel> {
@@ -161,13 +190,14 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
   const description = debianDescription(e.suite, info.package, info.version, apt.suite);
   const fromCache = (m: Meta): FetchedKernel => ({ id: e.id, source: 'debian', ...m, packages: m.packages ?? packages, cacheKey: key, downloaded: false });
   const cached = await readCached(key, root);
-  if (cached) return fromCache(cached);
+  if (cached && !(await entryDamage(cached))) return fromCache(cached);
   // Another run may be building this very entry: wait for it, then take what it cached.
   const lock = await lockCacheEntry(key, root);
   try {
-    const built = await readCached(key, root);
+    const built = await intactCached(key, root, say, e.id);
     if (built) return fromCache(built);
     const dest = join(kernelsDir(root), key);
+    await discardEntry(dest);
     const mb = parts.reduce((n, p) => n + p.size, 0) / 1e6;
     say(`${e.id}: downloading ${parts.map((p) => p.package).join(' + ')} ${info.version} (${mb.toFixed(0)} MB) from Debian ${apt.suite}`);
     let meta!: Meta;
@@ -179,7 +209,7 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
         await rm(deb);
       }
       const tree = await normalizeTree(join(tmp, 'root'), parts.map((p) => `${p.package}_${p.version}.deb`).join(' + '));
-      meta = { ...relocate(tree, tmp, dest, description), packages, requested: `${e.suite} ${requested}` };
+      meta = { ...relocate(tree, tmp, dest, description), packages, requested: `${e.suite} ${requested}`, integrity: await fingerprint(tree.kimg, tree.modulesDir) };
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
     say(`${e.id}: cached ${meta.release} in ${dest}`);
@@ -201,6 +231,10 @@ function debianDescription(suite: string, pkg: string, version: string, from: st
 async function pinnedFromCache(e: Extract<KernelEntry, { source: 'debian' }>, rel: DebianRelease, root: string, say: Progress): Promise<FetchedKernel> {
   const want = `${e.suite} ${e.package}=${e.version}`;
   const hit = (await cachedKernels(root)).find((c) => c.meta.requested === want || c.key === debianCacheKey(e.package, e.version!));
+  const bad = hit && (await entryDamage(hit.meta));
+  if (hit && bad) {
+    throw new FetchError(`${e.id}: the cached copy of ${e.package}=${e.version} is damaged (${bad}), and Debian ${e.suite} no longer has it to fetch again. Delete ${join(kernelsDir(root), hit.key)}, then pin the current version or give the old .deb as a 'url:' entry with its sha256`);
+  }
   if (hit) {
     say(`${e.id}: Debian ${e.suite} no longer has ${e.package}=${e.version}; using the cached copy (${hit.key})`);
     return { id: e.id, source: 'debian', ...hit.meta, packages: hit.meta.packages ?? [], cacheKey: hit.key, downloaded: false };
@@ -232,13 +266,14 @@ async function fetchUrl(e: Extract<KernelEntry, { source: 'url' }>, say: Progres
   const key = urlCacheKey(e.sha256);
   const description = `url ${e.url} sha256=${e.sha256}`;
   const cached = await readCached(key, root);
-  if (cached) return { id: e.id, source: 'url', ...cached, cacheKey: key, downloaded: false };
+  if (cached && !(await entryDamage(cached))) return { id: e.id, source: 'url', ...cached, cacheKey: key, downloaded: false };
   // Another run may be building this very entry: wait for it, then take what it cached.
   const lock = await lockCacheEntry(key, root);
   try {
-    const built = await readCached(key, root);
+    const built = await intactCached(key, root, say, e.id);
     if (built) return { id: e.id, source: 'url', ...built, cacheKey: key, downloaded: false };
     const dest = join(kernelsDir(root), key);
+    await discardEntry(dest);
     let meta!: Meta;
     await buildAtomically(dest, async (tmp) => {
       const name = basename(new URL(e.url).pathname) || 'kernel.deb';
@@ -250,7 +285,7 @@ async function fetchUrl(e: Extract<KernelEntry, { source: 'url' }>, say: Progres
       }
       const tree = await normalizeTree(await unpackTo(file, join(tmp, 'root')), name);
       await rm(file);
-      meta = relocate(tree, tmp, dest, description);
+      meta = { ...relocate(tree, tmp, dest, description), integrity: await fingerprint(tree.kimg, tree.modulesDir) };
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
     say(`${e.id}: cached ${meta.release} in ${dest}`);
@@ -290,11 +325,7 @@ export async function download(url: string, file: string, progress: (done: numbe
   progress(done, total);
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(file), h);
-  return h.digest('hex');
-}
+export { sha256File };
 
 async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: string): Promise<FetchedKernel> {
   // No copy: a tree of symlinks keyed by the image's identity, rebuilt when the build changes.
@@ -328,14 +359,14 @@ async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: stri
 }
 
 /** What is in the kernel cache (for `kernels list` / `clean`). */
-export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; meta: Meta }[]> {
+export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; meta: Meta; damaged: string | null }[]> {
   const dir = kernelsDir(root);
   if (!existsSync(dir)) return [];
-  const out: { key: string; meta: Meta }[] = [];
+  const out: { key: string; meta: Meta; damaged: string | null }[] = [];
   for (const key of (await readdir(dir)).sort()) {
     if (key.startsWith('.')) continue;
     const m = await readCached(key, root);
-    if (m) out.push({ key, meta: m });
+    if (m) out.push({ key, meta: m, damaged: await entryDamage(m) });
   }
   return out;
 }
@@ -354,12 +385,12 @@ export async function currentDebianUpload(e: Extract<KernelEntry, { source: 'deb
 }
 
 /** What the cache holds for a Debian entry: the pinned upload, else its release's newest copy. */
-export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<{ key: string; release: string; version: string; suite: string } | null> {
+export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>, root = cacheRoot()): Promise<{ key: string; release: string; version: string; suite: string; damaged: string | null } | null> {
   const mine = (await cachedKernels(root)).flatMap((c) => {
     const m = /^debian (\S+) (\S+)=(\S+)(?: \((\S+)\))?$/.exec(c.meta.description);
     if (!m || m[1] !== e.suite) return [];
     if (e.version && c.meta.requested !== `${e.suite} ${e.package}=${e.version}` && !(m[2] === e.package && m[3] === e.version)) return [];
-    return [{ key: c.key, release: c.meta.release, version: m[3], suite: m[4] ?? m[1] }];
+    return [{ key: c.key, release: c.meta.release, version: m[3], suite: m[4] ?? m[1], damaged: c.damaged }];
   });
   return mine.sort((a, b) => (debVersionGt(a.version, b.version) ? -1 : 1))[0] ?? null;
 }

@@ -27,9 +27,11 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
                  the exact upload and the suite it came from), and when Debian has a newer upload
                  than the cached or pinned one (a 'debian' entry takes the newest of <suite>,
                  <suite>-updates and <suite>-security; reads the private package lists, refreshed
-                 once a day; --offline: the cache only)
+                 once a day; --offline: the cache only). An entry whose image or modules no
+                 longer match what the unpack recorded (size, sha256) is listed as DAMAGED
   fetch [ids]    download and unpack (or build, for 'build' entries) the kernels (all by
-                 default; 'ci' = the CI smoke set); a second run fetches nothing.
+                 default; 'ci' = the CI smoke set); a second run fetches nothing, except a
+                 damaged entry (checked before each use, as by matrix), which is fetched again.
                  --refresh re-reads the Debian package lists.
   build DIR      build the kernel source tree DIR on its own and print the bzImage and the
                  matrix entry that boots it. Out of tree (O= under the cache; DIR stays clean),
@@ -40,7 +42,8 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
                  config hash and compiler: a second run builds nothing. --package fetches
                  Debian's kernel source package (default suite bookworm) instead of DIR.
                  --out FILE also copies the bzImage there. --jobs N (default: CPUs), --force
-                 builds again. Exit 0 built or cached, 1 the build failed (log tail and log
+                 builds again (and replaces a cached build that is damaged: a run that finds
+                 one stops and prints this command). Exit 0 built or cached, 1 the build failed (log tail and log
                  path printed), 2 bad input or missing build tools (bash kernels/build-setup.sh).
   source --package linux-source-X.Y [--suite S]
                  fetch and unpack Debian's kernel source package into the cache (as 'build'
@@ -74,7 +77,7 @@ export function describeSource(e: KernelEntry): string {
 async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offline: boolean): Promise<string> {
   const have = await cachedDebian(e);
   // Which suite the upload came from: bookworm-security ships kernels between point releases.
-  const haveText = have ? `cached ${have.release} (${have.version}, ${have.suite})` : '-';
+  const haveText = have ? `cached ${have.release} (${have.version}, ${have.suite})${damagedNote(have.damaged)}` : '-';
   if (offline) return haveText;
   let now;
   try {
@@ -86,6 +89,11 @@ async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offli
   const base = e.version ?? have?.version;
   if (base && debVersionGt(now.version, base)) return `${haveText}; newer upload in ${now.suite}: ${now.package}=${now.version}${e.version ? ' (pinned: change version: to move)' : " ('kernels fetch' gets it)"}`;
   return have ? haveText : `- (${now.suite} has ${now.package}=${now.version})`;
+}
+
+/** A cached entry that fails its integrity check: the next run that needs it fetches it again. */
+function damagedNote(damaged: string | null): string {
+  return damaged ? ` DAMAGED: ${damaged}; the next fetch or run fetches it again` : '';
 }
 
 export const kernelsCommand: Command = {
@@ -143,7 +151,7 @@ export const kernelsCommand: Command = {
               return [e.id, describeSource(e), flags, u ? `userspace built (libc6 ${u.packages.libc6})` : '- (debootstrapped on first use)'];
             }
             const hit = [...cached.values()].find((c) => e.source === 'url' && c.key === urlCacheKey(e.sha256));
-            return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}` : e.source === 'host' ? '' : '-'];
+            return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}${damagedNote(hit.damaged)}` : e.source === 'host' ? '' : '-'];
           }));
           const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
           console.log(`# ${matrix.file}`);

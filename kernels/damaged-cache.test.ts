@@ -1,0 +1,115 @@
+// A damaged kernel cache is not trusted (issue 22.5): against a stand-in Debian archive (fake
+// apt-get/apt-cache on PATH, a real .deb built with dpkg-deb), a cached kernel whose image or
+// modules were truncated on disk is listed as DAMAGED and fetched again by the next run, instead
+// of being booted into "the guest never started the command" forever.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachedKernels, fetchKernel } from './fetch.js';
+import { truncatedBzImage } from './integrity.js';
+import type { KernelEntry } from './matrix.js';
+import { repoPath } from '../harness/paths.js';
+import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
+
+const ABI = '6.1.0-51-amd64';
+const VERSION = '6.1.177-1';
+let work: string;
+const saved = { PATH: process.env.PATH };
+const archive = () => join(work, 'archive');
+const entry: KernelEntry = { id: 'bw', source: 'debian', suite: 'bookworm', package: 'linux-image-amd64' };
+const image = () => fakeBzImage(ABI, '(debian-kernel@lists.debian.org) #1');
+
+/** One upload: the metapackage and linux-image-<abi> with an image and a (tiny) modules dir. */
+function publish(): void {
+  const pkg = `linux-image-${ABI}`;
+  const root = join(work, 'deb');
+  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
+  mkdirSync(join(root, 'boot'), { recursive: true });
+  mkdirSync(join(root, `lib/modules/${ABI}/kernel/fs`), { recursive: true });
+  writeFileSync(join(root, 'DEBIAN/control'), `Package: ${pkg}\nVersion: ${VERSION}\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n`);
+  writeFileSync(join(root, 'boot', `vmlinuz-${ABI}`), image());
+  writeFileSync(join(root, `lib/modules/${ABI}/modules.builtin`), 'kernel/fs/pidfs.ko\n');
+  writeFileSync(join(root, `lib/modules/${ABI}/kernel/fs/notes.txt`), 'x'.repeat(4096));
+  const deb = join(archive(), 'debs', `${pkg}_${VERSION}_amd64.deb`);
+  mkdirSync(join(archive(), 'debs'), { recursive: true });
+  execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, deb], { stdio: 'ignore' });
+  const sha = createHash('sha256').update(readFileSync(deb)).digest('hex');
+  const img = `Package: ${pkg}\nVersion: ${VERSION}\nDepends: kmod\nSHA256: ${sha}\nSize: 2048\n`;
+  const meta = `Package: linux-image-amd64\nVersion: ${VERSION}\nDepends: ${pkg} (= ${VERSION})\nSHA256: 00\nSize: 1\n`;
+  mkdirSync(join(archive(), 'show'), { recursive: true });
+  for (const [name, text] of [[pkg, img], [`${pkg}=${VERSION}`, img], ['linux-image-amd64', meta]]) writeFileSync(join(archive(), 'show', name), text);
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-damaged-'));
+  const bin = join(work, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'apt-cache'), `#!/bin/sh\nfor a; do last=$a; done\ncat "${archive()}/show/$last" 2>/dev/null\nexit 0\n`);
+  // Each download is logged, so the test can tell a re-fetch from a cache hit.
+  writeFileSync(join(bin, 'apt-get'), `#!/bin/sh
+for a; do case "$a" in Dir::State::Lists=*) lists="\${a#Dir::State::Lists=}";; esac; last=$a; done
+case " $* " in
+  *" update "*) mkdir -p "$lists" && touch "$lists/fake_dists_bookworm_InRelease" ;;
+  *" download "*) echo "$last" >> "${work}/downloads"; p="\${last%%=*}"; v="\${last#*=}"; cp "${archive()}/debs/\${p}_\${v}_amd64.deb" . || exit 100 ;;
+esac
+`);
+  chmodSync(join(bin, 'apt-cache'), 0o755);
+  chmodSync(join(bin, 'apt-get'), 0o755);
+  process.env.PATH = `${bin}:${process.env.PATH}`;
+  process.env.PIDFD_MATRIX_CACHE = join(work, 'cache');
+  publish();
+});
+afterAll(() => {
+  process.env.PATH = saved.PATH;
+  delete process.env.PIDFD_MATRIX_CACHE;
+  rmSync(work, { recursive: true, force: true });
+});
+
+const downloads = () => readFileSync(join(work, 'downloads'), 'utf8').trim().split('\n').length;
+const list = () => spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', 'bw', '--offline', '--matrix', join(work, 'm.yaml')], { encoding: 'utf8', env: process.env });
+
+describe('a damaged cached Debian kernel', () => {
+  it('a truncated image: kernels list says DAMAGED naming the file, and the next fetch downloads it again', async () => {
+    writeFileSync(join(work, 'm.yaml'), 'kernels:\n  - { id: bw, source: debian, suite: bookworm, package: linux-image-amd64 }\n');
+    const k = await fetchKernel(entry);
+    expect(k.downloaded).toBe(true);
+    expect((await fetchKernel(entry)).downloaded).toBe(false);
+    expect(downloads()).toBe(1);
+    expect(list().stdout).toMatch(/^bw .* cached 6\.1\.0-51-amd64 \(6\.1\.177-1, bookworm\)$/m);
+
+    truncateSync(k.kimg!, 700);
+    const l = list();
+    expect(l.status).toBe(0);
+    expect(l.stdout).toContain(`cached 6.1.0-51-amd64 (6.1.177-1, bookworm) DAMAGED: ${k.kimg} has 700 bytes, ${image().length} were recorded; the next fetch or run fetches it again`);
+
+    const said: string[] = [];
+    const again = await fetchKernel(entry, { progress: (m) => said.push(m) });
+    expect(said.join('\n')).toMatch(/bw: the cached debian-linux-image-6\.1\.0-51-amd64_6\.1\.177-1 is damaged \(.* has 700 bytes.*\); fetching it again/);
+    expect(again).toMatchObject({ downloaded: true, kimg: k.kimg });
+    expect(downloads()).toBe(2);
+    expect(readFileSync(again.kimg!)).toEqual(image());
+    expect(list().stdout).not.toMatch(/DAMAGED/);
+  });
+
+  it('a truncated module file is damage too (the modules manifest)', async () => {
+    const k = await fetchKernel(entry);
+    truncateSync(join(k.modulesDir!, 'kernel/fs/notes.txt'), 10);
+    expect((await cachedKernels())[0].damaged).toMatch(new RegExp(`^${k.modulesDir} changed: \\d+ files, \\d+ bytes \\(recorded: `));
+    expect((await fetchKernel(entry)).downloaded).toBe(true);
+    expect((await cachedKernels())[0].damaged).toBeNull();
+  });
+
+  it('an entry cached before fingerprints were recorded is still checked against its boot header', async () => {
+    const k = await fetchKernel(entry);
+    const metaFile = join(work, 'cache/kernels', k.cacheKey!, 'kernel.json');
+    const { integrity: _, ...old } = JSON.parse(readFileSync(metaFile, 'utf8'));
+    writeFileSync(metaFile, JSON.stringify(old));
+    expect((await cachedKernels())[0].damaged).toBeNull();
+    truncateSync(k.kimg!, 900);
+    expect(truncatedBzImage(k.kimg!)).toBe(`${k.kimg} is truncated: 900 bytes, its boot header says at least 1024`);
+    expect((await fetchKernel(entry)).downloaded).toBe(true);
+  });
+});
