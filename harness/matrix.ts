@@ -312,7 +312,8 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   // `root: trixie`: the guest boots that suite's own root (vm/guest-root.ts), node from the host.
   let guestRoot: GuestRoot | Error | null = null;
   if (entry.root && guest)
-    guestRoot = await prepareGuestRoot(entry.root, { repo: repoRoot(), rwdirs: [cellDir], rodirs: helperDirs, modulesDir: kernel.modulesDir, progress: o.progress }).catch((e: Error) => e);
+    guestRoot = await prepareGuestRoot(entry.root, { repo: repoRoot(), rwdirs: [cellDir], rodirs: helperDirs, modulesDir: kernel.modulesDir, progress: o.progress })
+      .catch((e: Error) => e);
   const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
   const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl });

@@ -47,7 +47,8 @@ export async function ensureMuslHelper(o: { progress?: (m: string) => void; cach
   });
   if (code === 0 && existsSync(bin)) return { bin };
   const tail = output.trim().split('\n').slice(-5).join('\n  ');
-  return remember(bin, { error: `could not build it (bash suites/musl/build.sh exited ${code}):\n  ${tail}\n  fix: as root, run \`bash suites/musl/build.sh\` (or make deps)` });
+  const fix = 'fix: as root, run `bash suites/musl/build.sh` (or make deps)';
+  return remember(bin, { error: `could not build it (bash suites/musl/build.sh exited ${code}):\n  ${tail}\n  ${fix}` });
 }
 
 const failed = new Map<string, MuslHelper>();

@@ -233,7 +233,8 @@ async function pinnedFromCache(e: Extract<KernelEntry, { source: 'debian' }>, re
   const hit = (await cachedKernels(root)).find((c) => c.meta.requested === want || c.key === debianCacheKey(e.package, e.version!));
   const bad = hit && (await entryDamage(hit.meta));
   if (hit && bad) {
-    throw new FetchError(`${e.id}: the cached copy of ${e.package}=${e.version} is damaged (${bad}), and Debian ${e.suite} no longer has it to fetch again. Delete ${join(kernelsDir(root), hit.key)}, then pin the current version or give the old .deb as a 'url:' entry with its sha256`);
+    throw new FetchError(`${e.id}: the cached copy of ${e.package}=${e.version} is damaged (${bad}), and Debian ${e.suite} no longer has it `
+      + `to fetch again. Delete ${join(kernelsDir(root), hit.key)}, then pin the current version or give the old .deb as a 'url:' entry with its sha256`);
   }
   if (hit) {
     say(`${e.id}: Debian ${e.suite} no longer has ${e.package}=${e.version}; using the cached copy (${hit.key})`);

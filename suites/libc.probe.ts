@@ -57,7 +57,8 @@ function spawnWorks(name: 'pidfd_spawn' | 'pidfd_spawnp', file: string): Observa
 function musl(name: string): Observation {
   // Could not run, not "not applicable": the binary is ours to build.
   const MUSL_BIN = process.env[MUSL_BIN_ENV];
-  if (!MUSL_BIN) return { setup_error: `no musl test binary: ${process.env[MUSL_ERROR_ENV] ?? 'the plan names none (the harness builds it before a run: suites/musl/build.sh)'}` };
+  const why = process.env[MUSL_ERROR_ENV] ?? 'the plan names none (the harness builds it before a run: suites/musl/build.sh)';
+  if (!MUSL_BIN) return { setup_error: `no musl test binary: ${why}` };
   if (!existsSync(MUSL_BIN)) return { setup_error: `no musl test binary at ${MUSL_BIN} (not visible here?): \`bash suites/musl/build.sh\` builds it` };
   const out = join(tmpdir(), `pidfd-matrix-musl-${process.pid}.json`);
   rmSync(out, { force: true });
