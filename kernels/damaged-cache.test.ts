@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedKernels, fetchKernel } from './fetch.js';
+import { cachedKernels, entryDamage, fetchKernel } from './fetch.js';
 import { truncatedBzImage } from './integrity.js';
 import type { KernelEntry } from './matrix.js';
 import { repoPath } from '../harness/paths.js';
@@ -97,9 +97,9 @@ describe('a damaged cached Debian kernel', () => {
   it('a truncated module file is damage too (the modules manifest)', async () => {
     const k = await fetchKernel(entry);
     truncateSync(join(k.modulesDir!, 'kernel/fs/notes.txt'), 10);
-    expect((await cachedKernels())[0].damaged).toMatch(new RegExp(`^${k.modulesDir} changed: \\d+ files, \\d+ bytes \\(recorded: `));
+    expect(await entryDamage((await cachedKernels())[0].meta)).toMatch(new RegExp(`^${k.modulesDir} changed: \\d+ files, \\d+ bytes \\(recorded: `));
     expect((await fetchKernel(entry)).downloaded).toBe(true);
-    expect((await cachedKernels())[0].damaged).toBeNull();
+    expect(await entryDamage((await cachedKernels())[0].meta)).toBeNull();
   });
 
   it('an entry cached before fingerprints were recorded is still checked against its boot header', async () => {
@@ -107,7 +107,7 @@ describe('a damaged cached Debian kernel', () => {
     const metaFile = join(work, 'cache/kernels', k.cacheKey!, 'kernel.json');
     const { integrity: _, ...old } = JSON.parse(readFileSync(metaFile, 'utf8'));
     writeFileSync(metaFile, JSON.stringify(old));
-    expect((await cachedKernels())[0].damaged).toBeNull();
+    expect(await entryDamage((await cachedKernels())[0].meta)).toBeNull();
     truncateSync(k.kimg!, 900);
     expect(truncatedBzImage(k.kimg!)).toBe(`${k.kimg} is truncated: 900 bytes, its boot header says at least 1024`);
     expect((await fetchKernel(entry)).downloaded).toBe(true);

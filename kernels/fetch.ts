@@ -360,14 +360,14 @@ async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: stri
 }
 
 /** What is in the kernel cache (for `kernels list` / `clean`). */
-export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; meta: Meta; damaged: string | null }[]> {
+export async function cachedKernels(root = cacheRoot()): Promise<{ key: string; meta: Meta }[]> {
   const dir = kernelsDir(root);
   if (!existsSync(dir)) return [];
-  const out: { key: string; meta: Meta; damaged: string | null }[] = [];
+  const out: { key: string; meta: Meta }[] = [];
   for (const key of (await readdir(dir)).sort()) {
     if (key.startsWith('.')) continue;
     const m = await readCached(key, root);
-    if (m) out.push({ key, meta: m, damaged: await entryDamage(m) });
+    if (m) out.push({ key, meta: m });
   }
   return out;
 }
@@ -391,9 +391,11 @@ export async function cachedDebian(e: Extract<KernelEntry, { source: 'debian' }>
     const m = /^debian (\S+) (\S+)=(\S+)(?: \((\S+)\))?$/.exec(c.meta.description);
     if (!m || m[1] !== e.suite) return [];
     if (e.version && c.meta.requested !== `${e.suite} ${e.package}=${e.version}` && !(m[2] === e.package && m[3] === e.version)) return [];
-    return [{ key: c.key, release: c.meta.release, version: m[3], suite: m[4] ?? m[1], damaged: c.damaged }];
+    return [{ key: c.key, release: c.meta.release, version: m[3], suite: m[4] ?? m[1], meta: c.meta }];
   });
-  return mine.sort((a, b) => (debVersionGt(a.version, b.version) ? -1 : 1))[0] ?? null;
+  const best = mine.sort((a, b) => (debVersionGt(a.version, b.version) ? -1 : 1))[0];
+  // Only the entry a run would take is checked (hashing every cached image per matrix entry is not cheap).
+  return best ? { key: best.key, release: best.release, version: best.version, suite: best.suite, damaged: await entryDamage(best.meta) } : null;
 }
 
 /** dpkg's own version order (dpkg --compare-versions). */

@@ -10,7 +10,7 @@ import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '
 import { composeMatrices, matrixYaml } from '../../kernels/compose.js';
 import { writeFileSync } from 'node:fs';
 import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCacheKey } from '../../kernels/cache.js';
-import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, fetchKernel } from '../../kernels/fetch.js';
+import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, entryDamage, fetchKernel } from '../../kernels/fetch.js';
 import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
 import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
 import { userspaceInfo } from '../../kernels/userspace.js';
@@ -151,7 +151,7 @@ export const kernelsCommand: Command = {
               return [e.id, describeSource(e), flags, u ? `userspace built (libc6 ${u.packages.libc6})` : '- (debootstrapped on first use)'];
             }
             const hit = [...cached.values()].find((c) => e.source === 'url' && c.key === urlCacheKey(e.sha256));
-            return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}${damagedNote(hit.damaged)}` : e.source === 'host' ? '' : '-'];
+            return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}${damagedNote(await entryDamage(hit.meta))}` : e.source === 'host' ? '' : '-'];
           }));
           const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
           console.log(`# ${matrix.file}`);
