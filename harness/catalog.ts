@@ -362,7 +362,7 @@ export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_P
       features.push(f);
     }
   }
-  const table = join(statSync(path).isDirectory() ? path : dirname(path), COMMITS_FILE);
+  const table = commitsFileFor(path);
   linkCommits(features, loadCommits(table), table);
   linkCatalog(features, path);
   if (path === CATALOG_PATH) cached = features;
@@ -391,6 +391,16 @@ export function linkCommits(features: CatalogFeature[], table: CommitTable, tabl
     fix(`${f.id}`, f.base);
     for (const c of f.cases) fix(c.id, c);
   }
+}
+
+/** The commit table beside a catalog (directory or file): suites/catalog/commits.yaml for the shipped one. */
+export function commitsFileFor(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_PATH): string {
+  return join(statSync(path).isDirectory() ? path : dirname(path), COMMITS_FILE);
+}
+
+/** The commit table of the catalog in use (the one loadCatalog() reads). */
+export function catalogCommits(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_PATH): CommitTable {
+  return loadCommits(commitsFileFor(path));
 }
 
 export function allCases(features: CatalogFeature[]): CatalogCase[] {

@@ -15,6 +15,8 @@ import { withClone3Fallback } from '../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../suites/lib/plan.js';
 import { applyKnownIssues, loadKnownIssues } from './known-issues.js';
 import { cellFromStream, preparePlan, selectedCases } from './run-suite.js';
+import { oracleFor } from './commit-oracle.js';
+import { catalogCommits } from './catalog.js';
 import { ensureMuslHelper, needsMusl } from './musl-helper.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import type { BuildFailure } from '../kernels/build.js';
@@ -347,7 +349,10 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   }).catch((e: Error): RunResult => ({ exitCode: null, status: 'boot-failure', reason: `could not start: ${e.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 }));
   const tools = sut.kind === 'guest' ? await toolVersions() : { vng: null, qemu: null };
   const rerun = cellRerun(entry, o);
+  // Which named commits this kernel carries: its tree, its Debian changelog, or its version's table.
+  const oracle = await oracleFor(kernel.origin, cases, catalogCommits(), (m) => o.progress?.(`${entry.id}: ${m}`));
   const judged = cellFromStream({
+    oracle, identity: kernel.identity,
     kernelId: entry.id, mode: sut.kind, cases, dir: cellDir,
     exit: result.exitCode, stopped: o.signal?.aborted ? interruptedReason(o.signal) : result.status === 'ok' ? null : result.reason,
     rerunPrefix: rerunPrefix(entry.id, o), command: o.command, startedAt,

@@ -1,6 +1,9 @@
 // Judge a stored run again after a catalog or known-issues edit, with no guest booted: the raw
 // observations and kernel facts in results.json are all the judge needs.
-import type { CatalogCase } from './catalog.js';
+import { catalogCommits, type CatalogCase } from './catalog.js';
+import { findCommit, tableAnswer, type CommitAnswers, type CommitTable } from './commits.js';
+import { namedCommits } from './commit-oracle.js';
+import type { Version } from './version.js';
 import { judge } from './judge.js';
 import { applyKnownIssues, type KnownIssue } from './known-issues.js';
 import type { CaseResult, CellResult } from './results.js';
@@ -15,11 +18,25 @@ function unanswered(c: CaseResult): boolean {
   return c.status === 'error' && Object.keys(c.observed).length === 0;
 }
 
-export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: KnownIssue[], today = new Date()): { cell: CellResult; changes: VerdictChange[]; warnings: string[] } {
+/** Stored answers plus table answers for commits named since the cell ran (their reason says so). */
+function addedCommits(stored: CommitAnswers, catalog: CatalogCase[], table: CommitTable, v: Version): CommitAnswers {
+  const out = { ...stored };
+  for (const sha of namedCommits(catalog)) {
+    const e = findCommit(table, sha);
+    if (out[sha] || !e) continue;
+    const a = tableAnswer(e, v);
+    out[sha] = { has: a.has, by: `${a.by} (named after this cell ran: asked of the table at rejudge)` };
+  }
+  return out;
+}
+
+export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: KnownIssue[], today = new Date(), table?: CommitTable): { cell: CellResult; changes: VerdictChange[]; warnings: string[] } {
   const warnings: string[] = [];
   if (!cell.facts) return { cell, changes: [], warnings };
   // Files written since the guest streams its raw /proc/version carry it: derive the version anew.
-  const facts = cell.facts.procVersion !== undefined ? withVersion(cell.facts) : cell.facts;
+  const derived = cell.facts.procVersion !== undefined ? withVersion(cell.facts) : cell.facts;
+  // The stored commit answers stay; a commit the catalog names since is asked of the table (and says so).
+  const facts = derived.commits ? { ...derived, commits: addedCommits(derived.commits, catalog, table ?? catalogCommits(), derived.version) } : derived;
   const byId = new Map(catalog.map((c) => [c.id, c]));
   const cases = cell.cases.map((c): CaseResult => {
     // The console's verdict on kernel health is not the catalog's to change: keep it as it is.

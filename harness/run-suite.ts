@@ -6,7 +6,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { repoPath } from './paths.js';
-import { allCases, loadCatalog, type CatalogCase } from './catalog.js';
+import { allCases, catalogCommits, loadCatalog, type CatalogCase } from './catalog.js';
+import { namedCommits, versionOracle, type CommitOracle } from './commit-oracle.js';
+import { HOST_IDENTITY, type KernelIdentity } from '../kernels/identity.js';
 import type { CellResult } from './results.js';
 import { harnessRevision } from './provenance.js';
 import { judgeStream, parseStream, planFor } from './stream.js';
@@ -73,7 +75,7 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
   });
   const cell = cellFromStream({
     kernelId: req.kernelId, mode: 'host', cases, dir: req.dir, exit, stopped: null,
-    rerunPrefix: req.rerunPrefix ?? 'npx pidfd-matrix probe', command: req.command, startedAt: started,
+    rerunPrefix: req.rerunPrefix ?? 'npx pidfd-matrix probe', command: req.command, startedAt: started, identity: HOST_IDENTITY,
   });
   if (cell.error && output.trim()) cell.error.consoleExcerpt = output.trim().split('\n').slice(-30).join('\n');
   return { cell, exit, output };
@@ -91,6 +93,10 @@ export interface CellFromStream {
   rerunPrefix: string;
   command: string;
   startedAt: Date;
+  /** The commit oracle of this kernel (harness/commit-oracle.ts); default: the version's stable table. */
+  oracle?: CommitOracle;
+  /** Where the kernel came from (kernels/identity.ts), stored in the cell's facts. */
+  identity?: KernelIdentity;
 }
 
 /** Judge DIR/observations.jsonl into a CellResult (the caller adds guest provenance). */
@@ -100,7 +106,14 @@ export function cellFromStream(o: CellFromStream): CellResult {
     text = readFileSync(join(o.dir, STREAM_FILE), 'utf8');
   } catch { /* no stream at all: judged as "wrote no observations" */ }
   const stream = parseStream(text);
-  const judged = judgeStream(o.cases, stream, { rerun: (id) => `${o.rerunPrefix} --test ${id}`, stopped: o.stopped, exit: o.exit });
+  // Which commits this kernel carries is asked before judging: by its git tree or Debian
+  // changelog when the caller knows them (o.oracle), else by the version the guest reports.
+  const oracle = o.oracle ?? versionOracle(catalogCommits(), namedCommits(o.cases));
+  const judged = judgeStream(o.cases, stream, {
+    rerun: (id) => `${o.rerunPrefix} --test ${id}`, stopped: o.stopped, exit: o.exit,
+    commits: (facts) => oracle.answer(facts),
+  });
+  if (judged.facts && o.identity) judged.facts.identity = o.identity;
   return {
     schema: 1,
     kernelId: o.kernelId,

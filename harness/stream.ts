@@ -4,6 +4,7 @@
 import type { CatalogCase } from './catalog.js';
 import { judge } from './judge.js';
 import type { CaseResult, KernelFacts } from './results.js';
+import type { CommitAnswers } from './commits.js';
 import { withVersion } from './version.js';
 import { DEFAULT_DEADLINE_SEC, type Plan, type StreamLine } from '../suites/lib/plan.js';
 import type { ObservedFacts } from '../suites/lib/observation.js';
@@ -65,8 +66,13 @@ export interface JudgedStream {
  * Judge a stream against the planned cases. `stopped` says how the run ended when it did not
  * end well (e.g. "kernel panic: sysrq triggered crash"), so the running case is named with it.
  */
-export function judgeStream(planned: CatalogCase[], s: StreamSummary, o: { rerun: (id: string) => string; stopped?: string | null; exit?: number | null }): JudgedStream {
-  const facts = s.facts ? withVersion(s.facts) : null;
+export function judgeStream(planned: CatalogCase[], s: StreamSummary, o: {
+  rerun: (id: string) => string; stopped?: string | null; exit?: number | null;
+  /** The commit oracle's answers for these facts (harness/commit-oracle.ts), stored in them; absent: version rule only. */
+  commits?: (facts: KernelFacts) => CommitAnswers;
+}): JudgedStream {
+  const derived = s.facts ? withVersion(s.facts) : null;
+  const facts = derived && o.commits ? { ...derived, commits: o.commits(derived) } : derived;
   const ended = o.stopped ?? (s.end ? null : `the probe supervisor stopped without finishing (exit ${o.exit ?? 'unknown'})`);
   const cases = planned.map((c): CaseResult => {
     const base = { id: c.id, feature: c.feature, case: c.case, area: c.area, title: c.title, rerun: o.rerun(c.id) };

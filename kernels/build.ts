@@ -15,6 +15,7 @@ import { buildAtomically, cacheRoot, holdKernelCache, lockCacheEntry } from './c
 import { bzImageRelease } from './layout.js';
 import { damage, fingerprint, truncatedBzImage, type Integrity } from './integrity.js';
 import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
+import { treeIdentity, type KernelIdentity } from './identity.js';
 import { REPO_ROOT } from '../harness/paths.js';
 
 /** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
@@ -33,6 +34,8 @@ export interface BuildRequest {
   baseFragment?: string | null;
   /** Known identity (a Debian source package version) instead of hashing the tree. */
   identity?: SourceIdentity;
+  /** What proves where the tree came from (a Debian source package's .deb from the signed index). */
+  known?: Partial<KernelIdentity> & { kind: 'debian' | 'tarball' };
   /** Prefix of progress lines (a matrix id). */
   label?: string;
   jobs?: number;
@@ -67,6 +70,8 @@ export interface BuildRecord {
   missingOptions: string[];
   /** The image as built (kernels/integrity.ts), checked before each use of the cached build. */
   integrity?: Integrity;
+  /** Where the source came from as far as it is proven, its Makefile version and pidfd source hashes. */
+  kernelIdentity?: KernelIdentity;
 }
 export type BuiltKernel = BuildRecord & { ok: true; cached: boolean };
 export interface BuildFailure {
@@ -320,7 +325,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
   const cached = await usableRecord(req, plan, dest);
   if (cached) {
     say(`cached build ${key} of ${identity.description} (built in ${formatSeconds(cached.buildSeconds)} on ${cached.builtAt.slice(0, 16)}): nothing to build -> ${cached.kimg}`);
-    return { ...cached, ok: true, cached: true };
+    // Entries built before identities were recorded: the same content, so the tree tells it now.
+    return { ...cached, kernelIdentity: cached.kernelIdentity ?? (await treeIdentity(tree, req.known)), ok: true, cached: true };
   }
   // Two runs never share an object dir at once, and `kernels clean` waits for us.
   const objKey = createHash('sha256').update(`${tree}\0${configHash}\0${compiler.text}`).digest('hex').slice(0, 16);
@@ -331,7 +337,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
     const again = await usableRecord(req, plan, dest); // built by the run we waited for
     if (again) {
       say(`cached build ${key} (built meanwhile by another run): nothing to build -> ${again.kimg}`);
-      return { ...again, ok: true, cached: true };
+      return { ...again, kernelIdentity: again.kernelIdentity ?? (await treeIdentity(tree, req.known)), ok: true, cached: true };
     }
     // --force over a damaged entry: out of the way, or the new build could not take its place.
     const old = await readBuildRecord(dest);
@@ -424,6 +430,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   const bz = join(obj, 'arch/x86/boot/bzImage');
   const release = existsSync(bz) ? bzImageRelease(bz) : null;
   if (!release) return failure('collect', `${bz} is missing or not an x86 bzImage`);
+  const kernelIdentity = await treeIdentity(tree, req.known);
   let record!: BuildRecord;
   await buildAtomically(dest, async (tmp) => {
     await mkdir(join(tmp, 'boot'), { recursive: true });
@@ -433,7 +440,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
     record = {
       key, kimg: join(dest, 'boot', `vmlinuz-${release}`), release, dir: dest, config: join(dest, 'config'), log: join(dest, 'build.log'),
       buildSeconds: Math.round(seconds), builtAt: new Date().toISOString(), tree, identity, version: vtext, configHash, fragments,
-      workarounds: workarounds.map((w) => w.id), compiler: compiler.text, missingOptions: missing,
+      workarounds: workarounds.map((w) => w.id), compiler: compiler.text, missingOptions: missing, kernelIdentity,
       integrity: await fingerprint(join(tmp, 'boot', `vmlinuz-${release}`), null),
     };
     await writeFile(join(tmp, 'build.json'), JSON.stringify(record, null, 2) + '\n');

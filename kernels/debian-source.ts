@@ -2,7 +2,7 @@
 // patched Debian tree), fetched like the image packages (private apt lists, signature-checked,
 // no install) and unpacked once into the cache: sources/debian-<pkg>_<version>/<tree>.
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx/core';
 import { PrivateApt } from './apt.js';
@@ -13,7 +13,15 @@ export const sourcesDir = (root = cacheRoot()) => join(root, 'sources');
 
 export class SourcePackageError extends Error {}
 
-export interface SourceTree { tree: string; version: string; package: string; identity: SourceIdentity; downloaded: boolean }
+const CHANGELOG = 'changelog.Debian.gz';
+
+export interface SourceTree {
+  tree: string; version: string; package: string; identity: SourceIdentity; downloaded: boolean;
+  /** The .deb as the signed index names it: what proves the tree's identity (kernels/identity.ts). */
+  deb: { package: string; version: string; sha256: string; suite: string };
+  /** The package's changelog.Debian.gz, kept beside the tree (null in caches from before it was kept). */
+  changelog: string | null;
+}
 
 /** The versioned linux-source-X.Y package a metapackage (linux-source) points at. */
 export function sourceDependency(depends: string): string | null {
@@ -38,9 +46,11 @@ export async function fetchDebianSource(pkg: string, suite: string, say: (m: str
   const dest = join(sourcesDir(root), debianCacheKey(info.package, info.version));
   const identity: SourceIdentity = { id: `debian:${info.package}=${info.version}`, description: `debian ${suite} ${info.package}=${info.version}`, commit: null, dirty: false };
   const meta = join(dest, 'source.json');
+  const deb = { package: info.package, version: info.version, sha256: info.sha256, suite };
+  const changelog = () => (existsSync(join(dest, CHANGELOG)) ? join(dest, CHANGELOG) : null);
   if (existsSync(meta)) {
     const m = JSON.parse(await readFile(meta, 'utf8')) as { tree: string };
-    if (existsSync(join(dest, m.tree, 'Makefile'))) return { tree: join(dest, m.tree), version: info.version, package: info.package, identity, downloaded: false };
+    if (existsSync(join(dest, m.tree, 'Makefile'))) return { tree: join(dest, m.tree), version: info.version, package: info.package, identity, downloaded: false, deb, changelog: changelog() };
   }
   say(`downloading ${info.package} ${info.version} (${(info.size / 1e6).toFixed(0)} MB) from Debian ${suite}`);
   let treeName = '';
@@ -53,11 +63,14 @@ export async function fetchDebianSource(pkg: string, suite: string, say: (m: str
     if (!tarball) throw new SourcePackageError(`${info!.package}_${info!.version}.deb has no /usr/src/linux-source-*.tar.* inside; is it a kernel source package?`);
     say(`unpacking ${tarball}`);
     await $({ quiet: true })`tar -xf ${join(src, tarball)} -C ${tmp}`;
+    // Debian's changelog says which stable updates and patches the tree carries (harness/commit-oracle.ts).
+    const log = join(tmp, 'deb/usr/share/doc', info!.package, CHANGELOG);
+    if (existsSync(log)) await copyFile(log, join(tmp, CHANGELOG));
     await rm(join(tmp, 'deb'), { recursive: true, force: true });
     treeName = readdirSync(tmp).find((d) => d.startsWith('linux-source-') && existsSync(join(tmp, d, 'Makefile'))) ?? '';
     if (!treeName) throw new SourcePackageError(`${tarball} did not unpack to a linux-source-*/ tree`);
     await writeFile(join(tmp, 'source.json'), JSON.stringify({ package: info!.package, version: info!.version, suite, tree: treeName }, null, 2) + '\n');
   });
   say(`cached ${info.package} ${info.version} in ${join(dest, treeName)}`);
-  return { tree: join(dest, treeName), version: info.version, package: info.package, identity, downloaded: true };
+  return { tree: join(dest, treeName), version: info.version, package: info.package, identity, downloaded: true, deb, changelog: changelog() };
 }

@@ -12,8 +12,11 @@ import { buildAtomically, cacheRoot, debianCacheKey, kernelsDir, lockCacheEntry,
 import { DebianRelease, imageDependency, pinnedDependency } from './apt.js';
 import { linkTree, normalizeTree, unpackArchive } from './layout.js';
 import { damage, fingerprint, sha256File, truncatedBzImage, type Integrity } from './integrity.js';
-import { BuildSetupError, buildKernel, describeBuild, type BuildFailure } from './build.js';
+import { BuildSetupError, buildKernel, describeBuild, type BuildFailure, type BuildRecord } from './build.js';
 import { SourcePackageError, fetchDebianSource } from './debian-source.js';
+import { findDebianChangelog } from '../harness/commit-oracle.js';
+import { debianIdentity, HOST_IDENTITY, type KernelIdentity, type KernelOrigin } from './identity.js';
+import { isGitTop } from './source-identity.js';
 import { firstConfig, pathConfigCandidates, runningKernelConfigCandidates, treeConfigCandidates, type KernelConfig } from './config.js';
 
 /** A kernel ready for `vng --run kimg` (or the running kernel, for `host`). */
@@ -35,6 +38,10 @@ export interface FetchedKernel {
   packages?: DebianPackage[];
   /** The kernel's final build config and its sha256 (kernels/config.ts); null when it ships none. */
   config?: KernelConfig | null;
+  /** Where it came from, as far as proven (kernels/identity.ts); absent: nothing is known beyond the image. */
+  identity?: KernelIdentity;
+  /** What the commit oracle may read: a git tree, a Debian changelog, or only the version. */
+  origin?: KernelOrigin;
 }
 
 export class FetchError extends Error {}
@@ -110,18 +117,26 @@ function configOf(e: KernelEntry, k: FetchedKernel): KernelConfig | null {
   }
 }
 
+const HOST_ORIGIN: { identity: KernelIdentity; origin: KernelOrigin } = { identity: HOST_IDENTITY, origin: { kind: 'version' } };
+
+/** A url entry was checked against the sha256 its matrix entry gives: that file is its identity. */
+function urlOrigin(e: Extract<KernelEntry, { source: 'url' }>): { identity: KernelIdentity; origin: KernelOrigin } {
+  const name = basename(new URL(e.url).pathname) || e.url;
+  return { identity: { kind: 'tarball', name, sha256: e.sha256, proven: true, why: `${name} checked against its sha256` }, origin: { kind: 'version' } };
+}
+
 async function fetchSource(e: KernelEntry, opts: { progress?: Progress; refresh?: boolean; cache?: string }): Promise<FetchedKernel> {
   const say = opts.progress ?? (() => {});
   const root = opts.cache ?? cacheRoot();
   switch (e.source) {
     case 'host': {
       const { release } = await import('node:os');
-      return { id: e.id, source: 'host', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()}`, cacheKey: null, downloaded: false };
+      return { id: e.id, source: 'host', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()}`, cacheKey: null, downloaded: false, ...HOST_ORIGIN };
     }
     case 'container': {
       // A container has no kernel of its own: it runs on this machine's. Its image is the SUT's business (vm/container-sut.ts).
       const { release } = await import('node:os');
-      return { id: e.id, source: 'container', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()} (shared: a container runs on the running kernel)`, cacheKey: null, downloaded: false };
+      return { id: e.id, source: 'container', kimg: null, release: release(), modulesDir: null, description: `host kernel ${release()} (shared: a container runs on the running kernel)`, cacheKey: null, downloaded: false, ...HOST_ORIGIN };
     }
     case 'debian':
       return fetchDebian(e, say, root, !!opts.refresh);
@@ -139,16 +154,22 @@ async function fetchBuild(e: Extract<KernelEntry, { source: 'build' }>, say: Pro
     let tree = e.tree;
     let identity;
     let downloaded = false;
+    let origin: KernelOrigin = { kind: 'version' };
+    let known: Parameters<typeof buildKernel>[0]['known'];
     if (!tree) {
       const src = await fetchDebianSource(e.package!, e.suite ?? 'bookworm', (m) => say(`${e.id}: ${m}`), root);
       ({ tree, identity, downloaded } = src);
+      known = { kind: 'debian', ...src.deb };
+      if (src.changelog) origin = { kind: 'debian', changelog: src.changelog };
     }
-    const b = await buildKernel({ tree, fragments: e.config, identity, label: e.id, cache: root, progress: say });
+    const b = await buildKernel({ tree, fragments: e.config, identity, known, label: e.id, cache: root, progress: say });
     if (!b.ok) throw new BuildFailedError(e.id, b);
+    if (!known && (await isGitTop(tree))) origin = { kind: 'git', tree, rev: b.kernelIdentity?.commit ?? 'HEAD' };
     return {
       id: e.id, source: 'build', kimg: b.kimg, release: b.release, modulesDir: null, description: describeBuild(b),
       cacheKey: `build-${b.key}`, downloaded, configHash: b.configHash,
       build: { seconds: b.buildSeconds, cached: b.cached, key: b.key, log: b.log },
+      ...(b.kernelIdentity ? { identity: b.kernelIdentity } : {}), origin,
     };
   } catch (err) {
     if (err instanceof BuildSetupError || err instanceof SourcePackageError) throw new FetchError(`${e.id}: ${err.message}`);
@@ -188,7 +209,7 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
   const packages: DebianPackage[] = parts.map((p) => ({ package: p.package, version: p.version, sha256: p.sha256, suite: apt.suite }));
   const key = debianCacheKey(info.package, info.version);
   const description = debianDescription(e.suite, info.package, info.version, apt.suite);
-  const fromCache = (m: Meta): FetchedKernel => ({ id: e.id, source: 'debian', ...m, packages: m.packages ?? packages, cacheKey: key, downloaded: false });
+  const fromCache = (m: Meta): FetchedKernel => ({ id: e.id, source: 'debian', ...m, packages: m.packages ?? packages, cacheKey: key, downloaded: false, ...debianOrigin(m, packages, apt.suite) });
   const cached = await readCached(key, root);
   if (cached && !(await entryDamage(cached))) return fromCache(cached);
   // Another run may be building this very entry: wait for it, then take what it cached.
@@ -213,7 +234,7 @@ async function fetchDebian(e: Extract<KernelEntry, { source: 'debian' }>, say: P
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
     say(`${e.id}: cached ${meta.release} in ${dest}`);
-    return { id: e.id, source: 'debian', ...meta, packages, cacheKey: key, downloaded: true };
+    return { id: e.id, source: 'debian', ...meta, packages, cacheKey: key, downloaded: true, ...debianOrigin(meta, packages, apt.suite) };
   } finally {
     await lock.release();
   }
@@ -238,10 +259,21 @@ async function pinnedFromCache(e: Extract<KernelEntry, { source: 'debian' }>, re
   }
   if (hit) {
     say(`${e.id}: Debian ${e.suite} no longer has ${e.package}=${e.version}; using the cached copy (${hit.key})`);
-    return { id: e.id, source: 'debian', ...hit.meta, packages: hit.meta.packages ?? [], cacheKey: hit.key, downloaded: false };
+    return { id: e.id, source: 'debian', ...hit.meta, packages: hit.meta.packages ?? [], cacheKey: hit.key, downloaded: false, ...debianOrigin(hit.meta, hit.meta.packages ?? [], e.suite) };
   }
   const now = (await rel.show(e.package, debVersionGt))?.info;
   throw new FetchError(`${e.id}: Debian ${e.suite} does not have ${e.package}=${e.version}${now ? ` (it has ${now.version})` : ''}, and no earlier run cached it. The archive keeps only the current upload: pin ${now ? `version: ${now.version}` : 'the current version'}, or take the old .deb from snapshot.debian.org as a 'url:' entry with its sha256`);
+}
+
+/**
+ * A Debian kernel's identity (the image package's .deb from the signed index) and its changelog,
+ * which the unpacked package keeps under usr/share/doc (the image or its split binary package).
+ */
+function debianOrigin(m: Meta, packages: DebianPackage[], suite: string): { identity?: KernelIdentity; origin: KernelOrigin } {
+  const image = packages.find((p) => /^linux-(image|binary)-\d/.test(p.package)) ?? packages[0];
+  const root = join(dirname(dirname(m.kimg)));
+  const changelog = findDebianChangelog(root, packages.map((p) => p.package));
+  return { ...(image ? { identity: debianIdentity(image, image.suite ?? suite) } : {}), origin: changelog ? { kind: 'debian', changelog } : { kind: 'version' } };
 }
 
 /** linux-binary-<ver> / linux-modules-<ver> dependencies of a split image package. */
@@ -267,12 +299,12 @@ async function fetchUrl(e: Extract<KernelEntry, { source: 'url' }>, say: Progres
   const key = urlCacheKey(e.sha256);
   const description = `url ${e.url} sha256=${e.sha256}`;
   const cached = await readCached(key, root);
-  if (cached && !(await entryDamage(cached))) return { id: e.id, source: 'url', ...cached, cacheKey: key, downloaded: false };
+  if (cached && !(await entryDamage(cached))) return { id: e.id, source: 'url', ...cached, cacheKey: key, downloaded: false, ...urlOrigin(e) };
   // Another run may be building this very entry: wait for it, then take what it cached.
   const lock = await lockCacheEntry(key, root);
   try {
     const built = await intactCached(key, root, say, e.id);
-    if (built) return { id: e.id, source: 'url', ...built, cacheKey: key, downloaded: false };
+    if (built) return { id: e.id, source: 'url', ...built, cacheKey: key, downloaded: false, ...urlOrigin(e) };
     const dest = join(kernelsDir(root), key);
     await discardEntry(dest);
     let meta!: Meta;
@@ -290,7 +322,7 @@ async function fetchUrl(e: Extract<KernelEntry, { source: 'url' }>, say: Progres
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
     say(`${e.id}: cached ${meta.release} in ${dest}`);
-    return { id: e.id, source: 'url', ...meta, cacheKey: key, downloaded: true };
+    return { id: e.id, source: 'url', ...meta, cacheKey: key, downloaded: true, ...urlOrigin(e) };
   } finally {
     await lock.release();
   }
@@ -328,19 +360,38 @@ export async function download(url: string, file: string, progress: (done: numbe
 
 export { sha256File };
 
+/**
+ * A path kernel built by `kernels build`: its build record (the cache's <dir>/build.json, or
+ * <image>.build.json beside a --out copy) names where its source came from.
+ */
+export function pathOrigin(kernel: string): { identity: KernelIdentity; origin: KernelOrigin } {
+  for (const f of [`${kernel}.build.json`, join(dirname(kernel), 'build.json'), join(dirname(dirname(kernel)), 'build.json')]) {
+    if (!existsSync(f)) continue;
+    try {
+      const r = JSON.parse(readFileSync(f, 'utf8')) as BuildRecord;
+      if (!r.kernelIdentity || (basename(r.kimg) !== basename(kernel) && !f.startsWith(kernel))) continue;
+      const id = r.kernelIdentity;
+      const git = id.commit && existsSync(join(r.tree, '.git'));
+      return { identity: id, origin: git ? { kind: 'git', tree: r.tree, rev: id.commit! } : { kind: 'version' } };
+    } catch { /* not a build record: unproven below */ }
+  }
+  return { identity: { kind: 'unproven', proven: false, why: 'a kernel image given by path, with no build record (build.json) beside it' }, origin: { kind: 'version' } };
+}
+
 async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: string): Promise<FetchedKernel> {
   // No copy: a tree of symlinks keyed by the image's identity, rebuilt when the build changes.
   if (!existsSync(e.kernel)) throw new FetchError(`${e.id}: kernel image ${e.kernel} does not exist; fix 'kernel:' in the matrix file`);
   const st = statSync(e.kernel);
   const key = `path-${createHash('sha256').update(`${e.kernel}\0${st.size}\0${st.mtimeMs}\0${e.modules ?? ''}`).digest('hex').slice(0, 16)}`;
   const description = `path ${e.kernel}${e.modules ? ` modules ${e.modules}` : ''}`;
+  const known = pathOrigin(e.kernel);
   const cached = await readCached(key, root);
-  if (cached) return { id: e.id, source: 'path', ...cached, cacheKey: key, downloaded: false };
+  if (cached) return { id: e.id, source: 'path', ...cached, cacheKey: key, downloaded: false, ...known };
   // Another run may be building this very entry: wait for it, then take what it cached.
   const lock = await lockCacheEntry(key, root);
   try {
     const built = await readCached(key, root);
-    if (built) return { id: e.id, source: 'path', ...built, cacheKey: key, downloaded: false };
+    if (built) return { id: e.id, source: 'path', ...built, cacheKey: key, downloaded: false, ...known };
     const dest = join(kernelsDir(root), key);
     let meta!: Meta;
     await buildAtomically(dest, async (tmp) => {
@@ -353,7 +404,7 @@ async function fetchPath(e: Extract<KernelEntry, { source: 'path' }>, root: stri
       meta = relocate(tree, tmp, dest, description);
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
-    return { id: e.id, source: 'path', ...meta, cacheKey: key, downloaded: false };
+    return { id: e.id, source: 'path', ...meta, cacheKey: key, downloaded: false, ...known };
   } finally {
     await lock.release();
   }

@@ -106,6 +106,9 @@ export async function treeIdentity(tree: string, known?: Partial<KernelIdentity>
   return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})` };
 }
 
+/** The running kernel of this machine: nothing names its source. */
+export const HOST_IDENTITY: KernelIdentity = { kind: 'unproven', proven: false, why: 'the running host kernel: no package, tarball or commit names its source' };
+
 /** A Debian binary kernel: the image package's .deb as the signed index names it. */
 export function debianIdentity(p: { package: string; version: string; sha256: string | null }, suite?: string): KernelIdentity {
   return {
@@ -128,3 +131,12 @@ export function describeIdentity(i: KernelIdentity): string {
 export function hasMachinePath(text: string): boolean {
   return /(^|[\s"'=:])\/(work|home|root|tmp|var\/tmp)\//.test(text);
 }
+
+/**
+ * What the commit oracle (harness/commit-oracle.ts) may read about a kernel: its git tree at a
+ * revision, its Debian changelog, or nothing beyond its version.
+ */
+export type KernelOrigin =
+  | { kind: 'git'; tree: string; rev: string }
+  | { kind: 'debian'; changelog: string }
+  | { kind: 'version' };

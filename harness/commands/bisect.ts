@@ -110,7 +110,11 @@ export function realDeps(o: RealOpts): StepDeps {
     },
     async runTests(kimg, rev, attempt) {
       const id = `bisect-${rev.slice(0, 12)}`;
-      const kernel: FetchedKernel = { id, source: 'path', kimg, release: '', modulesDir: null, description: `bisect ${o.tree} ${rev}`, cacheKey: null, downloaded: false };
+      // A bisect step is a git revision: ancestry and backport lines decide its named commits.
+      const kernel: FetchedKernel = {
+        id, source: 'path', kimg, release: '', modulesDir: null, description: `bisect ${o.tree} ${rev}`, cacheKey: null, downloaded: false,
+        origin: { kind: 'git', tree: o.tree, rev },
+      };
       const mo: MatrixOptions = {
         kernels: [], outDir: join(o.out, `run${attempt}`), jobs: 1, timeoutSec: o.timeoutSec, accel: o.accel, tests: o.tests,
         command: `pidfd-matrix bisect-step --tree ${o.tree} --test ${o.tests.join(',')}`,
