@@ -18,6 +18,7 @@ import { cellFromStream, preparePlan, selectedCases } from './run-suite.js';
 import { oracleFor } from './commit-oracle.js';
 import { catalogCommits } from './catalog.js';
 import { ensureMuslHelper, needsMusl } from './musl-helper.js';
+import { watchRepeats } from './repeat-progress.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import type { BuildFailure } from '../kernels/build.js';
 import { holdKernelCache } from '../kernels/cache.js';
@@ -45,6 +46,8 @@ export interface MatrixOptions {
   matrixFile?: string;
   /** Only these tests (probe --test), for reruns. */
   tests?: string[];
+  /** Runs of each selected case inside each cell's one boot (`--repeat N`). */
+  repeat?: number;
   cpus?: number;
   memory?: string;
   /** One progress line (queued/booting/running/done ...). */
@@ -270,7 +273,7 @@ function notStartedCell(entry: KernelEntry, o: MatrixOptions): CellResult {
 
 /** Reruns the whole cell: the same kernel, options and test selection. */
 function cellRerun(entry: KernelEntry, o: MatrixOptions): string {
-  return rerunPrefix(entry.id, o) + (o.tests?.length ? ` --test ${shellQuote(o.tests.join(','))}` : '');
+  return rerunPrefix(entry.id, o) + (o.tests?.length ? ` --test ${shellQuote(o.tests.join(','))}` : '') + (o.repeat && o.repeat > 1 ? ` --repeat ${o.repeat}` : '');
 }
 
 /** A cell with no probe results (the probe never wrote any), filled in by the caller. */
@@ -318,7 +321,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
       .catch((e: Error) => e);
   const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
-  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl });
+  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl, repeat: o.repeat });
   if (rootOk) planArgv[0] = rootOk.node;
   let command = cellCommand(planArgv);
   const guestEnv = o.guestEnv ?? faultEnv();
@@ -336,6 +339,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
       : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory, ...(rootOk ? { root: rootOk.root, rodirs: rootOk.rodirs } : {}) });
   const logName = { host: 'probe.log', container: 'container.log', guest: 'console.log' }[sut.kind];
   const startedAt = new Date();
+  const watch = o.repeat && o.repeat > 1 && o.progress ? watchRepeats(join(cellDir, STREAM_FILE), o.repeat, (l) => o.progress!(`${entry.id}: ${l}`)) : null;
   const result = guestRoot instanceof Error
     ? { exitCode: null, status: 'boot-failure', reason: `could not prepare the ${entry.root} root: ${guestRoot.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 } satisfies RunResult
     : await sut.run(command, {
@@ -347,6 +351,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     onRunning,
     signal: o.signal,
   }).catch((e: Error): RunResult => ({ exitCode: null, status: 'boot-failure', reason: `could not start: ${e.message}`, logPath: join(cellDir, logName), excerpt: '', durationMs: 0 }));
+  watch?.stop();
   const tools = sut.kind === 'guest' ? await toolVersions() : { vng: null, qemu: null };
   const rerun = cellRerun(entry, o);
   // Which named commits this kernel carries: its tree, its Debian changelog, or its version's table.
@@ -355,7 +360,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     oracle, identity: kernel.identity,
     kernelId: entry.id, mode: sut.kind, cases, dir: cellDir,
     exit: result.exitCode, stopped: o.signal?.aborted ? interruptedReason(o.signal) : result.status === 'ok' ? null : result.reason,
-    rerunPrefix: rerunPrefix(entry.id, o), command: o.command, startedAt,
+    rerunPrefix: rerunPrefix(entry.id, o), command: o.command, startedAt, repeat: o.repeat,
   });
   if (judged.error) judged.error.consoleExcerpt = result.excerpt || (await logTail(result.logPath)) || undefined;
   // The running kernel's own /proc/config.gz (as the guest read it) wins over the file it shipped with.

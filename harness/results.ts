@@ -1,6 +1,7 @@
 // The results.json schema: one file per kernel cell. Everything else (JUnit, HTML, markdown,
 // the terminal table, `rerun`) is regenerated from these files, so they carry all provenance.
 import type { Status } from './status.js';
+import type { RepeatSummary } from './repeat.js';
 import type { ContainerInfo } from '../vm/container-sut.js';
 import type { Observation, ObservedFacts } from '../suites/lib/observation.js';
 import type { CommitAnswers } from './commits.js';
@@ -48,6 +49,8 @@ export interface CaseResult {
   knownIssue?: { reason: string; link?: string; expires?: string };
   /** Extra text for JUnit system-out (AVC records etc.). */
   log?: string;
+  /** `--repeat N`: how many runs answered and each distinct answer with its count (harness/repeat.ts). */
+  repeat?: RepeatSummary;
   /** Set when kernel health turned this case into an error: the probe's own verdict. */
   preHealth?: { status: Status; reason: string; log?: string };
 }

@@ -12,6 +12,7 @@ import { HOST_IDENTITY, type KernelIdentity } from '../kernels/identity.js';
 import type { CellResult } from './results.js';
 import { harnessRevision } from './provenance.js';
 import { judgeStream, parseStream, planFor } from './stream.js';
+import { watchRepeats } from './repeat-progress.js';
 import { PLAN_FILE, STREAM_FILE } from '../suites/lib/plan.js';
 import { ensureMuslHelper, needsMusl, type MuslHelper } from './musl-helper.js';
 
@@ -25,7 +26,7 @@ export function selectedCases(tests?: string[]): CatalogCase[] {
  * Writes DIR/plan.json for the selected cases and empties DIR/observations.jsonl; returns the
  * argv that runs the plan (the same on the host and in a guest, where DIR is a --rwdir).
  */
-export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean; musl?: MuslHelper }): string[] {
+export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean; musl?: MuslHelper; repeat?: number }): string[] {
   if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: build the harness first (npm run build, or make setup)`);
   mkdirSync(dir, { recursive: true });
   const planPath = join(dir, PLAN_FILE);
@@ -51,6 +52,10 @@ export interface SuiteRequest {
   echo?: boolean;
   /** Write case markers to /dev/kmsg (in a guest, whose console the host reads). */
   kmsgMarkers?: boolean;
+  /** Runs of each case (`--repeat N`), all in this one run of the supervisor. */
+  repeat?: number;
+  /** Progress lines of a long repeat (every few seconds). */
+  progress?: (line: string) => void;
 }
 
 export interface SuiteRun { cell: CellResult; exit: number; output: string }
@@ -60,7 +65,8 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
   const started = new Date();
   const cases = selectedCases(req.tests);
   const musl = needsMusl(cases) ? await ensureMuslHelper({ progress: (m) => console.error(m) }) : undefined;
-  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl });
+  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl, repeat: req.repeat });
+  const watch = req.repeat && req.repeat > 1 && req.progress ? watchRepeats(join(req.dir, STREAM_FILE), req.repeat, req.progress) : null;
   let output = '';
   const exit = await new Promise<number>((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: repoPath(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,10 +78,10 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
     child.stderr.on('data', take);
     child.on('error', reject);
     child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
-  });
+  }).finally(() => watch?.stop());
   const cell = cellFromStream({
     kernelId: req.kernelId, mode: 'host', cases, dir: req.dir, exit, stopped: null,
-    rerunPrefix: req.rerunPrefix ?? 'npx pidfd-matrix probe', command: req.command, startedAt: started, identity: HOST_IDENTITY,
+    rerunPrefix: req.rerunPrefix ?? 'npx pidfd-matrix probe', command: req.command, startedAt: started, identity: HOST_IDENTITY, repeat: req.repeat,
   });
   if (cell.error && output.trim()) cell.error.consoleExcerpt = output.trim().split('\n').slice(-30).join('\n');
   return { cell, exit, output };
@@ -97,6 +103,8 @@ export interface CellFromStream {
   oracle?: CommitOracle;
   /** Where the kernel came from (kernels/identity.ts), stored in the cell's facts. */
   identity?: KernelIdentity;
+  /** Runs of each case (`--repeat N`); the rerun lines carry it. */
+  repeat?: number;
 }
 
 /** Judge DIR/observations.jsonl into a CellResult (the caller adds guest provenance). */
@@ -109,8 +117,9 @@ export function cellFromStream(o: CellFromStream): CellResult {
   // Which commits this kernel carries is asked before judging: by its git tree or Debian
   // changelog when the caller knows them (o.oracle), else by the version the guest reports.
   const oracle = o.oracle ?? versionOracle(catalogCommits(), namedCommits(o.cases));
+  const again = o.repeat && o.repeat > 1 ? ` --repeat ${o.repeat}` : '';
   const judged = judgeStream(o.cases, stream, {
-    rerun: (id) => `${o.rerunPrefix} --test ${id}`, stopped: o.stopped, exit: o.exit,
+    rerun: (id) => `${o.rerunPrefix} --test ${id}${again}`, stopped: o.stopped, exit: o.exit, repeat: o.repeat,
     commits: (facts) => oracle.answer(facts),
   });
   if (judged.facts && o.identity) judged.facts.identity = o.identity;

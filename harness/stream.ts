@@ -3,6 +3,7 @@
 // (the case that was running when the guest panicked or was killed, the cases never reached).
 import type { CatalogCase } from './catalog.js';
 import { judge } from './judge.js';
+import { judgeRepeated } from './repeat.js';
 import type { CaseResult, KernelFacts } from './results.js';
 import type { CommitAnswers } from './commits.js';
 import { withVersion } from './version.js';
@@ -15,6 +16,8 @@ export interface StreamSummary {
   facts: ObservedFacts | null;
   /** The first answer (done or error) of each case, in stream order. */
   answers: Map<string, Answer>;
+  /** Every answer of each case, in stream order (a plan with `repeat` has one per run). */
+  runs: Map<string, Answer[]>;
   /** The case that started last and has no answer: the one running when the stream stopped. */
   running: string | null;
   end: Extract<StreamLine, { t: 'end' }> | null;
@@ -23,7 +26,7 @@ export interface StreamSummary {
 }
 
 export function parseStream(text: string): StreamSummary {
-  const s: StreamSummary = { facts: null, answers: new Map(), running: null, end: null, unreadable: 0 };
+  const s: StreamSummary = { facts: null, answers: new Map(), runs: new Map(), running: null, end: null, unreadable: 0 };
   for (const raw of text.split('\n')) {
     if (!raw.trim()) continue;
     let line: StreamLine;
@@ -34,9 +37,11 @@ export function parseStream(text: string): StreamSummary {
       continue;
     }
     if (line.t === 'facts') s.facts ??= line.facts;
-    else if (line.t === 'start') s.running = s.answers.has(line.id) ? s.running : line.id;
+    // A repeated case starts again after its earlier runs answered: each run is running in turn.
+    else if (line.t === 'start') s.running = s.answers.has(line.id) && line.run === undefined ? s.running : line.id;
     else if (line.t === 'done' || line.t === 'error') {
       if (!s.answers.has(line.id)) s.answers.set(line.id, line);
+      s.runs.set(line.id, [...(s.runs.get(line.id) ?? []), line]);
       if (s.running === line.id) s.running = null;
     } else if (line.t === 'end') s.end = line;
   }
@@ -44,7 +49,7 @@ export function parseStream(text: string): StreamSummary {
 }
 
 /** The plan the host hands the supervisor: the selected cases in catalog order, with deadlines. */
-export function planFor(cases: CatalogCase[], stream: string, o: { kmsg: boolean; defaultDeadlineSec?: number }): Plan {
+export function planFor(cases: CatalogCase[], stream: string, o: { kmsg: boolean; defaultDeadlineSec?: number; repeat?: number }): Plan {
   return {
     cases: cases.map((c) => ({
       id: c.id, feature: c.feature, case: c.case, needs: c.needs,
@@ -52,6 +57,7 @@ export function planFor(cases: CatalogCase[], stream: string, o: { kmsg: boolean
     })),
     stream,
     kmsg: o.kmsg,
+    ...(o.repeat && o.repeat > 1 ? { repeat: o.repeat } : {}),
   };
 }
 
@@ -70,6 +76,8 @@ export function judgeStream(planned: CatalogCase[], s: StreamSummary, o: {
   rerun: (id: string) => string; stopped?: string | null; exit?: number | null;
   /** The commit oracle's answers for these facts (harness/commit-oracle.ts), stored in them; absent: version rule only. */
   commits?: (facts: KernelFacts) => CommitAnswers;
+  /** Runs of each case (`--repeat N`): each case is judged from all its runs (harness/repeat.ts). */
+  repeat?: number;
 }): JudgedStream {
   const derived = s.facts ? withVersion(s.facts) : null;
   const facts = derived && o.commits ? { ...derived, commits: o.commits(derived) } : derived;
@@ -77,6 +85,11 @@ export function judgeStream(planned: CatalogCase[], s: StreamSummary, o: {
   const cases = planned.map((c): CaseResult => {
     const base = { id: c.id, feature: c.feature, case: c.case, area: c.area, title: c.title, rerun: o.rerun(c.id) };
     const a = s.answers.get(c.id);
+    // --repeat N: one verdict from all runs (harness/repeat.ts); a stream cut short leaves fewer.
+    if (o.repeat && o.repeat > 1 && a) {
+      const cut = s.running === c.id ? (ended ?? 'the probe runner stopped without an answer') : null;
+      return judgeRepeated(c, facts, s.runs.get(c.id) ?? [], o.repeat, base, cut);
+    }
     const err = (reason: string, extra: Partial<CaseResult> = {}): CaseResult =>
       ({ ...base, status: 'error', reason, expected: null, expectedAnswer: null, observed: {}, durationMs: 0, ...extra });
     if (a?.t === 'error') return err(a.reason, { durationMs: a.durationMs ?? 0, ...(a.log ? { log: a.log } : {}) });

@@ -47,6 +47,10 @@ Options:
                   back to TCG when KVM cannot run stock kernels
   --out DIR       report directory (default: reports/)
   --test IDS      only these tests (feature or feature/case ids), as the rerun lines use
+  --repeat N      run each selected case N times inside each cell's one boot (default 1), each
+                  run with its own deadline, a progress line every few seconds; the verdict
+                  counts the runs per answer: one answer is judged as usual ("N/N runs"), two
+                  or more are an error ("unstable: ..."). --timeout still bounds the whole cell
   --boot-retries N  boot a guest again when it died before the suite started (panic or
                   boot failure; default 1); the earlier console is kept as console-attemptN.log
   --cpus N        guest CPUs (default: the host's CPUs shared by the guests running at once,
@@ -86,8 +90,9 @@ export const matrixCommand: Command = {
       out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
       'boot-retries': { type: 'string' }, shard: { type: 'string' }, list: { type: 'boolean' },
       kernel: { type: 'string' }, 'kernel-tree': { type: 'string' }, config: { type: 'string', multiple: true }, id: { type: 'string' },
-      lsm: { type: 'string' }, append: { type: 'string' },
+      lsm: { type: 'string' }, append: { type: 'string' }, repeat: { type: 'string' },
     }, usage);
+    const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const accel = parseAccel(values.accel);
     const jobs = intOption(values.jobs, 'jobs') ?? availableParallelism();
@@ -134,7 +139,7 @@ export const matrixCommand: Command = {
       console.log(`pidfd-matrix matrix: ${kernels.map((k) => k.id).join(', ')} (jobs ${jobs}${cpuNote}, timeout ${timeoutSec}s, accel ${accel}) -> ${outDir}`);
       const t0 = Date.now();
       const run = await runMatrix({
-        kernels, outDir, jobs, timeoutSec, accel, tests, cpus: guestCpus, memory: values.memory, bootRetries,
+        kernels, outDir, jobs, timeoutSec, accel, tests, repeat, cpus: guestCpus, memory: values.memory, bootRetries,
         matrixFile: values.matrix === undefined ? undefined : resolve(values.matrix),
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),

@@ -1,7 +1,7 @@
 // `pidfd-matrix probe`: the whole suite on the running kernel (host mode, and what the
 // matrix runs inside each guest). Writes results.json + junit.xml, prints a table.
 import { resolve } from 'node:path';
-import { parseOptions } from '../args.js';
+import { intOption, parseOptions } from '../args.js';
 import { allCases, loadCatalog } from '../catalog.js';
 import { applyKnownIssues, loadKnownIssues } from '../known-issues.js';
 import { applyKernelHealth, healthFromTaint } from '../health.js';
@@ -14,7 +14,7 @@ import { UsageError, type Command } from './types.js';
 import { listTests } from '../list-tests.js';
 import { firstConfig } from '../../kernels/config.js';
 
-const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--kmsg-markers] [--verbose]
+const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--repeat N] [--kmsg-markers] [--verbose]
 
 Run the pidfd probe suite on the running kernel and write DIR/results.json (raw
 observations, judged here), DIR/junit.xml and DIR/observations.jsonl (the stream each case
@@ -26,6 +26,11 @@ Options:
   --kernel-id ID   id recorded for this kernel (default: host); letters, digits, - and _
   --out DIR        output directory (default: reports/<kernel-id>)
   --test IDS       only these tests: feature ids or feature/case ids, comma separated
+  --repeat N       run each selected case N times in this one run (default 1), each run with
+                   its own deadline; the verdict counts the runs per answer (compared in the
+                   catalog's terms, not pids or inode numbers): one answer is judged as usual
+                   ("N/N runs"), two or more are an error ("unstable: 97/100 gave ..."). A
+                   progress line every few seconds; rerun lines carry --repeat N
   --rerun-prefix S command prefix printed as each test's rerun command (used by matrix)
   --kmsg-markers   write "pidfd-matrix: case <id> start" (and end, with the taint value)
                    to /dev/kmsg around each case, so kernel reports on the console can be
@@ -43,8 +48,9 @@ export const probeCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       'kernel-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'string' },
       'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' }, 'kmsg-markers': { type: 'boolean' },
-      list: { type: 'boolean' },
+      list: { type: 'boolean' }, repeat: { type: 'string' },
     }, usage);
+    const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
     const kernelId = values['kernel-id'] ?? 'host';
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(kernelId))
@@ -61,8 +67,11 @@ export const probeCommand: Command = {
     }
     const out = resolve(values.out ?? repoPath('reports', kernelId));
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
-    console.error(`pidfd-matrix probe: running the suite on ${kernelId} ...`);
-    const { cell } = await runSuite({ kernelId, tests, command, dir: out, rerunPrefix: values['rerun-prefix'], echo: values.verbose, kmsgMarkers: values['kmsg-markers'] });
+    console.error(`pidfd-matrix probe: running the suite on ${kernelId}${repeat && repeat > 1 ? `, each case ${repeat} times` : ''} ...`);
+    const { cell } = await runSuite({
+      kernelId, tests, command, dir: out, rerunPrefix: values['rerun-prefix'], echo: values.verbose, kmsgMarkers: values['kmsg-markers'],
+      repeat, progress: (l) => console.error(`pidfd-matrix probe: ${l}`),
+    });
     // Only the running kernel's own copy: in a guest, /boot is the host's.
     const config = firstConfig(['/proc/config.gz']);
     if (config) cell.provenance = { ...cell.provenance, configHash: config.sha256, configSource: config.file };

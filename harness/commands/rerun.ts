@@ -5,13 +5,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseOptions } from '../args.js';
+import { intOption, parseOptions } from '../args.js';
 import { REPO_ROOT } from '../paths.js';
 import { loadCellResults, parseCellResult, ResultsError, writeMatrixReports } from '../reports.js';
 import type { CellResult } from '../results.js';
 import { UsageError, type Command } from './types.js';
 
-const usage = `Usage: pidfd-matrix rerun <cell> [--test ID] [--results DIR] [--dry-run]
+const usage = `Usage: pidfd-matrix rerun <cell> [--test ID] [--repeat N] [--results DIR] [--dry-run]
 
 Print, then run, the rerun command recorded in a cell's results.json: the whole cell
 (cell.rerun), or one test (that case's rerun). Exits with the command's exit code. The run
@@ -23,6 +23,8 @@ results.json, or the path of a results.json file.
 
 Options:
   --test ID       one test: <feature>/<case>; or <feature> for all its cases
+  --repeat N      run it N times in the one boot (the recorded --repeat, if any, replaced):
+                  chasing a flaky answer; N=1 drops a recorded --repeat
   --results DIR   where kernel ids are looked up (default: reports)
   --dry-run       print the command(s) without running them
   -h, --help      this text`;
@@ -56,6 +58,12 @@ export function rerunCommands(cell: CellResult, test: string | undefined): { com
   return { commands: [...new Set(ofFeature.map((c) => c.rerun))] };
 }
 
+/** The command with `--repeat N` (replacing one it carries); N=1 runs each case once. */
+export function withRepeat(command: string, n: number): string {
+  const bare = command.replace(/ --repeat(?:=| )\S+/g, '');
+  return n > 1 ? `${bare} --repeat ${n}` : bare;
+}
+
 function runShell(command: string): Promise<number> {
   return new Promise((done, fail) => {
     const child = spawn('bash', ['-c', command], { cwd: REPO_ROOT, stdio: 'inherit' });
@@ -82,8 +90,9 @@ export const rerunCommand: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
-      test: { type: 'string' }, results: { type: 'string' }, 'dry-run': { type: 'boolean' },
+      test: { type: 'string' }, results: { type: 'string' }, 'dry-run': { type: 'boolean' }, repeat: { type: 'string' },
     }, usage);
+    const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length !== 1) throw new UsageError(`${positionals.length ? `one cell, got ${positionals.length} arguments` : 'which cell? e.g. pidfd-matrix rerun host --test pidfd_open/basic'}\n\n${usage}`);
     const file = resultsFile(positionals[0], resolve(values.results ?? join(REPO_ROOT, 'reports')));
     let cell: CellResult;
@@ -93,7 +102,9 @@ export const rerunCommand: Command = {
       if (e instanceof ResultsError) throw new UsageError(e.message);
       throw e;
     }
-    const { commands, note } = rerunCommands(cell, values.test);
+    const found = rerunCommands(cell, values.test);
+    const { note } = found;
+    const commands = repeat === undefined ? found.commands : found.commands.map((c) => withRepeat(c, repeat));
     if (note) console.error(`note: ${note}`);
     let worst = 0;
     for (const cmd of commands) {

@@ -25,10 +25,18 @@ export interface Plan {
    * not: the runner hands it to suites/libc.probe.ts as MUSL_BIN_ENV / MUSL_ERROR_ENV.
    */
   musl?: { bin: string } | { error: string };
+  /**
+   * Runs of each case (`--repeat N`; absent: 1). The runner goes through steps: step s is run
+   * s % repeat of case floor(s / repeat), each run with its own deadline, all in one boot.
+   */
+  repeat?: number;
 }
 
 export const MUSL_BIN_ENV = 'PIDFD_MATRIX_MUSL_BIN';
 export const MUSL_ERROR_ENV = 'PIDFD_MATRIX_MUSL_ERROR';
+
+/** Steps of a plan: every run of every case. */
+export const planSteps = (p: Plan): number => p.cases.length * (p.repeat ?? 1);
 
 export const STREAM_FILE = 'observations.jsonl';
 export const PLAN_FILE = 'plan.json';
@@ -36,9 +44,10 @@ export const DEFAULT_DEADLINE_SEC = 20;
 
 export type StreamLine =
   | { t: 'facts'; facts: ObservedFacts }
-  | { t: 'start'; id: string; at: number }
-  | { t: 'done'; id: string; observed: Observation; durationMs: number; log?: string }
+  /** `run`: the run's index (0-based) when the plan repeats its cases (plan.repeat > 1). */
+  | { t: 'start'; id: string; at: number; run?: number }
+  | { t: 'done'; id: string; observed: Observation; durationMs: number; log?: string; run?: number }
   /** The case could not give an answer: the probe threw, the runner crashed or missed the deadline. */
-  | { t: 'error'; id: string; reason: string; durationMs?: number; log?: string }
+  | { t: 'error'; id: string; reason: string; durationMs?: number; log?: string; run?: number }
   /** The supervisor went through the whole plan; exit is its own status. */
   | { t: 'end'; exit: number; at: number; reason?: string; taint?: { start: number; end: number } };

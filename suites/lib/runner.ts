@@ -13,7 +13,7 @@ import { observeFacts } from './kernel.js';
 import { unmetNeed } from './needs.js';
 import { NOT_RUN, PREREQ, type Observation, type ObservedFacts } from './observation.js';
 import { closeTracked, PrereqMissing } from './pidfd.js';
-import { MUSL_BIN_ENV, MUSL_ERROR_ENV, type Plan, type PlanCase, type StreamLine } from './plan.js';
+import { MUSL_BIN_ENV, MUSL_ERROR_ENV, planSteps, type Plan, type PlanCase, type StreamLine } from './plan.js';
 import { reapAll } from './process.js';
 import { parentDeathSignal } from './libc.js';
 import { SIG } from './constants.js';
@@ -78,12 +78,13 @@ async function observe(pc: PlanCase, facts: ObservedFacts, loadErrors: string[])
   }
 }
 
-export async function runPlan(plan: Plan, from: number): Promise<void> {
+/** `events: null` keeps fd 3 alone (an in-process caller, whose fd 3 is not a supervisor's pipe). */
+export async function runPlan(plan: Plan, from: number, o: { events?: number | null } = {}): Promise<void> {
   if (plan.kmsg) process.env[KMSG_MARKERS_ENV] = '1';
   if (plan.musl && 'bin' in plan.musl) process.env[MUSL_BIN_ENV] = plan.musl.bin;
   if (plan.musl && 'error' in plan.musl) process.env[MUSL_ERROR_ENV] = plan.musl.error;
   const out = openSync(plan.stream, 'a');
-  const events = eventsFd();
+  const events = o.events === undefined ? eventsFd() : o.events;
   const emit = (line: StreamLine) => {
     const text = JSON.stringify(line) + '\n';
     // No fsync: a write(2) to the guest's uncached 9p share is done on the host before it
@@ -95,16 +96,25 @@ export async function runPlan(plan: Plan, from: number): Promise<void> {
   const facts = observeFacts();
   if (from === 0) emit({ t: 'facts', facts });
   const loadErrors = await loadSuites();
-  for (const pc of plan.cases.slice(from)) {
-    emit({ t: 'start', id: pc.id, at: Date.now() });
+  // `from` is a step: run `step % repeat` of case `step / repeat` (one step per case unless --repeat).
+  const repeat = plan.repeat ?? 1;
+  for (let step = from; step < planSteps(plan); step++) {
+    const pc = plan.cases[Math.floor(step / repeat)];
+    const run = step % repeat;
+    const runField = repeat > 1 ? { run } : {};
+    emit({ t: 'start', id: pc.id, at: Date.now(), ...runField });
     // harness/health.ts attributes kernel WARNs/oopses on the console to cases by these exact
-    // lines (`pidfd-matrix: case <id> start` / `... end taint=<n>`, suites/lib/kmsg.ts).
-    markCaseStart(pc.id);
+    // lines (`pidfd-matrix: case <id> start` / `... end taint=<n>`, suites/lib/kmsg.ts). A
+    // repeated case is marked once around its runs (from the first run this runner makes):
+    // 1000 marker pairs would only flood a TCG guest's serial console.
+    const first = run === 0 || step === from;
+    const last = run === repeat - 1;
+    if (first) markCaseStart(pc.id);
     const t0 = performance.now();
-    const o = await observe(pc, facts, loadErrors).finally(() => markCaseEnd(pc.id));
+    const o = await observe(pc, facts, loadErrors).finally(() => last && markCaseEnd(pc.id));
     const durationMs = Math.round(performance.now() - t0);
     const log = o.log ? { log: o.log } : {};
-    emit('error' in o ? { t: 'error', id: pc.id, reason: o.error, durationMs, ...log } : { t: 'done', id: pc.id, observed: o.observed, durationMs, ...log });
+    emit('error' in o ? { t: 'error', id: pc.id, reason: o.error, durationMs, ...log, ...runField } : { t: 'done', id: pc.id, observed: o.observed, durationMs, ...log, ...runField });
   }
   closeSync(out);
 }
@@ -116,7 +126,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.ppid === 1) process.exit(1); // the supervisor died before the prctl
   const [planPath, from = '0'] = process.argv.slice(2);
   if (!planPath) {
-    console.error('usage: node runner.js PLAN.json [FROM-INDEX] (started by suites/lib/supervisor.js)');
+    console.error('usage: node runner.js PLAN.json [FROM-STEP] (started by suites/lib/supervisor.js)');
     process.exit(2);
   }
   const plan = JSON.parse(readFileSync(planPath, 'utf8')) as Plan;

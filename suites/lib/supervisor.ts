@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plan, StreamLine } from './plan.js';
+import { planSteps, type Plan, type StreamLine } from './plan.js';
 import { describeBlocked } from './syscall-names.js';
 import { kernelTaint, KMSG_MARKERS_ENV, markSuite } from './kmsg.js';
 
@@ -24,7 +24,7 @@ function readOr(path: string): string {
 }
 
 interface RunnerEnd {
-  /** Index of the next case to run. */
+  /** The next step to run (a case's run: plan.ts's planSteps). */
   next: number;
   /** Whether the runner started at least one case (no: it cannot even get going). */
   started: boolean;
@@ -51,13 +51,16 @@ export class Supervisor {
     markSuite('start');
     let next = 0;
     let last: RunnerEnd | null = null;
-    while (next < this.plan.cases.length) {
+    const steps = planSteps(this.plan);
+    while (next < steps) {
       last = await this.runner(next);
-      if (!last.started && last.next < this.plan.cases.length) {
+      if (!last.started && last.next < steps) {
         // It dies before its first case (node itself crashes, a module cannot load): retrying
-        // would loop, so every remaining case gets the reason.
-        for (const pc of this.plan.cases.slice(last.next))
-          this.emit({ t: 'error', id: pc.id, reason: `not run: the probe runner ${last.how} before its first case; its stderr:\n${last.stderrTail}` });
+        // would loop, so every remaining case (each of its remaining runs) gets the reason.
+        for (let step = last.next; step < steps; step++) {
+          const { id, run } = this.step(step);
+          this.emit({ t: 'error', id, reason: `not run: the probe runner ${last.how} before its first case; its stderr:\n${last.stderrTail}`, ...run });
+        }
         break;
       }
       next = last.next;
@@ -65,12 +68,19 @@ export class Supervisor {
     markSuite('end');
     const taintEnd = kernelTaint();
     const taint = taintStart !== null && taintEnd !== null ? { taint: { start: taintStart, end: taintEnd } } : {};
-    const bad = last && !last.clean && last.started && next >= this.plan.cases.length ? `the last probe runner ${last.how} after the last case` : '';
+    const bad = last && !last.clean && last.started && next >= steps ? `the last probe runner ${last.how} after the last case` : '';
     this.emit({ t: 'end', exit: bad ? 1 : 0, at: Date.now(), ...taint, ...(bad ? { reason: `${bad}; its stderr:\n${last!.stderrTail}` } : {}) });
     return bad ? 1 : 0;
   }
 
   private current: number | null = null;
+
+  /** Case and run of a step; `run` only when the plan repeats (the stream lines carry it then). */
+  private step(step: number): { id: string; index: number; run: { run?: number } } {
+    const repeat = this.plan.repeat ?? 1;
+    const index = Math.floor(step / repeat);
+    return { id: this.plan.cases[index].id, index, run: repeat > 1 ? { run: step % repeat } : {} };
+  }
 
   /** Kill the running runner's process group (the supervisor is going away). */
   stop(): void {
@@ -79,12 +89,13 @@ export class Supervisor {
 
   private runner(from: number): Promise<RunnerEnd> {
     const cases = this.plan.cases;
+    const repeat = this.plan.repeat ?? 1;
     // Own process group: on a deadline the runner and the probe children it spawned go together.
     const child = spawn(process.execPath, [RUNNER, this.planPath, String(from)], { stdio: ['ignore', 'inherit', 'pipe', 'pipe'], detached: true });
     this.current = child.pid ?? null;
     let stderr = '';
     let pending = '';
-    let current: { index: number; at: number } | null = null;
+    let current: { step: number; at: number } | null = null;
     let next = from;
     let started = false;
     let timer: NodeJS.Timeout | null = null;
@@ -101,15 +112,18 @@ export class Supervisor {
         return;
       }
       if (line.t === 'start') {
-        const index = cases.findIndex((c, i) => i >= next && c.id === line.id);
+        const index = cases.findIndex((c, i) => (i + 1) * repeat > next && c.id === line.id);
         if (index < 0) return;
+        const step = index * repeat + (line.run ?? 0);
+        if (step < next) return;
         started = true;
-        current = { index, at: Date.now() };
+        current = { step, at: Date.now() };
         const pc = cases[index];
-        timer = setTimeout(() => this.deadline(child.pid!, pc.id, pc.deadlineMs, () => (deadlineHit = true)), pc.deadlineMs);
-      } else if ((line.t === 'done' || line.t === 'error') && current && cases[current.index].id === line.id) {
+        // The deadline is per run: a repeated case gets the whole of it for each of its runs.
+        timer = setTimeout(() => this.deadline(child.pid!, step, pc.deadlineMs, () => (deadlineHit = true)), pc.deadlineMs);
+      } else if ((line.t === 'done' || line.t === 'error') && current && this.step(current.step).id === line.id && (line.run ?? 0) === current.step % repeat) {
         if (timer) clearTimeout(timer);
-        next = current.index + 1;
+        next = current.step + 1;
         current = null;
       }
     };
@@ -127,22 +141,24 @@ export class Supervisor {
         killGroup(child.pid!); // probe children left behind
         this.current = null;
         const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-        const cur = current as { index: number; at: number } | null;
+        const cur = current as { step: number; at: number } | null;
         if (cur) {
           // The deadline handler already wrote this case's error; otherwise the runner died in it.
+          const { id, run } = this.step(cur.step);
           if (!deadlineHit)
-            this.emit({ t: 'error', id: cases[cur.index].id, reason: `the probe runner ${how} in ${cases[cur.index].id}; its stderr:\n${stderr.trim() || '(empty)'}`, durationMs: Date.now() - cur.at });
-          next = cur.index + 1;
+            this.emit({ t: 'error', id, reason: `the probe runner ${how} in ${id}; its stderr:\n${stderr.trim() || '(empty)'}`, durationMs: Date.now() - cur.at, ...run });
+          next = cur.step + 1;
         }
         resolve({ next, started, how, clean: code === 0 && !signal, stderrTail: stderr.trim() || '(empty)' });
       });
     });
   }
 
-  private deadline(pid: number, id: string, ms: number, mark: () => void): void {
+  private deadline(pid: number, step: number, ms: number, mark: () => void): void {
     const stuck = describeBlocked(readOr(`/proc/${pid}/syscall`), readOr(`/proc/${pid}/wchan`));
     mark();
-    this.emit({ t: 'error', id, reason: `no answer within ${ms / 1000} s; stuck in ${id}${stuck ? `, in ${stuck}` : ''} (the runner was killed; the next case runs in a new one)`, durationMs: ms });
+    const { id, run } = this.step(step);
+    this.emit({ t: 'error', id, reason: `no answer within ${ms / 1000} s; stuck in ${id}${stuck ? `, in ${stuck}` : ''} (the runner was killed; the next case runs in a new one)`, durationMs: ms, ...run });
     killGroup(pid);
   }
 }
