@@ -62,7 +62,7 @@ describe('--repeat in one runner (the real runner, a fake probe)', () => {
     expect(flip.reason).toBe('repeat_fake/flip: unstable: 15/20 gave { errno: "ESRCH" } (pass), 5/20 gave { errno: "EAGAIN" } (fail)');
     expect(flip.repeat).toMatchObject({ runs: 20, planned: 20, answers: [{ count: 15, status: 'pass', firstRun: 0 }, { count: 5, status: 'fail', firstRun: 3 }] });
     expect(stable.status).toBe('pass');
-    expect(stable.reason).toMatch(/^repeat_fake\/steady: as expected \(since 3\.0\), kernel .* \(20\/20 runs\)$/);
+    expect(stable.reason).toMatch(/^repeat_fake\/steady: as expected \(since 3\.0[;)].*, kernel .* \(20\/20 runs\)$/);
     expect(stable.repeat?.answers).toEqual([{ count: 20, status: 'pass', answer: { errno: 'ESRCH' }, firstRun: 0 }]);
     // A volatile key (catalog volatile:) is compared by class: six different raw pids are one answer.
     expect(vola.reason).toBe('repeat_fake/volatile_pid: unstable: 14/20 gave { pid_line: "matches_child" } (pass), 6/20 gave { pid_line: "another value" } (fail)');

@@ -85,7 +85,7 @@ export function judgeRepeated(
   const answers = ordered.map((g) => g.a);
   const n = lines.length;
   const repeat: RepeatSummary = { runs: n, planned, answers };
-  const durationMs = lines.reduce((t, l) => t + (l.durationMs ?? 0), 0);
+  const durationMs = Math.round(lines.reduce((t, l) => t + (l.durationMs ?? 0), 0));
   const top = ordered[0]?.first;
   const observed = top?.line.t === 'done' ? top.line.observed : {};
   const logs = lines.map((l) => l.log).filter(Boolean);
