@@ -53,9 +53,18 @@ export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: K
       warnings.push(`${cell.kernelId} ${c.id}: no longer in the catalog; its stored verdict stays`);
       return c;
     }
+    // --repeat: runs that gave one answer are judged again by it; an unstable or errored set of
+    // runs keeps its error (one stored observation cannot stand for runs that disagreed).
+    const runs = c.repeat;
+    if (runs && (runs.answers.length !== 1 || runs.answers[0].status === 'error' || runs.runs < runs.planned)) {
+      warnings.push(`${cell.kernelId} ${c.id}: its ${runs.runs} runs did not give one answer; the stored error stays (rerun it)`);
+      return c;
+    }
     const v = judge(cat, facts, c.observed);
     const { knownIssue: _old, ...rest } = c;
-    return { ...rest, area: cat.area, title: cat.title, status: v.status, reason: v.reason, expected: v.expected, expectedAnswer: v.expectedAnswer };
+    const all = runs ? ` (${runs.runs}/${runs.runs} runs)` : '';
+    const repeat = runs ? { repeat: { ...runs, answers: [{ ...runs.answers[0], status: v.status }] } } : {};
+    return { ...rest, ...repeat, area: cat.area, title: cat.title, status: v.status, reason: v.reason + all, expected: v.expected, expectedAnswer: v.expectedAnswer };
   });
   const applied = applyKnownIssues({ ...cell, facts, cases }, entries, today);
   warnings.push(...applied.warnings);

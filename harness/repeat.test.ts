@@ -12,12 +12,14 @@ import { cellFromStream } from './run-suite.js';
 import { judgeStream, parseStream, planFor } from './stream.js';
 import { watchRepeats } from './repeat-progress.js';
 import { withRepeat } from './commands/rerun.js';
+import { rejudgeCell } from './rejudge.js';
+import type { CellResult } from './results.js';
 import { repoPath } from './paths.js';
 import { featureSuite } from '../suites/lib/feature-test.js';
 import { runPlan } from '../suites/lib/runner.js';
 import { STREAM_FILE, type Plan, type StreamLine } from '../suites/lib/plan.js';
 
-const fake = parseCatalog(`features:
+const FAKE = `features:
   - id: repeat_fake
     title: a fake feature for the --repeat tests
     area: test
@@ -33,7 +35,8 @@ const fake = parseCatalog(`features:
         probe: "every third run a raw pid (a different one each time) instead of matches_child"
         volatile: [pid_line]
         with: { pid_line: matches_child }
-`, 'fake.yaml');
+`;
+const fake = parseCatalog(FAKE, 'fake.yaml');
 const cases = allCases(fake);
 
 let flips = 0, steady = 0, vol = 0;
@@ -43,9 +46,12 @@ featureSuite('repeat_fake', {
   volatile_pid: () => ({ pid_line: ++vol % 3 === 0 ? String(3000 + vol) : 'matches_child' }),
 });
 
+let cell: CellResult;
+
 describe('--repeat in one runner (the real runner, a fake probe)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pm-repeat-'));
   const stream = join(dir, STREAM_FILE);
+  writeFileSync(join(dir, 'fake.yaml'), FAKE);
 
   it('a flipping answer is an error that counts each answer; a steady one passes "20/20 runs" despite its pids', async () => {
     writeFileSync(stream, '');
@@ -54,7 +60,7 @@ describe('--repeat in one runner (the real runner, a fake probe)', () => {
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as StreamLine);
     expect(lines.filter((l) => l.t === 'start')).toHaveLength(60);
     expect(lines.filter((l) => l.t === 'done' && l.id === 'repeat_fake/flip').map((l) => (l as { run?: number }).run)).toEqual([...Array(20).keys()]);
-    const cell = cellFromStream({
+    cell = cellFromStream({
       kernelId: 'host', mode: 'host', cases, dir, exit: 0, stopped: null, rerunPrefix: 'npx pidfd-matrix probe', command: 'x', startedAt: new Date(), repeat: 20,
     });
     const [flip, stable, vola] = cell.cases;
@@ -67,6 +73,16 @@ describe('--repeat in one runner (the real runner, a fake probe)', () => {
     // A volatile key (catalog volatile:) is compared by class: six different raw pids are one answer.
     expect(vola.reason).toBe('repeat_fake/volatile_pid: unstable: 14/20 gave { pid_line: "matches_child" } (pass), 6/20 gave { pid_line: "another value" } (fail)');
     for (const c of cell.cases) expect(c.rerun).toBe(`npx pidfd-matrix probe --test ${c.id} --repeat 20`);
+  });
+
+  it('report --rejudge: one answer is judged again (N/N runs kept); unstable runs keep their error', () => {
+    const same = rejudgeCell(cell, cases, []);
+    expect(same.changes).toEqual([]);
+    expect(same.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/repeat_fake\/flip: its 20 runs did not give one answer; the stored error stays/)]));
+    const edited = allCases(parseCatalog(readFileSync(join(dir, 'fake.yaml'), 'utf8').replace('with: { errno: ESRCH }\n      - id: volatile_pid', 'with: { errno: EAGAIN }\n      - id: volatile_pid'), 'fake.yaml'));
+    const after = rejudgeCell(cell, edited, []);
+    expect(after.cell.cases[1]).toMatchObject({ status: 'fail', reason: expect.stringMatching(/\(20\/20 runs\)$/), repeat: { answers: [{ count: 20, status: 'fail' }] } });
+    expect(after.cell.cases[0].status).toBe('error');
   });
 
   it('a stream cut short in the middle of the runs is an error that still counts the answers so far', () => {
