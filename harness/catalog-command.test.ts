@@ -23,6 +23,9 @@ describe('pidfd-matrix catalog', () => {
     expect(await catalogCommand.run(['--record', join(dir, 'run'), '--verified', file])).toBe(0);
     const v = parseVerified(readFileSync(file, 'utf8'));
     expect(v.kernels.length).toBeGreaterThan(0);
+    // Every record says where its kernel came from, and no record names a machine path.
+    for (const k of v.kernels) expect(k.identity?.why, k.version).toBeTruthy();
+    expect(readFileSync(file, 'utf8')).not.toMatch(/source: path|\/work\/|\/root\/|\/tmp\//);
     expect(io.out()).toMatch(/^recorded \S+ \(/m);
     // The fixtures contain a failing case: it is named, not recorded.
     expect(io.err()).toMatch(/not recorded \(/);
@@ -35,6 +38,23 @@ describe('pidfd-matrix catalog', () => {
     const table = capture();
     expect(await catalogCommand.run(['--table', '--verified', file])).toBe(0);
     expect(table.out().split('\n')[0]).toMatch(/^\| feature \| /);
+  });
+
+  it('each boundary names its commits and the first release per stable series, or that none is named', async () => {
+    // The shipped catalog and its commits.yaml, not the fixture catalog.
+    const fixture = process.env.PIDFD_MATRIX_CATALOG;
+    delete process.env.PIDFD_MATRIX_CATALOG;
+    const io = capture();
+    try {
+      expect(await catalogCommand.run(['--feature', 'pidfd_thread_leader_poll'])).toBe(0);
+    } finally {
+      process.env.PIDFD_MATRIX_CATALOG = fixture;
+    }
+    expect(io.out()).toMatch(/backport 6\.12\.31 +pidfd_thread_leader_poll\/premature_leader_exit/);
+    expect(io.out()).toContain('0fb482728ba1 "pidfs: improve multi-threaded exec and premature thread-group leader exit polling" (mainline 6.15)');
+    expect(io.out()).toMatch(/6\.12: 6\.12\.31 · 6\.14: 6\.14\.9/);
+    expect(io.out()).toMatch(/5\.4, 5\.10, 5\.15, 6\.1, 6\.6: unknown \(not researched|5\.4[^\n]*(not taken|unknown)/);
+    expect(io.out()).toMatch(/\d+ boundaries name their commits, \d+ are judged by version only/);
   });
 
   it('bad input names the fix', async () => {

@@ -11,6 +11,7 @@ import type { CellResult, KernelFacts } from './results.js';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
 import { seccompLabel } from '../kernels/matrix.js';
+import { debianIdentity, describeIdentity, hasMachinePath, IDENTITY_KINDS, type KernelIdentity } from '../kernels/identity.js';
 
 export const VERIFIED_PATH = repoPath('suites/catalog', VERIFIED_FILE);
 
@@ -19,7 +20,10 @@ export interface KernelRecord {
   version: string;            // stable version the judge used ("6.1.176")
   release: string;            // uname -r ("6.1.0-50-amd64")
   kernelId: string;           // the matrix id of the cell it came from
-  source: string;             // the kernel's provenance (matrix description / package)
+  /** Where the kernel came from (kernels/identity.ts); only a proven one moves a boundary on its own. */
+  identity?: KernelIdentity;
+  /** Records from before identities: a description with no machine path (catalog --record writes identity). */
+  source?: string;
   date: string;               // when the cell ran (YYYY-MM-DD)
   harness: string;            // harness revision of the run
   with: string[];             // cases that gave the with-answer (pass or xpass)
@@ -41,6 +45,12 @@ export function parseVerified(text: string, file = 'verified.yaml'): Verified {
   if (!Array.isArray(kernels) || !Array.isArray(unobtainable)) throw new VerifiedError(`${file}: 'kernels' and 'unobtainable' must be lists`);
   for (const [i, k] of kernels.entries()) {
     if (!k || typeof k.version !== 'string' || !parseVersion(k.version)) throw new VerifiedError(`${file}: kernels[${i}] needs a version like "5.4.286"`);
+    const at = `${file}: kernels[${i}] (${k.version})`;
+    const id = k.identity as KernelIdentity | undefined;
+    if (id !== undefined && (!id || !IDENTITY_KINDS.includes(id.kind) || typeof id.proven !== 'boolean' || typeof id.why !== 'string'))
+      throw new VerifiedError(`${at}: 'identity' needs kind (${IDENTITY_KINDS.join(', ')}), proven (true/false) and why (one line)`);
+    if (hasMachinePath(JSON.stringify({ source: k.source, identity: k.identity })))
+      throw new VerifiedError(`${at}: names a machine path (${k.source ?? JSON.stringify(k.identity)}); a record says where a kernel came from for anyone: give 'identity:' (a package, a tarball, a public repository and commit, or kind: unproven with why), as catalog --record writes it`);
     for (const f of ['with', 'without', 'xpass'] as const) if (!Array.isArray(k[f] ?? [])) throw new VerifiedError(`${file}: kernels[${i}].${f} must be a list of case ids`);
     k.with ??= []; k.without ??= []; k.xpass ??= [];
   }
@@ -85,7 +95,7 @@ export function recordCell(cell: CellResult, features: CatalogFeature[]): Record
   const cases = new Map(allCases(features).map((c) => [c.id, c]));
   const rec: KernelRecord = {
     version: cell.facts.version.join('.'), release: cell.facts.release, kernelId: cell.kernelId,
-    source: cell.provenance?.kernelSource ?? cell.mode, date: cell.startedAt.slice(0, 10),
+    identity: cell.facts.identity ?? identityFromProvenance(cell), date: cell.startedAt.slice(0, 10),
     harness: cell.provenance?.harnessRev ?? 'unknown', with: [], without: [], xpass: [],
   };
   const dropped: string[] = [];
@@ -103,6 +113,18 @@ export function recordCell(cell: CellResult, features: CatalogFeature[]): Record
     } else if (v.status === 'fail' || v.status === 'error') dropped.push(`${c.id}: ${v.reason}`);
   }
   return { record: rec, skipped: null, dropped };
+}
+
+/**
+ * A cell from before identities were recorded: its Debian packages (with the index's sha256) are
+ * an identity; anything else (a path, the host, a build) is unproven. Never a machine path.
+ */
+export function identityFromProvenance(cell: CellResult): KernelIdentity {
+  const image = cell.provenance?.kernelPackages?.find((p) => /^linux-(image|binary)-\d/.test(p.package));
+  if (image) return debianIdentity(image, /^debian (\S+) /.exec(cell.provenance.kernelSource ?? '')?.[1]);
+  const src = cell.provenance?.kernelSource ?? cell.mode;
+  const what = src.startsWith('host') ? 'the host kernel' : src.startsWith('path') ? 'a kernel image given by path' : src.startsWith('build') ? 'a kernel built from a tree' : 'a kernel';
+  return { kind: 'unproven', proven: false, why: `${what}, recorded before kernel identities were (no package, tarball or commit named)` };
 }
 
 /** The case's own without-answer, not a missing prerequisite's ENOSYS nor a failed setup step. */
@@ -129,10 +151,19 @@ export interface Boundary {
   kind: BoundaryKind;
   version: string;
   state: BoundaryState;
-  /** Nearest kernels observed on each side (the with side at/after, the without side before). */
+  /** Nearest kernels of proven identity observed on each side (the with side at/after, the without side before). */
   after: string | null;
   before: string | null;
   note: string;
+  /** Upstream commits behind this boundary (catalog `commits:`, `broke:`, `fixed:`); [] = version rule. */
+  commits: string[];
+  /** Sides seen only on kernels of unproven identity: they do not move the boundary on their own. */
+  unproven: { after: string | null; before: string | null };
+}
+
+/** A kernel moves a boundary on its own only when its identity is proven (records without one: not). */
+export function provenRecord(k: KernelRecord): boolean {
+  return k.identity?.proven === true;
 }
 
 const series = (v: Version) => `${v[0]}.${v[1]}`;
@@ -150,24 +181,32 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
   for (const c of allCases(features).filter((x) => !x.libc)) {
     const gave = (side: 'with' | 'without') => obs.filter(({ k }) => k[side].includes(c.id));
     const withK = gave('with'), withoutK = gave('without');
-    const check = (kind: BoundaryKind, at: Version, startsWith: boolean, lower: Version | null, upperSameSeries: boolean) => {
+    const check = (kind: BoundaryKind, at: Version, startsWith: boolean, lower: Version | null, upperSameSeries: boolean, commits: string[]) => {
       const newSide = startsWith ? withK : withoutK;
       const oldSide = startsWith ? withoutK : withK;
-      const after = newSide.filter(({ v }) => cmpVersion(v, at) >= 0 && (!upperSameSeries || series(v) === series(at)))
-        .sort((a, b) => cmpVersion(a.v, b.v))[0];
-      const before = oldSide.filter(({ v }) => cmpVersion(v, at) < 0 && (!lower || cmpVersion(v, lower) >= 0))
-        .sort((a, b) => cmpVersion(b.v, a.v))[0];
+      const nearest = (proven: boolean) => ({
+        after: newSide.filter(({ k, v }) => provenRecord(k) === proven && cmpVersion(v, at) >= 0 && (!upperSameSeries || series(v) === series(at)))
+          .sort((a, b) => cmpVersion(a.v, b.v))[0],
+        before: oldSide.filter(({ k, v }) => provenRecord(k) === proven && cmpVersion(v, at) < 0 && (!lower || cmpVersion(v, lower) >= 0))
+          .sort((a, b) => cmpVersion(b.v, a.v))[0],
+      });
+      const { after, before } = nearest(true);
+      const weak = nearest(false);
       const name = (x: typeof after) => (x ? (x.k.release === x.k.version ? x.k.version : `${x.k.version} (${x.k.release})`) : null);
       const reason = unob.get(fmtVersion(at)) ?? unob.get(series(at));
       const state: BoundaryState = after && before ? 'verified' : !after && reason ? 'unobtainable' : after ? 'after only' : before ? 'before only' : 'unverified';
-      out.push({ case: c.id, kind, version: kind === 'backport' ? at.join('.') : fmtVersion(at), state, after: name(after), before: name(before), note: !after && reason ? reason : '' });
+      out.push({
+        case: c.id, kind, version: kind === 'backport' ? at.join('.') : fmtVersion(at), state, after: name(after), before: name(before),
+        note: !after && reason ? reason : '', commits,
+        unproven: { after: after ? null : name(weak.after), before: before ? null : name(weak.before) },
+      });
     };
-    check('introduced', c.introduced, true, null, true);
-    for (const b of c.backports) check('backport', b, true, [b[0], b[1], 0], true);
+    check('introduced', c.introduced, true, null, true, c.commits);
+    for (const b of c.backports) check('backport', b, true, [b[0], b[1], 0], true, c.commits);
     for (const b of c.broken) {
-      check('broken from', b.from, false, null, true);
-      check('broken until', b.to, true, b.from, true);
-      for (const x of b.backports) check('backport', x, true, [x[0], x[1], 0], true);
+      check('broken from', b.from, false, null, true, b.broke);
+      check('broken until', b.to, true, b.from, true, b.fixed);
+      for (const x of b.backports) check('backport', x, true, [x[0], x[1], 0], true, b.fixed);
     }
   }
   return out;

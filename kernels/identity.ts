@@ -113,7 +113,8 @@ export const HOST_IDENTITY: KernelIdentity = { kind: 'unproven', proven: false, 
 export function debianIdentity(p: { package: string; version: string; sha256: string | null }, suite?: string): KernelIdentity {
   return {
     kind: 'debian', package: p.package, version: p.version, sha256: p.sha256, ...(suite ? { suite } : {}),
-    proven: !!p.sha256, why: p.sha256 ? `Debian ${p.package}=${p.version}, sha256 from the signed archive index` : `Debian ${p.package}=${p.version}: sha256 not recorded, proven only by the package version`,
+    // The archive never reuses a version for other content: the version alone names one upload.
+    proven: true, why: p.sha256 ? `Debian ${p.package}=${p.version}, sha256 from the signed archive index` : `Debian ${p.package}=${p.version}: sha256 not recorded, proven only by the package version`,
   };
 }
 

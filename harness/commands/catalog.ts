@@ -2,10 +2,13 @@
 // checked (suites/catalog/verified.yaml); `--record` updates that file from stored runs.
 import { resolve } from 'node:path';
 import { parseOptions } from '../args.js';
-import { CatalogError, loadCatalog } from '../catalog.js';
+import { catalogCommits, CatalogError, loadCatalog } from '../catalog.js';
+import { CommitsError, findCommit, type CommitTable } from '../commits.js';
+import { cmpVersion, fmtVersion, parseVersion } from '../version.js';
+import { describeIdentity } from '../../kernels/identity.js';
 import { loadCellResults, ResultsError } from '../reports.js';
 import { auditSkips } from '../skip-audit.js';
-import { boundaries, kernelTable, loadVerified, mergeRecords, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
+import { boundaries, kernelTable, loadVerified, mergeRecords, provenRecord, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
 import { coverageMarkdown, coverageText, loadCoverage, UpstreamError } from '../upstream.js';
 import { UsageError, type Command } from './types.js';
 
@@ -22,7 +25,12 @@ suites/catalog/verified.yaml:
   before only   only the older answer was seen
   unverified    no observation on either side
   unobtainable  no kernel for that version here; the reason is in verified.yaml
-Each line names the nearest kernels observed on either side.
+Each line names the nearest kernels observed on either side. Only kernels of proven identity
+(a Debian package, a tarball with its sha256, a public repository and commit: the identity in
+verified.yaml) move a boundary; a side seen only on unproven kernels is named as such.
+Under each boundary: its upstream commits (suites/catalog/commits.yaml) and, per stable series
+(5.4, 5.10, 5.15, 6.1, 6.6, 6.12 and any other the table lists), the first release carrying
+them, "not taken", or why it is unknown; a boundary naming no commit is judged by version.
 
 --record reads results.json files (as written by probe and matrix) and adds one entry per
 kernel to the record, replacing an older entry of the same kernel: the cases whose stored
@@ -49,7 +57,36 @@ Exit status: 0, or 2 when the catalog, the record, upstream.yaml or a results di
 
 function line(b: Boundary): string {
   const sides = [b.after ? `new answer on ${b.after}` : null, b.before ? `older answer on ${b.before}` : null].filter(Boolean).join('; ');
-  return `  ${b.state.padEnd(12)} ${`${b.kind} ${b.version}`.padEnd(20)} ${b.case}${sides ? `  (${sides})` : ''}${b.note ? `  [${b.note}]` : ''}`;
+  const weak = [b.unproven.after ? `new answer on ${b.unproven.after}` : null, b.unproven.before ? `older answer on ${b.unproven.before}` : null].filter(Boolean).join('; ');
+  return `  ${b.state.padEnd(12)} ${`${b.kind} ${b.version}`.padEnd(20)} ${b.case}${sides ? `  (${sides})` : ''}${weak ? `  (unproven kernels only: ${weak})` : ''}` +
+    `${b.note ? `  [${b.note}]` : ''}${b.commits.length ? '' : '  {no commit named: version rule}'}`;
+}
+
+/** The series every boundary is shown for, plus any other a commit's entry lists. */
+const LTS = ['5.4', '5.10', '5.15', '6.1', '6.6', '6.12'];
+
+/** One commit of a boundary: subject, mainline release, and per stable series its first release or why unknown. */
+export function commitLines(sha: string, table: CommitTable): string[] {
+  const e = findCommit(table, sha);
+  if (!e) return [`      ${sha}: not in commits.yaml`];
+  const below = (s: string) => !e.mainline || cmpVersion(parseVersion(s)!, e.mainline) < 0;
+  const series = [...new Set([...LTS, ...e.stable.keys()])].filter(below).sort((a, b) => cmpVersion(parseVersion(a)!, parseVersion(b)!));
+  const known: string[] = [];
+  const unknown: string[] = [];
+  const unlisted: string[] = [];
+  for (const s of series) {
+    const x = e.stable.get(s);
+    if (!x) unlisted.push(s);
+    else if ('release' in x) known.push(`${s}: ${x.release.join('.')}`);
+    else if ('taken' in x) known.push(`${s}: not taken`);
+    else unknown.push(`${s} unknown: ${x.unknown}`);
+  }
+  return [
+    `      ${e.sha} "${e.subject}" (mainline ${e.mainline ? fmtVersion(e.mainline) : 'none yet'})`,
+    ...(known.length ? [`        ${known.join(' · ')}`] : []),
+    ...unknown.map((u) => `        ${u}`),
+    ...(unlisted.length ? [`        ${unlisted.join(', ')}: unknown (not researched: no entry in commits.yaml)`] : []),
+  ];
 }
 
 export function tableMarkdown(records: ReturnType<typeof kernelTable>): string {
@@ -80,12 +117,13 @@ export const catalogCommand: Command = {
       return 0;
     }
     const path = values.verified ? resolve(values.verified) : VERIFIED_PATH;
-    let features, verified;
+    let features, verified, table;
     try {
       features = loadCatalog();
       verified = loadVerified(path);
+      table = catalogCommits();
     } catch (e) {
-      if (e instanceof CatalogError || e instanceof VerifiedError) throw new UsageError(e.message);
+      if (e instanceof CatalogError || e instanceof VerifiedError || e instanceof CommitsError) throw new UsageError(e.message);
       throw e;
     }
     if (values.record) {
@@ -107,7 +145,8 @@ export const catalogCommand: Command = {
           for (const f of auditSkips(cell, features)) console.error(`skip without evidence (${cell.kernelId}): ${f.id}: ${f.why} (reason: ${f.reason})`);
           if (r.record) {
             records.push(r.record);
-            console.log(`recorded ${r.record.version} (${r.record.release}, ${cell.kernelId}): ${r.record.with.length} with, ${r.record.without.length} without, ${r.record.xpass.length} xpass`);
+            const id = r.record.identity!;
+            console.log(`recorded ${r.record.version} (${r.record.release}, ${cell.kernelId}): ${r.record.with.length} with, ${r.record.without.length} without, ${r.record.xpass.length} xpass; ${describeIdentity(id)}${id.proven ? '' : ': unproven, it does not move a boundary on its own'}`);
           }
         }
       }
@@ -132,9 +171,14 @@ export const catalogCommand: Command = {
         console.log(f);
       }
       console.log(line(b));
+      for (const sha of b.commits) for (const l of commitLines(sha, table)) console.log(l);
     }
     const count = (s: string) => all.filter((b) => b.state === s).length;
     console.log(`\n${all.length} boundaries: ${count('verified')} verified, ${count('after only')} after only, ${count('before only')} before only, ${count('unverified')} unverified, ${count('unobtainable')} unobtainable; ${verified.kernels.length} kernels recorded in ${path}`);
+    const weak = all.filter((b) => b.unproven.after || b.unproven.before);
+    const unprovenKernels = verified.kernels.filter((k) => !provenRecord(k)).map((k) => k.version);
+    console.log(`${all.filter((b) => b.commits.length).length} boundaries name their commits, ${all.filter((b) => !b.commits.length).length} are judged by version only`);
+    if (weak.length) console.log(`${weak.length} boundaries have a side seen only on kernels of unproven identity (${unprovenKernels.join(', ')}): they do not move on those alone`);
     return 0;
   },
 };
