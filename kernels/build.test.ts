@@ -93,6 +93,13 @@ describe('buildKernel on a fake Kbuild tree', () => {
     expect(lines.some((l) => /building bzImage, \d+s elapsed, last: CC kernel\/fork\.o/.test(l))).toBe(true);
     // The user's tree stays clean: every output went to O=.
     expect(git('status', '--porcelain', '--ignored')).toBe('');
+    // build.json says where the source came from: a local git tree (no public remote) is recorded
+    // with its commit but unproven, with the Makefile version and the pidfd sources it has.
+    const rec = JSON.parse(readFileSync(join(b.dir, 'build.json'), 'utf8'));
+    expect(rec.kernelIdentity).toMatchObject({ kind: 'unproven', commit: git('rev-parse', 'HEAD'), makefile: '6.1.999', proven: false });
+    expect(Object.keys(rec.kernelIdentity.pidfd_sources)).toEqual(['kernel/fork.c']);
+    expect(rec.kernelIdentity.pidfd_sources['kernel/fork.c']).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(rec.kernelIdentity)).not.toContain(work);
   });
 
   it('builds nothing the second time and says so', async () => {

@@ -2,7 +2,8 @@
 // checked (suites/catalog/verified.yaml); `--record` updates that file from stored runs.
 import { resolve } from 'node:path';
 import { parseOptions } from '../args.js';
-import { catalogCommits, CatalogError, loadCatalog } from '../catalog.js';
+import { allCases, catalogCommits, CatalogError, loadCatalog } from '../catalog.js';
+import { fmt } from '../judge.js';
 import { CommitsError, findCommit, type CommitTable } from '../commits.js';
 import { cmpVersion, fmtVersion, parseVersion } from '../version.js';
 import { describeIdentity } from '../../kernels/identity.js';
@@ -31,6 +32,8 @@ verified.yaml) move a boundary; a side seen only on unproven kernels is named as
 Under each boundary: its upstream commits (suites/catalog/commits.yaml) and, per stable series
 (5.4, 5.10, 5.15, 6.1, 6.6, 6.12 and any other the table lists), the first release carrying
 them, "not taken", or why it is unknown; a boundary naming no commit is judged by version.
+Answers read from the source of versions no kernel here shows are marked [source] (catalog
+source_answers:); they are never counted as observed.
 
 --record reads results.json files (as written by probe and matrix) and adds one entry per
 kernel to the record, replacing an older entry of the same kernel: the cases whose stored
@@ -164,6 +167,8 @@ export const catalogCommand: Command = {
     if (sel && all.length === 0) throw new UsageError(`no catalog feature or case '${sel}'`);
     const shown = values.unverified ? all.filter((b) => b.state !== 'verified') : all;
     let feature = '';
+    const byId = new Map(allCases(features).map((c) => [c.id, c]));
+    const sourced = new Set<string>();
     for (const b of shown) {
       const f = b.case.split('/')[0];
       if (f !== feature) {
@@ -172,6 +177,12 @@ export const catalogCommand: Command = {
       }
       console.log(line(b));
       for (const sha of b.commits) for (const l of commitLines(sha, table)) console.log(l);
+      // Answers read from the source of versions no kernel here shows: once per case, never observed.
+      const c = byId.get(b.case);
+      if (c && !sourced.has(c.id)) {
+        sourced.add(c.id);
+        for (const a of c.sourceAnswers) console.log(`      [source] ${fmtVersion(a.version)}: ${fmt(a.answer)}; ${a.evidence.replace(/^\[source\]\s*/, '')}`);
+      }
     }
     const count = (s: string) => all.filter((b) => b.state === s).length;
     console.log(`\n${all.length} boundaries: ${count('verified')} verified, ${count('after only')} after only, ${count('before only')} before only, ${count('unverified')} unverified, ${count('unobtainable')} unobtainable; ${verified.kernels.length} kernels recorded in ${path}`);

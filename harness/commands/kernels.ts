@@ -15,7 +15,8 @@ import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js'
 import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
 import { userspaceInfo } from '../../kernels/userspace.js';
 import { intOption } from '../args.js';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
+import { describeIdentity } from '../../kernels/identity.js';
 import { resolve } from 'node:path';
 import { axesLabel } from '../matrix.js';
 
@@ -214,16 +215,29 @@ async function buildAction(dirs: string[], v: { config?: string[]; out?: string;
   try {
     let tree = dirs[0] ? resolve(dirs[0]) : '';
     let identity;
-    if (v.package) ({ tree, identity } = await fetchDebianSource(v.package, v.suite ?? 'bookworm', (m) => say(`build: ${m}`)));
+    let known: Parameters<typeof buildKernel>[0]['known'];
+    if (v.package) {
+      const src = await fetchDebianSource(v.package, v.suite ?? 'bookworm', (m) => say(`build: ${m}`));
+      ({ tree, identity } = src);
+      known = { kind: 'debian', ...src.deb };
+    }
     const t0 = Date.now();
-    const b = await buildKernel({ tree, fragments: v.config, identity, jobs, force: v.force, progress: say });
+    const b = await buildKernel({ tree, fragments: v.config, identity, known, jobs, force: v.force, progress: say });
     if (!b.ok) {
       console.error(`pidfd-matrix kernels build: ${b.reason}\n--- last lines of ${b.logPath} ---\n${b.logTail}\n---\nlog: ${b.logPath}`);
       return 1;
     }
-    if (v.out) await copyFile(b.kimg, resolve(v.out));
+    // A copy keeps its build record beside it (<out>.build.json): a path entry finds its identity there.
+    if (v.out) {
+      await copyFile(b.kimg, resolve(v.out));
+      await writeFile(`${resolve(v.out)}.build.json`, JSON.stringify({ ...b, ok: undefined, cached: undefined }, null, 2) + '\n');
+    }
     const kernel = v.out ? resolve(v.out) : b.kimg;
     console.log(`${b.cached ? 'cached' : 'built'} Linux ${b.release} from ${b.identity.description} in ${((Date.now() - t0) / 1000).toFixed(0)}s${b.cached ? ` (the build took ${b.buildSeconds}s)` : ''}`);
+    if (b.kernelIdentity) {
+      const id = b.kernelIdentity;
+      console.log(`identity: ${describeIdentity(id)}; Makefile ${id.makefile ?? '?'}; ${Object.keys(id.pidfd_sources ?? {}).length} pidfd sources hashed; ${id.proven ? 'proven' : `unproven (${id.why})`}`);
+    }
     console.log(`bzImage: ${kernel}`);
     console.log(`matrix entry (a --matrix file):\n  - id: ${kernelIdForRelease('build', b.release)}\n    source: path\n    kernel: ${kernel}`);
     return 0;
