@@ -1,11 +1,12 @@
 // pidfd_getfd(2): reference §2 row 12; LTP pidfd_getfd01/02.
-import { eventfd, getpid, kcmp } from './lib/libc.js';
+import { addressOf, eventfd, getpid, kcmp, poll, read } from './lib/libc.js';
 import { isCloexec, need, outcome, pidfdGetfd, pidfdOpen, track } from './lib/pidfd.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { CAP_SYS_PTRACE, hasCap } from './lib/caps.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
 import { asUnprivileged } from './lib/unprivileged.js';
+import { clone3Code, stepsThenExitCode, X86_NR } from './lib/x86stub.js';
 
 const KCMP_FILE = 0;
 
@@ -34,6 +35,47 @@ function waitFor(cond: () => boolean): boolean {
   }
   return false;
 }
+const PR_SET_DUMPABLE = 4;
+const NANOSLEEP = 35;
+const keep: Buffer[] = [];
+
+/**
+ * A clone3 child (a copy of this process, so it holds our fds) that sets its dumpable flag,
+ * says so through the eventfd `ready`, and sleeps 30 s (the suite kills it afterwards).
+ */
+function dumpableChild(dumpable: 0 | 1, ready: number): number {
+  const one = Buffer.alloc(8);
+  one.writeBigUInt64LE(1n);
+  const ts = Buffer.alloc(16);
+  ts.writeBigInt64LE(30n, 0);
+  keep.push(one, ts);
+  const code = stepsThenExitCode([
+    { nr: X86_NR.prctl, args: [PR_SET_DUMPABLE, dumpable, 0, 0, 0] },
+    { nr: X86_NR.write, args: [ready, addressOf(one), 8] },
+    { nr: NANOSLEEP, args: [addressOf(ts), 0] },
+  ]);
+  const pid = need('clone3(target child)', clone3Code(0n, code));
+  const rev = poll(ready, 1 /* POLLIN */, 5000);
+  if (!rev.ok || rev.value === 0) throw new Error(`the target child ${pid} did not report prctl(PR_SET_DUMPABLE, ${dumpable}) within 5 s`);
+  return pid;
+}
+
+/**
+ * pidfd_getfd(pidfd, fd, 0) as the selftest's caller: root turns into euid 65534 for the call
+ * (seteuid: the real uid stays 0, so the uid check against a root target passes and only the
+ * effective capabilities, CAP_SYS_PTRACE among them, are gone); anyone else calls as is.
+ */
+function getfdWithoutCaps(pidfd: number, fd: number): { r: ReturnType<typeof pidfdGetfd>; caller: string; ptrace_cap: boolean } {
+  const root = process.geteuid?.() === 0;
+  if (root) process.seteuid!(65534);
+  try {
+    return { r: track(pidfdGetfd(pidfd, fd)), caller: root ? 'euid 65534, ruid 0' : `uid ${process.getuid?.()}`, ptrace_cap: hasCap(CAP_SYS_PTRACE) };
+  } finally {
+    if (root) process.seteuid!(0);
+  }
+}
+
+const readEventfd = (fd: number) => read(fd, 8);
 const selfPidfd = () => need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
 
 featureSuite('pidfd_getfd', {
@@ -76,5 +118,27 @@ featureSuite('pidfd_getfd', {
     return outcome(track(pidfdGetfd(fd, 0)), true);
   },
   // The call is made by a child that dropped to uid 65534 (root passes ptrace_may_access).
+  // Selftest pidfd_getfd_test.c disable_ptrace: a target that set PR_SET_DUMPABLE 0 refuses a
+  // caller without CAP_SYS_PTRACE (ptrace_may_access), while the same caller takes the fd from
+  // a dumpable twin: so the EPERM is the dumpable flag's, not the caller's setup.
+  eperm_not_dumpable: () => {
+    need('pidfd_open(getpid())', track(pidfdOpen(getpid()))); // < 5.3: pidfd_open's own absence
+    const ready = need('eventfd', track(eventfd()));
+    const answers: Record<string, unknown> = {};
+    for (const dumpable of [0, 1] as const) {
+      const pid = dumpableChild(dumpable, ready);
+      need('read eventfd', readEventfd(ready));
+      const pidfd = need('pidfd_open(target)', track(pidfdOpen(pid)));
+      const { r, caller, ptrace_cap } = getfdWithoutCaps(pidfd, ready);
+      if (ptrace_cap) return { setup_error: `the caller (${caller}) still has CAP_SYS_PTRACE` };
+      if (!r.ok && r.errno === 'ENOSYS') return { errno: r.errno };
+      const scope = yamaPtraceScope();
+      if (!r.ok && r.errno === 'EPERM' && dumpable === 1 && scope >= 2)
+        return { skip: `Yama ptrace_scope ${scope} refuses ptrace access to a child without CAP_SYS_PTRACE`, errno: r.errno, ptrace_scope: scope };
+      answers[dumpable ? 'dumpable_target' : 'not_dumpable_target'] = r.ok ? 'fd' : r.errno;
+      answers.caller = caller;
+    }
+    return answers;
+  },
   eperm: () => asUnprivileged('pidfd_getfd', [need('pidfd_open(1)', track(pidfdOpen(1))), 0, 0]),
 });

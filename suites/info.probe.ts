@@ -1,10 +1,12 @@
 // pidfs ioctls: namespace ioctls (6.11), PIDFD_GET_INFO (6.13) and its later fields, ioctl
 // validation and EREMOTE across pid namespaces.
 // Reference §1.3, §2 rows 25, 26, 30, 31, 34, 38, 39, 40 and §7 R8, R9, R12.
-import { readFileSync, statSync } from 'node:fs';
-import { CLONE, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
+import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLONE, O, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
 import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
-import { eventfd, getpid, kill, poll, write } from './lib/libc.js';
+import { eventfd, getpid, kill, open, poll, socket, write, type Res } from './lib/libc.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild } from './lib/x86stub.js';
@@ -104,6 +106,37 @@ featureSuite('pidfd_get_info', {
     const { fd } = reapedChild(['true']);
     const r = getInfo(fd, PIDFD_INFO.PID);
     return r.ok ? { result: 0, returned: maskNames(r.value.mask) } : { errno: r.errno };
+  },
+  // LTP ioctl_pidfd05: a NULL argument. Only asked where PIDFD_GET_INFO works (as LTP's setup),
+  // since the older kernels' EINVAL/ENOTTY for the command itself would look the same.
+  null_arg: () => {
+    needGetInfo();
+    const r = ioctl(selfPidfd(), pidfdGetInfo(PIDFD_INFO_SIZE.VER0), null);
+    return { null_arg: r.ok ? `result ${r.value}` : r.errno };
+  },
+  // LTP ioctl_pidfd01: PIDFD_GET_INFO on fds that are not pidfds fails (LTP accepts EINVAL, EBADF,
+  // ENOTTY, and EACCES under SELinux); each type's own errno is recorded.
+  non_pidfd_fds: () => {
+    needGetInfo();
+    const path = join(tmpdir(), `pidfd-matrix-info-${process.pid}`);
+    writeFileSync(path, 'x');
+    const fds: Record<string, Res> = {
+      regular_file: track(open(path, O.RDONLY | O.CLOEXEC)),
+      dev_null: track(open('/dev/null', O.RDONLY | O.CLOEXEC)),
+      proc_dir: track(open('/proc/self', O.DIRECTORY | O.CLOEXEC)),
+      eventfd: track(eventfd()),
+      unix_socket: track(socket(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | O.CLOEXEC)),
+    };
+    unlinkSync(path);
+    const out: Record<string, string> = {};
+    for (const [name, r] of Object.entries(fds)) {
+      const fd = need(`open ${name}`, r);
+      const b = Buffer.alloc(PIDFD_INFO_SIZE.VER0);
+      b.writeBigUInt64LE(PIDFD_INFO.PID | PIDFD_INFO.EXIT, 0);
+      const got = ioctl(fd, pidfdGetInfo(PIDFD_INFO_SIZE.VER0), b);
+      out[name] = got.ok ? `result ${got.value}` : got.errno;
+    }
+    return out;
   },
 });
 

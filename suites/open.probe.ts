@@ -1,9 +1,10 @@
 // pidfd_open(2), PIDFD_NONBLOCK and fdinfo: reference §2 rows 5-7 and 14.
 import { readFileSync } from 'node:fs';
-import { CLONE, O, P, SIG, W } from './lib/constants.js';
-import { cloneExit, getpid } from './lib/libc.js';
+import { CLONE, F, O, P, SIG, W } from './lib/constants.js';
+import { cloneExit, fcntl, getpid } from './lib/libc.js';
 import { fdinfo, isCloexec, isNonblock, need, outcome, pidfdOpen, track } from './lib/pidfd.js';
-import { adopt, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
+import { adopt, forget, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
+import { cldName } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 
 function readOr(path: string): string {
@@ -54,6 +55,33 @@ featureSuite('pidfd_nonblock', {
     const fd = need('pidfd_open(PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
     const r = waitid(P.PIDFD, fd, W.EXITED | W.NOHANG);
     return r.ok ? { result: 0, si_pid: r.value.pid } : { errno: r.errno };
+  },
+  // Selftest pidfd_wait.c wait_nonblock: a non-blocking pidfd of a process that is no child of
+  // the caller (here the caller itself) gives ECHILD, not EAGAIN.
+  no_child_echild: () => {
+    const r = track(pidfdOpen(getpid(), O.NONBLOCK));
+    if (!r.ok) return { errno: r.errno }; // no PIDFD_NONBLOCK: the feature's own EINVAL
+    return { ...outcome(waitid(P.PIDFD, r.value, W.EXITED)), pidfd_of: 'self' };
+  },
+  // wait_nonblock again: clearing O_NONBLOCK with F_SETFL makes waitid block once more. The child
+  // lives 2 s; EAGAIN first shows it alive, then the blocking waitid must return its exit later.
+  cleared_blocks: () => {
+    const pid = spawnChild(['sleep', '2']);
+    const r = track(pidfdOpen(pid, O.NONBLOCK));
+    if (!r.ok) return { errno: r.errno };
+    const first = waitid(P.PIDFD, r.value, W.EXITED);
+    const fl = need('fcntl(F_GETFL)', fcntl(r.value, F.GETFL));
+    need('fcntl(F_SETFL, flags & ~O_NONBLOCK)', fcntl(r.value, F.SETFL, fl & ~O.NONBLOCK));
+    const t0 = performance.now();
+    const second = waitid(P.PIDFD, r.value, W.EXITED);
+    const ms = Math.round(performance.now() - t0);
+    if (second.ok && second.value.pid === pid) forget(pid);
+    const waited = !second.ok ? second.errno : ms >= 500 ? 'waited' : `returned after ${ms} ms`;
+    return {
+      first: first.ok ? `result ${first.value.pid === 0 ? 0 : 'child'}` : first.errno,
+      nonblock_after: isNonblock(r.value), waitid: waited, waited_ms: ms,
+      si_code: second.ok ? cldName(second.value.code) : null, si_pid: second.ok && second.value.pid === pid ? 'child' : null,
+    };
   },
 });
 

@@ -3,16 +3,25 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { O, PIDFD_SIGNAL, PIDFD_THREAD, SIG } from './lib/constants.js';
-import { getpid, open, spawnpInGroup, spawnpNewGroup } from './lib/libc.js';
+import { addressOf, cloneRunCode, eventfd, getpid, mmapExec, open, poll, read, socketpair, spawnpInGroup, spawnpNewGroup, writeMem } from './lib/libc.js';
 import { readFileSync } from 'node:fs';
 import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { adopt, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { cldName } from './lib/names.js';
-import { blockedTwoThreadCode, clone3Code } from './lib/x86stub.js';
+import { blockedTwoThreadCode, clone3Code, stepsThenExitCode, X86_NR } from './lib/x86stub.js';
 import { readdirSync } from 'node:fs';
 import { sleepMs } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
 import { asUnprivileged } from './lib/unprivileged.js';
+
+/** Run `code` (x86_64, ends in exit_group) in a glibc clone() child: works before clone3 (5.1, 5.2) too. */
+function codeChild(code: Buffer): number {
+  const page = mmapExec(4096);
+  writeMem(page, code);
+  const pid = need('clone(code child)', cloneRunCode(page));
+  adopt(pid);
+  return pid;
+}
 
 const procDir = (pid: number | 'self') => track(open(`/proc/${pid}`, O.DIRECTORY | O.CLOEXEC));
 
@@ -27,6 +36,14 @@ function siginfo(signo: number, code: number): Buffer {
 }
 const SI_USER = 0;
 const SI_QUEUE = -1;
+const SIGURG = 23;
+const PAYLOAD = 0x5eed;
+const keep: Buffer[] = [];
+const u64 = (v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+};
 
 featureSuite('pidfd_send_signal', {
   procfs_dirfd: () => outcome(pidfdSendSignal(need('open /proc/self', procDir('self')), 0)),
@@ -59,6 +76,54 @@ featureSuite('pidfd_send_signal', {
     const fd = need('open /proc/<child>', procDir(pid));
     reap(pid);
     return outcome(pidfdSendSignal(fd, 0));
+  },
+  // LTP pidfd_send_signal01: the siginfo given to pidfd_send_signal reaches the target as
+  // rt_sigqueueinfo would deliver it. The target (a code child with SIGUSR1 blocked) takes the
+  // signal with rt_sigtimedwait and sends the siginfo it got back over a socket.
+  siginfo_payload: () => {
+    const ready = need('eventfd', track(eventfd()));
+    const [mine, theirs] = need('socketpair', socketpair(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | O.CLOEXEC));
+    track({ ok: true, value: mine });
+    track({ ok: true, value: theirs });
+    const set = u64(bit(SIG.USR1)), one = u64(1n), got = Buffer.alloc(128), ts = Buffer.alloc(16);
+    ts.writeBigInt64LE(10n, 0);
+    keep.push(set, one, got, ts);
+    const child = codeChild(stepsThenExitCode([
+      { nr: 14 /* rt_sigprocmask */, args: [0 /* SIG_BLOCK */, addressOf(set), 0, 8] },
+      { nr: X86_NR.write, args: [ready, addressOf(one), 8] },
+      { nr: 128 /* rt_sigtimedwait */, args: [addressOf(set), addressOf(got), addressOf(ts), 8] },
+      { nr: X86_NR.write, args: [theirs, addressOf(got), 128] },
+    ]));
+    const rev = poll(ready, 1 /* POLLIN */, 5000);
+    if (!rev.ok || rev.value === 0) return { setup_error: `the target child ${child} did not block SIGUSR1 within 5 s` };
+    const info = siginfo(SIG.USR1, SI_QUEUE);
+    info.writeInt32LE(PAYLOAD, 24); // si_value.sival_int
+    const r = pidfdSendSignal(need('open /proc/<child>', procDir(child)), SIG.USR1, 0, info);
+    if (!r.ok) return { errno: r.errno };
+    const rev2 = poll(mine, 1, 10_000);
+    if (!rev2.ok || rev2.value === 0) return { result: r.value, delivered: 'no siginfo from the target within 10 s' };
+    const b = need('read siginfo', read(mine, 128));
+    if (b.length < 32) return { setup_error: `short siginfo read (${b.length} bytes)` };
+    const code = b.readInt32LE(8);
+    return {
+      result: r.value, si_signo: b.readInt32LE(0), si_code: code === SI_QUEUE ? 'SI_QUEUE' : code,
+      si_pid: b.readInt32LE(16) === getpid() ? 'sender' : b.readInt32LE(16),
+      si_uid: b.readUInt32LE(20) === (process.getuid?.() ?? 0) ? 'sender' : b.readUInt32LE(20),
+      si_value: b.readInt32LE(24) === PAYLOAD ? 'payload' : b.readInt32LE(24),
+    };
+  },
+  // selftest pidfd_test.c test_pidfd_send_signal_simple_success: a real signal (not only 0)
+  // through a /proc/self fd reaches this process's handler. SIGURG: its default is to ignore,
+  // so a late delivery after the listener is gone cannot kill the runner.
+  self_real_signal: async () => {
+    const fd = need('open /proc/self', procDir('self'));
+    let ran = false;
+    const handled = new Promise<void>((resolve) => process.once('SIGURG', () => { ran = true; resolve(); }));
+    const r = pidfdSendSignal(fd, SIGURG);
+    if (!r.ok) return { errno: r.errno };
+    await Promise.race([handled, new Promise((res) => setTimeout(res, 5000))]);
+    process.removeAllListeners('SIGURG');
+    return { result: r.value, handler_ran: ran };
   },
   // Sent by a child that dropped to uid 65534: root may signal init.
   eperm_unprivileged_init: () => asUnprivileged('pidfd_send_signal', [need('open /proc/1', procDir(1)), 0, 0, 0]),
