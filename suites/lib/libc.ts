@@ -24,7 +24,7 @@ export type Res<T = number> = { ok: true; value: T } | { ok: false; errno: strin
 const ERRNO_NAMES = new Map<number, string>();
 for (const [name, n] of Object.entries(constants.errno)) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
 // Linux errnos Node's table lacks.
-for (const [n, name] of [[66, 'EREMOTE'], [524, 'ENOTSUPP'], [512, 'ERESTARTSYS']] as const) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
+for (const [n, name] of [[66, 'EREMOTE'], [87, 'EUSERS'], [524, 'ENOTSUPP'], [512, 'ERESTARTSYS']] as const) if (!ERRNO_NAMES.has(n)) ERRNO_NAMES.set(n, name);
 
 export function errnoName(n: number): string {
   return ERRNO_NAMES.get(n) ?? `E#${n}`;

@@ -212,3 +212,34 @@ export function runInChild(flags: bigint, code: Buffer): Res<string> {
   if (si.code !== 1 /* CLD_EXITED */) return { ok: true, value: `signal ${si.status}` };
   return { ok: true, value: si.status === 0 ? 'ok' : errnoName(si.status) };
 }
+
+/**
+ * Code: syscall(nr, args) (up to six 64-bit immediates), then report its outcome through the
+ * eventfd `reportFd` as the u64 errno + 1 (1: success), then sleep `sleepS` seconds and
+ * exit_group(0). The child outlives its call, so the parent can look at it (/proc/<pid>/ns/...).
+ */
+export function syscallReportThenSleepCode(nr: number, args: (number | bigint)[], reportFd: number, sleepS: number): Buffer {
+  const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba], [0x49, 0xba], [0x49, 0xb8], [0x49, 0xb9]];
+  const imm = (v: number | bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt.asIntN(64, BigInt(v)));
+    return b;
+  };
+  const slot = Buffer.alloc(8);
+  const ts = Buffer.alloc(16);
+  ts.writeBigInt64LE(BigInt(sleepS), 0);
+  keep.push(slot, ts);
+  return Buffer.concat([
+    ...args.map((a, i) => Buffer.concat([Buffer.from(regs[i]), imm(a)])),
+    Buffer.from([0xb8]), i32(nr), Buffer.from([0x0f, 0x05]), //         mov eax, nr; syscall
+    Buffer.from([0x48, 0xf7, 0xd8, 0x48, 0xff, 0xc0]), //               neg rax; inc rax (errno + 1, or 1)
+    Buffer.from([0x48, 0xbb]), imm(addressOf(slot)), //                 mov rbx, &slot
+    Buffer.from([0x48, 0x89, 0x03]), //                                 mov [rbx], rax
+    Buffer.from([0xbf]), i32(reportFd), //                              mov edi, reportFd
+    Buffer.from([0x48, 0xbe]), imm(addressOf(slot)), //                 mov rsi, &slot
+    Buffer.from([0xba, 8, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0x0f, 0x05]), //   mov edx, 8; write
+    Buffer.from([0x48, 0xbf]), imm(addressOf(ts)), //                   mov rdi, &ts
+    Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05]), //        xor esi, esi; nanosleep
+    Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group(0)
+  ]);
+}
