@@ -1,8 +1,9 @@
 // CLONE_PIDFD via clone(2)/clone3(2), clone3 itself, CLONE_THREAD|CLONE_PIDFD: reference §2 rows 3, 4, 10.
 import { CLONE, P, POLL, SIG, W } from './lib/constants.js';
-import { cloneExit, poll, sys } from './lib/libc.js';
+import { addressOf, cloneExit, poll, sys } from './lib/libc.js';
+import { asUnprivileged } from './lib/unprivileged.js';
 import { isCloexec, need, outcome, track } from './lib/pidfd.js';
-import { adopt, childrenAtOnePid, clone3, reap, waitid } from './lib/process.js';
+import { adopt, childrenAtOnePid, clone3, dualStack, exitStub, reap, waitid } from './lib/process.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { cldName, pollNames, waitObs } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
@@ -70,7 +71,60 @@ featureSuite('clone3', {
   },
   // Raw call with a zeroed 64-byte struct: a size below VER0 is refused before any child exists.
   einval_size32: () => outcome(sys('clone3', ['void *', Buffer.alloc(64)], ['size_t', 32])),
+  // LTP clone302, one case per row. Each struct gets a stack whose return address is an exit
+  // stub, so a kernel that wrongly accepts one makes a child that only exits (reaped by cleanup).
+  efault_args: () => childOr(sys('clone3', ['ulong', BAD_ADDRESS], ['size_t', 64])),
+  einval_size_zero: () => childOr(rawClone3(() => {}, 0)),
+  einval_size_short: () => childOr(rawClone3(() => {}, 63)),
+  // LTP's "extra size" reads past its guarded buffer (EFAULT); here a 256-byte struct, longer than
+  // any kernel's, ends in a non-zero byte: copy_struct_from_user refuses the unknown tail (E2BIG).
+  e2big_extra_nonzero: () => childOr(rawClone3((a) => a.writeUInt8(1, 255), 256)),
+  einval_sighand_no_vm: () => childOr(rawClone3((a) => a.writeBigUInt64LE(BigInt(CLONE.SIGHAND), 0))),
+  einval_thread_no_sighand: () => childOr(rawClone3((a) => a.writeBigUInt64LE(BigInt(CLONE.THREAD), 0))),
+  einval_fs_newns: () => childOr(rawClone3((a) => a.writeBigUInt64LE(BigInt(CLONE.FS | CLONE.NEWNS), 0))),
+  efault_pidfd: () => childOr(rawClone3((a) => {
+    a.writeBigUInt64LE(BigInt(CLONE.PIDFD), 0);
+    a.writeBigUInt64LE(BigInt(BAD_ADDRESS), 8);
+  })),
+  einval_exit_signal: () => childOr(rawClone3((a) => a.writeBigUInt64LE(0x100n /* CSIGNAL + 1 */, 32))),
+  // zero-stack-size and invalid-stack. The second (stack 0, size 4) is asked only where the first
+  // was refused: a kernel without the check would run its child fork-like on a copy of Node.
+  stack_args: () => {
+    const zeroSize = childOr(rawClone3((a) => a.writeBigUInt64LE(0n, 48)));
+    if (zeroSize.errno !== 'EINVAL') return { zero_stack_size: zeroSize.errno ?? `result ${zeroSize.result}` };
+    const sizeOnly = childOr(rawClone3((a) => {
+      a.writeBigUInt64LE(0n, 40);
+      a.writeBigUInt64LE(4n, 48);
+    }));
+    return { zero_stack_size: 'EINVAL', stack_size_without_stack: sizeOnly.errno ?? `result ${sizeOnly.result}` };
+  },
 });
+
+/** An address no process maps (the zero page), for the EFAULT cases. */
+const BAD_ADDRESS = 8;
+const keepArgs: Buffer[] = [];
+
+/**
+ * clone3 with a 64-byte struct (SIGCHLD, a stack whose return address is an exit stub), edited by
+ * `edit`, passed with `size` (the buffer is 256 bytes, so sizes up to 256 stay readable).
+ */
+function rawClone3(edit: (args: Buffer) => void, size = 64) {
+  const args = Buffer.alloc(256);
+  const stack = dualStack(exitStub(0, false));
+  args.writeBigUInt64LE(BigInt(SIG.CHLD), 32);
+  args.writeBigUInt64LE(stack.args.stack, 40);
+  args.writeBigUInt64LE(stack.args.size, 48);
+  edit(args);
+  keepArgs.push(args, stack.keep);
+  return sys('clone3', ['void *', args], ['size_t', size]);
+}
+
+/** The errno, or a child the kernel made (adopted, so cleanup reaps it). */
+function childOr(r: ReturnType<typeof sys>): { errno?: string; result?: string } {
+  if (!r.ok) return { errno: r.errno };
+  adopt(r.value);
+  return { result: 'child' };
+}
 
 featureSuite('clone3_set_tid', {
   reused_pid: () => {
@@ -79,6 +133,19 @@ featureSuite('clone3_set_tid', {
     const { first, second } = childrenAtOnePid();
     if (!second.ok) return { errno: second.errno, requested: first.pid };
     return { result: 'child', same_pid: second.value.pid === first.pid, requested: first.pid, got: second.value.pid };
+  },
+  // LTP clone304: set_tid needs CAP_SYS_ADMIN (5.9+: or CAP_CHECKPOINT_RESTORE) in the pid
+  // namespace. Asked by a child dropped to uid 65534, so it runs as root and as any user. pid 1
+  // exists, so a caller with the capability would get EEXIST: no child is made either way.
+  eperm_unprivileged: () => {
+    const args = Buffer.alloc(96);
+    const tids = Buffer.alloc(8);
+    tids.writeInt32LE(1, 0);
+    args.writeBigUInt64LE(BigInt(SIG.CHLD), 32);
+    args.writeBigUInt64LE(addressOf(tids), 64);
+    args.writeBigUInt64LE(1n, 72);
+    keepArgs.push(args, tids);
+    return asUnprivileged('clone3', [addressOf(args), 96]);
   },
 });
 
