@@ -1,7 +1,9 @@
 // pidfd_open(2), PIDFD_NONBLOCK and fdinfo: reference §2 rows 5-7 and 14.
 import { readFileSync } from 'node:fs';
 import { CLONE, F, O, P, SIG, W } from './lib/constants.js';
-import { cloneExit, fcntl, getpid } from './lib/libc.js';
+import { addressOf, cloneExit, fcntl, getpid, poll, read, socketpair } from './lib/libc.js';
+import { needsCapSysAdmin } from './lib/caps.js';
+import { clone3Code, stepsThenExitCode } from './lib/x86stub.js';
 import { fdinfo, isCloexec, isNonblock, need, outcome, pidfdOpen, track } from './lib/pidfd.js';
 import { adopt, forget, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
 import { cldName } from './lib/names.js';
@@ -135,5 +137,60 @@ featureSuite('fdinfo_nspid', {
       fdinfo: info.raw.trim(),
     };
   },
+  // selftest pidfd_fdinfo_test.c test_pidfd_fdinfo_nspid: a child that is pid 1 of a new pid
+  // namespace shows 'NSpid: <pid> 1' (every level below the reader's procfs).
+  nested_pidns: () => {
+    const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID)');
+    if (noCap) return noCap;
+    const { pid, fd } = sleeperInNewPidns();
+    const ns = fdinfo(fd).lines.NSpid;
+    return { nspid_line: ns === undefined ? 'missing' : ns.split(/\s+/).join(' ') === `${pid} 1` ? 'child_then_1' : ns };
+  },
+  // The same selftest's sibling check: read through a procfs of a sibling pid namespace (a second
+  // child in new pid and mount namespaces mounts its own /proc), the first child has no pid, so
+  // both lines say 0. The reader is a clone3 child that sends back what it read.
+  sibling_pidns: () => {
+    const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID|CLONE_NEWNS) and mount(proc)');
+    if (noCap) return noCap;
+    const { fd } = sleeperInNewPidns();
+    const [mine, theirs] = need('socketpair', socketpair(1 /* AF_UNIX */, 1 /* SOCK_STREAM */ | O.CLOEXEC));
+    track({ ok: true, value: mine });
+    track({ ok: true, value: theirs });
+    const str = (t: string) => {
+      const b = Buffer.from(`${t}\0`);
+      keep.push(b);
+      return addressOf(b);
+    };
+    const buf = Buffer.alloc(1024);
+    keep.push(buf);
+    const MS_REC_PRIVATE = 0x4000 | 0x40000;
+    const reader = need('clone3(reader in new pid+mnt ns)', clone3Code(BigInt(CLONE.NEWPID | CLONE.NEWNS), stepsThenExitCode([
+      { nr: 165 /* mount */, args: [0, str('/'), 0, MS_REC_PRIVATE, 0] },
+      { nr: 165 /* mount */, args: [str('proc'), str('/proc'), str('proc'), 0, 0] },
+      { nr: 2 /* open */, args: [str(`/proc/self/fdinfo/${fd}`), O.RDONLY] },
+      { nr: 0 /* read */, args: ['prev', addressOf(buf), buf.length] },
+      { nr: 1 /* write */, args: [theirs, addressOf(buf), 'prev'] },
+    ])));
+    const si = reap(reader);
+    const steps = ['mount(/, MS_REC|MS_PRIVATE)', 'mount(proc, /proc)', 'open(fdinfo)', 'read', 'write'];
+    if (!si || si.code !== 1 || si.status !== 0)
+      return { setup_error: `the reader failed: ${si && si.code === 1 && si.status >= 200 ? steps[si.status - 200] ?? `status ${si.status}` : `si_code ${si?.code} status ${si?.status}`}` };
+    const rev = poll(mine, 1, 5000);
+    if (!rev.ok || rev.value === 0) return { setup_error: 'the reader sent nothing' };
+    const text = need('read socket', read(mine, 1024)).toString();
+    const line = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? 'missing';
+    return { sibling_pid_line: line('Pid'), sibling_nspid_line: line('NSpid'), fdinfo: text.trim() };
+  },
 });
+
+const keep: Buffer[] = [];
+
+/** A clone3 child that is pid 1 of a new pid namespace and sleeps; its pidfd (CLONE_NEWPID: root). */
+function sleeperInNewPidns(): { pid: number; fd: number } {
+  const ts = Buffer.alloc(16);
+  ts.writeBigInt64LE(30n, 0);
+  keep.push(ts);
+  const pid = need('clone3(CLONE_NEWPID)', clone3Code(BigInt(CLONE.NEWPID), stepsThenExitCode([{ nr: 35 /* nanosleep */, args: [addressOf(ts), 0] }])));
+  return { pid, fd: need('pidfd_open(child)', track(pidfdOpen(pid))) };
+}
 
