@@ -1,9 +1,9 @@
 // poll/epoll on pidfds: reference §2 rows 8 and 9. A live child must never look exited.
 import { POLL, SIG } from './lib/constants.js';
 import { epollAdd, epollCreate, epollWait, kill, poll } from './lib/libc.js';
-import { need, pidfdOpen, track } from './lib/pidfd.js';
+import { need, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
-import { epollNames, pollNames } from './lib/names.js';
+import { cldName, epollNames, pollNames } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 
 const LONG = 5000; // generous: the child is already a zombie (or reaped) when we poll
@@ -43,6 +43,19 @@ featureSuite('pidfd_poll', {
       before_exit: before.ok ? epollNames(before.value) : before.errno,
       after_exit: after.ok ? epollNames(after.value) : after.errno,
     };
+  },
+});
+
+// selftest pidfd_poll_test.c: SIGKILL through the pidfd, then poll must wake with POLLIN (the
+// selftest loops 10000 times; one round here, `--repeat N` runs it N times).
+featureSuite('pidfd_poll_sigkill', {
+  sigkill_pollin: () => {
+    const { pid, fd } = childPidfd(['sleep', '60']);
+    const k = pidfdSendSignal(fd, SIG.KILL);
+    if (!k.ok) return { kill: k.errno };
+    const p = pollObs(fd, LONG);
+    const si = reap(pid);
+    return { kill: k.value, ...p, si_code: si ? cldName(si.code) : 'reap failed', si_status: si?.status ?? -1 };
   },
 });
 
