@@ -98,7 +98,30 @@ featureSuite('clone3', {
     }));
     return { zero_stack_size: 'EINVAL', stack_size_without_stack: sizeOnly.errno ?? `result ${sizeOnly.result}` };
   },
+  // LTP clone304's namespace-only rows: each CLONE_NEW* flag from a caller without CAP_SYS_ADMIN
+  // (a child dropped to uid 65534) gives EPERM (kernel/nsproxy.c copy_namespaces checks the
+  // capability before any namespace is made, so a type the config lacks answers EPERM too).
+  eperm_unprivileged_ns_flags: () => {
+    const out: Record<string, unknown> = {};
+    for (const [name, flag] of UNPRIV_NS_FLAGS) {
+      const args = Buffer.alloc(64);
+      args.writeBigUInt64LE(BigInt(flag), 0);
+      args.writeBigUInt64LE(BigInt(SIG.CHLD), 32);
+      keepArgs.push(args);
+      const r = asUnprivileged('clone3', [addressOf(args), 64]);
+      if (r.setup_error || r.prereq) return r;
+      out[name] = r.errno ?? `result ${r.result}`;
+      out.as_uid = r.as_uid;
+    }
+    return out;
+  },
 });
+
+/** LTP clone304's namespace flags. */
+const UNPRIV_NS_FLAGS = [
+  ['newpid', CLONE.NEWPID], ['newcgroup', 0x02000000], ['newipc', 0x08000000], ['newnet', CLONE.NEWNET], ['newns', CLONE.NEWNS],
+  ['newuts', CLONE.NEWUTS],
+] as const;
 
 /** An address no process maps (the zero page), for the EFAULT cases. */
 const BAD_ADDRESS = 8;
