@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLONE, O, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
 import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
-import { eventfd, getpid, kill, open, poll, socket, write, type Res } from './lib/libc.js';
+import { addressOf, eventfd, getpid, kill, open, poll, socket, write, type Res } from './lib/libc.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
-import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild } from './lib/x86stub.js';
+import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 
@@ -107,6 +107,43 @@ featureSuite('pidfd_get_info', {
     const r = getInfo(fd, PIDFD_INFO.PID);
     return r.ok ? { result: 0, returned: maskNames(r.value.mask) } : { errno: r.errno };
   },
+  // Every credential field and the cgroup id (selftest pidfd_info_test.c reads them; issue 20):
+  // a target child with distinct real/effective/saved/fs ids, made by setresgid, setfsgid,
+  // setresuid and setfsuid in a clone3 child (root only: needs CAP_SETUID/CAP_SETGID).
+  creds_fields: () => {
+    needGetInfo();
+    const ready = need('eventfd', track(eventfd()));
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    const ts = Buffer.alloc(16);
+    ts.writeBigInt64LE(30n, 0);
+    keepBufs.push(one, ts);
+    const child = need('clone3(target with set ids)', clone3Code(0n, stepsThenExitCode([
+      { nr: 116 /* setgroups */, args: [0, 0] },
+      { nr: 119 /* setresgid */, args: [1001, 1002, 1003] },
+      { nr: 123 /* setfsgid (to the saved gid: allowed) */, args: [1003] },
+      { nr: 117 /* setresuid */, args: [2001, 2002, 2003] },
+      { nr: 122 /* setfsuid (to the saved uid: allowed) */, args: [2003] },
+      { nr: 1 /* write */, args: [ready, addressOf(one), 8] },
+      { nr: 35 /* nanosleep */, args: [addressOf(ts), 0] },
+    ])));
+    const rev = poll(ready, POLL.IN, 5000);
+    const status = readFileSync(`/proc/${child}/status`, 'utf8');
+    const ids = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, 'm').exec(status)?.[1].trim().split(/\s+/).join(' ');
+    if (!rev.ok || rev.value === 0 || ids('Uid') !== '2001 2002 2003 2003' || ids('Gid') !== '1001 1002 1003 1003')
+      return { setup_error: `the target did not take its ids (status Uid ${ids('Uid')}, Gid ${ids('Gid')})` };
+    const fd = need('pidfd_open(target)', track(pidfdOpen(child)));
+    const b = Buffer.alloc(PIDFD_INFO_SIZE.VER0);
+    b.writeBigUInt64LE(PIDFD_INFO.CREDS | PIDFD_INFO.CGROUPID, 0);
+    const r = ioctl(fd, pidfdGetInfo(PIDFD_INFO_SIZE.VER0), b);
+    if (!r.ok) return { errno: r.errno };
+    const u = (off: number) => b.readUInt32LE(off);
+    return {
+      result: 0, returned: maskNames(b.readBigUInt64LE(0)),
+      uids: `${u(28)} ${u(36)} ${u(44)} ${u(52)}`, gids: `${u(32)} ${u(40)} ${u(48)} ${u(56)}`,
+      cgroupid: cgroupIdCheck(child, b.readBigUInt64LE(8)),
+    };
+  },
   // LTP ioctl_pidfd05: a NULL argument. Only asked where PIDFD_GET_INFO works (as LTP's setup),
   // since the older kernels' EINVAL/ENOTTY for the command itself would look the same.
   null_arg: () => {
@@ -139,6 +176,23 @@ featureSuite('pidfd_get_info', {
     return out;
   },
 });
+
+const keepBufs: Buffer[] = [];
+
+/**
+ * cgroupid against the inode of the task's cgroup v2 directory ('0::<path>' in /proc/<pid>/cgroup,
+ * under a cgroup2 mount of /proc/self/mountinfo); 'no cgroup2 mount' when none is mounted.
+ */
+function cgroupIdCheck(pid: number, id: bigint): string {
+  const rel = /^0::(\/.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+  const mnt = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '))
+    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2');
+  if (!mnt || rel === undefined) return rel === undefined ? 'no cgroup v2 line' : 'no cgroup2 mount';
+  const root = mnt[3], point = mnt[4];
+  if (!rel.startsWith(root)) return `cgroup ${rel} outside the mount's root ${root}`;
+  const ino = statSync(join(point, rel.slice(root.length)), { bigint: true }).ino;
+  return ino === id ? 'matches' : `differs (id ${id}, inode ${ino})`;
+}
 
 featureSuite('pidfd_info_size_check', {
   short_size: () => {
