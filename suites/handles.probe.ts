@@ -146,6 +146,39 @@ featureSuite('pidfs_xattr', {
       remove: rm.ok ? 0 : rm.errno, after_remove: after.ok ? 'still there' : after.errno,
     };
   },
+  // selftest pidfd_xattr_test.c set_get_list_xattr_multiple: ten xattrs set, read, listed, removed.
+  ten_xattrs: () => {
+    const noCap = needsCapSysAdmin('setting trusted.* xattrs');
+    if (noCap) return noCap;
+    const fd = selfPidfd();
+    const names = Array.from({ length: 10 }, (_, i) => `trusted.pidfd_matrix_${i}`);
+    const first = fsetxattr(fd, names[0], Buffer.from('value0'));
+    if (!first.ok) return { errno: first.errno, step: 'fsetxattr' };
+    const set = names.slice(1).map((n, i) => fsetxattr(fd, n, Buffer.from(`value${i + 1}`)));
+    const got = names.map((n, i) => fgetxattr(fd, n)).filter((g, i) => g.ok && g.value.toString() === `value${i}`).length;
+    const l = flistxattr(fd);
+    const listed = l.ok ? names.filter((n) => l.value.includes(n)).length : l.errno;
+    const removed = names.map((n) => fremovexattr(fd, n)).filter((r) => r.ok).length;
+    const after = names.map((n) => fgetxattr(fd, n)).map((g) => (g.ok ? 'still there' : g.errno));
+    return {
+      result: 0, set: 1 + set.filter((r) => r.ok).length, read_back: got, listed, removed,
+      after_remove: after.every((a) => a === after[0]) ? after[0] : after.join(' '),
+    };
+  },
+  // set_get_list_xattr_persistent: an xattr set through a child's pidfd is still there after that
+  // (only) pidfd is closed and pidfd_open makes a new one (the xattrs live with the struct pid).
+  persists_after_close: () => {
+    const noCap = needsCapSysAdmin('setting trusted.* xattrs');
+    if (noCap) return noCap;
+    const pid = spawnChild(['sleep', '30']);
+    const a = need('pidfd_open(child)', pidfdOpen(pid));
+    const s = fsetxattr(a, 'trusted.pidfd_matrix_persist', Buffer.from('kept'));
+    close(a);
+    if (!s.ok) return { errno: s.errno, step: 'fsetxattr' };
+    const b = need('pidfd_open(child) again', track(pidfdOpen(pid)));
+    const g = fgetxattr(b, 'trusted.pidfd_matrix_persist');
+    return { result: 0, after_reopen: g.ok ? g.value.toString() : g.errno };
+  },
   user_rejected: () => {
     const noCap = needsCapSysAdmin('the trusted.* prerequisite');
     if (noCap) return noCap;
