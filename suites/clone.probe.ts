@@ -91,7 +91,9 @@ featureSuite('clone3', {
   // was refused: a kernel without the check would run its child fork-like on a copy of Node.
   stack_args: () => {
     const zeroSize = childOr(rawClone3((a) => a.writeBigUInt64LE(0n, 48)));
-    if (zeroSize.errno !== 'EINVAL') return { zero_stack_size: zeroSize.errno ?? `result ${zeroSize.result}` };
+    if (zeroSize.result) return { zero_stack_size: `result ${zeroSize.result}` };
+    // Any refusal but EINVAL stays the plain errno, so a seccomp filter's ENOSYS is recognised as such.
+    if (zeroSize.errno !== 'EINVAL') return { errno: zeroSize.errno };
     const sizeOnly = childOr(rawClone3((a) => {
       a.writeBigUInt64LE(0n, 40);
       a.writeBigUInt64LE(4n, 48);
@@ -110,7 +112,9 @@ featureSuite('clone3', {
       keepArgs.push(args);
       const r = asUnprivileged('clone3', [addressOf(args), 64]);
       if (r.setup_error || r.prereq) return r;
-      out[name] = r.errno ?? `result ${r.result}`;
+      // Not EPERM: that answer alone, as a plain errno (a filter's ENOSYS is then recognised as one).
+      if (r.errno !== 'EPERM') return { ...r, flag: name };
+      out[name] = r.errno;
       out.as_uid = r.as_uid;
     }
     return out;
