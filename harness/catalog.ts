@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { cmpVersion, parseVersion, type Version } from './version.js';
 import type { Observation } from './results.js';
 import { repoPath } from './paths.js';
-import { COMMITS_FILE, findCommit, loadCommits, type CommitTable } from './commits.js';
+import { COMMITS_FILE, CommitsError, findCommit, loadCommits, type CommitTable } from './commits.js';
 
 /** One YAML file per area; a user edits them without touching TypeScript. */
 export const CATALOG_PATH = repoPath('suites/catalog');
@@ -363,7 +363,15 @@ export function loadCatalog(path = process.env.PIDFD_MATRIX_CATALOG ?? CATALOG_P
     }
   }
   const table = commitsFileFor(path);
-  linkCommits(features, loadCommits(table), table);
+  let commits: CommitTable;
+  try {
+    commits = loadCommits(table);
+  } catch (e) {
+    // One error kind for every caller that loads the catalog: the message names file, entry and fix.
+    if (e instanceof CommitsError) throw new CatalogError(e.message);
+    throw e;
+  }
+  linkCommits(features, commits, table);
   linkCatalog(features, path);
   if (path === CATALOG_PATH) cached = features;
   return features;

@@ -139,3 +139,30 @@ describe('the judge with commit answers (facts.commits)', () => {
     expect(judge(ex, facts('6.1.100', notFixed), { errno: 'EACCES' }).status).toBe('pass');
   });
 });
+
+describe('report --rejudge with commit answers', () => {
+  it('keeps the stored answers, asks the table about a commit named since, and says so', async () => {
+    const { rejudgeCell } = await import('./rejudge.js');
+    const cases = allCases(loadCatalog());
+    const c = cases.find((x) => x.id === 'pidfd_thread_leader_poll/premature_leader_exit')!;
+    const facts: KernelFacts = {
+      release: '6.12.20', version: [6, 12, 20], arch: 'x86_64', uid: 0, root: true, seccomp: 0, lsms: [], selinux: 'disabled', container: null, hostname: 't',
+      // As a git cell stored it: the planted backport decided, whatever the version says.
+      commits: { '0fb482728ba1': { has: true, by: 'backport line in 1a2b3c4d5e6f' } },
+    };
+    const observed = { leader_thread_poll: 'waits', after_group_exit: 'POLLIN' };
+    const cell = {
+      schema: 1, kernelId: 'k', mode: 'guest', accel: 'tcg', lsm: null, facts, startedAt: '2026-12-06T00:00:00Z', durationMs: 1, hostname: 'h', error: null,
+      provenance: { harnessRev: 'x', node: 'v20', command: 'x' }, rerun: 'r',
+      cases: [{ id: c.id, feature: c.feature, case: c.case, area: c.area, title: c.title, status: 'fail', reason: 'old', expected: null, expectedAnswer: null, observed, durationMs: 1, rerun: 'r' }],
+    } as never;
+    const r = rejudgeCell(cell, cases, []);
+    expect(r.cell.cases[0].status).toBe('pass');
+    expect(r.cell.cases[0].reason).toContain('has 0fb482728ba1 (backport line in 1a2b3c4d5e6f)');
+    // Commits the catalog names now but the cell was never asked about come from the table, marked.
+    expect(r.cell.facts!.commits!['fa729c4df558']).toEqual({ has: true, by: 'stable table: mainline 5.4 <= 6.12.20 (named after this cell ran: asked of the table at rejudge)' });
+    // Without stored answers (a results.json from before), the version rule alone: 6.12.20 < 6.12.31.
+    const old = rejudgeCell({ ...(cell as object), facts: { ...facts, commits: undefined } } as never, cases, []);
+    expect(old.cell.cases[0].status).toBe('xpass');
+  });
+});

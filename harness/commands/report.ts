@@ -14,7 +14,8 @@ import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js
 import { isBad } from '../status.js';
 import { statusTable, testRows } from '../table.js';
 import { UsageError, type Command } from './types.js';
-import { allCases, CatalogError, loadCatalog, type CatalogCase } from '../catalog.js';
+import { allCases, catalogCommits, CatalogError, loadCatalog, type CatalogCase } from '../catalog.js';
+import type { CommitTable } from '../commits.js';
 import { rejudgeCell, type VerdictChange } from '../rejudge.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--rejudge [--catalog PATH]] [--out DIR] [--known-issues FILE | --no-known-issues]
@@ -96,11 +97,13 @@ export const reportCommand: Command = {
     let loaded;
     let entries;
     let catalog: CatalogCase[] = [];
+    let table: CommitTable | undefined;
     try {
       if (values.rejudge) {
         const path = values.catalog ? resolve(values.catalog) : undefined;
         if (path && !existsSync(path)) throw new UsageError(`--catalog ${values.catalog}: no such file or directory`);
         catalog = allCases(loadCatalog(path));
+        table = catalogCommits(path);
       }
       loaded = merge ? await loadShards(dirs, out) : await loadCellResults(dirs[0], [out]);
       const kiPath = values['known-issues'] ? resolve(values['known-issues']) : KNOWN_ISSUES_PATH;
@@ -116,7 +119,7 @@ export const reportCommand: Command = {
     const changes: VerdictChange[] = [];
     const cells = loaded.map(({ cell }) => {
       if (values.rejudge) {
-        const r = rejudgeCell(cell, catalog, entries);
+        const r = rejudgeCell(cell, catalog, entries, new Date(), table);
         for (const w of r.warnings) console.error(`warning: ${w}`);
         changes.push(...r.changes);
         return r.cell;
