@@ -11,11 +11,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import { allCases, loadCatalog } from './catalog.js';
 import { repoPath } from './paths.js';
+import { muslHelperPath } from './musl-helper.js';
+import { cacheRoot } from '../kernels/cache.js';
 import type { CaseResult, CellResult } from './results.js';
 
 const IMAGE = process.env.PIDFD_MATRIX_IMAGE ?? 'pidfd-matrix-rootfs:local';
@@ -66,7 +68,10 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
     return d;
   };
 
-  /** One container per seccomp setting: the checkout read-only at /src, results at /out. */
+  /**
+   * One container per seccomp setting: the checkout read-only at /src, results at /out, and the
+   * musl test binary the host run built, at its cache path (the image has no musl-gcc to build it).
+   */
   async function probeInContainer(kernelId: string, seccomp: 'default' | 'unconfined' | string): Promise<Run> {
     // Ryuk (the reaper container) would be pulled from a registry: none is reachable, and
     // afterAll stops what this test starts. Set before testcontainers creates anything.
@@ -74,7 +79,9 @@ if (g.run) describe('pidfd-matrix probe in a Docker container, default seccomp p
     const { GenericContainer: GC } = await import('testcontainers');
     const out = outDir(kernelId);
     const c: GenericContainer = new GC(IMAGE)
-      .withBindMounts([{ source: repoPath(), target: '/src', mode: 'ro' }, { source: out, target: '/out', mode: 'rw' }, ...linkedNodeModules()])
+      .withBindMounts([{ source: repoPath(), target: '/src', mode: 'ro' }, { source: out, target: '/out', mode: 'rw' }, ...linkedNodeModules(),
+        { source: dirname(muslHelperPath()), target: dirname(muslHelperPath()), mode: 'ro' }])
+      .withEnvironment({ PIDFD_MATRIX_CACHE: cacheRoot() })
       .withWorkingDir('/src')
       .withNetworkMode('none') // the probes need no network, and dockerd may run without a bridge
       .withCommand(['sleep', '3600']) // keeps it up while the probe runs through exec
