@@ -11,7 +11,7 @@ import { findCommit, loadCommits } from './commits.js';
 import { expectationIn, judge } from './judge.js';
 import type { KernelFacts } from './results.js';
 import { repoPath } from './paths.js';
-import { treeIdentity } from '../kernels/identity.js';
+import { publicRepoName, treeIdentity } from '../kernels/identity.js';
 
 const table = loadCommits();
 const cases = allCases(loadCatalog());
@@ -32,6 +32,14 @@ describe('backport lines and imported roots (pure)', () => {
     expect(backportLine(`pidfs: x\n\nSimilar to commit ${R9_FULL} ("...") upstream`, R9)).toBe(false);
     expect(backportLine(`commit ${R4}ee2130 upstream`, R9)).toBe(false);
   });
+  it('a repository is named only from a public remote, never from a path', () => {
+    expect(publicRepoName('https://github.com/gregkh/linux.git')).toBe('gregkh/linux');
+    expect(publicRepoName('https://git.kernel.org/pub/scm/linux/kernel/git/stable/linux.git')).toBe('git.kernel.org/linux/kernel/git/stable/linux');
+    expect(publicRepoName('git@gitlab.com:owner/linux-6.1.y')).toBe('owner/linux-6.1.y');
+    expect(publicRepoName('/root/.cache/pidfd-matrix/bisect-demo/linux')).toBeNull();
+    expect(publicRepoName('file:///srv/linux.git')).toBeNull();
+  });
+
   it('an import commit names its identity: a Debian source package or a tarball', () => {
     expect(importedRootIdentity("Import Debian's debian-linux-source-6.12_6.12.117-1")).toEqual({ what: 'Debian linux-source-6.12 6.12.117-1', version: [6, 12, 117] });
     expect(importedRootIdentity('import linux-5.4.286.tar.xz (sha256 ...)')?.version).toEqual([5, 4, 286]);

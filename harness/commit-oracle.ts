@@ -143,8 +143,8 @@ async function git(tree: string, args: string[]): Promise<string | null> {
 
 /** The identity a root commit names for itself: a Debian source package or a tarball import. */
 export function importedRootIdentity(message: string): { what: string; version: Version } | null {
-  const deb = /linux-source-(\d+\.\d+)[_= ](\d+\.\d+(?:\.\d+)?)-[\w.+~]+/.exec(message);
-  if (deb) return { what: `Debian linux-source-${deb[1]} ${deb[0].slice(`linux-source-${deb[1]}`.length + 1)}`, version: parseVersion(deb[2])! };
+  const deb = /linux-source-(\d+\.\d+)[_= ]((\d+\.\d+(?:\.\d+)?)-[\w.+~]+)/.exec(message);
+  if (deb) return { what: `Debian linux-source-${deb[1]} ${deb[2]}`, version: parseVersion(deb[3])! };
   const tar = /\blinux-(\d+\.\d+(?:\.\d+)?)\.tar(?:\.(?:xz|gz|bz2|zst))?\b/.exec(message);
   if (tar) return { what: `tarball ${tar[0]}`, version: parseVersion(tar[1])! };
   return null;
@@ -177,7 +177,10 @@ export async function gitAnswers(tree: string, table: CommitTable, shas: string[
   }
   if (!rest.length) return out;
   // One pass over the history for every backport line still asked for.
-  const greps = rest.flatMap((e) => ['--grep', `commit ${e.sha.slice(0, 12)}[0-9a-f]* upstream`, '--grep', `pstream commit ${e.sha.slice(0, 12)}`]);
+  const greps = rest.flatMap((e) => {
+    const s = e.sha.slice(0, 12);
+    return ['--grep', `commit ${s}[0-9a-f]* upstream`, '--grep', `pstream commit ${s}`];
+  });
   const log = (await git(tree, ['log', '-E', '-i', '--format=%H%x00%B%x01', ...greps, head])) ?? '';
   const msgs = log.split('\x01').map((m) => m.trim()).filter(Boolean).map((m) => ({ sha: m.slice(0, 40), body: m.slice(41) }));
   const roots = ((await git(tree, ['rev-list', '--max-parents=0', head])) ?? '').split('\n').filter(Boolean);
@@ -194,7 +197,8 @@ export async function gitAnswers(tree: string, table: CommitTable, shas: string[
       out[e.sha] = { has: t.has, by: `no backport line after the imported root ${roots[0].slice(0, 12)} (${imported.what}): ${t.by}` };
     } else {
       const subject = rootMsg.split('\n')[0].slice(0, 60);
-      out[e.sha] = { has: null, by: `not in ${h}'s history, no backport line; the root ${roots[0]?.slice(0, 12) ?? '?'} ("${subject}") is a snapshot of unknown identity` };
+      const root = roots.length === 1 ? `the root ${roots[0].slice(0, 12)} ("${subject}") is a snapshot` : `${roots.length} roots: a history`;
+      out[e.sha] = { has: null, by: `not in ${h}'s history, no backport line; ${root} of unknown identity` };
     }
   }
   return out;
@@ -209,7 +213,9 @@ export async function gitOracle(tree: string, table: CommitTable, shas: string[]
  * The best oracle a kernel allows: its git tree, its Debian changelog, else its version. A tree
  * or changelog that cannot be read falls back to the version, and the answers say so.
  */
-export async function oracleFor(origin: KernelOrigin | undefined, cases: CatalogCase[], table: CommitTable, say?: (m: string) => void): Promise<CommitOracle> {
+export async function oracleFor(
+  origin: KernelOrigin | undefined, cases: CatalogCase[], table: CommitTable, say?: (m: string) => void,
+): Promise<CommitOracle> {
   const shas = namedCommits(cases);
   const plain = versionOracle(table, shas);
   const fallback = (why: string): CommitOracle => ({
@@ -234,6 +240,7 @@ export async function oracleFor(origin: KernelOrigin | undefined, cases: Catalog
 /** One line for progress output: what decided, and how many commits each way. */
 export function oracleSummary(kind: CommitOracle['kind'], a: CommitAnswers): string {
   const v = Object.values(a);
-  return `${kind}: ${v.filter((x) => x.has === true).length} present, ${v.filter((x) => x.has === false).length} absent, ${v.filter((x) => x.has === null).length} unknown of ${v.length} named commits`;
+  const n = (has: boolean | null) => v.filter((x) => x.has === has).length;
+  return `${kind}: ${n(true)} present, ${n(false)} absent, ${n(null)} unknown of ${v.length} named commits`;
 }
 

@@ -54,7 +54,8 @@ function seriesEntry(where: string, series: string, raw: unknown): SeriesEntry {
     return { taken: false, evidence };
   }
   const v = typeof r.release === 'string' ? parseVersion(r.release) : null;
-  if (!v || !/^\d+\.\d+\.\d+$/.test(String(r.release))) fail(where, `'release' must be a quoted stable release like "${series}.31", got ${JSON.stringify(r.release)}`);
+  if (!v || !/^\d+\.\d+\.\d+$/.test(String(r.release)))
+    fail(where, `'release' must be a quoted stable release like "${series}.31", got ${JSON.stringify(r.release)}`);
   if (`${v[0]}.${v[1]}` !== series) fail(where, `release ${fmtVersion(v)} is not in the ${series} series`);
   return { release: v, evidence };
 }
@@ -68,7 +69,8 @@ export function parseCommits(src: string, file = COMMITS_FILE): CommitTable {
   }
   const commits = (doc as { commits?: unknown } | null)?.commits;
   if (commits === null || commits === undefined) return new Map();
-  if (typeof commits !== 'object' || Array.isArray(commits)) fail(file, `top level must be a map with a 'commits:' map of upstream shas (${FIX})`);
+  if (typeof commits !== 'object' || Array.isArray(commits))
+    fail(file, `top level must be a map with a 'commits:' map of upstream shas (${FIX})`);
   const table: CommitTable = new Map();
   for (const [sha, raw] of Object.entries(commits as Record<string, unknown>)) {
     const at = `${file} commits.${sha}`;
@@ -82,8 +84,11 @@ export function parseCommits(src: string, file = COMMITS_FILE): CommitTable {
     let mainline: Version | null = null;
     if (r.mainline !== null && r.mainline !== undefined) {
       mainline = typeof r.mainline === 'string' && /^\d+\.\d+$/.test(r.mainline) ? parseVersion(r.mainline) : null;
-      if (!mainline) fail(at, `'mainline' must be the first mainline release containing it, quoted, like "6.15" (or null: in no release yet), got ${JSON.stringify(r.mainline)}`);
-    } else if (r.mainline === undefined) fail(at, `'mainline' is missing: the first mainline release containing it, like "6.15" (null if none yet)`);
+      if (!mainline)
+        fail(at, `'mainline' must be the first mainline release containing it, quoted, like "6.15" (or null: in no release yet), got ${JSON.stringify(r.mainline)}`);
+    } else if (r.mainline === undefined) {
+      fail(at, `'mainline' is missing: the first mainline release containing it, like "6.15" (null if none yet)`);
+    }
     const stable = new Map<string, SeriesEntry>();
     const rawStable = r.stable ?? {};
     if (typeof rawStable !== 'object' || Array.isArray(rawStable)) fail(at, `'stable' must be a map of series ("6.12") to entries`);
@@ -91,7 +96,7 @@ export function parseCommits(src: string, file = COMMITS_FILE): CommitTable {
       if (!SERIES.test(series)) fail(`${at} stable`, `series key '${series}' must be "X.Y" (quoted), e.g. "6.12"`);
       const v = parseVersion(series)!;
       if (mainline && cmpVersion(v, mainline) >= 0)
-        fail(`${at} stable."${series}"`, `series ${series} is at or after mainline ${fmtVersion(mainline)}, which has the commit already: drop it`);
+        fail(`${at} stable."${series}"`, `series ${series} is at or after mainline ${fmtVersion(mainline)}, which has the commit: drop it`);
       stable.set(series, seriesEntry(`${at} stable."${series}"`, series, e));
     }
     table.set(sha, { sha, subject: text(at, 'subject', r.subject), mainline, stable });
@@ -127,7 +132,8 @@ export type CommitAnswers = Record<string, CommitAnswer>;
 export function tableAnswer(e: CommitEntry, v: Version): CommitAnswer {
   const series = `${v[0]}.${v[1]}`;
   const ver = fmtVersion(v);
-  if (e.mainline && cmpVersion([v[0], v[1], 0], e.mainline) >= 0) return { has: true, by: `stable table: mainline ${fmtVersion(e.mainline)} <= ${ver}` };
+  if (e.mainline && cmpVersion([v[0], v[1], 0], e.mainline) >= 0)
+    return { has: true, by: `stable table: mainline ${fmtVersion(e.mainline)} <= ${ver}` };
   const s = e.stable.get(series);
   if (!s) {
     if (e.mainline === null) return { has: null, by: `stable table: ${e.sha} is in no mainline release and ${series} is not listed` };

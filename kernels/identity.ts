@@ -56,7 +56,8 @@ export function pidfdSourceHashes(tree: string): Record<string, string> {
  * host), or null: a local path, a file:// URL or a private host proves nothing to anyone else.
  */
 export function publicRepoName(url: string): string | null {
-  const m = /^(?:https?:\/\/|git:\/\/|ssh:\/\/git@|git@)(github\.com|gitlab\.com|git\.kernel\.org|codeberg\.org|salsa\.debian\.org)[/:](.+?)(?:\.git)?\/?$/.exec(url.trim());
+  const hosts = 'github\\.com|gitlab\\.com|git\\.kernel\\.org|codeberg\\.org|salsa\\.debian\\.org';
+  const m = new RegExp(`^(?:https?://|git://|ssh://git@|git@)(${hosts})[/:](.+?)(?:\\.git)?/?$`).exec(url.trim());
   if (!m) return null;
   const path = m[2].replace(/^pub\/scm\//, '');
   return m[1] === 'github.com' || m[1] === 'gitlab.com' || m[1] === 'codeberg.org' ? path : `${m[1]}/${path}`;
@@ -85,13 +86,15 @@ export function makefileOf(tree: string): string | undefined {
  * git identity (proven only when clean: uncommitted edits are nobody's commit), anything else
  * unproven.
  */
-export async function treeIdentity(tree: string, known?: Partial<KernelIdentity> & { kind: 'debian' | 'tarball' }): Promise<KernelIdentity> {
+export type KnownSource = Partial<KernelIdentity> & { kind: 'debian' | 'tarball' };
+
+export async function treeIdentity(tree: string, known?: KnownSource): Promise<KernelIdentity> {
   const base = { makefile: makefileOf(tree), pidfd_sources: pidfdSourceHashes(tree) };
   if (known) {
     const proven = !!known.sha256;
     return {
       ...known, ...base, proven,
-      why: known.why ?? (proven ? `${known.kind} ${known.package ?? known.name}${known.version ? `=${known.version}` : ''} with its sha256` : `${known.kind}: no sha256 recorded`),
+      why: known.why ?? `${known.kind} ${known.package ?? known.name}${known.version ? `=${known.version}` : ''}${proven ? ' with its sha256' : ': no sha256 recorded'}`,
     } as KernelIdentity;
   }
   const top = await git(tree, ['rev-parse', '--show-toplevel']);
@@ -101,7 +104,10 @@ export async function treeIdentity(tree: string, known?: Partial<KernelIdentity>
   const dirty = !!(await git(tree, ['status', '--porcelain', '--untracked-files=no']));
   const remotes = ((await git(tree, ['remote', '-v'])) ?? '').split('\n').map((l) => l.split(/\s+/)[1]).filter(Boolean);
   const repo = remotes.map(publicRepoName).find((r) => r) ?? undefined;
-  if (!repo) return { kind: 'unproven', commit, describe, ...base, proven: false, why: `git commit ${commit?.slice(0, 12)} with no public remote (${remotes.length ? 'remotes are local or private' : 'no remote'}): nobody else can fetch it` };
+  if (!repo) {
+    const none = remotes.length ? 'remotes are local or private' : 'no remote';
+    return { kind: 'unproven', commit, describe, ...base, proven: false, why: `git commit ${commit?.slice(0, 12)} with no public remote (${none}): nobody else can fetch it` };
+  }
   if (dirty) return { kind: 'git', repo, commit, describe, ...base, proven: false, why: `${repo} ${commit?.slice(0, 12)} with uncommitted changes` };
   return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})` };
 }
