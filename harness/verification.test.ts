@@ -106,7 +106,7 @@ describe('boundaries', () => {
   });
 
   it('a record naming a machine path is refused with the fix; Debian cells from before identities get theirs from provenance', () => {
-    expect(() => parseVerified('kernels: [{ version: "6.17.0", release: "6.17.0", source: "path /work/kernels-built/6.17.0/bzImage" }]'))
+    expect(() => parseVerified('kernels: [{ version: "6.17.0", release: "6.17.0", source: "path /home/builder/kernels/6.17.0/bzImage" }]'))
       .toThrow(/names a machine path .*give 'identity:'/);
     const deb = recordCell(cell('6.1.176', { 'pidfd_open/self': { result: 'fd' } }, {
       provenance: { harnessRev: 'a', node: 'v20', command: 'x', kernelSource: 'debian bookworm linux-image-6.1.0-50-amd64=6.1.176-1',
