@@ -148,7 +148,9 @@ export const matrixCommand: Command = {
       });
       await writeMatrixReports(run.cells, outDir);
       console.log('');
-      console.log(statusTable(run.cells, { color: process.stdout.isTTY }));
+      // A --test run shows the rows it ran (as probe does), not the whole catalog as '-'.
+      const ran = tests?.length ? [...new Map(run.cells.flatMap((c) => c.cases).map(({ id, feature, case: k, area, title }) => [id, { id, feature, case: k, area, title }])).values()] : undefined;
+      console.log(statusTable(run.cells, { color: process.stdout.isTTY, ...(ran?.length ? { rows: ran } : {}) }));
       console.log('');
       for (const c of run.cells) {
         for (const a of c.earlierAttempts ?? []) console.log(`RETRIED ${c.kernelId}: ${a.reason} before the suite started\n  console: ${resolve(outDir, c.kernelId, a.consoleLog)}`);
