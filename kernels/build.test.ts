@@ -11,6 +11,7 @@ import {
   applicableWorkarounds, buildKernel, DamagedBuildError, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion, missingOptions, planBuild,
 } from './build.js';
 import { contentHash, sourceIdentity } from './source-identity.js';
+import { unpackSourceTarball } from './tarball-source.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const RELEASE = '6.1.999-fake';
@@ -100,6 +101,22 @@ describe('buildKernel on a fake Kbuild tree', () => {
     expect(Object.keys(rec.kernelIdentity.pidfd_sources)).toEqual(['kernel/fork.c']);
     expect(rec.kernelIdentity.pidfd_sources['kernel/fork.c']).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(rec.kernelIdentity)).not.toContain(work);
+  });
+
+  it('a source tarball is unpacked once into the cache and is the build\'s proven identity (name, sha256)', async () => {
+    const tarball = join(work, 'linux-6.1.999.tar.gz');
+    execFileSync('tar', ['-czf', tarball, '--exclude=.git', '-C', work, 'linux']);
+    const said: string[] = [];
+    const src = await unpackSourceTarball(tarball, (m) => said.push(m), cache);
+    expect(src.unpacked).toBe(true);
+    expect(said.join()).toMatch(/unpacking linux-6\.1\.999\.tar\.gz \(sha256 [0-9a-f]{12}\)/);
+    expect((await unpackSourceTarball(tarball, () => {}, cache)).unpacked).toBe(false);
+    const b = await buildKernel(request({ tree: src.tree, identity: src.identity, known: src.known }));
+    expect(b.ok).toBe(true);
+    if (!b.ok) return;
+    const id = JSON.parse(readFileSync(join(b.dir, 'build.json'), 'utf8')).kernelIdentity;
+    expect(id).toMatchObject({ kind: 'tarball', name: 'linux-6.1.999.tar.gz', sha256: src.known.sha256, makefile: '6.1.999', proven: true });
+    expect(Object.keys(id.pidfd_sources)).toEqual(['kernel/fork.c']);
   });
 
   it('builds nothing the second time and says so', async () => {

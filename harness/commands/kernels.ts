@@ -1,6 +1,6 @@
 // `pidfd-matrix kernels list|fetch|clean`: inspect the matrix file and manage the kernel cache.
 import { rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
@@ -17,11 +17,12 @@ import { userspaceInfo } from '../../kernels/userspace.js';
 import { intOption } from '../args.js';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { describeIdentity } from '../../kernels/identity.js';
+import { TARBALL, unpackSourceTarball } from '../../kernels/tarball-source.js';
 import { resolve } from 'node:path';
 import { axesLabel } from '../matrix.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
-       pidfd-matrix kernels build DIR|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
+       pidfd-matrix kernels build DIR|TARBALL|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
        pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
 
   list [ids]     the matrix entries (id, source, ci, lsm, root), what is already cached (for Debian:
@@ -41,8 +42,13 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
                  when installed, the per-series workarounds of kernels/configs/workarounds.yaml.
                  Cached by source identity (git tree of the content, or a content hash),
                  config hash and compiler: a second run builds nothing. --package fetches
-                 Debian's kernel source package (default suite bookworm) instead of DIR.
-                 --out FILE also copies the bzImage there. --jobs N (default: CPUs), --force
+                 Debian's kernel source package (default suite bookworm) instead of DIR; a
+                 TARBALL (linux-X.Y.Z.tar.xz, checked against kernel.org's signed sha256sums
+                 first) is unpacked once into the cache. build.json records the identity: the
+                 package (version, sha256), the tarball (name, sha256), or a git tree's public
+                 repository, commit and describe (else unproven), with the Makefile version and
+                 the sha256 of the pidfd sources. --out FILE also copies the bzImage there (and
+                 the record to FILE.build.json). --jobs N (default: CPUs), --force
                  builds again (and replaces a cached build that is damaged: a run that finds
                  one stops and prints this command). Exit 0 built or cached, 1 the build failed (log tail and log
                  path printed), 2 bad input or missing build tools (bash kernels/build-setup.sh).
@@ -209,14 +215,16 @@ export function kernelIdForRelease(prefix: string, release: string): string {
 }
 
 async function buildAction(dirs: string[], v: { config?: string[]; out?: string; package?: string; suite?: string; jobs?: string; force?: boolean }): Promise<number> {
-  if (!!v.package === (dirs.length === 1) || dirs.length > 1) throw new UsageError(`kernels build wants one source tree DIR or --package linux-source-X.Y\n\n${usage}`);
+  if (!!v.package === (dirs.length === 1) || dirs.length > 1) throw new UsageError(`kernels build wants one source tree DIR, a source TARBALL, or --package linux-source-X.Y\n\n${usage}`);
   const jobs = intOption(v.jobs, 'jobs');
   const say = (m: string) => console.log(m);
   try {
     let tree = dirs[0] ? resolve(dirs[0]) : '';
     let identity;
     let known: Parameters<typeof buildKernel>[0]['known'];
-    if (v.package) {
+    if (tree && TARBALL.test(tree) && statSync(tree, { throwIfNoEntry: false })?.isFile()) {
+      ({ tree, identity, known } = await unpackSourceTarball(tree, (m) => say(`build: ${m}`)));
+    } else if (v.package) {
       const src = await fetchDebianSource(v.package, v.suite ?? 'bookworm', (m) => say(`build: ${m}`));
       ({ tree, identity } = src);
       known = { kind: 'debian', ...src.deb };
