@@ -13,6 +13,7 @@ import { runCell, type MatrixOptions } from '../matrix.js';
 import { DEFAULT_POLICY, EXIT, evaluate, outcomeOfCell, stepTable, volatileSpec, type Policy, type StepDeps } from '../bisect.js';
 import { BisectError, git, loadState, resetBisectSync, runBisect, saveState, stateFile, type BisectState } from '../bisect-git.js';
 import { BuildSetupError, buildKernel } from '../../kernels/build.js';
+import { treeIdentity } from '../../kernels/identity.js';
 import type { FetchedKernel } from '../../kernels/fetch.js';
 import { allCases, loadCatalog } from '../catalog.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../../vm/accel.js';
@@ -113,7 +114,7 @@ export function realDeps(o: RealOpts): StepDeps {
       // A bisect step is a git revision: ancestry and backport lines decide its named commits.
       const kernel: FetchedKernel = {
         id, source: 'path', kimg, release: '', modulesDir: null, description: `bisect ${o.tree} ${rev}`, cacheKey: null, downloaded: false,
-        origin: { kind: 'git', tree: o.tree, rev },
+        origin: { kind: 'git', tree: o.tree, rev }, identity: await treeIdentity(o.tree),
       };
       const mo: MatrixOptions = {
         kernels: [], outDir: join(o.out, `run${attempt}`), jobs: 1, timeoutSec: o.timeoutSec, accel: o.accel, tests: o.tests,
