@@ -120,6 +120,16 @@ describe('the judge with commit answers (facts.commits)', () => {
     expect(b.reason).toContain('lacks 0fb482728ba1 (not in HEAD\'s history (git ancestry))');
   });
 
+  it('a change\'s older answer names what decided too', () => {
+    const [c] = parseCatalog(`features:
+  - { id: ch, title: t, area: a, introduced: "6.15", kind: change, commits: [0fb482728ba1], cases: [{ id: x, probe: p, with: { r: new }, without: { r: old } }] }
+`)[0].cases;
+    const v = judge(c, facts('6.12.40', { '0fb482728ba1': { has: false, by: 'Debian changelog 6.12.40-1: no line' } }), { r: 'old' });
+    expect(v.status).toBe('pass');
+    expect(v.reason).toContain('(the answer changed in 6.15; needs 6.15 or a backport: lacks 0fb482728ba1 (Debian changelog 6.12.40-1: no line))');
+    expect(judge(c, facts('6.12.40'), { r: 'old' }).reason).toContain('(the answer changed in 6.15), kernel');
+  });
+
   it('an unknown answer falls back to the version rule and says so; older results judge as before', () => {
     const unk = { '0fb482728ba1': { has: null, by: 'stable table: 6.12 unknown' } };
     expect(expectationFor(poll, [6, 12, 40], unk)).toEqual({ expect: 'with', why: 'backported to 6.12.31; 0fb482728ba1 unknown (stable table: 6.12 unknown): version rule' });

@@ -223,7 +223,12 @@ export function judge(c: CatalogCase, kernelFacts: KernelFacts, observed: Observ
       return { status: 'xfail', reason: `${c.id}: ${exp.why}: ${exp.brokenReason}, ${kernel}`, expected: 'without', expectedAnswer: c.without };
     // A behaviour change: the older answer is what this kernel must give, so it was checked.
     if (c.kind === 'change' && c.without !== null && matches(c.without, observed))
-      return { status: 'pass', reason: `${c.id}: the answer before ${fmtVersion(c.introduced)}, as expected (the answer changed in ${fmtVersion(c.introduced)}), ${kernel}`, expected: 'without', expectedAnswer: c.without };
+      return {
+        status: 'pass',
+        // With commit answers, also what decided that this kernel gives the older answer.
+        reason: `${c.id}: the answer before ${fmtVersion(c.introduced)}, as expected (the answer changed in ${fmtVersion(c.introduced)}${facts.commits ? `; ${exp.why}` : ''}), ${kernel}`,
+        expected: 'without', expectedAnswer: c.without,
+      };
     const prereq = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
     return { status: 'skip', reason: `absent as expected: ${c.id} ${exp.why}, ${kernel}${prereq}${seccompNote}`, expected: 'without', expectedAnswer: c.without };
   }
