@@ -38,7 +38,9 @@ source_answers:); they are never counted as observed.
 --record reads results.json files (as written by probe and matrix) and adds one entry per
 kernel to the record, replacing an older entry of the same kernel: the cases whose stored
 observation the current catalog accepts (pass, xpass, or the case's own without-answer).
-Failed or errored cases are never recorded; cells that did not run are skipped. It also
+Failed or errored cases are never recorded; cells that did not run are skipped. Each entry
+carries the kernel's identity from the cell (never a machine path; a cell from before
+identities: its Debian packages, else unproven). It also
 names every skip without evidence: a skip must be the kernel's own answer (absent as
 expected), a need the recorded facts prove unmet (SELinux off, not root, ...), a proven
 Seccomp refusal, or a probe's refusal with its errno; any other skip may hide a check.
