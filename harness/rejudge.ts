@@ -64,7 +64,8 @@ export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: K
     const { knownIssue: _old, ...rest } = c;
     const all = runs ? ` (${runs.runs}/${runs.runs} runs)` : '';
     const repeat = runs ? { repeat: { ...runs, answers: [{ ...runs.answers[0], status: v.status }] } } : {};
-    return { ...rest, ...repeat, area: cat.area, title: cat.title, status: v.status, reason: v.reason + all, expected: v.expected, expectedAnswer: v.expectedAnswer };
+    const verdict = { status: v.status, reason: v.reason + all, expected: v.expected, expectedAnswer: v.expectedAnswer };
+    return { ...rest, ...repeat, area: cat.area, title: cat.title, ...verdict };
   });
   const applied = applyKnownIssues({ ...cell, facts, cases }, entries, today);
   warnings.push(...applied.warnings);

@@ -6,7 +6,9 @@ import type { StreamLine } from '../suites/lib/plan.js';
 
 export const REPEAT_PROGRESS_MS = 5000;
 
-export function watchRepeats(stream: string, repeat: number, say: (line: string) => void, everyMs = REPEAT_PROGRESS_MS): { stop: () => void; poll: () => void } {
+export function watchRepeats(
+  stream: string, repeat: number, say: (line: string) => void, everyMs = REPEAT_PROGRESS_MS,
+): { stop: () => void; poll: () => void } {
   let offset = 0;
   let pending = '';
   const done = new Map<string, { runs: number; errors: number }>();
@@ -52,7 +54,8 @@ export function watchRepeats(stream: string, repeat: number, say: (line: string)
     }
     if (!current) return;
     const d = done.get(current) ?? { runs: 0, errors: 0 };
-    const text = `repeat: ${current} ${d.runs}/${repeat} runs${d.errors ? ` (${d.errors} errors)` : ''}, ${Math.round((Date.now() - t0) / 1000)} s`;
+    const errors = d.errors ? ` (${d.errors} errors)` : '';
+    const text = `repeat: ${current} ${d.runs}/${repeat} runs${errors}, ${Math.round((Date.now() - t0) / 1000)} s`;
     if (text.replace(/, \d+ s$/, '') === lastSaid) return;
     lastSaid = text.replace(/, \d+ s$/, '');
     say(text);

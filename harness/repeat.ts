@@ -39,13 +39,15 @@ export function comparedKeys(c: CatalogCase): Set<string> {
  * (matches_child), else "another value", so 1000 different pids of one wrong answer are one answer.
  */
 function inTerms(c: CatalogCase, observed: Observation, keys: Set<string>): Observation {
-  const named = (k: string) => [c.with, c.without].flatMap((a) => (a === null ? [] : [a].flat())).flatMap((a) => (k in a ? [a[k]].flat() : []));
+  const answers = [c.with, c.without].flatMap((a) => (a === null ? [] : [a].flat()));
+  const named = (k: string) => answers.flatMap((a) => (k in a ? [a[k]].flat() : []));
   const asClass = (k: string, v: unknown) => {
     if (!(c.volatile ?? []).includes(k)) return v;
     if (v === undefined || v === null) return 'no value';
     return named(k).some((n) => JSON.stringify(n) === JSON.stringify(v)) ? v : 'another value';
   };
-  return Object.fromEntries(Object.entries(observed).filter(([k]) => keys.has(k)).sort(([x], [y]) => x.localeCompare(y)).map(([k, v]) => [k, asClass(k, v)]));
+  const kept = Object.entries(observed).filter(([k]) => keys.has(k)).sort(([x], [y]) => x.localeCompare(y));
+  return Object.fromEntries(kept.map(([k, v]) => [k, asClass(k, v)]));
 }
 
 /** An error's reason without its numbers (durations, pids in a stderr tail): its first line. */
@@ -56,7 +58,8 @@ interface Judged { run: number; line: RunLine; verdict: Verdict | null; key: str
 function judgeRun(c: CatalogCase, facts: KernelFacts | null, line: RunLine, keys: Set<string>, index: number): Judged {
   const run = line.run ?? index;
   if (line.t === 'error') return { run, line, verdict: null, key: `error ${errorKind(line.reason)}`, answer: line.reason.split('\n')[0] };
-  if (!facts) return { run, line, verdict: null, key: 'error no facts', answer: 'answered, but the stream holds no kernel facts to judge it by' };
+  if (!facts)
+    return { run, line, verdict: null, key: 'error no facts', answer: 'answered, but the stream holds no kernel facts to judge it by' };
   const verdict = judge(c, facts, line.observed);
   const answer = inTerms(c, line.observed, keys);
   return { run, line, verdict, key: `${verdict.status} ${JSON.stringify(answer)}`, answer };
@@ -70,8 +73,8 @@ const say = (a: RepeatAnswer, n: number) =>
  * every planned run answered (then the case is an error that still counts the answers).
  */
 export function judgeRepeated(
-  c: CatalogCase, facts: KernelFacts | null, lines: RunLine[], planned: number, base: Pick<CaseResult, 'id' | 'feature' | 'case' | 'area' | 'title' | 'rerun'>,
-  stopped: string | null,
+  c: CatalogCase, facts: KernelFacts | null, lines: RunLine[], planned: number,
+  base: Pick<CaseResult, 'id' | 'feature' | 'case' | 'area' | 'title' | 'rerun'>, stopped: string | null,
 ): CaseResult {
   const keys = comparedKeys(c);
   const judged = lines.map((l, i) => judgeRun(c, facts, l, keys, i));
@@ -94,12 +97,16 @@ export function judgeRepeated(
   const none = { expected: null, expectedAnswer: null };
   if (stopped !== null || n < planned) {
     const tally = answers.length ? `; ${answers.map((a) => say(a, n)).join(', ')}` : '';
-    return { ...common, ...none, status: 'error', reason: `${c.id}: ${n}/${planned} runs answered before ${stopped ?? 'the runner stopped'}${tally}` };
+    const before = stopped ?? 'the runner stopped';
+    return { ...common, ...none, status: 'error', reason: `${c.id}: ${n}/${planned} runs answered before ${before}${tally}` };
   }
   if (ordered.length > 1)
     return { ...common, ...none, status: 'error', reason: `${c.id}: unstable: ${answers.map((a) => say(a, n)).join(', ')}` };
   const only = ordered[0].first;
-  if (!only.verdict) return { ...common, ...none, status: 'error', reason: `${only.line.t === 'error' ? only.line.reason : String(only.answer)} (${n}/${n} runs)` };
+  if (!only.verdict) {
+    const why = only.line.t === 'error' ? only.line.reason : String(only.answer);
+    return { ...common, ...none, status: 'error', reason: `${why} (${n}/${n} runs)` };
+  }
   const v = only.verdict;
   return { ...common, status: v.status, reason: `${v.reason} (${n}/${n} runs)`, expected: v.expected, expectedAnswer: v.expectedAnswer };
 }

@@ -36,17 +36,21 @@ export class UpstreamError extends Error {}
 const str = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
 function idList(v: unknown, where: string, key: string): string[] {
-  if (!Array.isArray(v) || v.length === 0 || !v.every(str)) throw new UpstreamError(`${where}: '${key}' must be a non-empty list of case ids`);
+  if (!Array.isArray(v) || v.length === 0 || !v.every(str))
+    throw new UpstreamError(`${where}: '${key}' must be a non-empty list of case ids`);
   return v as string[];
 }
 
 /** One test entry: exactly one of covered / partly (+ missing) / no (a reason). */
-function row(t: Record<string, unknown>, base: Omit<CoverageRow, 'test' | 'what' | 'status' | 'cases' | 'reason'>, where: string): CoverageRow {
+type RowBase = Omit<CoverageRow, 'test' | 'what' | 'status' | 'cases' | 'reason'>;
+
+function row(t: Record<string, unknown>, base: RowBase, where: string): CoverageRow {
   if (!str(t.test)) throw new UpstreamError(`${where}: a test without 'test:' (its function name)`);
   const at = `${where} ${t.test}`;
   const given = ['covered', 'partly', 'no'].filter((k) => k in t);
   if (given.length !== 1)
-    throw new UpstreamError(`${at}: give exactly one of 'covered: [ids]', 'partly: [ids]' with 'missing:', or 'no: "reason"' (found ${given.join(', ') || 'none'})`);
+    throw new UpstreamError(`${at}: give exactly one of 'covered: [ids]', 'partly: [ids]' with 'missing:', `
+      + `or 'no: "reason"' (found ${given.join(', ') || 'none'})`);
   const known = new Set(['test', 'what', 'covered', 'partly', 'missing', 'no', 'note']);
   const extra = Object.keys(t).filter((k) => !known.has(k));
   if (extra.length) throw new UpstreamError(`${at}: unknown key(s) ${extra.join(', ')}`);
@@ -90,7 +94,8 @@ export function parseCoverage(text: string, file: string, features: CatalogFeatu
   const ids = new Set(allCases(features).flatMap((c) => [c.id, c.feature]));
   const unknown = rows.flatMap((r) => r.cases.filter((id) => !ids.has(id)).map((id) => `${r.file} ${r.test}: '${id}'`));
   if (unknown.length)
-    throw new UpstreamError(`${file}: unknown case id(s), not in suites/catalog/*.yaml (see pidfd-matrix probe --list):\n  ${unknown.join('\n  ')}`);
+    throw new UpstreamError(`${file}: unknown case id(s), not in suites/catalog/*.yaml (see pidfd-matrix probe --list):\n  `
+      + unknown.join('\n  '));
   const seen = new Set<string>();
   for (const r of rows) {
     const key = `${r.suite} ${r.file} ${r.test}`;
@@ -129,7 +134,8 @@ export function coverageText(c: Coverage): string {
       out.push(`${r.suite} ${r.file} @ ${r.revision.slice(0, 12)}`);
     }
     const cases = r.cases.length ? `  [${r.cases.join(', ')}]` : '';
-    out.push(`  ${r.status.padEnd(6)} ${r.test}${cases}${r.reason ? `\n         ${r.status === 'no' ? 'why' : 'missing'}: ${r.reason}` : ''}`);
+    const why = r.reason ? `\n         ${r.status === 'no' ? 'why' : 'missing'}: ${r.reason}` : '';
+    out.push(`  ${r.status.padEnd(6)} ${r.test}${cases}${why}`);
   }
   out.push('');
   for (const s of SUITES) out.push(totalLine(s, totals(c.rows.filter((r) => r.suite === s))));
@@ -148,7 +154,10 @@ export function coverageMarkdown(c: Coverage): string {
     '',
     '| suite | file | test | status | cases | missing / why not |',
     '|---|---|---|---|---|---|',
-    ...c.rows.map((r) => `| ${r.suite} | ${cell(r.file)} | ${cell(r.test)} | ${r.status} | ${r.cases.map((id) => `\`${id}\``).join(', ')} | ${cell(r.reason)} |`),
+    ...c.rows.map((r) => {
+      const ids = r.cases.map((id) => `\`${id}\``).join(', ');
+      return `| ${r.suite} | ${cell(r.file)} | ${cell(r.test)} | ${r.status} | ${ids} | ${cell(r.reason)} |`;
+    }),
   ];
   return lines.join('\n');
 }

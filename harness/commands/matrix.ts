@@ -9,6 +9,7 @@ import { intOption, parseOptions } from '../args.js';
 import { DEFAULT_TIMEOUT_SEC, defaultGuestCpus, runMatrix } from '../matrix.js';
 import { writeMatrixReports } from '../reports.js';
 import { statusTable } from '../table.js';
+import type { CaseResult } from '../results.js';
 import { isBad } from '../status.js';
 import { repoPath } from '../paths.js';
 import { catchInterrupts } from '../interrupt.js';
@@ -149,7 +150,8 @@ export const matrixCommand: Command = {
       await writeMatrixReports(run.cells, outDir);
       console.log('');
       // A --test run shows the rows it ran (as probe does), not the whole catalog as '-'.
-      const ran = tests?.length ? [...new Map(run.cells.flatMap((c) => c.cases).map(({ id, feature, case: k, area, title }) => [id, { id, feature, case: k, area, title }])).values()] : undefined;
+      const rowOf = ({ id, feature, case: k, area, title }: CaseResult) => [id, { id, feature, case: k, area, title }] as const;
+      const ran = tests?.length ? [...new Map(run.cells.flatMap((c) => c.cases).map(rowOf)).values()] : undefined;
       console.log(statusTable(run.cells, { color: process.stdout.isTTY, ...(ran?.length ? { rows: ran } : {}) }));
       console.log('');
       for (const c of run.cells) {

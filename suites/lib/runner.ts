@@ -115,7 +115,9 @@ export async function runPlan(plan: Plan, from: number, o: { events?: number | n
     // A repeated run can take well under a millisecond: keep its fraction, or the sum says 0.
     const durationMs = repeat > 1 ? Math.round((performance.now() - t0) * 1000) / 1000 : Math.round(performance.now() - t0);
     const log = o.log ? { log: o.log } : {};
-    emit('error' in o ? { t: 'error', id: pc.id, reason: o.error, durationMs, ...log, ...runField } : { t: 'done', id: pc.id, observed: o.observed, durationMs, ...log, ...runField });
+    emit('error' in o
+      ? { t: 'error', id: pc.id, reason: o.error, durationMs, ...log, ...runField }
+      : { t: 'done', id: pc.id, observed: o.observed, durationMs, ...log, ...runField });
   }
   closeSync(out);
 }

@@ -59,7 +59,8 @@ export class Supervisor {
         // would loop, so every remaining case (each of its remaining runs) gets the reason.
         for (let step = last.next; step < steps; step++) {
           const { id, run } = this.step(step);
-          this.emit({ t: 'error', id, reason: `not run: the probe runner ${last.how} before its first case; its stderr:\n${last.stderrTail}`, ...run });
+          const reason = `not run: the probe runner ${last.how} before its first case; its stderr:\n${last.stderrTail}`;
+          this.emit({ t: 'error', id, reason, ...run });
         }
         break;
       }
@@ -121,7 +122,8 @@ export class Supervisor {
         const pc = cases[index];
         // The deadline is per run: a repeated case gets the whole of it for each of its runs.
         timer = setTimeout(() => this.deadline(child.pid!, step, pc.deadlineMs, () => (deadlineHit = true)), pc.deadlineMs);
-      } else if ((line.t === 'done' || line.t === 'error') && current && this.step(current.step).id === line.id && (line.run ?? 0) === current.step % repeat) {
+      } else if ((line.t === 'done' || line.t === 'error') && current && this.step(current.step).id === line.id
+        && (line.run ?? 0) === current.step % repeat) {
         if (timer) clearTimeout(timer);
         next = current.step + 1;
         current = null;
@@ -145,8 +147,10 @@ export class Supervisor {
         if (cur) {
           // The deadline handler already wrote this case's error; otherwise the runner died in it.
           const { id, run } = this.step(cur.step);
-          if (!deadlineHit)
-            this.emit({ t: 'error', id, reason: `the probe runner ${how} in ${id}; its stderr:\n${stderr.trim() || '(empty)'}`, durationMs: Date.now() - cur.at, ...run });
+          if (!deadlineHit) {
+            const reason = `the probe runner ${how} in ${id}; its stderr:\n${stderr.trim() || '(empty)'}`;
+            this.emit({ t: 'error', id, reason, durationMs: Date.now() - cur.at, ...run });
+          }
           next = cur.step + 1;
         }
         resolve({ next, started, how, clean: code === 0 && !signal, stderrTail: stderr.trim() || '(empty)' });
@@ -158,7 +162,9 @@ export class Supervisor {
     const stuck = describeBlocked(readOr(`/proc/${pid}/syscall`), readOr(`/proc/${pid}/wchan`));
     mark();
     const { id, run } = this.step(step);
-    this.emit({ t: 'error', id, reason: `no answer within ${ms / 1000} s; stuck in ${id}${stuck ? `, in ${stuck}` : ''} (the runner was killed; the next case runs in a new one)`, durationMs: ms, ...run });
+    const where = `${id}${stuck ? `, in ${stuck}` : ''}`;
+    const reason = `no answer within ${ms / 1000} s; stuck in ${where} (the runner was killed; the next case runs in a new one)`;
+    this.emit({ t: 'error', id, reason, durationMs: ms, ...run });
     killGroup(pid);
   }
 }
