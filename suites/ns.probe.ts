@@ -3,7 +3,7 @@ import { existsSync, readlinkSync } from 'node:fs';
 import { CLONE, NR, O } from './lib/constants.js';
 import { addressOf, errnoName, eventfd, getpid, open, poll, read, sys } from './lib/libc.js';
 import { need, outcome, pidfdOpen, setns, track } from './lib/pidfd.js';
-import { reap, spawnChild } from './lib/process.js';
+import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { featureSuite, type Probe } from './lib/feature-test.js';
 import { clone3Code, stepsThenExitCode, syscallReportThenSleepCode, X86_NR } from './lib/x86stub.js';
@@ -15,6 +15,18 @@ featureSuite('setns_pidfd', {
     const fd = need('pidfd_open', track(pidfdOpen(pid)));
     reap(pid);
     return outcome(setns(fd, CLONE.NEWUTS));
+  },
+  // selftest pidfd_setns_test.c pidfd_exited_child: an exited, not yet reaped child (its
+  // namespaces are gone) gives ESRCH, and the caller's namespaces stay as they were.
+  esrch_zombie: () => {
+    const pid = spawnChild(['true']);
+    const fd = need('pidfd_open', track(pidfdOpen(pid)));
+    if (!waitExitedNoReap(pid)) throw new Error(`child ${pid} did not become a zombie`);
+    const names = ['user', 'net', 'uts', 'mnt', 'ipc', 'pid', 'cgroup'].filter((n) => existsSync(`/proc/self/ns/${n}`));
+    const before = names.map((n) => link(getpid(), n)).join(' ');
+    const r = setns(fd, 0x10000000 /* CLONE_NEWUSER */ | CLONE.NEWNET);
+    const after = names.map((n) => link(getpid(), n)).join(' ');
+    return { ...outcome(r), own_namespaces: before === after ? 'unchanged' : `changed: ${before} -> ${after}` };
   },
 });
 

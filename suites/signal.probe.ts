@@ -2,13 +2,14 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { O, PIDFD_SIGNAL, PIDFD_THREAD, SIG } from './lib/constants.js';
-import { addressOf, cloneRunCode, eventfd, getpid, mmapExec, open, poll, read, socketpair, spawnpInGroup, spawnpNewGroup, writeMem } from './lib/libc.js';
+import { CLONE, O, PIDFD_SIGNAL, PIDFD_THREAD, SIG } from './lib/constants.js';
+import { addressOf, cloneRunCode, eventfd, getpid, kill, mmapExec, open, poll, read, socketpair, spawnpInGroup, spawnpNewGroup, writeMem } from './lib/libc.js';
 import { readFileSync } from 'node:fs';
 import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
-import { adopt, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { adopt, clone3, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { cldName } from './lib/names.js';
 import { blockedTwoThreadCode, clone3Code, stepsThenExitCode, X86_NR } from './lib/x86stub.js';
+import { needsCapSysAdmin } from './lib/caps.js';
 import { readdirSync } from 'node:fs';
 import { sleepMs } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
@@ -124,6 +125,28 @@ featureSuite('pidfd_send_signal', {
     await Promise.race([handled, new Promise((res) => setTimeout(res, 5000))]);
     process.removeAllListeners('SIGURG');
     return { result: r.value, handler_ran: ran };
+  },
+  // LTP pidfd_send_signal03 and selftest pidfd_test.c recycled_pid_fail: once the pid number is
+  // taken by another process (here through set_tid, so no pid wrap-around is needed), the old
+  // pidfd still names the reaped process: ESRCH, while the new one at that number is alive.
+  esrch_pid_reused: () => {
+    const noCap = needsCapSysAdmin('clone3 set_tid');
+    if (noCap) return noCap;
+    const ts = Buffer.alloc(16);
+    ts.writeBigInt64LE(30n, 0);
+    keep.push(ts);
+    const sleeper = stepsThenExitCode([{ nr: 35 /* nanosleep */, args: [addressOf(ts), 0] }]);
+    for (let attempt = 1; ; attempt++) {
+      const first = need('clone3(CLONE_PIDFD)', clone3({ flags: BigInt(CLONE.PIDFD) }));
+      if (first.pidfd === null || first.pidfd < 0) throw new Error(`clone3(CLONE_PIDFD) returned child ${first.pid} but no pidfd`);
+      track({ ok: true, value: first.pidfd });
+      reap(first.pid);
+      const second = clone3Code(0n, sleeper, SIG.CHLD, undefined, first.pid);
+      if (!second.ok && second.errno === 'EEXIST' && attempt < 5) continue; // another process took the number
+      const pid = need('clone3(set_tid = the reaped pid)', second);
+      const r = pidfdSendSignal(first.pidfd, 0);
+      return { ...outcome(r), number_reused: pid === first.pid, new_process_alive: kill(pid, 0).ok };
+    }
   },
   // Sent by a child that dropped to uid 65534: root may signal init.
   eperm_unprivileged_init: () => asUnprivileged('pidfd_send_signal', [need('open /proc/1', procDir(1)), 0, 0, 0]),

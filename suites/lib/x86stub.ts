@@ -179,16 +179,24 @@ export const X86_NR = { write: 1, pause: 34, connect: 42, sendmsg: 46, prctl: 15
 
 /**
  * clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup.
- * With CLONE_PIDFD in flags, the pidfd is written to `pidfdOut[0]` when given.
+ * With CLONE_PIDFD in flags, the pidfd is written to `pidfdOut[0]` when given; `setTid` asks
+ * for that pid number (set_tid, 5.5, CAP_SYS_ADMIN).
  */
-export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD, pidfdOut?: Int32Array): Res {
+export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD, pidfdOut?: Int32Array, setTid?: number): Res {
   if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
   const page = mmapExec(4096);
   writeMem(page, code);
   // Both clone3 stack semantics (5.3.0-5.3.10 and later) start the child at `page`.
   const stack = dualStack(page);
-  const size = clone3Size(false); // 64, never glibc's 88 (see process.ts)
+  const size = clone3Size(setTid !== undefined); // 64 (never glibc's 88, see process.ts), 96 with set_tid
   const args = Buffer.alloc(size);
+  if (setTid !== undefined) { // set_tid (5.5): the child's pid in the caller's pid namespace
+    const tids = Buffer.alloc(8);
+    tids.writeInt32LE(setTid, 0);
+    keep.push(tids);
+    args.writeBigUInt64LE(addressOf(tids), 64);
+    args.writeBigUInt64LE(1n, 72);
+  }
   const pidfdBuf = Buffer.alloc(8);
   pidfdBuf.writeInt32LE(-1, 0);
   args.writeBigUInt64LE(flags, 0);
