@@ -251,6 +251,26 @@ featureSuite('pidfd_info_supported_mask', {
   },
 });
 
+// selftest pidfd_info_test.c supported_mask_field and supported_mask_with_other_fields: what the
+// supported mask names, and where the kernel put it. The reply's own SUPPORTED_MASK bit marks
+// the u64 that is the supported mask (it names itself), at offset 72 or 80 (open question Q1).
+featureSuite('pidfd_info_supported_mask_contents', {
+  contents: () => {
+    needGetInfo();
+    const b = Buffer.alloc(88);
+    b.writeBigUInt64LE(PIDFD_INFO.SUPPORTED_MASK | PIDFD_INFO.CGROUPID, 0);
+    need('PIDFD_GET_INFO(SUPPORTED_MASK|CGROUPID, 88)', ioctl(selfPidfd(), pidfdGetInfo(PIDFD_INFO_SIZE.VER3), b));
+    const mask = b.readBigUInt64LE(0);
+    if (!(mask & PIDFD_INFO.SUPPORTED_MASK)) return { supported_bit: false, returned: maskNames(mask) };
+    const at = [72, 80].filter((o) => (b.readBigUInt64LE(o) & PIDFD_INFO.SUPPORTED_MASK) !== 0n);
+    return {
+      supported_bit: true, returned: maskNames(mask).join(' '), at_offset: at.length === 1 ? at[0] : `ambiguous (${at.join(', ') || 'neither'})`,
+      supported: at.length === 1 ? maskNames(b.readBigUInt64LE(at[0])).join(' ') : null,
+      u64_at_72: hex64(b.readBigUInt64LE(72)), u64_at_80: hex64(b.readBigUInt64LE(80)),
+    };
+  },
+});
+
 /** An ioctl number in pidfs' magic that no kernel defines. */
 const UNKNOWN_PIDFS_IOCTL = (PIDFS_IOCTL_MAGIC << 8) | 99;
 
