@@ -82,12 +82,14 @@ if [ "$BRANCH" = demo-fdinfo ] && ! git -C "$REPO" rev-parse -q --verify demo-fd
   if [ -e "$REPO/.git/BISECT_START" ]; then git -C "$REPO" bisect reset >/dev/null; fi
   cd "$REPO"
   git checkout -q -f -B demo-fdinfo demo-good && rm -f Documentation/pidfd-fdinfo-demo-notes.rst
-  note() { echo "- $1" >> Documentation/pidfd-fdinfo-demo-notes.rst; git add -f Documentation/pidfd-fdinfo-demo-notes.rst; git commit -qm "docs: $1"; }
+  notes=Documentation/pidfd-fdinfo-demo-notes.rst
+  note() { echo "- $1" >> "$notes"; git add -f "$notes"; git commit -qm "docs: $1"; }
   comment() { sed -i "2i /* $2 */" "$1"; git commit -qam "$(basename "$1" .c): $2"; }
   note "start pidfd fdinfo demo notes"
   comment kernel/pid.c "pid_nr_ns() is the pid as seen from a namespace"
   note "fdinfo of a pidfd: Pid: and NSpid: since 5.2 and 5.5"
-  git apply "$PATCHES/fdinfo-pid-off-by-one.patch"; git commit -qam "pidfs: print the Pid: line of a live task relative to its namespace"
+  git apply "$PATCHES/fdinfo-pid-off-by-one.patch"
+  git commit -qam "pidfs: print the Pid: line of a live task relative to its namespace"
   note "a reaped task's pidfd shows Pid: -1"
   comment kernel/exit.c "a reaped task's pidfd shows Pid: -1 in fdinfo"
   note "glibc's pidfd_getpid() parses the Pid: line"

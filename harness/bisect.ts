@@ -60,7 +60,8 @@ export interface VolatileSpec { fields: string[]; classes: Record<string, unknow
 export type VolatileOf = (caseId: string) => VolatileSpec | undefined;
 
 /** The volatile spec of a catalog case, or undefined when it has no volatile field. */
-export function volatileSpec(c: { volatile: string[]; with: CaseResult['expectedAnswer']; without: CaseResult['expectedAnswer'] }): VolatileSpec | undefined {
+type Answers = { volatile: string[]; with: CaseResult['expectedAnswer']; without: CaseResult['expectedAnswer'] };
+export function volatileSpec(c: Answers): VolatileSpec | undefined {
   if (!c.volatile.length) return undefined;
   const classes: Record<string, unknown[]> = {};
   for (const a of [c.with, c.without].flatMap((x) => (x === null ? [] : [x].flat())))
@@ -128,7 +129,8 @@ export function outcomeOfCell(cell: CellResult, seconds: number, volatileOf: Vol
   const failing = cell.cases.filter((c) => c.status === 'fail' || c.status === 'xfail' || c.status === 'error');
   if (failing.length) {
     const values = failing.map((c) => volatileEntry(c, volatileOf(c.id))).filter((v): v is string => v !== null).sort();
-    return { kind: 'failed', signature: failing.map((c) => signatureEntry(c, volatileOf(c.id))).sort(), seconds, ...(values.length ? { values } : {}) };
+    const signature = failing.map((c) => signatureEntry(c, volatileOf(c.id))).sort();
+    return { kind: 'failed', signature, seconds, ...(values.length ? { values } : {}) };
   }
   const skipped = cell.cases.filter((c) => c.status === 'skip');
   if (skipped.length) return { kind: 'unclear', reason: `skipped, so not tested: ${skipped[0].id} (${skipped[0].reason})`, seconds };
@@ -160,7 +162,8 @@ export async function evaluate(rev: string, deps: StepDeps, policy: Policy, badS
       const values = t.values?.length ? { values: t.values } : {};
       if (badSignature === null || sameSignature(t.signature, badSignature)) {
         say(`  run ${attempt}: the failure reproduces (${t.signature.join('; ')})${seen}`);
-        return { ...rec, verdict: 'bad', exitCode: EXIT.bad, why: `fails: ${t.signature.join('; ')}${seen}`, signature: t.signature, ...values };
+        const why = `fails: ${t.signature.join('; ')}${seen}`;
+        return { ...rec, verdict: 'bad', exitCode: EXIT.bad, why, signature: t.signature, ...values };
       }
       unclear++;
       rec.signature = t.signature;

@@ -170,7 +170,8 @@ function volatileKeys(where: string, v: unknown, answers: unknown[]): string[] |
     fail(where, `'volatile' must be a non-empty list of observation keys, e.g. [pid_line]`);
   const keys = new Set(answers.flat().flatMap((m) => (m && typeof m === 'object' ? Object.keys(m) : [])));
   const unknown = (v as string[]).filter((k) => !keys.has(k));
-  if (unknown.length) fail(where, `'volatile' names ${unknown.join(', ')}, which no 'with' or 'without' answer here has (known: ${[...keys].join(', ')})`);
+  if (unknown.length)
+    fail(where, `'volatile' names ${unknown.join(', ')}, which no 'with' or 'without' answer here has (known: ${[...keys].join(', ')})`);
   return v as string[];
 }
 
@@ -274,7 +275,8 @@ function parseFeatures(text: string, file: string): CatalogFeature[] {
     const featRequires = ids(at, rawF.requires) ?? [];
     if (!Array.isArray(rawF.cases) || rawF.cases.length === 0) fail(at, `'cases' must list at least one case`);
     // A feature's `volatile` holds for its cases; a case's own replaces it.
-    const featVolatile = volatileKeys(at, rawF.volatile, [featWithout, ...(rawF.cases as Record<string, unknown>[]).flatMap((c) => [c?.with, c?.without])]) ?? [];
+    const rawAnswers = (rawF.cases as Record<string, unknown>[]).flatMap((c) => [c?.with, c?.without]);
+    const featVolatile = volatileKeys(at, rawF.volatile, [featWithout, ...rawAnswers]) ?? [];
     const caseIds = new Set<string>();
     const cases = (rawF.cases as Record<string, unknown>[]).map((rawC, j) => {
       const cat = `${at} cases[${j}]${typeof rawC?.id === 'string' ? ` (${rawC.id})` : ''}`;
@@ -297,7 +299,8 @@ function parseFeatures(text: string, file: string): CatalogFeature[] {
         requiresIds: [...featRequires, ...(ids(cat, rawC.requires) ?? []).filter((r) => !featRequires.includes(r))],
         requires: [],
         deadline: deadline(cat, rawC.deadline) ?? deadline(at, rawF.deadline),
-        volatile: volatileKeys(cat, rawC.volatile, [rawC.with, rawC.without === undefined ? featWithout : rawC.without]) ?? featVolatile,
+        volatile: volatileKeys(cat, rawC.volatile, [rawC.with, rawC.without === undefined ? featWithout : rawC.without])
+          ?? featVolatile,
       } satisfies CatalogCase;
     });
     const changes = rawF.changes ?? [];
