@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyKernelHealth, healthFromConsole, healthFromTaint, taintNames } from './health.js';
 import type { CaseResult, CellResult } from './results.js';
-import { WARN_CASE, bareCommandOutput, bareSuite, bareSuiteWithWarn, markedCases, stampKernelLines } from '../vm/fixtures/bare-console.js';
+import { WARN_CASE, bareCommandOutput, bareRealWarn, bareSuite, bareSuiteWithWarn, markedCases, stampKernelLines } from '../vm/fixtures/bare-console.js';
 
 const text = readFileSync(new URL('../vm/fixtures/warn-taint-markers-6.1.log', import.meta.url), 'utf8');
 
@@ -80,6 +80,21 @@ describe('kernel health', () => {
   // WARN inside a case left that case passing (vm/fixtures/README.md: real 6.9.0 consoles).
   describe('a console without printk timestamps', () => {
     const cellOf = (text: string): CellResult => ({ ...cell(), kernelId: 'vanilla-6-9', taint: { start: 0, end: 0 }, cases: markedCases(text).map(kase) });
+
+    it('a real WARN planted in fdinfo, on a built 6.12 booted with printk.time=0: the case that read fdinfo first is an error', () => {
+      const h = healthFromConsole(bareRealWarn);
+      expect(h.checked).toBe('guest console (168 case markers, no printk timestamps) and /proc/sys/kernel/tainted');
+      expect(h.findings.map((f) => [f.kind, f.case, f.headline])).toEqual([
+        ['warning', 'fanotify_report_pidfd/event_pidfd', 'WARNING: CPU: 1 PID: 71 at fs/pidfs.c:68 0xffffffff81136cf1'],
+        ['taint', 'fanotify_report_pidfd/event_pidfd', 'new taint: W (kernel issued a warning) (/proc/sys/kernel/tainted 0 -> 512, while fanotify_report_pidfd/event_pidfd ran)'],
+      ]);
+      const out = applyKernelHealth(cellOf(bareRealWarn), h);
+      expect(out.cases.filter((c) => c.status !== 'pass').map((c) => c.id)).toEqual(['fanotify_report_pidfd/event_pidfd']);
+      const log = out.cases.find((c) => c.id === 'fanotify_report_pidfd/event_pidfd')!.log!;
+      for (const l of ['------------[ cut here ]------------', 'CPU: 1 UID: 0 PID: 71 Comm: node Not tainted 6.12.117+ #7', 'Call Trace:', '---[ end trace 0000000000000000 ]---'])
+        expect(log).toContain(l);
+      expect(out.cases.at(-1)).toMatchObject({ id: 'kernel_health', status: 'pass' });
+    });
 
     it('a WARN inside a case (spliced: the real 6.1 WARN, stamps removed) makes that case an error with the WARN\'s lines', () => {
       const h = healthFromConsole(bareSuiteWithWarn);

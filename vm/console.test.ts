@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WARN_CASE, bareCommandOutput, bareSuite, bareSuiteWithWarn, stampKernelLines, stampedWarn, warnBlock } from './fixtures/bare-console.js';
+import { WARN_CASE, bareCommandOutput, bareRealWarn, bareSuite, bareSuiteWithWarn, stampKernelLines, stampedWarn, warnBlock } from './fixtures/bare-console.js';
 import { analyzeConsole, classifyGuest, consoleExcerpt, faultLine, kernelStampsEvidence, printkTimeParam, scanKernelLog, type KernelLogEvent } from './console.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -200,6 +200,19 @@ describe('a console without printk timestamps (vanilla 6.9.0 from pidfd-minimal.
     expect(scanKernelLog(on)).toEqual([]);
     // A CONFIG_PRINTK_CALLER field stays whatever printk.time says.
     expect(kernelStampsEvidence('[    T0] Linux version 6.12.0 (x) #1\n[    T0] Command line: printk.time=0\n')).toBe(true);
+  });
+
+  it('a real printk.time=0 console (built 6.12 with a WARN planted in fdinfo): stamped banner, bare rest, the WARN read whole', () => {
+    expect(bareRealWarn).toMatch(/^\[    0\.000000\] Linux version 6\.12\.117\+ /m);
+    expect(bareRealWarn).toMatch(/^\[\s*\d+\.\d+\] Kernel command line: .* printk\.time=0/m);
+    expect(kernelStampsEvidence(bareRealWarn)).toBe(false);
+    const events = scanKernelLog(bareRealWarn);
+    expect(events.filter((e) => e.type === 'case-start')).toHaveLength(168);
+    const warn = events.filter((e) => e.type === 'report') as Extract<KernelLogEvent, { type: 'report' }>[];
+    expect(warn.map((e) => [e.kind, e.headline])).toEqual([['warning', 'WARNING: CPU: 1 PID: 71 at fs/pidfs.c:68 0xffffffff81136cf1']]);
+    expect(warn[0].excerpt.split('\n')[0]).toMatch(/cut here/);
+    expect(warn[0].excerpt.trimEnd()).toMatch(/---\[ end trace 0000000000000000 \]---$/);
+    expect(analyzeConsole(bareRealWarn)).toMatchObject({ oops: null, panic: null, warning: 'WARNING: CPU: 1 PID: 71 at fs/pidfs.c:68 0xffffffff81136cf1' });
   });
 
   it('an unstamped fault with the kernel\'s context is a fault; the same headline alone is not', () => {
