@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo faults-demo bisect-demo bisect-demo-volatile clean
+.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo health-demo-built faults-demo bisect-demo bisect-demo-volatile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) wit
 
 health-demo: setup deps ## a real WARN (out-of-tree test module) in a bookworm guest becomes that case's error
 	bash vm/health-demo.sh
+
+health-demo-built: setup deps ## a WARN planted in fdinfo, `kernels build` kernel booted with printk.time=0: that case's error (slow; not CI)
+	bash vm/health-demo-built.sh
 
 faults-demo: setup deps ## a real guest where one probe hangs in waitid and the kernel panics mid-suite: only those cases are lost
 	$(PM) matrix --matrix vm/faults-demo.yaml --out reports/faults-demo; test $$? -eq 1
