@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FAN, O, POLL } from './lib/constants.js';
 import { fanotifyInit, fanotifyMark, poll, read } from './lib/libc.js';
 import { fdinfo, need, outcome, track } from './lib/pidfd.js';
-import { spawnChild, waitExitedNoReap } from './lib/process.js';
+import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { featureSuite } from './lib/feature-test.js';
 
@@ -14,12 +14,28 @@ const FAN_OPEN = 0x20n;
 const AT_FDCWD = -100;
 const FAN_EVENT_INFO_TYPE_PIDFD = 4;
 const EVENT_FLAGS = O.RDONLY | O.CLOEXEC;
+const FAN_REPORT_FID = 0x200;
+const FAN_REPORT_DFID_NAME = 0x400 | 0x800; // FAN_REPORT_DIR_FID | FAN_REPORT_NAME
+const FAN_NOPIDFD = -1;
+const FAN_EPIDFD = -2;
 
 const init = (flags: number) => track(fanotifyInit(FAN.CLASS_NOTIF | FAN.CLOEXEC | flags, EVENT_FLAGS));
 
 featureSuite('fanotify_report_pidfd', {
   init: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD), true),
-  event_pidfd: () => {
+  event_pidfd: () => eventPidfd(false),
+  // LTP fanotify21's reaped case: the event's process is reaped before the event is read, so no
+  // pidfd can be made: the info record carries FAN_NOPIDFD (-1).
+  reaped_nopidfd: () => eventPidfd(true),
+  report_tid: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD | FAN.REPORT_TID), true),
+  // LTP fanotify20: FAN_REPORT_PIDFD combines with FAN_REPORT_FID and FAN_REPORT_DFID_NAME.
+  with_fid_dfid_name: () => needsCapSysAdmin('fanotify_init') ??
+    outcome(init(FAN.REPORT_PIDFD | FAN_REPORT_FID | FAN_REPORT_DFID_NAME), true),
+});
+
+/** An FAN_OPEN event of a child's open, read once the child is a zombie (or reaped): its pidfd record. */
+function eventPidfd(reapFirst: boolean) {
+  {
     const noCap = needsCapSysAdmin('fanotify_init');
     if (noCap) return noCap;
     const r = init(FAN.REPORT_PIDFD);
@@ -31,6 +47,7 @@ featureSuite('fanotify_report_pidfd', {
       // A shell redirect opens the file without needing stdout (a vitest worker's fd 1 may be unusable by cat).
       const pid = spawnChild(['sh', '-c', ': < "$0"', path]);
       waitExitedNoReap(pid); // a zombie still has its task, so the kernel can make a pidfd for it
+      if (reapFirst) reap(pid);
       const ready = poll(r.value, POLL.IN, 5000);
       if (!ready.ok || ready.value === 0) return { result: 'fd', event: 'none within 5 s' };
       const buf = need('read(fanotify)', read(r.value, 4096));
@@ -60,12 +77,11 @@ featureSuite('fanotify_report_pidfd', {
         event_mask: '0x' + buf.readBigUInt64LE(8).toString(16),
         event_pid: eventPid === pid ? 'child' : eventPid,
         info_type: infoType ?? 'missing',
-        pidfd: pidfd === null ? 'missing' : pidfd >= 0 ? 'fd' : pidfd,
+        pidfd: pidfd === null ? 'missing' : pidfd >= 0 ? 'fd' : pidfd === FAN_NOPIDFD ? 'FAN_NOPIDFD' : pidfd === FAN_EPIDFD ? 'FAN_EPIDFD' : pidfd,
         pidfd_pid_line: pidLine === String(pid) ? 'child' : pidLine ?? 'missing',
       };
     } finally {
       unlinkSync(path);
     }
-  },
-  report_tid: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD | FAN.REPORT_TID), true),
-});
+  }
+}
