@@ -24,8 +24,8 @@ const init = (flags: number) => track(fanotifyInit(FAN.CLASS_NOTIF | FAN.CLOEXEC
 featureSuite('fanotify_report_pidfd', {
   init: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD), true),
   event_pidfd: () => eventPidfd(false),
-  // LTP fanotify21's reaped case: the event's process is reaped before the event is read, so no
-  // pidfd can be made: the info record carries FAN_NOPIDFD (-1).
+  // LTP fanotify21's reaped case: the event's process is reaped before the event is read: the
+  // info record carries FAN_NOPIDFD (-1), or (7.2) a pidfd of the reaped process.
   reaped_nopidfd: () => eventPidfd(true),
   report_tid: () => needsCapSysAdmin('fanotify_init') ?? outcome(init(FAN.REPORT_PIDFD | FAN.REPORT_TID), true),
   // LTP fanotify20: FAN_REPORT_PIDFD combines with FAN_REPORT_FID and FAN_REPORT_DFID_NAME.
