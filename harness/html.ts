@@ -4,10 +4,10 @@
 import type { CaseResult, CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
-import { xmlSafe } from './junit.js';
+import { escHtml, seccompLabel, xmlSafe } from './report-text.js';
+export { escHtml } from './report-text.js';
 import type { Change } from './compare.js';
 import type { Boundary } from './verification.js';
-import { seccompLabel } from '../kernels/matrix.js';
 
 export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
   pass: { bg: '#2e7d32', fg: '#ffffff' },
@@ -18,9 +18,6 @@ export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
   error: { bg: '#212121', fg: '#ff8a80' },
 };
 
-export function escHtml(s: string): string {
-  return xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 /** JSON inside <script>: no "</script>" or "<!--" can end or confuse the element. */
 function scriptJson(v: unknown): string {

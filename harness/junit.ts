@@ -11,15 +11,8 @@ import type { CaseResult, CellResult } from './results.js';
 import { fmt } from './judge.js';
 import { KERNEL_HEALTH_ID } from './health.js';
 import { consoleLogPath, countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
-import { writeFileAtomic } from './reports.js';
-
-/** Characters XML 1.0 forbids even escaped: C0 controls except tab/LF/CR, lone surrogates, U+FFFE/F. */
-const ILLEGAL_XML = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** Make arbitrary text legal XML: illegal characters become visible `\x1b`-style escapes. */
-export function xmlSafe(s: string): string {
-  return s.replace(ILLEGAL_XML, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+import { writeFileAtomic, xmlSafe } from './report-text.js';
+export { xmlSafe } from './report-text.js';
 
 export function escText(s: string): string {
   return xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

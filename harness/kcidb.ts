@@ -10,7 +10,7 @@ import type { CaseResult, CellResult } from './results.js';
 import { fmt } from './judge.js';
 import { effectiveCases, testRows, type TestRow } from './table.js';
 import type { Status } from './status.js';
-import { seccompLabel } from '../kernels/matrix.js';
+import { seccompLabel } from './report-text.js';
 
 export const KCIDB_ORIGIN_RE = /^[a-z0-9_]+$/;
 /** The schema's limit for log_excerpt. */

@@ -4,26 +4,10 @@ import type { CellResult } from './results.js';
 import { STATUSES, STATUS_MEANING, type Status } from './status.js';
 import { KERNEL_HEALTH_ID } from './health.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
-import { xmlSafe } from './junit.js';
-import { seccompLabel } from '../kernels/matrix.js';
+import { mdCell, mdCode, seccompLabel, stripAnsi, xmlSafe } from './report-text.js';
+export { mdCell, mdCode, stripAnsi } from './report-text.js';
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', skip: '⏭️', xfail: '⚠️', xpass: '🟣', error: '💥' };
-
-/** Terminal colour/cursor sequences (CSI) from console output: noise in a CI log summary. */
-export const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '');
-
-/** Text safe inside a table cell: one line, pipes escaped, control characters made visible. */
-export function mdCell(s: string): string {
-  return xmlSafe(stripAnsi(s)).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
-}
-
-/** An inline code span that survives backticks inside the text. */
-export function mdCode(s: string): string {
-  const one = xmlSafe(s).replace(/\r?\n/g, ' ');
-  const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((m) => m.length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence}${/^`|`$/.test(one) ? ` ${one} ` : one}${fence}`;
-}
 
 const mdText = (s: string) => xmlSafe(stripAnsi(s)).replace(/\r?\n/g, ' ').replace(/</g, '&lt;');
 

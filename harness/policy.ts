@@ -1,11 +1,9 @@
 // The userspace axis for a packager: which pidfd calls each container cell's seccomp profile
 // and runtime blocked, as observed (with the seccomp evidence the judge used), and why each
 // verdict differs from the host cell's. Pure functions of the cells: policy.md and policy.html.
-import { seccompLabel } from '../kernels/matrix.js';
 import type { CaseResult, CellResult } from './results.js';
 import { seccompEvidence, type SeccompControl } from './judge.js';
-import { escHtml } from './html.js';
-import { mdCell, mdCode } from './markdown.js';
+import { escHtml, mdCell, mdCode, seccompLabel } from './report-text.js';
 
 /** The syscalls the probes ask a control question about (suites/lib/libc.ts): the policy table's rows. */
 export const POLICY_SYSCALLS = ['pidfd_open', 'pidfd_send_signal', 'pidfd_getfd', 'clone3', 'waitid', 'process_madvise', 'process_mrelease', 'setns', 'ioctl', 'fstatfs', 'name_to_handle_at'];

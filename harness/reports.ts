@@ -1,10 +1,11 @@
 // Writes the report files of a run. Every file is written to a temp name and renamed into
 // place, so a crash or a concurrent reader never sees a half-written report.
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { CellResult } from './results.js';
 import { junitXml } from './junit.js';
+import { writeFileAtomic } from './report-text.js';
+export { writeFileAtomic } from './report-text.js';
 import { ktap } from './ktap.js';
 import { matrixHtml } from './html.js';
 import { summaryMarkdown } from './markdown.js';
@@ -13,17 +14,6 @@ import { testRows } from './table.js';
 import { loadCatalog } from './catalog.js';
 import { boundaries, loadVerified, type Boundary } from './verification.js';
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 const resultsJson = (cell: CellResult) => JSON.stringify(cell, null, 2) + '\n';
 

@@ -10,7 +10,7 @@ import { expectationIn, judge, matches, PREREQ } from './judge.js';
 import type { CellResult, KernelFacts } from './results.js';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
-import { seccompLabel } from '../kernels/matrix.js';
+import { seccompLabel } from './report-text.js';
 import { debianIdentity, describeIdentity, hasMachinePath, IDENTITY_KINDS, type KernelIdentity } from '../kernels/identity.js';
 
 export const VERIFIED_PATH = repoPath('suites/catalog', VERIFIED_FILE);

@@ -2,7 +2,7 @@
 // because this file is edited by hand.
 import { REPO_ROOT } from '../harness/paths.js';
 import { readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 
 export const KERNEL_ID_RE = /^[a-z0-9][a-z0-9_-]*$/;
@@ -42,9 +42,6 @@ export interface ContainerAxes {
 }
 export const CONTAINER_RUNTIMES = ['runc', 'crun'] as const;
 /** A seccomp axis value as reports show it: 'default', 'unconfined' or the profile file's name. */
-export function seccompLabel(seccomp: string): string {
-  return seccomp === 'default' || seccomp === 'unconfined' ? seccomp : basename(seccomp);
-}
 export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
 export type KernelSource = KernelEntry['source'];
 

@@ -9,7 +9,7 @@ import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH,
 import { writeJunit } from '../junit.js';
 import { kcidb, KCIDB_ORIGIN_RE } from '../kcidb.js';
 import { kcidbErrors } from '../kcidb-validate.js';
-import { writeFileAtomic } from '../reports.js';
+import { writeFileAtomic } from '../report-text.js';
 import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js';
 import { isBad } from '../status.js';
 import { statusTable, testRows } from '../table.js';
