@@ -7,7 +7,7 @@
 //   version      the per-series table of suites/catalog/commits.yaml.
 // The answers are stored in the cell (facts.commits), so `report --rejudge` needs none of this.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -15,6 +15,7 @@ import type { CatalogCase } from './catalog.js';
 import { findCommit, tableAnswer, type CommitAnswer, type CommitAnswers, type CommitEntry, type CommitTable } from './commits.js';
 import type { KernelFacts } from './results.js';
 import type { KernelOrigin } from '../kernels/identity.js';
+export { findDebianChangelog } from '../kernels/debian-source.js';
 import { parseVersion, type Version } from './version.js';
 
 const run = promisify(execFile);
@@ -89,14 +90,6 @@ function normSubject(s: string): string {
   return s.replace(/^\[[^\]]+\]\s*/, '').replace(/\s*\((CVE-\d+-\d+(,\s*)?)+\)\s*$/, '').replace(/\s+/g, ' ').trim();
 }
 
-/** The changelog of an unpacked Debian kernel package (usr/share/doc/<package>/changelog[.Debian].gz). */
-export function findDebianChangelog(root: string, packages: string[]): string | null {
-  const doc = join(root, 'usr/share/doc');
-  const dirs = [...packages, ...(existsSync(doc) ? readdirSync(doc).filter((d) => /^linux-(image|binary|modules)-/.test(d)) : [])];
-  for (const d of dirs)
-    for (const f of ['changelog.Debian.gz', 'changelog.gz']) if (existsSync(join(doc, d, f))) return join(doc, d, f);
-  return null;
-}
 
 export function readChangelog(path: string): DebianChangelog {
   const raw = readFileSync(path);

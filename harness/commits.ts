@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
+import type { CommitAnswer } from './results.js';
 
 export const COMMITS_FILE = 'commits.yaml';
 export const COMMITS_PATH = repoPath('suites/catalog', COMMITS_FILE);
@@ -121,9 +122,8 @@ export function findCommit(table: CommitTable, sha: string): CommitEntry | null 
   return null;
 }
 
-/** An oracle's answer about one commit: has it, lacks it, or cannot tell (null), and what decided. */
-export interface CommitAnswer { has: boolean | null; by: string }
-export type CommitAnswers = Record<string, CommitAnswer>;
+// CommitAnswer(s) are part of results.json (facts.commits): defined in results.ts.
+export type { CommitAnswer, CommitAnswers } from './results.js';
 
 /**
  * The per-series table for a kernel known only by its upstream version: X.Y at or after mainline

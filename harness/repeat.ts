@@ -6,22 +6,12 @@
 // `volatile:` are compared by their class (the value an answer names, or "another value").
 import type { Answer, CatalogCase } from './catalog.js';
 import { fmt, judge, NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR, type Verdict } from './judge.js';
-import type { CaseResult, KernelFacts, Observation } from './results.js';
+import type { CaseResult, KernelFacts, Observation, RepeatAnswer, RepeatSummary } from './results.js';
+export type { RepeatAnswer, RepeatSummary } from './results.js';
 import type { StreamLine } from '../suites/lib/plan.js';
 
 type RunLine = Extract<StreamLine, { t: 'done' | 'error' }>;
 
-/** One distinct answer of a repeated case and how many runs gave it. */
-export interface RepeatAnswer {
-  count: number;
-  status: CaseResult['status'];
-  /** The observation in the catalog's terms (the compared keys), or the error's reason. */
-  answer: Observation | string;
-  /** The first run that gave it (0-based). */
-  firstRun: number;
-}
-
-export interface RepeatSummary { runs: number; planned: number; answers: RepeatAnswer[] }
 
 const keysOf = (a: Answer | null): string[] => [a ?? {}].flat().flatMap((x) => Object.keys(x));
 

@@ -1,11 +1,7 @@
 // The results.json schema: one file per kernel cell. Everything else (JUnit, HTML, markdown,
 // the terminal table, `rerun`) is regenerated from these files, so they carry all provenance.
 import type { Status } from './status.js';
-import type { RepeatSummary } from './repeat.js';
-import type { ContainerInfo } from '../vm/container-sut.js';
 import type { Observation, ObservedFacts } from '../suites/lib/observation.js';
-import type { CommitAnswers } from './commits.js';
-import type { KernelIdentity } from '../kernels/identity.js';
 
 export type { Observation } from '../suites/lib/observation.js';
 
@@ -118,3 +114,67 @@ export interface CellResult {
   container?: ContainerInfo;
   cases: CaseResult[];
 }
+
+// The types below are part of results.json. They live here, not with the code that fills them
+// (repeat.ts, commits.ts, vm/container-sut.ts, kernels/identity.ts), so the schema imports nothing above it.
+
+/** One distinct answer of a repeated case and how many runs gave it. */
+export interface RepeatAnswer {
+  count: number;
+  status: CaseResult['status'];
+  /** The observation in the catalog's terms (the compared keys), or the error's reason. */
+  answer: Observation | string;
+  /** The first run that gave it (0-based). */
+  firstRun: number;
+}
+
+export interface RepeatSummary { runs: number; planned: number; answers: RepeatAnswer[] }
+
+/** What a container cell ran on: recorded in results.json (cell.container) and JUnit properties. */
+export interface ContainerInfo {
+  userspace: string;
+  image: string;
+  /** Identity of the root the image holds (suite, recipe, exact package set). */
+  userspaceId: string | null;
+  /** Exact versions of libc6 and its neighbours in the image (dpkg status of the root). */
+  packages: Record<string, string>;
+  /** 'default' (Docker's built-in profile), 'unconfined', or the profile file's path. */
+  seccomp: string;
+  seccompSha256?: string;
+  runtime: string;
+  runtimeVersion: string | null;
+  docker: string | null;
+  /** The container's kernel: always the host's. */
+  kernel: 'host';
+  /** The host node binary the suite ran with, and what it reported inside the container. */
+  node?: { binary: string; check: string };
+}
+
+/** Where a kernel came from (kernels/identity.ts proves it). */
+export const IDENTITY_KINDS = ['debian', 'tarball', 'git', 'unproven'] as const;
+export type IdentityKind = (typeof IDENTITY_KINDS)[number];
+
+export interface KernelIdentity {
+  kind: IdentityKind;
+  /** debian: the package (linux-image-6.1.0-50-amd64 or linux-source-6.12), its version, the .deb's sha256, the suite. */
+  package?: string;
+  version?: string;
+  sha256?: string | null;
+  suite?: string;
+  /** tarball: its file name (and sha256 above). */
+  name?: string;
+  /** git: a public repository name ("unifreq/linux-5.4.y"), never a path; the commit and `git describe`. */
+  repo?: string;
+  commit?: string;
+  describe?: string;
+  /** The tree's Makefile version ("6.12.117"); absent for a binary package. */
+  makefile?: string;
+  /** sha256 of each pidfd source present in the tree (absent files omitted). */
+  pidfd_sources?: Record<string, string>;
+  proven: boolean;
+  why: string;
+}
+
+/** An oracle's answer about one commit: has it, lacks it, or cannot tell (null), and what decided. */
+export interface CommitAnswer { has: boolean | null; by: string }
+export type CommitAnswers = Record<string, CommitAnswer>;

@@ -16,7 +16,7 @@ import { bzImageRelease } from './layout.js';
 import { damage, fingerprint, truncatedBzImage, type Integrity } from './integrity.js';
 import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
 import { treeIdentity, type KernelIdentity } from './identity.js';
-import { REPO_ROOT } from '../harness/paths.js';
+import { REPO_ROOT } from '../suites/lib/paths.js';
 
 /** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
 const RECIPE = 'tinyconfig+merge_config-m+drop-CONFIG_LSM+olddefconfig+bzImage/v1';

@@ -74,3 +74,12 @@ export async function fetchDebianSource(pkg: string, suite: string, say: (m: str
   say(`cached ${info.package} ${info.version} in ${join(dest, treeName)}`);
   return { tree: join(dest, treeName), version: info.version, package: info.package, identity, downloaded: true, deb, changelog: changelog() };
 }
+
+/** The changelog of an unpacked Debian kernel package (usr/share/doc/<package>/changelog[.Debian].gz). */
+export function findDebianChangelog(root: string, packages: string[]): string | null {
+  const doc = join(root, 'usr/share/doc');
+  const dirs = [...packages, ...(existsSync(doc) ? readdirSync(doc).filter((d) => /^linux-(image|binary|modules)-/.test(d)) : [])];
+  for (const d of dirs)
+    for (const f of ['changelog.Debian.gz', 'changelog.gz']) if (existsSync(join(doc, d, f))) return join(doc, d, f);
+  return null;
+}

@@ -10,31 +10,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import type { KernelIdentity } from '../harness/results.js';
+export { IDENTITY_KINDS, type IdentityKind, type KernelIdentity } from '../harness/results.js';
+
 const run = promisify(execFile);
 
-export const IDENTITY_KINDS = ['debian', 'tarball', 'git', 'unproven'] as const;
-export type IdentityKind = (typeof IDENTITY_KINDS)[number];
-
-export interface KernelIdentity {
-  kind: IdentityKind;
-  /** debian: the package (linux-image-6.1.0-50-amd64 or linux-source-6.12), its version, the .deb's sha256, the suite. */
-  package?: string;
-  version?: string;
-  sha256?: string | null;
-  suite?: string;
-  /** tarball: its file name (and sha256 above). */
-  name?: string;
-  /** git: a public repository name ("unifreq/linux-5.4.y"), never a path; the commit and `git describe`. */
-  repo?: string;
-  commit?: string;
-  describe?: string;
-  /** The tree's Makefile version ("6.12.117"); absent for a binary package. */
-  makefile?: string;
-  /** sha256 of each pidfd source present in the tree (absent files omitted). */
-  pidfd_sources?: Record<string, string>;
-  proven: boolean;
-  why: string;
-}
 
 /** The files whose content decides what the pidfd probes see (those that exist in a tree). */
 export const PIDFD_SOURCES = [

@@ -1,6 +1,6 @@
 // Loads and validates kernels/matrix.yaml. Every error names the file, the entry and the fix,
 // because this file is edited by hand.
-import { REPO_ROOT } from '../harness/paths.js';
+import { REPO_ROOT } from '../suites/lib/paths.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';

@@ -7,7 +7,7 @@
 // The environment marks the filter as the harness's, so the judge never reads it as the user's
 // seccomp policy (facts.harnessFilter).
 import { join } from 'node:path';
-import { REPO_ROOT } from '../harness/paths.js';
+import { REPO_ROOT } from '../suites/lib/paths.js';
 import { shellQuote } from './vng.js';
 
 export const HARNESS_FILTER_ENV = 'PIDFD_MATRIX_HARNESS_FILTER';

@@ -14,28 +14,11 @@ import type { ContainerAxes } from '../kernels/matrix.js';
 import { repoRoot } from '../kernels/matrix.js';
 import { ensureImage, imageTag, recordedPackages, userspaceInfo, type Progress } from '../kernels/userspace.js';
 import type { RunOptions, RunResult, Sut } from './sut.js';
+import type { ContainerInfo } from '../harness/results.js';
+export type { ContainerInfo } from '../harness/results.js';
 
 const run = promisify(execFile);
 
-/** What a container cell ran on: recorded in results.json (cell.container) and JUnit properties. */
-export interface ContainerInfo {
-  userspace: string;
-  image: string;
-  /** Identity of the root the image holds (suite, recipe, exact package set). */
-  userspaceId: string | null;
-  /** Exact versions of libc6 and its neighbours in the image (dpkg status of the root). */
-  packages: Record<string, string>;
-  /** 'default' (Docker's built-in profile), 'unconfined', or the profile file's path. */
-  seccomp: string;
-  seccompSha256?: string;
-  runtime: string;
-  runtimeVersion: string | null;
-  docker: string | null;
-  /** The container's kernel: always the host's. */
-  kernel: 'host';
-  /** The host node binary the suite ran with, and what it reported inside the container. */
-  node?: { binary: string; check: string };
-}
 
 /** Docker's SecurityOpt for a seccomp axis value: none for Docker's default profile. */
 export function seccompSecurityOpt(seccomp: string): string[] {
