@@ -4,7 +4,7 @@
 // known case runs (harness/health.ts must then make exactly that case an error).
 import { reap, spawnChild } from './process.js';
 
-export function injectFault(caseId: string): void {
+export function runFaultCommand(caseId: string): void {
   const cmd = process.env.PIDFD_MATRIX_FAULT_CMD;
   if (!cmd || process.env.PIDFD_MATRIX_FAULT_CASE !== caseId) return;
   reap(spawnChild(['sh', '-c', cmd]));

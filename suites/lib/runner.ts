@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, writeSync } 
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { currentFaults, injectFault } from './faults.js';
-import { injectFault as injectCommandFault } from './fault.js';
+import { runFaultCommand } from './fault.js';
 import { KMSG_MARKERS_ENV, markCaseEnd, markCaseStart } from './kmsg.js';
 import { loadingSuiteFile, registeredSuites } from './feature-test.js';
 import { observeFacts } from './kernel.js';
@@ -66,7 +66,7 @@ async function observe(pc: PlanCase, facts: ObservedFacts, loadErrors: string[])
   };
   try {
     injectFault(currentFaults(), pc.id);
-    injectCommandFault(pc.id); // PIDFD_MATRIX_FAULT_CASE/CMD: a command at this case's start (kernel health tests)
+    runFaultCommand(pc.id); // PIDFD_MATRIX_FAULT_CASE/CMD: a command at this case's start (kernel health tests)
     return { observed: withControls(await probe(facts)), log: suite.opts.takeLog?.() || undefined };
   } catch (e) {
     const log = suite.opts.takeLog?.() || undefined;
