@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { repoPath } from './paths.js';
 import type { CellResult } from './results.js';
 import { unlessAborted } from './interrupt.js';
-import { interruptMatrix, liveInGroups } from './fixtures/processes.js';
+import { interruptMatrix, liveInGroupsAfter } from './fixtures/processes.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const FAKE = repoPath('vm/fixtures/fake-vng.sh');
@@ -28,7 +28,7 @@ describe('matrix interrupted by a real signal', () => {
     const r = await interruptMatrix(['--matrix', file, '--jobs', '1', '--out', out], { waitFor: /host\s+running \(host, no VM\)/, marker: join(out, 'host'), sig: 'SIGINT', settleMs: 1000 });
     expect(r.groups.length, r.out).toBeGreaterThan(0); // the probe was running when the signal came
     expect(r.code, r.out).toBe(130);
-    expect(liveInGroups(r.groups)).toEqual([]);
+    expect(await liveInGroupsAfter(r.groups)).toEqual([]);
     for (const f of ['junit.xml', 'index.html', 'summary.md']) expect(existsSync(join(out, f))).toBe(true);
     expect(cell(out, 'host').error?.reason).toBe('interrupted by SIGINT');
     expect(cell(out, 'host-again').error?.reason).toBe('interrupted by SIGINT before it started');
@@ -51,7 +51,7 @@ describe('matrix interrupted by a real signal', () => {
     });
     expect(r.groups.length, r.out).toBeGreaterThan(0);
     expect(r.code, r.out).toBe(143);
-    expect(liveInGroups(r.groups)).toEqual([]);
+    expect(await liveInGroupsAfter(r.groups)).toEqual([]);
     const c = cell(out, 'stuck');
     expect(c.error?.reason).toBe('interrupted by SIGTERM');
     expect(c.mode).toBe('guest');

@@ -27,7 +27,7 @@ import { runMatrix, type MatrixRun } from '../harness/matrix.js';
 import { loadMatrix, selectKernels, type KernelEntry } from '../kernels/matrix.js';
 import { isBad } from '../harness/status.js';
 import type { CellResult } from '../harness/results.js';
-import { interruptMatrix, liveInGroups } from '../harness/fixtures/processes.js';
+import { interruptMatrix, liveInGroupsAfter } from '../harness/fixtures/processes.js';
 import { REPO_ROOT } from '../harness/paths.js';
 
 const enabled = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
@@ -168,7 +168,7 @@ describe.skipIf(!enabled)('a real guest interrupted by Ctrl-C (SIGINT to the mat
     });
     expect(r.seen.some((p) => p.cmdline.includes('qemu-system')), r.out).toBe(true);
     expect(r.code, r.out).toBe(130);
-    expect(liveInGroups(r.groups)).toEqual([]);
+    expect(await liveInGroupsAfter(r.groups)).toEqual([]);
     for (const f of ['junit.xml', 'index.html', 'summary.md', 'bookworm/console.log']) expect(existsSync(join(out, f)), f).toBe(true);
     const cell = JSON.parse(readFileSync(join(out, 'bookworm/results.json'), 'utf8')) as CellResult;
     expect(cell.error?.reason).toBe('interrupted by SIGINT');
