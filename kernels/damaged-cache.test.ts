@@ -2,9 +2,8 @@
 // apt-get/apt-cache on PATH, a real .deb built with dpkg-deb), a cached kernel whose image or
 // modules were truncated on disk is listed as DAMAGED and fetched again by the next run, instead
 // of being booted into "the guest never started the command" forever.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { truncatedBzImage } from './integrity.js';
 import type { KernelEntry } from './matrix.js';
 import { repoPath } from '../harness/paths.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
+import { installFakeApt, publishUpload } from './fixtures/fake-archive.js';
 
 const ABI = '6.1.0-51-amd64';
 const VERSION = '6.1.177-1';
@@ -23,41 +23,15 @@ const entry: KernelEntry = { id: 'bw', source: 'debian', suite: 'bookworm', pack
 const image = () => fakeBzImage(ABI, '(debian-kernel@lists.debian.org) #1');
 
 /** One upload: the metapackage and linux-image-<abi> with an image and a (tiny) modules dir. */
-function publish(): void {
-  const pkg = `linux-image-${ABI}`;
-  const root = join(work, 'deb');
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(root, 'boot'), { recursive: true });
-  mkdirSync(join(root, `lib/modules/${ABI}/kernel/fs`), { recursive: true });
-  writeFileSync(join(root, 'DEBIAN/control'), `Package: ${pkg}\nVersion: ${VERSION}\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n`);
-  writeFileSync(join(root, 'boot', `vmlinuz-${ABI}`), image());
-  writeFileSync(join(root, `lib/modules/${ABI}/modules.builtin`), 'kernel/fs/pidfs.ko\n');
-  writeFileSync(join(root, `lib/modules/${ABI}/kernel/fs/notes.txt`), 'x'.repeat(4096));
-  const deb = join(archive(), 'debs', `${pkg}_${VERSION}_amd64.deb`);
-  mkdirSync(join(archive(), 'debs'), { recursive: true });
-  execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, deb], { stdio: 'ignore' });
-  const sha = createHash('sha256').update(readFileSync(deb)).digest('hex');
-  const img = `Package: ${pkg}\nVersion: ${VERSION}\nDepends: kmod\nSHA256: ${sha}\nSize: 2048\n`;
-  const meta = `Package: linux-image-amd64\nVersion: ${VERSION}\nDepends: ${pkg} (= ${VERSION})\nSHA256: 00\nSize: 1\n`;
-  mkdirSync(join(archive(), 'show'), { recursive: true });
-  for (const [name, text] of [[pkg, img], [`${pkg}=${VERSION}`, img], ['linux-image-amd64', meta]]) writeFileSync(join(archive(), 'show', name), text);
-}
+const publish = () => publishUpload(archive(), work, {
+  abi: ABI, version: VERSION, modules: { 'modules.builtin': 'kernel/fs/pidfs.ko\n', 'kernel/fs/notes.txt': 'x'.repeat(4096) },
+});
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-damaged-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
-  writeFileSync(join(bin, 'apt-cache'), `#!/bin/sh\nfor a; do last=$a; done\ncat "${archive()}/show/$last" 2>/dev/null\nexit 0\n`);
-  // Each download is logged, so the test can tell a re-fetch from a cache hit.
-  writeFileSync(join(bin, 'apt-get'), `#!/bin/sh
-for a; do case "$a" in Dir::State::Lists=*) lists="\${a#Dir::State::Lists=}";; esac; last=$a; done
-case " $* " in
-  *" update "*) mkdir -p "$lists" && touch "$lists/fake_dists_bookworm_InRelease" ;;
-  *" download "*) echo "$last" >> "${work}/downloads"; p="\${last%%=*}"; v="\${last#*=}"; cp "${archive()}/debs/\${p}_\${v}_amd64.deb" . || exit 100 ;;
-esac
-`);
-  chmodSync(join(bin, 'apt-cache'), 0o755);
-  chmodSync(join(bin, 'apt-get'), 0o755);
+  installFakeApt(bin, archive(), join(work, 'downloads'));
   process.env.PATH = `${bin}:${process.env.PATH}`;
   process.env.PIDFD_MATRIX_CACHE = join(work, 'cache');
   publish();

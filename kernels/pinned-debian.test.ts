@@ -2,9 +2,8 @@
 // real .deb built with dpkg-deb): a pinned upload is fetched at that exact version, the cell
 // records each .deb's version and sha256, the pin keeps working from the cache after the
 // archive moved on, and `kernels list` says a newer upload exists.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,56 +11,20 @@ import { fetchKernel, FetchError } from './fetch.js';
 import type { KernelEntry } from './matrix.js';
 import { runMatrix } from '../harness/matrix.js';
 import { repoPath } from '../harness/paths.js';
-import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
+import { installFakeApt, publishUpload } from './fixtures/fake-archive.js';
 
 let work: string;
 const saved = { PATH: process.env.PATH };
 const archive = () => join(work, 'archive');
 
 
-/** Publishes one upload in one suite: the metapackage pointing at linux-image-<abi>=<version>, and its .deb. */
-function publish(abi: string, version: string, suite = 'bookworm'): string {
-  const pkg = `linux-image-${abi}`;
-  const root = join(work, `deb-${abi}`);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(root, 'boot'), { recursive: true });
-  writeFileSync(join(root, 'DEBIAN/control'), `Package: ${pkg}\nVersion: ${version}\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n`);
-  writeFileSync(join(root, 'boot', `vmlinuz-${abi}`), fakeBzImage(abi, '(debian-kernel@lists.debian.org) #1'));
-  writeFileSync(join(root, 'boot', `config-${abi}`), `CONFIG_64BIT=y\n# ${version}\n`);
-  const deb = join(archive(), 'debs', `${pkg}_${version}_amd64.deb`);
-  mkdirSync(join(archive(), 'debs'), { recursive: true });
-  execFileSync('dpkg-deb', ['--build', '--root-owner-group', root, deb], { stdio: 'ignore' });
-  const sha = createHash('sha256').update(readFileSync(deb)).digest('hex');
-  const img = `Package: ${pkg}\nVersion: ${version}\nDepends: kmod\nSHA256: ${sha}\nSize: 2048\n`;
-  const meta = `Package: linux-image-amd64\nVersion: ${version}\nDepends: ${pkg} (= ${version})\nSHA256: 00\nSize: 1\n`;
-  const show = join(archive(), 'show', suite);
-  rmSync(show, { recursive: true, force: true }); // a suite keeps only its current upload
-  mkdirSync(show, { recursive: true });
-  for (const [name, text] of [[pkg, img], [`${pkg}=${version}`, img], ['linux-image-amd64', meta], [`linux-image-amd64=${version}`, meta]]) writeFileSync(join(show, name), text);
-  return sha;
-}
+const publish = (abi: string, version: string, suite = 'bookworm') => publishUpload(archive(), work, { abi, version, suite });
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-pin-'));
   const bin = join(work, 'bin');
   mkdirSync(bin);
-  // apt-cache show <pkg[=ver]>: the stanza of the suite whose private lists are named (its
-  // sources.list sits in .../apt/<suite>/), or nothing (as apt does for an unknown version).
-  writeFileSync(join(bin, 'apt-cache'), `#!/bin/sh
-for a; do case "$a" in Dir::Etc::sourcelist=*) s="\${a#Dir::Etc::sourcelist=}"; suite=$(basename "$(dirname "$s")");; esac; last=$a; done
-cat "${archive()}/show/$suite/$last" 2>/dev/null
-exit 0
-`);
-  // apt-get update: a fresh InRelease in the private lists; download pkg=ver: the .deb into cwd.
-  writeFileSync(join(bin, 'apt-get'), `#!/bin/sh
-for a; do case "$a" in Dir::State::Lists=*) lists="\${a#Dir::State::Lists=}";; esac; last=$a; done
-case " $* " in
-  *" update "*) mkdir -p "$lists" && touch "$lists/fake_dists_bookworm_InRelease" ;;
-  *" download "*) p="\${last%%=*}"; v="\${last#*=}"; cp "${archive()}/debs/\${p}_\${v}_amd64.deb" . || exit 100 ;;
-esac
-`);
-  chmodSync(join(bin, 'apt-cache'), 0o755);
-  chmodSync(join(bin, 'apt-get'), 0o755);
+  installFakeApt(bin, archive(), join(work, 'downloads'));
   process.env.PATH = `${bin}:${process.env.PATH}`;
   process.env.PIDFD_MATRIX_CACHE = join(work, 'cache');
 });
