@@ -91,29 +91,26 @@ function pidLine(fd: number): string | undefined {
   return fdinfo(fd).lines.Pid;
 }
 
+/**
+ * A clone(CLONE_PIDFD) child that exits at once, and the Pid: line of its pidfd (after reaping
+ * it when `reaped`): `same` names the line when it is the child's pid, any other line stays raw.
+ */
+function childPidLine(same: string, reaped: boolean) {
+  const out = new Int32Array(1).fill(-1);
+  const r = cloneExit(CLONE.PIDFD | SIG.CHLD, 0, out);
+  if (!r.ok) return { errno: r.errno, step: 'clone' };
+  adopt(r.value);
+  if (out[0] < 0) return { pid_line: 'missing', pidfd_written: false };
+  track({ ok: true, value: out[0] });
+  if (reaped) reap(r.value);
+  const line = pidLine(out[0]);
+  return { pid_line: line === undefined ? 'missing' : line === String(r.value) ? same : line, child: r.value, fdinfo: fdinfo(out[0]).raw.trim() };
+}
+
 featureSuite('fdinfo_pid', {
-  pid_line: () => {
-    const out = new Int32Array(1).fill(-1);
-    const r = cloneExit(CLONE.PIDFD | SIG.CHLD, 0, out);
-    if (!r.ok) return { errno: r.errno, step: 'clone' };
-    adopt(r.value);
-    if (out[0] < 0) return { pid_line: 'missing', pidfd_written: false };
-    track({ ok: true, value: out[0] });
-    const line = pidLine(out[0]);
-    return { pid_line: line === undefined ? 'missing' : line === String(r.value) ? 'matches_child' : line, child: r.value, fdinfo: fdinfo(out[0]).raw.trim() };
-  },
+  pid_line: () => childPidLine('matches_child', false),
   // The Pid: line alone once the child is reaped: 5.4.y took the -1 (3d6d8da48d0b) without NSpid.
-  reaped_minus_one: () => {
-    const out = new Int32Array(1).fill(-1);
-    const r = cloneExit(CLONE.PIDFD | SIG.CHLD, 0, out);
-    if (!r.ok) return { errno: r.errno, step: 'clone' };
-    adopt(r.value);
-    if (out[0] < 0) return { pid_line: 'missing', pidfd_written: false };
-    track({ ok: true, value: out[0] });
-    reap(r.value);
-    const line = pidLine(out[0]);
-    return { pid_line: line === undefined ? 'missing' : line === String(r.value) ? 'still_child_pid' : line, child: r.value, fdinfo: fdinfo(out[0]).raw.trim() };
-  },
+  reaped_minus_one: () => childPidLine('still_child_pid', true),
 });
 
 featureSuite('fdinfo_nspid', {
