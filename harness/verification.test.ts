@@ -116,6 +116,34 @@ describe('boundaries', () => {
     expect(renderVerified({ kernels: [deb], unobtainable: [] })).not.toMatch(/\/work\/|source:/);
   });
 
+  it('re-recording a kernel keeps a proof made by hand; a run showing another kernel replaces it, and says so', () => {
+    const handProven: KernelIdentity = { kind: 'git', repo: 'daeroro/linux-5.1.15', commit: 'c'.repeat(40), makefile: '5.1.15',
+      pidfd_sources: { 'kernel/signal.c': 'a'.repeat(64) }, proven: true, why: 'signal.c is the 5.1.8 post-image of the 5.1.y release diffs' };
+    const first = mergeRecords({ kernels: [], unobtainable: [] }, [recordCell(cell('5.1.15', { 'pidfd_open/self': { errno: 'ENOSYS' } }, {}, handProven), features).record!]);
+    // The same image booted again by path: the run knows nothing of its source.
+    const notes: string[] = [];
+    const rerun = recordCell(cell('5.1.15', { 'pidfd_open/self': { errno: 'ENOSYS' } }, { startedAt: '2026-12-06T09:00:00Z' }, null), features).record!;
+    expect(rerun.identity).toMatchObject({ kind: 'unproven', proven: false });
+    const again = mergeRecords(first, [rerun], notes);
+    expect(again.kernels).toHaveLength(1);
+    // Its answers are the run's, its identity the record's.
+    expect(again.kernels[0]).toEqual({ ...rerun, identity: handProven });
+    expect(notes).toEqual([expect.stringMatching(/^5\.1\.15 \(5\.1\.15\): kept the record's proven identity \(git daeroro\/linux-5\.1\.15 c{12}\)/)]);
+    // A build whose tree hashes fill in what the record lacks, and agree: still the record's proof, now with both hashes.
+    const built: KernelIdentity = { kind: 'unproven', makefile: '5.1.15', pidfd_sources: { 'kernel/signal.c': 'a'.repeat(64), 'kernel/pid.c': 'b'.repeat(64) }, proven: false, why: 'a directory that is not a git tree' };
+    const filled = mergeRecords(first, [recordCell(cell('5.1.15', {}, {}, built), features).record!]);
+    expect(filled.kernels[0].identity).toMatchObject({ proven: true, repo: 'daeroro/linux-5.1.15', pidfd_sources: { 'kernel/pid.c': 'b'.repeat(64), 'kernel/signal.c': 'a'.repeat(64) } });
+    // A tree whose signal.c differs is another kernel: its own identity stands, unproven, and the note says why.
+    const other: KernelIdentity = { ...built, pidfd_sources: { 'kernel/signal.c': 'd'.repeat(64) } };
+    const notes2: string[] = [];
+    const replaced = mergeRecords(first, [recordCell(cell('5.1.15', {}, {}, other), features).record!], notes2);
+    expect(replaced.kernels[0].identity).toEqual(other);
+    expect(notes2[0]).toMatch(/another kernel than the record's: kernel\/signal\.c sha256 d{12}, recorded a{12}; the record's proof .* does not carry over/);
+    // A stronger identity from the run replaces a weaker record (never the reverse).
+    const weakFirst = mergeRecords({ kernels: [], unobtainable: [] }, [recordCell(cell('5.1.15', {}, {}, null), features).record!]);
+    expect(mergeRecords(weakFirst, [recordCell(cell('5.1.15', {}, {}, handProven), features).record!]).kernels[0].identity).toEqual(handProven);
+  });
+
   it('re-recording a kernel replaces its entry; the file round-trips', () => {
     const again = mergeRecords(v, [rec('5.6.4', { 'pidfd_getfd/self': { result: 'fd' } })]);
     expect(again.kernels.filter((k) => k.version === '5.6.4')).toHaveLength(1);

@@ -11,7 +11,7 @@ import type { CellResult, KernelFacts } from './results.js';
 import { repoPath } from './paths.js';
 import { cmpVersion, fmtVersion, parseVersion, type Version } from './version.js';
 import { seccompLabel } from './report-text.js';
-import { debianIdentity, describeIdentity, hasMachinePath, IDENTITY_KINDS, type KernelIdentity } from '../kernels/identity.js';
+import { debianIdentity, describeIdentity, hasMachinePath, IDENTITY_KINDS, mergeIdentity, type KernelIdentity } from '../kernels/identity.js';
 
 export const VERIFIED_PATH = repoPath('suites/catalog', VERIFIED_FILE);
 
@@ -67,7 +67,8 @@ const HEADER = `# Where each catalog answer was observed on a real kernel (data,
 # kernels: written by \`pidfd-matrix catalog --record <reports dir>\` from stored results.json:
 #   only cases whose answer the current catalog accepts (pass, xpass, or the case's own
 #   without-answer), never a fail, an error, or a skip without a raw observation;
-#   a re-recorded kernel (same version and release) replaces its entry.
+#   a re-recorded kernel (same version and release) replaces its entry, but keeps the stronger
+#   identity (a proof made by hand is never downgraded by a run that knows less).
 # unobtainable: versions no kernel here stands for, with the reason (edit by hand).
 # \`pidfd-matrix catalog\` shows which version boundaries these observations leave unverified.
 `;
@@ -134,10 +135,22 @@ function ownWithout(c: CatalogCase, facts: KernelFacts, observed: Record<string,
   return matches(c.without, observed);
 }
 
-/** Add records, replacing an older record of the same kernel (version and release). */
-export function mergeRecords(v: Verified, records: KernelRecord[]): Verified {
+/**
+ * Add records, replacing an older record of the same kernel (version and release): its answers
+ * are the new run's, its identity the stronger of the two (kernels/identity.ts mergeIdentity:
+ * a proof made by hand is never downgraded by a run that knows less). `notes` gets one line per
+ * identity kept or replaced against the run's.
+ */
+export function mergeRecords(v: Verified, records: KernelRecord[], notes: string[] = []): Verified {
   const key = (k: KernelRecord) => `${k.version} ${k.release}`;
   const fresh = new Map(records.map((r) => [key(r), r]));
+  for (const old of v.kernels) {
+    const r = fresh.get(key(old));
+    if (!r?.identity) continue;
+    const m = mergeIdentity(old.identity, r.identity);
+    fresh.set(key(old), { ...r, identity: m.identity });
+    if (m.note) notes.push(`${old.version} (${old.release}): ${m.note}`);
+  }
   return { unobtainable: v.unobtainable, kernels: [...v.kernels.filter((k) => !fresh.has(key(k))), ...fresh.values()] };
 }
 

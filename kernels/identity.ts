@@ -127,3 +127,55 @@ export type KernelOrigin =
   | { kind: 'git'; tree: string; rev: string }
   | { kind: 'debian'; changelog: string }
   | { kind: 'version' };
+
+/** How much an identity says: proven, names a source (package, tarball, repository) unproven, or nothing. */
+function strength(i: KernelIdentity): number {
+  return i.proven ? 2 : i.kind !== 'unproven' || i.repo || i.commit ? 1 : 0;
+}
+
+function sameSource(a: KernelIdentity, b: KernelIdentity): boolean {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'debian': return a.package === b.package && a.version === b.version;
+    case 'tarball': return a.sha256 && b.sha256 ? a.sha256 === b.sha256 : a.name === b.name;
+    case 'git': return a.repo === b.repo && a.commit === b.commit;
+    default: return a.commit === b.commit && a.makefile === b.makefile;
+  }
+}
+
+/** What in `fresh` shows it is another kernel than `old`: a differing source hash, commit or Makefile version. */
+export function identityConflict(old: KernelIdentity, fresh: KernelIdentity): string | null {
+  for (const [f, h] of Object.entries(fresh.pidfd_sources ?? {})) {
+    const was = old.pidfd_sources?.[f];
+    if (was && was !== h) return `${f} sha256 ${h.slice(0, 12)}, recorded ${was.slice(0, 12)}`;
+  }
+  if (old.commit && fresh.commit && old.commit !== fresh.commit) return `commit ${fresh.commit.slice(0, 12)}, recorded ${old.commit.slice(0, 12)}`;
+  if (old.makefile && fresh.makefile && old.makefile !== fresh.makefile) return `Makefile ${fresh.makefile}, recorded ${old.makefile}`;
+  if (old.kind === 'debian' && fresh.kind === 'debian' && !sameSource(old, fresh)) return `${fresh.package}=${fresh.version}, recorded ${old.package}=${old.version}`;
+  return null;
+}
+
+/**
+ * The identity of a re-recorded kernel (same version and release). A run rarely knows more than
+ * the record: the host, a path image or a tree with no .git say "unproven", while the record may
+ * hold a proof made by hand against a second copy. So the stronger identity stays, never a
+ * downgrade, unless the new run's own facts (source hashes, commit, Makefile, package) show
+ * another kernel; at equal strength, the record's text stays for the same source (fields it
+ * lacks are filled from the run) and the run's identity replaces another one.
+ */
+export function mergeIdentity(old: KernelIdentity | undefined, fresh: KernelIdentity): { identity: KernelIdentity; note: string | null } {
+  if (!old) return { identity: fresh, note: null };
+  const conflict = identityConflict(old, fresh);
+  if (conflict) {
+    const lost = strength(old) > strength(fresh) ? `; the record's ${old.proven ? 'proof' : 'identity'} (${describeIdentity(old)}) does not carry over` : '';
+    return { identity: fresh, note: `another kernel than the record's: ${conflict}${lost}` };
+  }
+  const keep = strength(old) > strength(fresh) || (strength(old) === strength(fresh) && sameSource(old, fresh));
+  if (!keep) return { identity: fresh, note: null };
+  const filled: KernelIdentity = { ...fresh, ...old, pidfd_sources: { ...fresh.pidfd_sources, ...old.pidfd_sources } };
+  if (!Object.keys(filled.pidfd_sources!).length) delete filled.pidfd_sources;
+  const note = strength(old) > strength(fresh)
+    ? `kept the record's ${old.proven ? 'proven ' : ''}identity (${describeIdentity(old)}): the run named ${fresh.proven ? 'a weaker one' : `none stronger (${fresh.why})`}`
+    : null;
+  return { identity: filled, note };
+}

@@ -40,7 +40,10 @@ kernel to the record, replacing an older entry of the same kernel: the cases who
 observation the current catalog accepts (pass, xpass, or the case's own without-answer).
 Failed or errored cases are never recorded; cells that did not run are skipped. Each entry
 carries the kernel's identity from the cell (never a machine path; a cell from before
-identities: its Debian packages, else unproven). It also
+identities: its Debian packages, else unproven). A re-recorded kernel keeps the stronger
+identity: a proof in the record (made by hand against a second copy) is never downgraded by a
+run that knows less (the host, an image by path), unless the run's own source hashes, commit,
+Makefile or package show another kernel; each kept or replaced identity is printed. It also
 names every skip without evidence: a skip must be the kernel's own answer (absent as
 expected), a need the recorded facts prove unmet (SELinux off, not root, ...), a proven
 Seccomp refusal, or a probe's refusal with its errno; any other skip may hide a check.
@@ -155,7 +158,9 @@ export const catalogCommand: Command = {
           }
         }
       }
-      saveVerified(mergeRecords(verified, records), path);
+      const notes: string[] = [];
+      saveVerified(mergeRecords(verified, records, notes), path);
+      for (const n of notes) console.log(`identity of ${n}`);
       console.log(`updated ${path}`);
       return 0;
     }
