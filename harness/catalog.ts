@@ -78,6 +78,8 @@ export interface Expectation {
   needs: Need[];
   /** Upstream commits (keys of suites/catalog/commits.yaml) that bring the `with` answer; [] = version rule only. */
   commits: string[];
+  /** Why no commit is named (catalog `commits_unknown:`): the boundary keeps its version rule and says so. */
+  commitsUnknown: string;
   sourceAnswers: SourceAnswer[];
 }
 
@@ -198,8 +200,10 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
     fail(where, `give either 'introduced' (a kernel version) or 'libc' (a libc version, e.g. "glibc 2.36"), not both`);
   // A case's own `introduced` keys it by the kernel again, even inside a libc feature.
   const libc = raw.libc !== undefined ? libcFloors(where, raw.libc) : raw.introduced !== undefined ? null : inherit?.libc ?? null;
-  if (libc && (raw.broken !== undefined || raw.backports !== undefined || raw.commits !== undefined))
-    fail(where, `'broken', 'backports' and 'commits' are about kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
+  if (libc && (raw.broken !== undefined || raw.backports !== undefined || raw.commits !== undefined || raw.commits_unknown !== undefined))
+    fail(where, `'broken', 'backports', 'commits' and 'commits_unknown' are about kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
+  if (raw.commits !== undefined && raw.commits_unknown !== undefined)
+    fail(where, `give either 'commits' (the upstream commits) or 'commits_unknown' (why none can be named), not both`);
   const needs = (raw.needs ?? inherit?.needs ?? []) as unknown;
   if (!Array.isArray(needs) || needs.some((n) => !NEEDS.includes(n as Need)))
     fail(where, `'needs' must be a list of ${NEEDS.join(', ')}`);
@@ -230,7 +234,11 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
         })),
     needs: needs as Need[],
     // A case with its own `introduced` is its own boundary: it does not inherit the feature's commits.
-    commits: raw.commits !== undefined ? shas(where, 'commits', raw.commits) : raw.introduced === undefined ? inherit?.commits ?? [] : [],
+    // A case's own `commits_unknown` replaces the feature's commits too (and the reverse).
+    commits: raw.commits !== undefined ? shas(where, 'commits', raw.commits)
+      : raw.introduced === undefined && raw.commits_unknown === undefined ? inherit?.commits ?? [] : [],
+    commitsUnknown: raw.commits_unknown !== undefined ? str(where, 'commits_unknown', raw.commits_unknown)
+      : raw.commits === undefined && raw.introduced === undefined ? inherit?.commitsUnknown ?? '' : '',
     sourceAnswers: sourceAnswers(where, raw.source_answers) ?? inherit?.sourceAnswers ?? [],
   };
 }

@@ -76,6 +76,41 @@ describe('commits.yaml: the loader', () => {
   });
 });
 
+describe('commits_unknown: a boundary that says why it names no commit', () => {
+  const cat = (extra: string) => `features:
+  - id: x
+    title: x
+    area: x
+    introduced: "5.10"
+    commits_unknown: "only the merge of the series is known"
+    cases:
+      - { id: a, probe: p, with: { r: 1 } }
+      - { id: b, probe: p, with: { r: 1 }, introduced: "6.9" }
+${extra}`;
+
+  it('cases inherit the reason like commits; a case with its own introduced does not', () => {
+    const [a, b] = parseCatalog(cat(''))[0].cases;
+    expect(a.commitsUnknown).toBe('only the merge of the series is known');
+    expect(a.commits).toEqual([]);
+    expect(b.commitsUnknown).toBe('');
+  });
+
+  it('refuses both commits and commits_unknown, or a libc feature with it', () => {
+    expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, introduced: "6.1", commits: [0fb482728ba1], commits_unknown: why, cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
+      .toThrow(/either 'commits' .* or 'commits_unknown'/);
+    expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, libc: "glibc 2.36", commits_unknown: why, cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
+      .toThrow(/'commits_unknown' are about kernel versions/);
+    expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, introduced: "6.1", commits_unknown: "", cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
+      .toThrow(/'commits_unknown' must be a non-empty string/);
+  });
+
+  it('the judge still decides by version and says no commit is named', () => {
+    const [a] = parseCatalog(cat(''))[0].cases;
+    expect(expectationFor(a, [5, 10, 0], {}).why).toBe('since 5.10; no commit named: version rule');
+    expect(expectationFor(a, [5, 4, 0], {}).expect).toBe('without');
+  });
+});
+
 describe('the judge with commit answers (facts.commits)', () => {
   const cat = parseCatalog(`features:
   - id: r4

@@ -170,6 +170,8 @@ export interface Boundary {
   note: string;
   /** Upstream commits behind this boundary (catalog `commits:`, `broke:`, `fixed:`); [] = version rule. */
   commits: string[];
+  /** Why the boundary names no commit (catalog `commits_unknown:`), or ''. */
+  commitsUnknown: string;
   /** Sides seen only on kernels of unproven identity: they do not move the boundary on their own. */
   unproven: { after: string | null; before: string | null };
 }
@@ -194,7 +196,7 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
   for (const c of allCases(features).filter((x) => !x.libc)) {
     const gave = (side: 'with' | 'without') => obs.filter(({ k }) => k[side].includes(c.id));
     const withK = gave('with'), withoutK = gave('without');
-    const check = (kind: BoundaryKind, at: Version, startsWith: boolean, lower: Version | null, upperSameSeries: boolean, commits: string[]) => {
+    const check = (kind: BoundaryKind, at: Version, startsWith: boolean, lower: Version | null, upperSameSeries: boolean, commits: string[], commitsUnknown = '') => {
       const newSide = startsWith ? withK : withoutK;
       const oldSide = startsWith ? withoutK : withK;
       const nearest = (proven: boolean) => ({
@@ -210,12 +212,12 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
       const state: BoundaryState = after && before ? 'verified' : !after && reason ? 'unobtainable' : after ? 'after only' : before ? 'before only' : 'unverified';
       out.push({
         case: c.id, kind, version: kind === 'backport' ? at.join('.') : fmtVersion(at), state, after: name(after), before: name(before),
-        note: !after && reason ? reason : '', commits,
+        note: !after && reason ? reason : '', commits, commitsUnknown: commits.length ? '' : commitsUnknown,
         unproven: { after: after ? null : name(weak.after), before: before ? null : name(weak.before) },
       });
     };
-    check('introduced', c.introduced, true, null, true, c.commits);
-    for (const b of c.backports) check('backport', b, true, [b[0], b[1], 0], true, c.commits);
+    check('introduced', c.introduced, true, null, true, c.commits, c.commitsUnknown);
+    for (const b of c.backports) check('backport', b, true, [b[0], b[1], 0], true, c.commits, c.commitsUnknown);
     for (const b of c.broken) {
       check('broken from', b.from, false, null, true, b.broke);
       check('broken until', b.to, true, b.from, true, b.fixed);

@@ -67,7 +67,8 @@ function line(b: Boundary): string {
   const sides = [b.after ? `new answer on ${b.after}` : null, b.before ? `older answer on ${b.before}` : null].filter(Boolean).join('; ');
   const weak = [b.unproven.after ? `new answer on ${b.unproven.after}` : null, b.unproven.before ? `older answer on ${b.unproven.before}` : null].filter(Boolean).join('; ');
   return `  ${b.state.padEnd(12)} ${`${b.kind} ${b.version}`.padEnd(20)} ${b.case}${sides ? `  (${sides})` : ''}${weak ? `  (unproven kernels only: ${weak})` : ''}` +
-    `${b.note ? `  [${b.note}]` : ''}${b.commits.length ? '' : '  {no commit named: version rule}'}`;
+    `${b.note ? `  [${b.note}]` : ''}${b.commits.length ? '' : b.commitsUnknown ? '  {no commit named, version rule: see below}' : '  {no commit named: version rule}'}` +
+    (b.commitsUnknown ? `\n      commit unknown: ${b.commitsUnknown}` : '');
 }
 
 /** The series every boundary is shown for, plus any other a commit's entry lists. */
@@ -195,7 +196,9 @@ export const catalogCommand: Command = {
     console.log(`\n${all.length} boundaries: ${count('verified')} verified, ${count('after only')} after only, ${count('before only')} before only, ${count('unverified')} unverified, ${count('unobtainable')} unobtainable; ${verified.kernels.length} kernels recorded in ${path}`);
     const weak = all.filter((b) => b.unproven.after || b.unproven.before);
     const unprovenKernels = verified.kernels.filter((k) => !provenRecord(k)).map((k) => k.version);
-    console.log(`${all.filter((b) => b.commits.length).length} boundaries name their commits, ${all.filter((b) => !b.commits.length).length} are judged by version only`);
+    const why = all.filter((b) => !b.commits.length && b.commitsUnknown).length;
+    console.log(`${all.filter((b) => b.commits.length).length} boundaries name their commits, ${all.filter((b) => !b.commits.length).length} are judged by version only` +
+      ` (${why} of them say why no commit is named, ${all.filter((b) => !b.commits.length).length - why} not researched)`);
     if (weak.length) console.log(`${weak.length} boundaries have a side seen only on kernels of unproven identity (${unprovenKernels.join(', ')}): they do not move on those alone`);
     return 0;
   },
