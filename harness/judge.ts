@@ -1,6 +1,6 @@
 // Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
 // decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
-import type { Answer, CatalogCase, Expectation, LibcFloor } from './catalog.js';
+import type { Answer, BrokenRange, CatalogCase, Expectation, LibcFloor } from './catalog.js';
 import { NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../suites/lib/observation.js';
 import { unmetNeed } from '../suites/lib/needs.js';
 import type { KernelFacts, Observation } from './results.js';
@@ -73,7 +73,10 @@ function relevant(answer: Answer | null, observed: Observation): Observation {
   return Object.fromEntries(Object.entries(observed).filter(([k]) => keys.has(k)));
 }
 
-export interface KernelExpectation { expect: 'with' | 'without'; why: string; brokenReason?: string }
+/** `range`: the catalog broken range that decided it, so reports can name it (KCIDB issues). */
+export interface KernelExpectation {
+  expect: 'with' | 'without'; why: string; brokenReason?: string; range?: BrokenRange;
+}
 
 /**
  * What the kernel's commit answers (facts.commits, from the commit oracle before judging) say about
@@ -107,14 +110,20 @@ export function expectationFor(c: Expectation, v: Version, answers?: CommitAnswe
       if (has === false) continue;
       if (has === true && fixed?.has === true) return { expect: 'with', why: `broken range fixed: ${fixed.by}` };
       if (has === true && fixed?.has === false)
-        return { expect: 'without', why: `known broken (${start}; ${fixed.by})`, brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
+        return {
+          expect: 'without', why: `known broken (${start}; ${fixed.by})`,
+          brokenReason: b.reason + (b.ref ? ` (${b.ref})` : ''), range: b,
+        };
     }
     if (cmpVersion(v, b.from) < 0 || cmpVersion(v, b.to) >= 0) continue;
     const unknown = named ? [b.broke.length ? commitsSay(b.broke, answers) : null, b.fixed.length ? commitsSay(b.fixed, answers) : null]
       .find((x) => x?.has === null)?.by : undefined;
     const fixedBp = b.backports.find((x) => hasBackport(v, x));
     if (fixedBp) return { expect: 'with', why: tag(`fixed in ${fmtVersion(b.to)}, backported to ${fmtVersion(fixedBp)}`, unknown) };
-    return { expect: 'without', why: tag(`known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, unknown), brokenReason: b.reason + (b.ref ? ` (${b.ref})` : '') };
+    return {
+      expect: 'without', why: tag(`known broken in ${fmtVersion(b.from)} until ${fmtVersion(b.to)}`, unknown),
+      brokenReason: b.reason + (b.ref ? ` (${b.ref})` : ''), range: b,
+    };
   }
   let unknown: string | undefined;
   if (answers && c.commits.length) {

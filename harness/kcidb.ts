@@ -1,24 +1,58 @@
 // KernelCI KCIDB v5.3 export (pure): one checkout and one build per kernel cell, one test per
-// case with path `pidfd.<feature>.<case>`. The schema (third_party/kcidb) is checked by
+// case with path `pidfd.<feature>.<case>`, and the known deviations as issues with an incident
+// per xfail or xpass (kcidb-issues.ts). The schema (third_party/kcidb) is checked by
 // kcidb-validate.ts; the self-tests validate real runs against it.
 //
-// Status mapping: pass and xpass -> PASS, fail -> FAIL, skip -> SKIP, error -> ERROR.
-// KCIDB has no "expected failure": an xfail (a listed known deviation) is SKIP, with the
-// reason in `comment` and our own status in misc.pidfd_matrix_status, so nothing is lost.
+// Status mapping: pass -> PASS, fail -> FAIL, skip -> SKIP, error -> ERROR, and for the listed
+// deviations, by the schema's definitions:
+//   xfail -> FAIL ("the test completed and reported the tested code as faulty": it did, in the
+//            known way) with an incident, present: true, naming the issue. That incident is what
+//            tells KernelCI the failure is known, not new. An xfail no issue explains (results
+//            judged by an older catalog, or `report --no-known-issues` over entries applied at
+//            probe time) stays SKIP with the reason in `comment`: a FAIL there would read as new.
+//   xpass -> PASS with an incident, present: false: the schema's incident is "an issue
+//            occurrence/absence", and `present` is "False if it was absent" - the listed issue
+//            did not happen on this kernel, which is what an xpass says (remove the entry, or fix
+//            the range). An xpass against a plain `introduced` version has no issue to name.
+// Our own status is kept in misc.pidfd_matrix_status either way, so nothing is lost.
 import { createHash } from 'node:crypto';
 import type { CaseResult, CellResult } from './results.js';
 import { fmt } from './judge.js';
 import { effectiveCases, testRows, type TestRow } from './table.js';
 import type { Status } from './status.js';
 import { seccompLabel } from './report-text.js';
+import { IssueIndex, type IssueRef, type IssueSources, type KcidbObject } from './kcidb-issues.js';
 
 export const KCIDB_ORIGIN_RE = /^[a-z0-9_]+$/;
 /** The schema's limit for log_excerpt. */
 export const LOG_EXCERPT_MAX = 16384;
 
-const STATUS: Record<Status, 'PASS' | 'FAIL' | 'SKIP' | 'ERROR'> = { pass: 'PASS', xpass: 'PASS', fail: 'FAIL', skip: 'SKIP', xfail: 'SKIP', error: 'ERROR' };
+type KcidbStatus = 'PASS' | 'FAIL' | 'SKIP' | 'ERROR';
+const STATUS: Record<Status, KcidbStatus> = {
+  pass: 'PASS', xpass: 'PASS', fail: 'FAIL', skip: 'SKIP', xfail: 'SKIP', error: 'ERROR',
+};
 
-export interface KcidbOptions { origin?: string; rows?: TestRow[] }
+/** An xfail is a FAIL only when an incident says which known issue it is (header comment). */
+function kcidbStatus(status: Status, issue: IssueRef | null): KcidbStatus {
+  return status === 'xfail' && issue ? 'FAIL' : STATUS[status];
+}
+
+function incident(origin: string, testId: string, buildId: string, c: CaseResult, issue: IssueRef): KcidbObject {
+  const present = c.status === 'xfail';
+  const local = (id: string, kind: string) => id.slice(`${origin}:${kind}`.length);
+  return {
+    // One incident per test and issue version: `<origin>:incident:<test's id>:<issue's id>@<version>`.
+    id: `${origin}:incident:${local(testId, 'test:')}:${local(issue.id, '')}@${issue.version}`,
+    origin, issue_id: issue.id, issue_version: issue.version, test_id: testId, build_id: buildId, present,
+    comment: clean(present
+      ? `${c.id} gave the known answer (${c.status}): the issue occurred`
+      : `${c.id} passed although listed (${c.status}): the issue did not occur, remove the entry or fix the range`),
+    misc: { pidfd_matrix_status: c.status },
+  };
+}
+
+/** knownIssues, catalog, commits: the deviations to write as issues (none given: no issues). */
+export interface KcidbOptions extends IssueSources { origin?: string; rows?: TestRow[] }
 
 /** KCIDB strings must not hold NUL; an excerpt keeps its end, where the outcome usually is. */
 function excerpt(text: string): string {
@@ -57,6 +91,8 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
   const checkouts: Record<string, unknown>[] = [];
   const builds: Record<string, unknown>[] = [];
   const tests: Record<string, unknown>[] = [];
+  const incidents: KcidbObject[] = [];
+  const index = new IssueIndex(opts, origin);
   for (const cell of cells) {
     const key = `${cell.kernelId}:${cellKey(cell)}`;
     // A container cell shares the host's kernel: its tests carry the userspace, profile and runtime.
@@ -85,11 +121,14 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
     });
     if (buildFailed) continue; // nothing was tested: the build's FAIL says why
     for (const c of effectiveCases(cell, rows)) {
+      const testId = `${origin}:test:${key}:${c.id}`;
+      const issue = index.issueFor(cell, c);
+      if (issue) incidents.push(incident(origin, testId, buildId, c, issue));
       tests.push({
-        id: `${origin}:test:${key}:${c.id}`,
+        id: testId,
         origin, build_id: buildId,
         path: ['pidfd', pathPart(c.feature), pathPart(c.case)].join('.'),
-        status: STATUS[c.status],
+        status: kcidbStatus(c.status, issue),
         start_time: cell.startedAt,
         duration: Math.max(0, c.durationMs) / 1000,
         comment: clean(`${c.status}: ${c.reason}`.slice(0, 4000)),
@@ -102,5 +141,5 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
       });
     }
   }
-  return { version: { major: 5, minor: 3 }, checkouts, builds, tests };
+  return { version: { major: 5, minor: 3 }, checkouts, builds, tests, issues: index.issues, incidents };
 }

@@ -213,7 +213,8 @@ function unapply(c: CaseResult): CaseResult {
   return { ...rest, reason };
 }
 
-function entryFor(entries: KnownIssue[], cell: CellResult, c: CaseResult): KnownIssue | undefined {
+/** The entry that applies to this case on this cell: the first that names it and selects the cell. */
+export function knownIssueFor(entries: KnownIssue[], cell: CellResult, c: CaseResult): KnownIssue | undefined {
   return entries.find((e) => (e.test ? e.test === c.id : e.feature === c.feature) && selectorMatches(e.kernel, cell));
 }
 
@@ -229,7 +230,7 @@ export function applyKnownIssues(cell: CellResult, entries: KnownIssue[], today 
       warnings.push(`${e.where}: expired on ${e.expires} (kernel ${cell.kernelId}): check whether it still fails, then extend 'expires' or remove the entry`);
   const cases = cell.cases.map((orig) => {
     const c = unapply(orig);
-    const e = entryFor(entries, cell, c);
+    const e = knownIssueFor(entries, cell, c);
     if (!e || (c.status !== 'fail' && c.status !== 'pass')) return c;
     const knownIssue = { reason: e.reason, ...(e.link ? { link: e.link } : {}), ...(e.expires ? { expires: e.expires } : {}) };
     const ref = `${e.reason}${e.link ? ` (${e.link})` : ''}${e.expires && e.expires < day ? `, expired ${e.expires}` : ''}`;

@@ -14,7 +14,9 @@ import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js
 import { isBad } from '../status.js';
 import { statusTable, testRows } from '../table.js';
 import { UsageError, type Command } from './types.js';
-import { allCases, catalogCommits, CatalogError, loadCatalog, type CatalogCase } from '../catalog.js';
+import {
+  allCases, catalogCommits, CatalogError, loadCatalog, type CatalogCase, type CatalogFeature,
+} from '../catalog.js';
 import type { CommitTable } from '../commits.js';
 import { rejudgeCell, type VerdictChange } from '../rejudge.js';
 
@@ -50,7 +52,9 @@ Options:
   --no-known-issues    keep the statuses exactly as recorded
   --kcidb FILE         also write a KernelCI KCIDB v5.3 submission: a checkout and a build
                        per kernel, a test per case (path pidfd.<feature>.<case>; PASS, FAIL,
-                       SKIP, ERROR; xfail is SKIP with the reason). It is validated against
+                       SKIP, ERROR), each known-issues entry and catalog broken range as an
+                       issue, and each xfail (FAIL, present) or xpass (PASS, absent) as an
+                       incident naming its issue. It is validated against
                        third_party/kcidb/kcidb-v5.3.schema.json before it is written.
   --kcidb-origin NAME  the KCIDB origin (your CI system's name; [a-z0-9_]+, default pidfd_matrix)
   -h, --help           this text`;
@@ -98,11 +102,14 @@ export const reportCommand: Command = {
     let entries;
     let catalog: CatalogCase[] = [];
     let table: CommitTable | undefined;
+    // --kcidb writes the catalog's broken ranges as issues: the catalog the run is judged by.
+    let features: CatalogFeature[] = [];
     try {
-      if (values.rejudge) {
+      if (values.rejudge || values.kcidb) {
         const path = values.catalog ? resolve(values.catalog) : undefined;
         if (path && !existsSync(path)) throw new UsageError(`--catalog ${values.catalog}: no such file or directory`);
-        catalog = allCases(loadCatalog(path));
+        features = loadCatalog(path);
+        catalog = allCases(features);
         table = catalogCommits(path);
       }
       loaded = merge ? await loadShards(dirs, out) : await loadCellResults(dirs[0], [out]);
@@ -136,12 +143,17 @@ export const reportCommand: Command = {
       if (existsSync(cellJunit)) await writeJunit([cell], cellJunit);
     }
     if (values.kcidb) {
-      const doc = kcidb(cells, { origin });
+      const doc = kcidb(cells, { origin, knownIssues: entries, catalog: features, commits: table });
       const problems = kcidbErrors(doc);
       // Our own export failing the schema is a bug here, not bad input: say so and write nothing.
       if (problems.length) throw new Error(`the KCIDB export does not validate against the v5.3 schema (a pidfd-matrix bug):\n${problems.slice(0, 20).join('\n')}`);
       await writeFileAtomic(resolve(values.kcidb), JSON.stringify(doc, null, 2) + '\n');
-      console.error(`kcidb: ${resolve(values.kcidb)} (${(doc.tests as unknown[]).length} tests, valid KCIDB v5.3)`);
+      const n = (k: string) => {
+        const len = (doc[k] as unknown[]).length;
+        return `${len} ${len === 1 ? k.slice(0, -1) : k}`;
+      };
+      const counts = `${n('tests')}, ${n('issues')}, ${n('incidents')}`;
+      console.error(`kcidb: ${resolve(values.kcidb)} (${counts}, valid KCIDB v5.3)`);
     }
     console.log(statusTable(cells, { color: process.stdout.isTTY }));
     if (values.rejudge) {
