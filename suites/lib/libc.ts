@@ -374,6 +374,11 @@ export function processMadvise(pidfd: number, addr: bigint, len: number, advice:
   return sys('process_madvise', ['int', pidfd], ['void *', iov], ['size_t', 1], ['int', advice], ['uint', flags]);
 }
 
+/** mount(2) of a filesystem with no source device and no flags (e.g. a private cgroup2 mount). */
+export const mount = (source: string, target: string, fstype: string): Res =>
+  sys('mount', ['const char *', source], ['const char *', target], ['const char *', fstype], ['ulong', 0], ['void *', null]);
+export const umount = (target: string): Res => sys('umount2', ['const char *', target], ['int', 0]);
+
 export const processMrelease = (pidfd: number, flags = 0): Res => sys('process_mrelease', ['int', pidfd], ['uint', flags]);
 
 export const fanotifyInit = (flags: number, eventFlags: number): Res => sys('fanotify_init', ['uint', flags], ['uint', eventFlags]);

@@ -107,6 +107,56 @@ export function prematureLeaderExitCode(leaderMs: number, wakeFd: number, limitM
 }
 
 /**
+ * Code for a two-thread process whose second thread execs (selftest pidfd_test.c
+ * test_pidfd_poll_exec): the leader starts a thread, then sleeps `leaderMs` and exit_group()s;
+ * the thread sleeps `delayMs`, then execve(path, argv, NULL) (de_thread kills the leader and the
+ * thread takes over its pid). A failed execve exit_group(99)s.
+ */
+export function threadExecCode(path: string, argv: string[], delayMs: number, leaderMs: number): Buffer {
+  const ts = (ms: number) => {
+    const b = Buffer.alloc(16);
+    b.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+    b.writeBigInt64LE(BigInt((ms % 1000) * 1_000_000), 8);
+    keep.push(b);
+    return addressOf(b);
+  };
+  const cstr = (s: string) => {
+    const b = Buffer.from(s + '\0');
+    keep.push(b);
+    return addressOf(b);
+  };
+  const argvBuf = Buffer.alloc(8 * (argv.length + 1));
+  argv.forEach((a, i) => argvBuf.writeBigUInt64LE(cstr(a), 8 * i));
+  const stack = Buffer.alloc(16 * 1024);
+  keep.push(argvBuf, stack);
+  const imm64 = (prefix: number[], v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return Buffer.concat([Buffer.from(prefix), b]);
+  };
+  // nanosleep(ts, NULL)
+  const sleep = (addr: bigint) => Buffer.concat([imm64([0x48, 0xbf], addr), Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05])]);
+  // the leader: sleep, then exit_group(0)
+  const leader = Buffer.concat([sleep(ts(leaderMs)), Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]);
+  const thread = Buffer.concat([
+    sleep(ts(delayMs)),
+    imm64([0x48, 0xbf], cstr(path)), //                                   mov rdi, path
+    imm64([0x48, 0xbe], addressOf(argvBuf)), //                           mov rsi, argv
+    Buffer.from([0x31, 0xd2, 0xb8, 59, 0, 0, 0, 0x0f, 0x05]), //          xor edx, edx (envp NULL); execve
+    Buffer.from([0xbf, 99, 0, 0, 0, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group(99)
+  ]);
+  const head = Buffer.concat([
+    Buffer.from([0xbf]), i32(0x10f00), //                                 mov edi, CLONE_VM|FS|FILES|SIGHAND|THREAD
+    imm64([0x48, 0xbe], addressOf(stack) + BigInt(stack.length - 64)), // mov rsi, stack top
+    Buffer.from([0x31, 0xd2, 0x4d, 0x31, 0xd2, 0x4d, 0x31, 0xc0]), //     xor edx,edx; xor r10,r10; xor r8,r8
+    Buffer.from([0xb8, 56, 0, 0, 0, 0x0f, 0x05]), //                       mov eax, 56 (clone); syscall
+    Buffer.from([0x85, 0xc0]), //                                          test eax, eax
+  ]);
+  const jz = Buffer.concat([Buffer.from([0x0f, 0x84]), i32(leader.length)]); // jz thread
+  return Buffer.concat([head, jz, leader, thread]);
+}
+
+/**
  * Code for a two-thread process with `blockMask` blocked in both threads (signals sent to it
  * stay pending, readable in /proc/<pid>/task/<tid>/status SigPnd/ShdPnd): block, start one
  * thread (raw clone, which inherits the mask), then both sleep `ms` and exit_group(0).
@@ -136,6 +186,33 @@ export function blockedTwoThreadCode(blockMask: bigint, ms: number): Buffer {
     imm64([0x48, 0xbf], addressOf(ts)), //                               mov rdi, &ts
     Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05]), //         xor esi, esi; nanosleep
     Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group(0)
+  ]);
+}
+
+/**
+ * Code: fork(); the new child exit_group(childStatus)s at once; the caller wait4()s for it and
+ * exit_group()s with that child's exit status (250 when wait4 did not return that pid), so
+ * the caller's own exit says whether its child was an ordinary zombie it could wait for.
+ */
+export function forkWaitExitCode(childStatus: number): Buffer {
+  const status = Buffer.alloc(8);
+  keep.push(status);
+  const addr = Buffer.alloc(8);
+  addr.writeBigUInt64LE(addressOf(status));
+  const exitGroup = Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]);
+  return Buffer.concat([
+    Buffer.from([0xb8, 57, 0, 0, 0, 0x0f, 0x05]), //           mov eax, 57 (fork); syscall
+    Buffer.from([0x85, 0xc0, 0x75, 12]), //                    test eax, eax; jnz parent
+    Buffer.from([0xbf]), i32(childStatus), exitGroup, //        child: exit_group(childStatus)
+    Buffer.from([0x89, 0xc7]), //                              parent: mov edi, eax (the pid)
+    Buffer.from([0x48, 0xbe]), addr, //                        mov rsi, &status
+    Buffer.from([0x31, 0xd2, 0x4d, 0x31, 0xd2]), //            xor edx, edx; xor r10, r10
+    Buffer.from([0xb8, 61, 0, 0, 0, 0x0f, 0x05]), //           mov eax, 61 (wait4); syscall
+    Buffer.from([0x39, 0xf8, 0x75, 28]), //                    cmp eax, edi; jne fail
+    Buffer.from([0x48, 0xbb]), addr, //                        mov rbx, &status
+    Buffer.from([0x8b, 0x3b, 0xc1, 0xef, 0x08]), //            mov edi, [rbx]; shr edi, 8
+    Buffer.from([0x81, 0xe7, 0xff, 0, 0, 0]), exitGroup, //    and edi, 0xff; exit_group(WEXITSTATUS)
+    Buffer.from([0xbf]), i32(250), exitGroup, Buffer.from([0xeb, 0xfe]), // fail: exit_group(250)
   ]);
 }
 
@@ -180,15 +257,18 @@ export const X86_NR = { write: 1, pause: 34, connect: 42, sendmsg: 46, prctl: 15
 /**
  * clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup.
  * With CLONE_PIDFD in flags, the pidfd is written to `pidfdOut[0]` when given; `setTid` asks
- * for that pid number (set_tid, 5.5, CAP_SYS_ADMIN).
+ * for that pid number (set_tid, 5.5, CAP_SYS_ADMIN); `cgroupFd` fills clone_args.cgroup.
  */
-export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD, pidfdOut?: Int32Array, setTid?: number): Res {
+export function clone3Code(
+  flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD, pidfdOut?: Int32Array, setTid?: number, cgroupFd?: number,
+): Res {
   if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
   const page = mmapExec(4096);
   writeMem(page, code);
   // Both clone3 stack semantics (5.3.0-5.3.10 and later) start the child at `page`.
   const stack = dualStack(page);
-  const size = clone3Size(setTid !== undefined); // 64 (never glibc's 88, see process.ts), 96 with set_tid
+  // 64 (never glibc's 88, see process.ts), 96 with set_tid/cgroup
+  const size = clone3Size(setTid !== undefined || cgroupFd !== undefined);
   const args = Buffer.alloc(size);
   if (setTid !== undefined) { // set_tid (5.5): the child's pid in the caller's pid namespace
     const tids = Buffer.alloc(8);
@@ -197,6 +277,7 @@ export function clone3Code(flags: bigint, code: Buffer, exitSignal: number = SIG
     args.writeBigUInt64LE(addressOf(tids), 64);
     args.writeBigUInt64LE(1n, 72);
   }
+  if (cgroupFd !== undefined) args.writeBigUInt64LE(BigInt(cgroupFd), 80); // CLONE_INTO_CGROUP (5.7)
   const pidfdBuf = Buffer.alloc(8);
   pidfdBuf.writeInt32LE(-1, 0);
   args.writeBigUInt64LE(flags, 0);
