@@ -2,13 +2,22 @@
 // PIDFD_SELF_* (6.15), trusted xattrs and FD_PIDFS_ROOT (6.17), CLONE_AUTOREAP / CLONE_NNP /
 // CLONE_PIDFD_AUTOKILL (7.1), io_uring IORING_OP_WAITID (6.7) and R6 (getfd on a zombie).
 // Reference §2 rows 19, 27-29, 32, 36, 37, 41, §2.2, §3.7, §7 R6.
-import { CLONE, FD_PIDFS_ROOT, FILEID_KERNFS, FS_IOC_GETVERSION, O, PIDFD_INFO, PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, POLL, AT_EMPTY_PATH } from './lib/constants.js';
-import { addressOf, close, fgetxattr, flistxattr, fremovexattr, fsetxattr, getpid, open, poll, sys, type Res } from './lib/libc.js';
+import {
+  ARCH, CLONE, FD_PIDFS_ROOT, NR, SIG, FILEID_KERNFS, FS_IOC_GETVERSION, O, PIDFD_INFO, PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, POLL,
+  AT_EMPTY_PATH,
+} from './lib/constants.js';
+import {
+  addressOf, close, eventfd, fgetxattr, kill, write, flistxattr, fremovexattr, fsetxattr, getpid, open, poll, sys, type Res,
+} from './lib/libc.js';
 import { getInfo, maskNames } from './lib/pidfd-info.js';
-import { fstatfsType, hex, ioctl, need, outcome, pidfdGetfd, pidfdOpen, pidfdSendSignal, statx, track, type Statx } from './lib/pidfd.js';
+import {
+  fstatfsType, hex, ioctl, isCloexec, isNonblock, need, outcome, pidfdGetfd, pidfdOpen, pidfdSendSignal, statx, track, type Statx,
+} from './lib/pidfd.js';
 import { forget, reap, sleepMs, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { clone3Code, stepsThenExitCode, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  clone3Code, forkWaitExitCode, prematureLeaderExitCode, runInChild, stepsCode, stepsThenExitCode, syscallThenExitCode, X86_NR,
+} from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 
@@ -18,11 +27,11 @@ const selfPidfd = () => need('pidfd_open(self)', track(pidfdOpen(getpid())));
 // ---- file handles ------------------------------------------------------------------------
 interface Handle { buf: Buffer; bytes: number; type: number; payload: string }
 
-function nameToHandle(fd: number, flags = AT_EMPTY_PATH): Res<Handle> {
+function nameToHandle(fd: number, flags = AT_EMPTY_PATH, name = ''): Res<Handle> {
   const buf = Buffer.alloc(8 + 128);
   buf.writeUInt32LE(128, 0);
   const mnt = Buffer.alloc(8);
-  const r = sys('name_to_handle_at', ['int', fd], ['const char *', ''], ['void *', buf], ['void *', mnt], ['int', flags]);
+  const r = sys('name_to_handle_at', ['int', fd], ['const char *', name], ['void *', buf], ['void *', mnt], ['int', flags]);
   if (!r.ok) return r;
   const bytes = buf.readUInt32LE(0);
   return { ok: true, value: { buf, bytes, type: buf.readInt32LE(4), payload: bytes === 8 ? String(buf.readBigUInt64LE(8)) : buf.subarray(8, 8 + bytes).toString('hex') } };
@@ -30,6 +39,34 @@ function nameToHandle(fd: number, flags = AT_EMPTY_PATH): Res<Handle> {
 
 const openByHandle = (mountFd: number, h: Handle, flags = O.RDONLY | O.CLOEXEC): Res =>
   sys('open_by_handle_at', ['int', mountFd], ['void *', h.buf], ['int', flags]);
+
+// open(2) flags of x86_64 and the generic table (aarch64 differs only in O_DIRECT/O_DIRECTORY/
+// O_NOFOLLOW/O_LARGEFILE, which this list reads from the table below per arch).
+const OFLAG = ARCH === 'aarch64'
+  ? { DIRECT: 0o200000, DIRECTORY: 0o40000, NOFOLLOW: 0o100000 }
+  : { DIRECT: 0o40000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000 };
+/** selftest open_by_handle_at_invalid_flags: every flag pidfs must refuse on a decoded pidfd. */
+const INVALID_OPEN_FLAGS: [string, number][] = [
+  ['FASYNC', 0o20000], ['O_CREAT', 0o100], ['O_NOCTTY', 0o400], ['O_TRUNC', 0o1000], ['O_APPEND', 0o2000],
+  ['O_SYNC', 0o4010000], ['O_DSYNC', 0o10000], ['O_DIRECT', OFLAG.DIRECT], ['O_DIRECTORY', OFLAG.DIRECTORY],
+  ['O_NOFOLLOW', OFLAG.NOFOLLOW], ['O_NOATIME', 0o1000000], ['O_PATH', 0o10000000], ['O_TMPFILE', 0o20000000 | OFLAG.DIRECTORY],
+];
+const AT_HANDLE_FID = 0x200, AT_HANDLE_CONNECTABLE = 0x002, AT_FDCWD = -100, O_WRONLY = 1;
+
+/** A live child's pidfd and its handle; null handle: the kernel cannot encode one (the feature's answer). */
+function childHandle(): { pid: number; fd: number; h: Res<Handle> } {
+  const pid = spawnChild(['sleep', '30']);
+  const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+  return { pid, fd, h: nameToHandle(fd) };
+}
+
+/** Decode `h` with `flags` through the caller's own pidfd; an fd on the same inode as `fd`, or the errno. */
+function decodeAs(fd: number, h: Handle, flags: number): string | boolean {
+  const r = track(openByHandle(selfPidfd(), h, flags));
+  if (!r.ok) return r.errno;
+  const a = need('statx(pidfd)', statx(fd)), b = need('statx(decoded)', statx(r.value));
+  return ident(a) === ident(b);
+}
 
 featureSuite('pidfs_file_handle', {
   encode: () => {
@@ -58,6 +95,108 @@ featureSuite('pidfs_file_handle', {
     waitExitedNoReap(pid);
     reap(pid);
     return { ...outcome(track(openByHandle(fd, h.value)), true), step: 'open_by_handle_at' };
+  },
+  // selftest file_handle_same_pidns: the three opens it makes, and the fd flags they give
+  decode_open_flags: () => {
+    const { fd, h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const opens = [0, O.CLOEXEC, O.NONBLOCK].map((fl) => track(openByHandle(selfPidfd(), h.value, fl)));
+    const bad = opens.find((r) => !r.ok);
+    if (bad && !bad.ok) return { errno: bad.errno, step: 'open_by_handle_at' };
+    const fds = opens.map((r) => (r as { value: number }).value);
+    const a = need('statx(pidfd)', statx(fd));
+    return {
+      result: 'fd', same_inode: fds.every((x) => ident(need('statx(decoded)', statx(x))) === ident(a)),
+      plain: `${isCloexec(fds[0]) ? 'cloexec' : 'no cloexec'}, ${isNonblock(fds[0]) ? 'nonblock' : 'blocking'}`,
+      o_cloexec: isCloexec(fds[1]), o_nonblock: isNonblock(fds[2]),
+    };
+  },
+  // selftest pid_has_exited: the child is a zombie and its only pidfd is closed; the handle decodes
+  decode_zombie: () => {
+    const { pid, fd, h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const before = need('statx(pidfd)', statx(fd));
+    need('pidfd_send_signal(SIGKILL)', pidfdSendSignal(fd, SIG.KILL));
+    waitExitedNoReap(pid);
+    close(fd);
+    const r = track(openByHandle(selfPidfd(), h.value, 0));
+    if (!r.ok) return { errno: r.errno, step: 'open_by_handle_at' };
+    return { result: 'fd', same_inode: ident(need('statx(decoded)', statx(r.value))) === ident(before) };
+  },
+  // selftest file_handle_child_pidns: a child in a new pid namespace decodes from ours (its ancestor)
+  decode_child_pidns: () => {
+    const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID)');
+    if (noCap) return noCap;
+    const out = new Int32Array([-1]);
+    const pause = syscallThenExitCode(X86_NR.pause, []);
+    const c = need('clone3(CLONE_NEWPID|CLONE_PIDFD)', clone3Code(BigInt(CLONE.NEWPID | CLONE.PIDFD), pause, SIG.CHLD, out));
+    const fd = out[0];
+    track({ ok: true, value: fd });
+    const h = nameToHandle(fd);
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const same = decodeAs(fd, h.value, 0);
+    kill(c, SIG.KILL);
+    reap(c);
+    return typeof same === 'string' ? { errno: same, step: 'open_by_handle_at' } : { result: 'fd', same_inode: same };
+  },
+  // selftest file_handle_foreign_pidns: a caller inside a new pid namespace cannot decode the
+  // handle of a process outside it (here: the prober itself, its parent's namespace)
+  decode_foreign_pidns: () => {
+    const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID)');
+    if (noCap) return noCap;
+    const self = selfPidfd();
+    const h = nameToHandle(self);
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const decode = syscallThenExitCode(NR.open_by_handle_at, [self, addressOf(h.value.buf), 0]);
+    const r = runInChild(BigInt(CLONE.NEWPID), decode);
+    return { result: 0, child_decode: need('clone3(CLONE_NEWPID)', r) };
+  },
+  // selftest open_by_handle_at_valid_flags (O_NDELAY is O_NONBLOCK, PIDFD_THREAD is O_EXCL)
+  open_flags_valid: () => {
+    const { fd, h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const same = decodeAs(fd, h.value, O.RDONLY | O_WRONLY | O.RDWR | O.NONBLOCK | O.CLOEXEC | O.EXCL);
+    return typeof same === 'string' ? { errno: same, step: 'open_by_handle_at' } : { result: 'fd', same_inode: same };
+  },
+  // selftest open_by_handle_at_invalid_flags: each flag alone; the names the kernel accepted, and its errnos
+  open_flags_invalid: () => {
+    const { h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const answers = INVALID_OPEN_FLAGS.map(([name, fl]) => [name, track(openByHandle(selfPidfd(), h.value, fl))] as const);
+    const accepted = answers.filter(([, r]) => r.ok).map(([n]) => n);
+    const errnos = [...new Set(answers.flatMap(([, r]) => (r.ok ? [] : [r.errno])))].sort();
+    return { result: 0, accepted: accepted.length ? accepted.join(' ') : 'none', refused_with: errnos.join(' ') };
+  },
+  // selftest lookup_must_fail: a pidfd is no directory, with or without AT_EMPTY_PATH
+  lookup_enotdir: () => {
+    const { fd, h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' }; // the plain handle first: the kernel has them
+    const name = 'lookup-is-not-possible-with-pidfs';
+    const a = nameToHandle(fd, AT_EMPTY_PATH, name), b = nameToHandle(fd, 0, name);
+    return { result: 0, lookup_empty_path: a.ok ? 'handle' : a.errno, lookup: b.ok ? 'handle' : b.errno };
+  },
+  // selftest invalid_name_to_handle_at_flags: AT_HANDLE_CONNECTABLE (6.13) with AT_EMPTY_PATH
+  connectable_refused: () => {
+    const { fd, h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const c = nameToHandle(fd, AT_EMPTY_PATH | AT_HANDLE_CONNECTABLE);
+    return { result: 0, connectable: c.ok ? 'handle' : c.errno };
+  },
+  // selftest valid_name_to_handle_at_flags: an AT_HANDLE_FID handle still decodes on pidfs
+  fid_decodes: () => {
+    const { fd, h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const fid = nameToHandle(fd, AT_EMPTY_PATH | AT_HANDLE_FID);
+    if (!fid.ok) return { result: 0, fid_handle: fid.errno };
+    const same = decodeAs(fd, fid.value, 0);
+    return { result: 0, fid_handle: 'handle', decoded: typeof same === 'string' ? same : 'fd', same_inode: same === true };
+  },
+  // selftest decode_purely_based_on_file_handle: -EBADF and AT_FDCWD are no mount fd for a pidfs handle
+  refused_mount_fds: () => {
+    const { h } = childHandle();
+    if (!h.ok) return { errno: h.errno, step: 'name_to_handle_at' };
+    const a = track(openByHandle(-9, h.value, 0)), b = track(openByHandle(AT_FDCWD, h.value, 0));
+    return { result: 0, ebadf_fd: a.ok ? 'fd' : a.errno, at_fdcwd: b.ok ? 'fd' : b.errno };
   },
 });
 
@@ -210,6 +349,43 @@ function waitPollIn(fd: number, ms: number): string {
   return r.ok ? (r.value & POLL.IN ? 'POLLIN' : 'timeout') : r.errno;
 }
 
+/** PIDFD_GET_INFO(EXIT) of an autoreaped child, asked again for up to 2 s (see `autoreap` below). */
+function autoreapExit(fd: number): string {
+  let info = getInfo(fd, PIDFD_INFO.EXIT);
+  for (let t = 0; t < 200 && info.ok && !maskNames(info.value.mask).includes('EXIT'); t++) {
+    sleepMs(10);
+    info = getInfo(fd, PIDFD_INFO.EXIT);
+  }
+  return info.ok ? (maskNames(info.value.mask).includes('EXIT') ? hex(info.value.exitCode) : 'no EXIT bit') : info.errno;
+}
+
+const noZombie = (pid: number): string => {
+  const w = waitid(1 /* P_PID */, pid, 4 /* WEXITED */ | 1 /* WNOHANG */);
+  forget(pid);
+  return w.ok ? `pid ${w.value.pid}` : w.errno;
+};
+
+/** An autoreap child that pause()s, with its clone3 pidfd; null when the kernel refuses CLONE_AUTOREAP. */
+function pausedAutoreapChild(extra = 0n): { pid: number; fd: number } | { errno: string } {
+  const out = new Int32Array([-1]);
+  const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD) | extra, syscallThenExitCode(X86_NR.pause, []), 0, out);
+  if (!r.ok) return { errno: r.errno };
+  track({ ok: true, value: out[0] });
+  return { pid: r.value, fd: out[0] };
+}
+
+/** pidfd_autoreap_test.c's rejected combinations: [key, flags, exit_signal]. */
+const THREADED = BigInt(CLONE.THREAD | CLONE.SIGHAND | CLONE.VM);
+const REJECTED_COMBOS: [string, bigint, number][] = [
+  ['exit_signal', CLONE.AUTOREAP, SIG.CHLD], //                                        autoreap_rejects_exit_signal
+  ['parent', CLONE.AUTOREAP | BigInt(CLONE.PARENT), 0], //                            autoreap_rejects_parent
+  ['thread', CLONE.AUTOREAP | THREADED, 0], //                                        autoreap_rejects_thread
+  ['nnp_thread', CLONE.NNP | THREADED, 0], //                                         nnp_rejects_thread
+  ['autokill_no_pidfd', CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP, 0], //                  autokill_requires_pidfd
+  ['autokill_no_autoreap', CLONE.PIDFD_AUTOKILL | BigInt(CLONE.PIDFD), 0], //          autokill_requires_autoreap
+  ['autokill_thread', CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP | BigInt(CLONE.PIDFD) | THREADED, 0], // autokill_rejects_thread
+];
+
 featureSuite('clone_autoreap', {
   autoreap: () => {
     const out = new Int32Array([-1]);
@@ -255,7 +431,125 @@ featureSuite('clone_autoreap', {
     const exit = info.ok && maskNames(info.value.mask).includes('EXIT') ? info.value.exitCode : null;
     return { result: 'child', before_close: before, after_close: after, killed_on_close: after === 'POLLIN' && exit !== null && (exit & 0x7f) === 9, exit_code: exit === null ? null : hex(exit) };
   },
+  // selftest autoreap_without_pidfd: no CLONE_PIDFD; a pidfd_open() fd watches the child die
+  without_pidfd: () => {
+    const r = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(X86_NR.pause, []), 0);
+    if (!r.ok) return { errno: r.errno };
+    const watch = need('pidfd_open(child)', track(pidfdOpen(r.value)));
+    need('pidfd_send_signal(SIGKILL)', pidfdSendSignal(watch, SIG.KILL));
+    return { result: 'child', poll: waitPollIn(watch, 5000), waitid: noZombie(r.value) };
+  },
+  // selftest autoreap_signaled
+  signaled: () => {
+    const c = pausedAutoreapChild();
+    if ('errno' in c) return c;
+    need('pidfd_send_signal(SIGKILL)', pidfdSendSignal(c.fd, SIG.KILL));
+    const polled = waitPollIn(c.fd, 5000);
+    return { result: 'child', poll: polled, exit: autoreapExit(c.fd), waitid: noZombie(c.pid) };
+  },
+  // the seven EINVAL rows of the selftest; a plain CLONE_AUTOREAP child first (the kernel has the flags)
+  rejected_combos: () => {
+    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(60 /* exit */, [0]), 0);
+    if (!plain.ok) return { errno: plain.errno };
+    forget(plain.value);
+    const out: Record<string, string> = { result: 'child' };
+    for (const [key, flags, sig] of REJECTED_COMBOS) {
+      const pidfd = new Int32Array([-1]);
+      const r = clone3Code(flags, syscallThenExitCode(60 /* exit: this thread or child only */, [0]), sig, pidfd);
+      if (r.ok) {
+        // Accepted (a regression): never kill() a thread of this process at cleanup.
+        if (flags & THREADED) forget(r.value);
+        if (pidfd[0] >= 0) close(pidfd[0]);
+      }
+      out[key] = r.ok ? 'accepted' : r.errno;
+    }
+    return out;
+  },
+  // selftest autoreap_no_new_privs_unset: only CLONE_NNP sets it
+  no_new_privs_unset: () => {
+    const out = new Int32Array([-1]);
+    const getNnp = syscallThenExitCode(X86_NR.prctl, [39 /* PR_GET_NO_NEW_PRIVS */, 0, 0, 0, 0], 'result');
+    const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD), getNnp, 0, out);
+    if (!r.ok) return { errno: r.errno };
+    track({ ok: true, value: out[0] });
+    const polled = waitPollIn(out[0], 5000);
+    forget(r.value);
+    const exit = autoreapExit(out[0]);
+    const nnp = /^0x/.test(exit) ? (parseInt(exit, 16) >> 8) & 0xff : exit;
+    return { result: 'child', poll: polled, exit, child_no_new_privs: nnp };
+  },
+  // selftest autokill_pidfd_open_no_effect (CLONE_NNP: no CAP_SYS_ADMIN needed)
+  autokill_pidfd_open_no_effect: () => {
+    const c = pausedAutoreapChild(CLONE.PIDFD_AUTOKILL | CLONE.NNP);
+    if ('errno' in c) return c;
+    close(need('pidfd_open(child)', pidfdOpen(c.pid)));
+    sleepMs(200);
+    const afterOpenClose = waitPollIn(c.fd, 0);
+    const watch = need('pidfd_open(child) again', track(pidfdOpen(c.pid)));
+    close(c.fd);
+    const afterCloneClose = waitPollIn(watch, 5000);
+    return {
+      result: 'child', after_pidfd_open_close: afterOpenClose, after_clone3_pidfd_close: afterCloneClose, waitid: noZombie(c.pid),
+    };
+  },
+  // selftest autokill_requires_cap_sys_admin: a caller that dropped every capability (capset),
+  // without CLONE_NNP; a plain CLONE_AUTOREAP child first (the kernel has the flags)
+  autokill_eperm_no_cap: () => {
+    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(60 /* exit */, [0]), 0);
+    if (!plain.ok) return { errno: plain.errno };
+    forget(plain.value);
+    const hdr = Buffer.alloc(8), data = Buffer.alloc(24), pidfd = Buffer.alloc(8), args = Buffer.alloc(64);
+    hdr.writeUInt32LE(0x20080522, 0); // _LINUX_CAPABILITY_VERSION_3, pid 0: this process; data all zero
+    args.writeBigUInt64LE(CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP | BigInt(CLONE.PIDFD), 0);
+    args.writeBigUInt64LE(addressOf(pidfd), 8); // exit_signal 0, no stack: a fork-like child
+    const code = Buffer.concat([
+      stepsCode([{ nr: 126 /* capset */, args: [addressOf(hdr), addressOf(data)] }]),
+      syscallThenExitCode(NR.clone3, [addressOf(args), 64]),
+    ]);
+    const r = runInChild(0n, code);
+    return { result: 'child', unprivileged_clone3: need('clone3(stub)', r) };
+  },
+  // selftest autoreap_multithreaded: the leader exits first (as a thread); the group is reaped
+  // only when its last thread ends, which this probe decides through an eventfd
+  multithreaded: () => {
+    const wake = need('eventfd', track(eventfd()));
+    const out = new Int32Array([-1]);
+    const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD), prematureLeaderExitCode(100, wake, 10_000), 0, out);
+    if (!r.ok) return { errno: r.errno };
+    track({ ok: true, value: out[0] });
+    let state = '';
+    for (let t = 0; t < 250 && state !== 'Z'; t++) {
+      sleepMs(10);
+      state = /^State:\s*(\S)/m.exec(readStatus(r.value))?.[1] ?? 'gone';
+    }
+    const beforeGroupExit = waitPollIn(out[0], 100);
+    write(wake, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]));
+    const afterGroupExit = waitPollIn(out[0], 5000);
+    return {
+      result: 'child', leader_state: state, before_group_exit: beforeGroupExit, after_group_exit: afterGroupExit,
+      exit: autoreapExit(out[0]), waitid: noZombie(r.value),
+    };
+  },
+  // selftest autoreap_no_inherit: the autoreap child fork()s; its own child is a normal zombie it
+  // can wait4(); the autoreap child exits with that grandchild's exit status (77)
+  no_inherit: () => {
+    const out = new Int32Array([-1]);
+    const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD), forkWaitExitCode(77), 0, out);
+    if (!r.ok) return { errno: r.errno };
+    track({ ok: true, value: out[0] });
+    const polled = waitPollIn(out[0], 5000);
+    const exit = autoreapExit(out[0]);
+    return { result: 'child', poll: polled, exit, waitid: noZombie(r.value) };
+  },
 });
+
+function readStatus(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 featureSuite('io_uring_waitid', {
   probe_opcode: () => {
