@@ -1,5 +1,5 @@
 // process_madvise(2) and process_mrelease(2): reference §2 rows 15 and 16.
-import { MADV_COLD } from './lib/constants.js';
+import { MADV_COLD, PIDFD_SELF_THREAD } from './lib/constants.js';
 import { getpid, mmapAnon, processMadvise, processMrelease } from './lib/libc.js';
 import { need, outcome, pidfdOpen, track } from './lib/pidfd.js';
 import { reap, spawnChild } from './lib/process.js';
@@ -19,6 +19,8 @@ featureSuite('process_madvise', {
     reap(pid);
     return outcome(processMadvise(fd, buffer(), LEN, MADV_COLD));
   },
+  // PIDFD_SELF (= PIDFD_SELF_THREAD, -10000, the same number since 6.15) instead of a pidfd
+  pidfd_self: () => outcome(processMadvise(PIDFD_SELF_THREAD, buffer(), LEN, MADV_COLD)),
 });
 
 function liveChildPidfd(): number {
@@ -35,4 +37,6 @@ featureSuite('process_mrelease', {
     reap(pid);
     return outcome(processMrelease(fd));
   },
+  // PIDFD_SELF names this live process: refused as not dying, once the sentinel is understood
+  pidfd_self: () => outcome(processMrelease(PIDFD_SELF_THREAD)),
 });
