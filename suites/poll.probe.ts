@@ -3,6 +3,8 @@ import { POLL, SIG } from './lib/constants.js';
 import { epollAdd, epollCreate, epollWait, kill, poll } from './lib/libc.js';
 import { need, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
+import { clone3Code, threadExecCode } from './lib/x86stub.js';
+import { existsSync } from 'node:fs';
 import { cldName, epollNames, pollNames } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 
@@ -72,5 +74,30 @@ featureSuite('pidfd_poll_hup', {
     need('epoll_ctl(ADD)', epollAdd(ep, fd, POLL.IN));
     const r = epollWait(ep, LONG);
     return r.ok ? { revents: epollNames(r.value) } : { errno: r.errno };
+  },
+});
+
+// selftest pidfd_test.c test_pidfd_poll_exec: a subthread execs (de_thread kills the leader and
+// takes over the pid); the pidfd must fire only when the exec'd program exits, 2 s later.
+const EXEC_SLEEP_S = 2;
+featureSuite('pidfd_poll_exec', {
+  subthread_exec: () => {
+    const path = ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p));
+    if (!path) return { setup_error: 'no sleep binary at /usr/bin/sleep or /bin/sleep to exec' };
+    const t0 = performance.now();
+    // the thread execs after 300 ms; the leader would end the group by itself only after 30 s
+    const code = threadExecCode(path, ['sleep', String(EXEC_SLEEP_S)], 300, 30_000);
+    const pid = need('clone3(two-thread child)', clone3Code(0n, code));
+    const fd = need('pidfd_open(child)', track(pidfdOpen(pid)));
+    const ep = need('epoll_create1', track(epollCreate()));
+    need('epoll_ctl(ADD)', epollAdd(ep, fd, POLL.IN));
+    const r = epollWait(ep, 15_000);
+    const wokeMs = Math.round(performance.now() - t0);
+    const si = reap(pid);
+    // the exec'd sleep cannot end before 300 ms + 2 s; a wakeup before 1.5 s is the leader's death
+    return {
+      revents: r.ok ? epollNames(r.value) : r.errno, woke: wokeMs < 1500 ? 'early' : 'at exit', woke_ms: wokeMs,
+      si_code: si ? cldName(si.code) : 'reap failed', si_status: si?.status ?? -1,
+    };
   },
 });
