@@ -1,6 +1,9 @@
 // CLONE_PIDFD via clone(2)/clone3(2), clone3 itself, CLONE_THREAD|CLONE_PIDFD: reference §2 rows 3, 4, 10.
-import { CLONE, P, POLL, SIG, W } from './lib/constants.js';
-import { addressOf, cloneExit, poll, sys } from './lib/libc.js';
+import { CLONE, O, P, POLL, SIG, W } from './lib/constants.js';
+import { addressOf, cloneExit, kill, mount, open, poll, sys, umount } from './lib/libc.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { clone3Code, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
 import { asUnprivileged } from './lib/unprivileged.js';
 import { isCloexec, need, outcome, track } from './lib/pidfd.js';
 import { adopt, childrenAtOnePid, clone3, dualStack, exitStub, reap, waitid } from './lib/process.js';
@@ -186,5 +189,62 @@ featureSuite('clone_pidfd_thread', {
     if (fd < 0) return { result: 'thread', pidfd: fd };
     const p = poll(fd, POLL.IN, 5000);
     return { result: 'thread', pidfd: 'fd', ...(p.ok ? { revents: pollNames(p.value) } : { poll_errno: p.errno }) };
+  },
+});
+
+// ---- CLONE_INTO_CGROUP (LTP clone303) ------------------------------------------------------
+/** A cgroup2 mount point and this process's cgroup under it; mounts one in a temp dir when none is. */
+function ownCgroup2Dir(): { dir: string; cleanup: () => void } | { prereq: string; errno: string } {
+  const rel = /^0::(\/.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+  const mnt = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '))
+    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2');
+  if (mnt && rel !== undefined && rel.startsWith(mnt[3])) {
+    return { dir: join(mnt[4], rel.slice(mnt[3].length)), cleanup: () => {} };
+  }
+  // No cgroup2 mount (a bare guest): mount one privately for the probe, and take it away after.
+  const point = mkdtempSync('/tmp/pidfd-matrix-cgroup2-');
+  const m = mount('cgroup2', point, 'cgroup2');
+  if (!m.ok) {
+    rmSync(point, { recursive: true, force: true });
+    return { prereq: 'mount(cgroup2)', errno: m.errno };
+  }
+  const cleanup = () => {
+    umount(point);
+    rmSync(point, { recursive: true, force: true });
+  };
+  return { dir: join(point, rel ?? '/'), cleanup };
+}
+
+featureSuite('clone3_into_cgroup', {
+  // LTP clone303: the child starts in the cgroup clone_args.cgroup names (cgroup.procs lists it)
+  child_in_cgroup: () => {
+    const noCap = needsCapSysAdmin('creating a cgroup');
+    if (noCap) return noCap;
+    const own = ownCgroup2Dir();
+    if ('prereq' in own) return own;
+    const dir = join(own.dir, `pidfd-matrix-into-${process.pid}`);
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      own.cleanup();
+      return { prereq: `mkdir ${dir}`, errno: (e as { code?: string }).code ?? String(e) };
+    }
+    try {
+      const fd = need('open(cgroup dir)', track(open(dir, O.RDONLY | O.DIRECTORY | O.CLOEXEC)));
+      const pause = syscallThenExitCode(X86_NR.pause, []);
+      const r = clone3Code(CLONE.INTO_CGROUP, pause, SIG.CHLD, undefined, undefined, fd);
+      if (!r.ok) return { errno: r.errno };
+      const line = /^0::(.*)$/m.exec(readFileSync(`/proc/${r.value}/cgroup`, 'utf8'))?.[1] ?? 'no 0:: line';
+      const procs = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+      kill(r.value, SIG.KILL);
+      reap(r.value);
+      const where = line.endsWith(`/pidfd-matrix-into-${process.pid}`) ? 'the new cgroup' : line;
+      return { result: 'child', child_cgroup: where, in_cgroup_procs: procs.includes(r.value) };
+    } finally {
+      try {
+        rmdirSync(dir);
+      } catch { /* a child still inside: reapAll() kills it, the directory stays */ }
+      own.cleanup();
+    }
   },
 });
