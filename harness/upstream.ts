@@ -41,6 +41,13 @@ function idList(v: unknown, where: string, key: string): string[] {
   return v as string[];
 }
 
+/**
+ * A `no` reason must say why nothing checks the test. "not probed yet", "TODO" and the like only
+ * say that nothing does (issue 20's must-show: no row is "no" without a written reason).
+ */
+const PLACEHOLDER = /^\s*(not (yet )?(probed|checked|covered|done|written|implemented)\b|todo\b|tbd\b|later\b|pending\b|n\/a\b|-+\s*$)/i;
+const MIN_REASON = 30;
+
 /** One test entry: exactly one of covered / partly (+ missing) / no (a reason). */
 type RowBase = Omit<CoverageRow, 'test' | 'what' | 'status' | 'cases' | 'reason'>;
 
@@ -64,6 +71,9 @@ function row(t: Record<string, unknown>, base: RowBase, where: string): Coverage
     return { ...base, test: t.test, what, status: 'partly', cases: idList(t.partly, at, 'partly'), reason: t.missing };
   }
   if (!str(t.no)) throw new UpstreamError(`${at}: 'no' without a reason: write why it is not checked (no: "...")`);
+  if (PLACEHOLDER.test(t.no) || t.no.trim().length < MIN_REASON)
+    throw new UpstreamError(`${at}: 'no: "${t.no}"' says that it is not checked, not why: write the reason (not pidfd `
+      + `behaviour, a setup the suite cannot make, ...), or add the case and list it under 'covered:'`);
   if ('missing' in t) throw new UpstreamError(`${at}: 'missing:' belongs to a 'partly:' row`);
   return { ...base, test: t.test, what, status: 'no', cases: [], reason: t.no };
 }
