@@ -15,10 +15,9 @@ import { seccompLabel } from './report-text.js';
 import { withClone3Fallback } from '../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../suites/lib/plan.js';
 import { applyKnownIssues, loadKnownIssues } from './known-issues.js';
-import { cellFromStream, preparePlan, selectedCases } from './run-suite.js';
+import { cellFromStream, planHelpers, preparePlan, selectedCases } from './run-suite.js';
 import { oracleFor } from './commit-oracle.js';
 import { catalogCommits } from './catalog.js';
-import { ensureMuslHelper, needsMusl } from './musl-helper.js';
 import { watchRepeats } from './repeat-progress.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../kernels/fetch.js';
 import type { BuildFailure } from '../kernels/build.js';
@@ -312,9 +311,8 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
   // The guest only observes: it runs the plan and streams observations into cellDir (a --rwdir);
   // this process judges them after the guest is gone, whatever way it went.
   const guest = isGuest(entry);
-  // The musl test binary, built once into the cache; its dir must be visible wherever the suite runs.
-  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress: o.progress }) : undefined;
-  const helperDirs = musl && 'bin' in musl ? [dirname(musl.bin)] : [];
+  // The musl and i386 test binaries, built once into the cache; their dirs must be visible wherever the suite runs.
+  const { musl, compat32, dirs: helperDirs } = await planHelpers(cases, o.progress);
   // `root: trixie`: the guest boots that suite's own root (vm/guest-root.ts), node from the host.
   let guestRoot: GuestRoot | Error | null = null;
   if (entry.root && guest)
@@ -322,7 +320,7 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
       .catch((e: Error) => e);
   const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
-  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl, repeat: o.repeat });
+  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl, compat32, repeat: o.repeat });
   if (rootOk) planArgv[0] = rootOk.node;
   let command = cellCommand(planArgv);
   const guestEnv = o.guestEnv ?? faultEnv();

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoPath } from './paths.js';
 import { allCases, catalogCommits, loadCatalog, type CatalogCase } from './catalog.js';
 import { namedCommits, versionOracle, type CommitOracle } from './commit-oracle.js';
@@ -13,8 +13,9 @@ import type { CellResult } from './results.js';
 import { harnessRevision } from './provenance.js';
 import { judgeStream, parseStream, planFor } from './stream.js';
 import { watchRepeats } from './repeat-progress.js';
-import { PLAN_FILE, STREAM_FILE } from '../suites/lib/plan.js';
-import { ensureMuslHelper, needsMusl, type MuslHelper } from './musl-helper.js';
+import { PLAN_FILE, STREAM_FILE, type BuiltHelper } from '../suites/lib/plan.js';
+import { ensureMuslHelper, needsMusl } from './musl-helper.js';
+import { ensureCompat32Helper, needsCompat32 } from './compat32-helper.js';
 
 export const SUPERVISOR = repoPath('dist/suites/lib/supervisor.js');
 
@@ -26,16 +27,27 @@ export function selectedCases(tests?: string[]): CatalogCase[] {
  * Writes DIR/plan.json for the selected cases and empties DIR/observations.jsonl; returns the
  * argv that runs the plan (the same on the host and in a guest, where DIR is a --rwdir).
  */
-export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean; musl?: MuslHelper; repeat?: number }): string[] {
+export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean } & PlanHelpers & { repeat?: number }): string[] {
   if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: build the harness first (npm run build, or make setup)`);
   mkdirSync(dir, { recursive: true });
   const planPath = join(dir, PLAN_FILE);
   const stream = join(dir, STREAM_FILE);
   rmSync(stream, { force: true });
   writeFileSync(stream, '');
-  const plan = { ...planFor(cases, stream, o), ...(o.musl ? { musl: o.musl } : {}) };
+  const plan = { ...planFor(cases, stream, o), ...(o.musl ? { musl: o.musl } : {}), ...(o.compat32 ? { compat32: o.compat32 } : {}) };
   writeFileSync(planPath, JSON.stringify(plan, null, 1) + '\n');
   return [process.execPath, SUPERVISOR, planPath];
+}
+
+/** The test binaries a plan names, built before the run when its cases need them. */
+export interface PlanHelpers { musl?: BuiltHelper; compat32?: BuiltHelper }
+
+/** Builds (once, into the cache) the helpers the selected cases run; their dirs must be visible where the suite runs. */
+export async function planHelpers(cases: CatalogCase[], progress?: (m: string) => void): Promise<PlanHelpers & { dirs: string[] }> {
+  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress }) : undefined;
+  const compat32 = needsCompat32(cases) ? await ensureCompat32Helper({ progress }) : undefined;
+  const dirs = [musl, compat32].flatMap((h) => (h && 'bin' in h ? [dirname(h.bin)] : []));
+  return { musl, compat32, dirs };
 }
 
 export interface SuiteRequest {
@@ -64,8 +76,8 @@ export interface SuiteRun { cell: CellResult; exit: number; output: string }
 export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
   const started = new Date();
   const cases = selectedCases(req.tests);
-  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress: (m) => console.error(m) }) : undefined;
-  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl, repeat: req.repeat });
+  const { musl, compat32 } = await planHelpers(cases, (m) => console.error(m));
+  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl, compat32, repeat: req.repeat });
   const watch = req.repeat && req.repeat > 1 && req.progress ? watchRepeats(join(req.dir, STREAM_FILE), req.repeat, req.progress) : null;
   let output = '';
   const exit = await new Promise<number>((resolve, reject) => {

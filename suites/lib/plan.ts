@@ -14,6 +14,9 @@ export interface PlanCase {
   needs: Need[];
 }
 
+/** A test binary the host built for this run (harness/built-helper.ts), or why it could not. */
+export type BuiltHelper = { bin: string } | { error: string };
+
 export interface Plan {
   cases: PlanCase[];
   /** The stream file (in a guest: inside the --rwdir cell dir, shared with the host). */
@@ -24,7 +27,9 @@ export interface Plan {
    * The musl test binary the host built for this run (harness/musl-helper.ts), or why it could
    * not: the runner hands it to suites/libc.probe.ts as MUSL_BIN_ENV / MUSL_ERROR_ENV.
    */
-  musl?: { bin: string } | { error: string };
+  musl?: BuiltHelper;
+  /** The i386 compat helper (harness/compat32-helper.ts), handed on as COMPAT32_BIN_ENV / COMPAT32_ERROR_ENV. */
+  compat32?: BuiltHelper;
   /**
    * Runs of each case (`--repeat N`; absent: 1). The runner goes through steps: step s is run
    * s % repeat of case floor(s / repeat), each run with its own deadline, all in one boot.
@@ -34,6 +39,8 @@ export interface Plan {
 
 export const MUSL_BIN_ENV = 'PIDFD_MATRIX_MUSL_BIN';
 export const MUSL_ERROR_ENV = 'PIDFD_MATRIX_MUSL_ERROR';
+export const COMPAT32_BIN_ENV = 'PIDFD_MATRIX_COMPAT32_BIN';
+export const COMPAT32_ERROR_ENV = 'PIDFD_MATRIX_COMPAT32_ERROR';
 
 /** Steps of a plan: every run of every case. */
 export const planSteps = (p: Plan): number => p.cases.length * (p.repeat ?? 1);

@@ -1,0 +1,52 @@
+// The compat axis: the core pidfd observations made by a 32-bit (i386) caller on the x86_64
+// kernel, through the compat entry points (compat waitid, copy_siginfo_from_user_any in
+// pidfd_send_signal, the pidfs compat_ioctl, clone3's u64 pointer fields). node has no ia32
+// build here, so a static gcc -m32 helper answers (suites/compat32/pidfd-compat32.c), one case
+// per run, in the keys of the matching 64-bit case; the host built it before the run and names
+// it in the plan (harness/compat32-helper.ts). The catalog judges it (suites/catalog/compat.yaml).
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnp } from './lib/libc.js';
+import { adopt, reap } from './lib/process.js';
+import { cldName } from './lib/names.js';
+import { featureSuite } from './lib/feature-test.js';
+import type { Observation } from './lib/observation.js';
+import { COMPAT32_BIN_ENV, COMPAT32_ERROR_ENV } from './lib/plan.js';
+
+/** The helper's cases (its `--list`), each a case of the compat32 feature. */
+export const COMPAT32_CASES = [
+  'waitid_exited', 'waitid_killed', 'waitid_stopped', 'waitid_rusage', 'waitid_wnohang_live',
+  'siginfo_payload', 'siginfo_mismatch', 'siginfo_eperm_code', 'open_poll', 'getfd_self',
+  'get_info', 'get_info_exit', 'ns_pid', 'ns_uts', 'ns_net', 'ns_mnt', 'ns_einval_arg', 'clone3_pidfd',
+] as const;
+
+function compat32(name: string): Observation {
+  // Could not run, not "not applicable": the binary is ours to build.
+  const bin = process.env[COMPAT32_BIN_ENV];
+  const why = process.env[COMPAT32_ERROR_ENV] ?? 'the plan names none (the harness builds it before a run: suites/compat32/build.sh)';
+  if (!bin) return { setup_error: `no i386 helper: ${why}` };
+  if (!existsSync(bin)) return { setup_error: `no i386 helper at ${bin} (not visible here?): \`bash suites/compat32/build.sh\` builds it` };
+  const out = join(tmpdir(), `pidfd-matrix-compat32-${process.pid}.json`);
+  rmSync(out, { force: true });
+  const r = spawnp([bin, name, out]);
+  // posix_spawn reports the exec's errno: ENOEXEC is the kernel refusing 32-bit x86 binaries.
+  if (!r.ok && r.errno === 'ENOEXEC')
+    return { skip: 'this kernel runs no i386 binaries: execve of the static i386 helper gave ENOEXEC (CONFIG_IA32_EMULATION off, or ia32_emulation=0 on the command line)' };
+  if (!r.ok) return { setup_error: `posix_spawn(${bin}) failed: ${r.errno}` };
+  adopt(r.value);
+  const si = reap(r.value);
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return { setup_error: `${bin} ${name} wrote no result (${si ? `${cldName(si.code)} ${si.status}` : 'not reaped'})` };
+  } finally {
+    rmSync(out, { force: true });
+  }
+  // The answer is only a compat answer if a 32-bit process gave it.
+  if (o.abi !== 'i386') return { setup_error: `${bin} is not an i386 program (it says abi ${String(o.abi)}): rebuild it with suites/compat32/build.sh` };
+  return o;
+}
+
+featureSuite('compat32', Object.fromEntries(COMPAT32_CASES.map((c) => [c, () => compat32(c)])));
