@@ -79,6 +79,17 @@ describe('the i386 compat helper', () => {
     }
   });
 
+  it('a helper killed by SIGSYS is "blocked by seccomp" only under a filter; without one it is an error', () => {
+    const [c] = selectedCases(['compat32/open_poll']);
+    const base = { ...observeFacts(), arch: 'x86_64', release: '6.12.0', version: [6, 12, 0] };
+    const killed = { killed_by: 'SIGSYS' };
+    const filtered = judge(c, { ...base, seccomp: 2 } as never, killed);
+    expect(filtered).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^blocked by seccomp: compat32\/open_poll: .*killed by SIGSYS/) });
+    expect(judge(c, { ...base, seccomp: 0 } as never, killed).status).toBe('error');
+    // The harness's own clone3 filter (vm/clone3-fallback.py) is not the user's policy.
+    expect(judge(c, { ...base, seccomp: 2, harnessFilter: 'clone3-fallback' } as never, killed).status).toBe('error');
+  });
+
   it('a 64-bit siginfo layout read by the i386 caller fails the case, it is not a pass', () => {
     // What the target reads if the kernel copied the siginfo natively: si_value 4 bytes later.
     const [c] = selectedCases(['compat32/siginfo_payload']);

@@ -1,7 +1,7 @@
 // Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
 // decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
 import type { Answer, BrokenRange, CatalogCase, Expectation, LibcFloor } from './catalog.js';
-import { NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../suites/lib/observation.js';
+import { KILLED_BY, NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../suites/lib/observation.js';
 import { unmetNeed } from '../suites/lib/needs.js';
 import type { KernelFacts, Observation } from './results.js';
 import type { CommitAnswer, CommitAnswers } from './commits.js';
@@ -185,6 +185,11 @@ export function judge(c: CatalogCase, kernelFacts: KernelFacts, observed: Observ
     return { status: 'error', reason: `${c.id}: not probed in this run (${observed[NOT_RUN]}); the catalog's needs changed since: rerun it`, expected: null, expectedAnswer: null };
   if (typeof observed[PROBE_SKIP] === 'string')
     return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
+  if (observed[KILLED_BY] === 'SIGSYS') {
+    if (kernelFacts.seccomp === 2 && !kernelFacts.harnessFilter)
+      return { status: 'skip', reason: `blocked by seccomp: ${c.id}: its helper process was killed by SIGSYS under a Seccomp filter (mode 2), which kills calls it does not allow (SECCOMP_RET_KILL; a profile that lists no architecture but the native one kills every i386 call); the kernel's own answer is hidden`, expected: null, expectedAnswer: null };
+    return { status: 'error', reason: `${c.id}: could not run: its helper process was killed by SIGSYS, and no Seccomp filter of the user is active here (Seccomp: ${kernelFacts.seccomp})`, expected: null, expectedAnswer: null };
+  }
 
   const exp = expectationIn(c, facts);
   // A refusal the filter is proven to have given hides the kernel's answer, whatever it matches.

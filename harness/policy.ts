@@ -3,6 +3,7 @@
 // verdict differs from the host cell's. Pure functions of the cells: policy.md and policy.html.
 import type { CaseResult, CellResult } from './results.js';
 import { seccompEvidence, type SeccompControl } from './judge.js';
+import { KILLED_BY } from '../suites/lib/observation.js';
 import { escHtml, mdCell, mdCode, seccompLabel } from './report-text.js';
 
 /** The syscalls the probes ask a control question about (suites/lib/libc.ts): the policy table's rows. */
@@ -36,6 +37,8 @@ function column(cell: CellResult): PolicyColumn {
 /** The control record that made the judge say "blocked by seccomp", or null. */
 export function blockedBy(cell: CellResult, c: CaseResult): SeccompControl | null {
   if (!cell.facts || !c.reason.startsWith('blocked by seccomp')) return null;
+  // A helper the filter killed (an i386 call under a profile that does not list the x86 arch).
+  if (c.observed[KILLED_BY] === 'SIGSYS') return { syscall: 'any i386 call', errno: 'SIGSYS', control_errno: 'SIGSYS', in_kallsyms: null };
   return seccompEvidence(cell.facts, c.observed).blocked;
 }
 

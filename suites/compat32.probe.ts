@@ -7,11 +7,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { spawnp } from './lib/libc.js';
+import { kernelHasSyscallNamed, spawnp, type SeccompControl } from './lib/libc.js';
 import { adopt, reap } from './lib/process.js';
 import { cldName } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
-import type { Observation } from './lib/observation.js';
+import { KILLED_BY, type Observation } from './lib/observation.js';
 import { COMPAT32_BIN_ENV, COMPAT32_ERROR_ENV } from './lib/plan.js';
 
 /** The helper's cases (its `--list`), each a case of the compat32 feature. */
@@ -36,6 +36,11 @@ function compat32(name: string): Observation {
   if (!r.ok) return { setup_error: `posix_spawn(${bin}) failed: ${r.errno}` };
   adopt(r.value);
   const si = reap(r.value);
+  // A filter that kills the calls of an architecture it does not list (a profile with no
+  // `architectures`: libseccomp's default action for a foreign arch) ends the helper at its
+  // first syscall, before it writes anything. The judge decides with the cell's Seccomp mode.
+  const SIGSYS = 31;
+  if (si && si.status === SIGSYS && (si.code === 2 /* CLD_KILLED */ || si.code === 3 /* CLD_DUMPED */)) return { [KILLED_BY]: 'SIGSYS' };
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
@@ -46,6 +51,10 @@ function compat32(name: string): Observation {
   }
   // The answer is only a compat answer if a 32-bit process gave it.
   if (o.abi !== 'i386') return { setup_error: `${bin} is not an i386 program (it says abi ${String(o.abi)}): rebuild it with suites/compat32/build.sh` };
+  // The helper asked its control questions itself (a filter's rules are per architecture);
+  // whether the kernel has the syscall at all is read here, as for the 64-bit calls.
+  if (Array.isArray(o.seccomp_controls))
+    o.seccomp_controls = (o.seccomp_controls as SeccompControl[]).map((k) => ({ ...k, in_kallsyms: k.errno === 'ENOSYS' ? kernelHasSyscallNamed(k.syscall) : null }));
   return o;
 }
 

@@ -12,6 +12,10 @@ export const NOT_RUN = 'not_run';    // { not_run: 'needs root: ...' }: the runn
 // { setup_error: 'child did not open fd 3 within 5 s' }: the probe could not set up what it
 // tests, or a precondition of its reading did not hold: an error (could not run), never a skip.
 export const SETUP_ERROR = 'setup_error';
+// { killed_by: 'SIGSYS' }: a helper process the probe ran died of SIGSYS, which a Seccomp filter
+// gives for a call it kills (SECCOMP_RET_KILL_*): the judge calls that "blocked by seccomp" only
+// in a cell whose facts show a filter (mode 2), and an error anywhere else.
+export const KILLED_BY = 'killed_by';
 
 /** Facts read from the running kernel and process (suites/lib/kernel.ts); the host derives the version. */
 export interface ObservedFacts {
