@@ -167,6 +167,9 @@ export interface KernelIdentity {
   repo?: string;
   commit?: string;
   describe?: string;
+  /** git, a tree with no .git: the folder of the commit it is, and the git tree id of its content. */
+  subdir?: string;
+  tree?: string;
   /** The tree's Makefile version ("6.12.117"); absent for a binary package. */
   makefile?: string;
   /** sha256 of each pidfd source present in the tree (absent files omitted). */

@@ -12,6 +12,8 @@ import {
 } from './build.js';
 import { contentHash, sourceIdentity } from './source-identity.js';
 import { unpackSourceTarball } from './tarball-source.js';
+import { OriginClaimError, parseOriginOption } from './origin-claim.js';
+import { treeIdentity } from './identity.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const RELEASE = '6.1.999-fake';
@@ -117,6 +119,48 @@ describe('buildKernel on a fake Kbuild tree', () => {
     const id = JSON.parse(readFileSync(join(b.dir, 'build.json'), 'utf8')).kernelIdentity;
     expect(id).toMatchObject({ kind: 'tarball', name: 'linux-6.1.999.tar.gz', sha256: src.known.sha256, makefile: '6.1.999', proven: true });
     expect(Object.keys(id.pidfd_sources)).toEqual(['kernel/fork.c']);
+  });
+
+  it('a git archive tree names its origin (PROVENANCE, or --origin): the repository and commit, the content\'s git tree id, hashed sources, unproven', async () => {
+    const arch = join(work, 'archive');
+    mkdirSync(arch);
+    execFileSync('sh', ['-c', `git -C '${tree}' archive HEAD | tar -x -C '${arch}'`]);
+    const commit = git('rev-parse', 'HEAD');
+    // Built before anyone named its origin: unproven, and the message says how to name it.
+    const plain = await buildKernel(request({ tree: arch }));
+    expect(plain.ok && plain.cached).toBe(false);
+    if (!plain.ok) return;
+    expect(plain.kernelIdentity).toMatchObject({ kind: 'unproven', proven: false, why: expect.stringContaining('--origin owner/name@commit, or a PROVENANCE file') });
+    expect(Object.keys(plain.kernelIdentity!.pidfd_sources!)).toEqual(['kernel/fork.c']);
+    // The origin named afterwards: no rebuild (PROVENANCE is no source), the identity names it.
+    writeFileSync(join(arch, 'PROVENANCE'), `repo: example/linux-6.1.y\ncommit: ${commit}\ndescribe: v6.1.999 import\n`);
+    const named = await buildKernel(request({ tree: arch }));
+    expect(named.ok && named.cached).toBe(true);
+    if (!named.ok) return;
+    expect(named.key).toBe(plain.key);
+    const id = named.kernelIdentity!;
+    expect(id).toMatchObject({ kind: 'git', repo: 'example/linux-6.1.y', commit, describe: 'v6.1.999 import', makefile: '6.1.999', proven: false });
+    // The check anyone with a copy of the repository can make: the content is exactly that commit's tree.
+    expect(id.tree).toBe(git('rev-parse', 'HEAD^{tree}'));
+    expect(id.why).toContain(`git -C <copy of example/linux-6.1.y> rev-parse ${commit}^{tree}`);
+    expect(id.pidfd_sources).toEqual(plain.kernelIdentity!.pidfd_sources);
+    // An edited file is no longer that commit: the tree id says so (and the content hash rebuilds).
+    writeFileSync(join(arch, 'kernel/fork.c'), 'int fork; /* local edit */\n');
+    const edited = await buildKernel(request({ tree: arch, claim: parseOriginOption(`example/linux-6.1.y@${commit}`) }));
+    expect(edited.ok && edited.cached).toBe(false);
+    if (!edited.ok) return;
+    expect(edited.kernelIdentity!.tree).not.toBe(id.tree);
+    expect(edited.kernelIdentity!.why).toContain('as --origin says');
+    // A PROVENANCE file that names no usable origin stops the build with the fix.
+    writeFileSync(join(arch, 'PROVENANCE'), 'repo: /home/me/linux\ncommit: HEAD\n');
+    await expect(buildKernel(request({ tree: arch }))).rejects.toThrow(/is no public repository name \(owner\/name\); give owner\/name@<40-hex commit>/);
+    expect(() => parseOriginOption('example/linux@abc123')).toThrow(OriginClaimError);
+    // A clone with no public remote: the origin names its repository when it names this HEAD, never another commit.
+    expect(await treeIdentity(tree, undefined, parseOriginOption(`example/linux-6.1.y@${commit}`)))
+      .toMatchObject({ kind: 'git', repo: 'example/linux-6.1.y', commit, proven: true, why: expect.stringContaining('named by --origin') });
+    expect(await treeIdentity(tree, undefined, parseOriginOption(`example/linux-6.1.y@${'f'.repeat(40)}`)))
+      .toMatchObject({ kind: 'unproven', proven: false, why: expect.stringContaining(`is example/linux-6.1.y@ffffffffffff, not this HEAD`) });
+    expect(parseOriginOption(`daeroro/linux-5.1.15@${commit}:linux-5.1.15/`)).toMatchObject({ repo: 'daeroro/linux-5.1.15', commit, subdir: 'linux-5.1.15' });
   });
 
   it('builds nothing the second time and says so', async () => {

@@ -16,6 +16,7 @@ import { bzImageRelease } from './layout.js';
 import { damage, fingerprint, truncatedBzImage, type Integrity } from './integrity.js';
 import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
 import { treeIdentity, type KernelIdentity } from './identity.js';
+import { OriginClaimError, PROVENANCE_FILE, readProvenanceFile, type OriginClaim } from './origin-claim.js';
 import { REPO_ROOT } from '../suites/lib/paths.js';
 
 /** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
@@ -36,6 +37,8 @@ export interface BuildRequest {
   identity?: SourceIdentity;
   /** What proves where the tree came from (a Debian source package's .deb from the signed index). */
   known?: Partial<KernelIdentity> & { kind: 'debian' | 'tarball' };
+  /** Where a tree with no .git came from, as the user says (--origin; else the tree's PROVENANCE file). */
+  claim?: OriginClaim;
   /** Prefix of progress lines (a matrix id). */
   label?: string;
   jobs?: number;
@@ -279,6 +282,12 @@ async function tailOf(file: string, n = 25): Promise<string[]> {
   return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-n);
 }
 
+/** A cached build's identity, read again from the tree when the record has none or an origin is named now. */
+async function cachedIdentity(recorded: KernelIdentity | undefined, tree: string, req: BuildRequest): Promise<KernelIdentity> {
+  if (recorded && !req.claim && !existsSync(join(tree, PROVENANCE_FILE))) return recorded;
+  return treeIdentity(tree, req.known, req.claim);
+}
+
 /** The cache entry a request maps to, without building (identify + config hash). */
 export async function planBuild(req: BuildRequest) {
   const tree = resolve(req.tree);
@@ -288,6 +297,13 @@ export async function planBuild(req: BuildRequest) {
   // Kbuild refuses O= builds of a tree configured in place; say so before anything runs.
   if (existsSync(join(tree, '.config')) || existsSync(join(tree, 'include/config'))) {
     throw new BuildSetupError(`${tree} has an in-tree configuration (.config or include/config/); out-of-tree builds need a clean source tree: run 'make mrproper' in it (it deletes the in-tree build)`);
+  }
+  // A PROVENANCE file that names no usable origin stops here, before an hour of building.
+  try {
+    readProvenanceFile(tree);
+  } catch (e) {
+    if (e instanceof OriginClaimError) throw new BuildSetupError(e.message);
+    throw e;
   }
   const version = makefileVersion(readFileSync(join(tree, 'Makefile'), 'utf8'));
   if (!version) throw new BuildSetupError(`${tree}/Makefile has no VERSION/PATCHLEVEL lines; is this a Linux tree?`);
@@ -325,8 +341,9 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
   const cached = await usableRecord(req, plan, dest);
   if (cached) {
     say(`cached build ${key} of ${identity.description} (built in ${formatSeconds(cached.buildSeconds)} on ${cached.builtAt.slice(0, 16)}): nothing to build -> ${cached.kimg}`);
-    // Entries built before identities were recorded: the same content, so the tree tells it now.
-    return { ...cached, kernelIdentity: cached.kernelIdentity ?? (await treeIdentity(tree, req.known)), ok: true, cached: true };
+    // Entries built before identities were recorded: the same content, so the tree tells it now;
+    // likewise an origin named after the build (the claim is no part of the content hash).
+    return { ...cached, kernelIdentity: await cachedIdentity(cached.kernelIdentity, tree, req), ok: true, cached: true };
   }
   // Two runs never share an object dir at once, and `kernels clean` waits for us.
   const objKey = createHash('sha256').update(`${tree}\0${configHash}\0${compiler.text}`).digest('hex').slice(0, 16);
@@ -337,7 +354,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
     const again = await usableRecord(req, plan, dest); // built by the run we waited for
     if (again) {
       say(`cached build ${key} (built meanwhile by another run): nothing to build -> ${again.kimg}`);
-      return { ...again, kernelIdentity: again.kernelIdentity ?? (await treeIdentity(tree, req.known)), ok: true, cached: true };
+      return { ...again, kernelIdentity: await cachedIdentity(again.kernelIdentity, tree, req), ok: true, cached: true };
     }
     // --force over a damaged entry: out of the way, or the new build could not take its place.
     const old = await readBuildRecord(dest);
@@ -430,7 +447,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   const bz = join(obj, 'arch/x86/boot/bzImage');
   const release = existsSync(bz) ? bzImageRelease(bz) : null;
   if (!release) return failure('collect', `${bz} is missing or not an x86 bzImage`);
-  const kernelIdentity = await treeIdentity(tree, req.known);
+  const kernelIdentity = await treeIdentity(tree, req.known, req.claim);
   let record!: BuildRecord;
   await buildAtomically(dest, async (tmp) => {
     await mkdir(join(tmp, 'boot'), { recursive: true });

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import type { KernelIdentity } from '../harness/results.js';
+import { claimCheckCommand, contentTreeId, readProvenanceFile, type OriginClaim } from './origin-claim.js';
+import { isGitTop } from './source-identity.js';
 export { IDENTITY_KINDS, type IdentityKind, type KernelIdentity } from '../harness/results.js';
 
 const run = promisify(execFile);
@@ -63,12 +65,15 @@ export function makefileOf(tree: string): string | undefined {
 /**
  * The identity of a source tree about to be built. `known` is what the caller already proved (a
  * Debian source package from the signed index); otherwise a git tree with a public remote is a
- * git identity (proven only when clean: uncommitted edits are nobody's commit), anything else
- * unproven.
+ * git identity (proven only when clean: uncommitted edits are nobody's commit). A tree with no
+ * .git (a `git archive` of a snapshot) is named by its builder's claim (`--origin` or the
+ * tree's PROVENANCE file, kernels/origin-claim.ts): recorded with the git tree id of its
+ * content, unproven until a copy of the repository or of the pidfd sources matches. Anything
+ * else is unproven. The pidfd sources are hashed in every case, so a second copy can match.
  */
 export type KnownSource = Partial<KernelIdentity> & { kind: 'debian' | 'tarball' };
 
-export async function treeIdentity(tree: string, known?: KnownSource): Promise<KernelIdentity> {
+export async function treeIdentity(tree: string, known?: KnownSource, claim?: OriginClaim): Promise<KernelIdentity> {
   const base = { makefile: makefileOf(tree), pidfd_sources: pidfdSourceHashes(tree) };
   if (known) {
     const proven = !!known.sha256;
@@ -77,19 +82,35 @@ export async function treeIdentity(tree: string, known?: KnownSource): Promise<K
       why: known.why ?? `${known.kind} ${known.package ?? known.name}${known.version ? `=${known.version}` : ''}${proven ? ' with its sha256' : ': no sha256 recorded'}`,
     } as KernelIdentity;
   }
-  const top = await git(tree, ['rev-parse', '--show-toplevel']);
-  if (top === null) return { kind: 'unproven', ...base, proven: false, why: 'a directory that is not a git tree, with no package or tarball named' };
+  claim ??= readProvenanceFile(tree) ?? undefined;
+  if (!(await isGitTop(tree))) {
+    if (!claim) {
+      return { kind: 'unproven', ...base, proven: false,
+        why: 'a directory that is not a git tree, with no package, tarball or origin named (kernels build --origin owner/name@commit, or a PROVENANCE file)' };
+    }
+    const id = await contentTreeId(tree);
+    const at = `${claim.repo}@${claim.commit.slice(0, 12)}${claim.subdir ? `:${claim.subdir}` : ''}`;
+    return {
+      kind: 'git', repo: claim.repo, commit: claim.commit, ...(claim.describe ? { describe: claim.describe } : {}),
+      ...(claim.subdir ? { subdir: claim.subdir } : {}), tree: id, ...base, proven: false,
+      why: `a tree with no .git, exported from ${at} as ${claim.from} says (not checked here): its content is git tree ${id}; ` +
+        `it is that commit when \`${claimCheckCommand(claim)}\` prints that id, or when its pidfd sources match a second copy`,
+    };
+  }
   const commit = (await git(tree, ['rev-parse', 'HEAD'])) ?? undefined;
   const describe = (await git(tree, ['describe', '--tags', '--always'])) ?? undefined;
   const dirty = !!(await git(tree, ['status', '--porcelain', '--untracked-files=no']));
   const remotes = ((await git(tree, ['remote', '-v'])) ?? '').split('\n').map((l) => l.split(/\s+/)[1]).filter(Boolean);
-  const repo = remotes.map(publicRepoName).find((r) => r) ?? undefined;
+  // A clone with no public remote (a local copy of a snapshot) may be named by the claim, for its own HEAD only.
+  const claimed = claim && claim.commit === commit && !claim.subdir ? claim.repo : undefined;
+  const repo = remotes.map(publicRepoName).find((r) => r) ?? claimed;
   if (!repo) {
     const none = remotes.length ? 'remotes are local or private' : 'no remote';
-    return { kind: 'unproven', commit, describe, ...base, proven: false, why: `git commit ${commit?.slice(0, 12)} with no public remote (${none}): nobody else can fetch it` };
+    const other = claim ? `; the origin named (${claim.from}) is ${claim.repo}@${claim.commit.slice(0, 12)}${claim.subdir ? `:${claim.subdir}` : ''}, not this HEAD` : '';
+    return { kind: 'unproven', commit, describe, ...base, proven: false, why: `git commit ${commit?.slice(0, 12)} with no public remote (${none}): nobody else can fetch it${other}` };
   }
   if (dirty) return { kind: 'git', repo, commit, describe, ...base, proven: false, why: `${repo} ${commit?.slice(0, 12)} with uncommitted changes` };
-  return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})` };
+  return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})${claimed && repo === claimed ? `, named by ${claim!.from}` : ''}` };
 }
 
 /** The running kernel of this machine: nothing names its source. */
@@ -109,7 +130,7 @@ export function describeIdentity(i: KernelIdentity): string {
   switch (i.kind) {
     case 'debian': return `debian ${i.package}=${i.version}${i.sha256 ? ` sha256 ${i.sha256.slice(0, 12)}` : ''}`;
     case 'tarball': return `tarball ${i.name}${i.sha256 ? ` sha256 ${i.sha256.slice(0, 12)}` : ''}`;
-    case 'git': return `git ${i.repo} ${i.commit?.slice(0, 12)}${i.describe ? ` (${i.describe})` : ''}`;
+    case 'git': return `git ${i.repo} ${i.commit?.slice(0, 12)}${i.subdir ? `:${i.subdir}` : ''}${i.describe ? ` (${i.describe})` : ''}${i.tree ? ` [no .git; content tree ${i.tree.slice(0, 12)}]` : ''}`;
     default: return `unproven (${i.why})`;
   }
 }

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
+import { PROVENANCE_FILE } from './origin-claim.js';
+
 const run = promisify(execFile);
 
 export interface SourceIdentity {
@@ -65,13 +67,14 @@ async function gitIdentity(tree: string): Promise<SourceIdentity> {
   }
 }
 
-/** sha256 over every path, its executable bit, symlink target and bytes, in sorted order. */
+/** sha256 over every path, its executable bit, symlink target and bytes, in sorted order (no .git, no PROVENANCE). */
 export function contentHash(dir: string): string {
   const h = createHash('sha256');
   const walk = (rel: string) => {
     const abs = join(dir, rel);
     for (const name of readdirSync(abs).sort()) {
-      if (rel === '' && name === '.git') continue;
+      // .git is history; PROVENANCE (kernels/origin-claim.ts) names the origin and is no source.
+      if (rel === '' && (name === '.git' || name === PROVENANCE_FILE)) continue;
       const p = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(dir, p));
       if (st.isDirectory()) walk(p);

@@ -18,11 +18,13 @@ import { intOption } from '../args.js';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { describeIdentity } from '../../kernels/identity.js';
 import { TARBALL, unpackSourceTarball } from '../../kernels/tarball-source.js';
+import { OriginClaimError, parseOriginOption, type OriginClaim } from '../../kernels/origin-claim.js';
 import { resolve } from 'node:path';
 import { axesLabel } from '../matrix.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|TARBALL|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
+                                  [--origin owner/name@COMMIT[:subdir]]
        pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
 
   list [ids]     the matrix entries (id, source, ci, lsm, root), what is already cached (for Debian:
@@ -47,7 +49,13 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
                  first) is unpacked once into the cache. build.json records the identity: the
                  package (version, sha256), the tarball (name, sha256), or a git tree's public
                  repository, commit and describe (else unproven), with the Makefile version and
-                 the sha256 of the pidfd sources. --out FILE also copies the bzImage there (and
+                 the sha256 of the pidfd sources. A DIR with no .git (a git archive of a
+                 snapshot) names its origin with --origin owner/name@<40-hex commit>[:subdir]
+                 or a PROVENANCE file at its top (lines repo:, commit:, optional subdir: and
+                 describe:; no part of the content hash): recorded as that repository and
+                 commit with the git tree id of the content, unproven until someone checks it
+                 (git rev-parse COMMIT^{tree} in a copy prints the same id) or matches the pidfd
+                 sources against a second copy. --out FILE also copies the bzImage there (and
                  the record to FILE.build.json). --jobs N (default: CPUs), --force
                  builds again (and replaces a cached build that is damaged: a run that finds
                  one stops and prints this command). Exit 0 built or cached, 1 the build failed (log tail and log
@@ -111,7 +119,7 @@ export const kernelsCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       matrix: { type: 'string' }, refresh: { type: 'boolean' }, offline: { type: 'boolean' },
       config: { type: 'string', multiple: true }, out: { type: 'string' }, package: { type: 'string' }, suite: { type: 'string' },
-      jobs: { type: 'string' }, force: { type: 'boolean' }, add: { type: 'string', multiple: true },
+      jobs: { type: 'string' }, force: { type: 'boolean' }, add: { type: 'string', multiple: true }, origin: { type: 'string' },
     }, usage);
     const [action, ...ids] = positionals;
     if (action === 'build') return buildAction(ids, values);
@@ -214,9 +222,17 @@ export function kernelIdForRelease(prefix: string, release: string): string {
   return `${prefix}-${release.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/-+$/, '')}`;
 }
 
-async function buildAction(dirs: string[], v: { config?: string[]; out?: string; package?: string; suite?: string; jobs?: string; force?: boolean }): Promise<number> {
+async function buildAction(dirs: string[], v: { config?: string[]; out?: string; package?: string; suite?: string; jobs?: string; force?: boolean; origin?: string }): Promise<number> {
   if (!!v.package === (dirs.length === 1) || dirs.length > 1) throw new UsageError(`kernels build wants one source tree DIR, a source TARBALL, or --package linux-source-X.Y\n\n${usage}`);
   const jobs = intOption(v.jobs, 'jobs');
+  let claim: OriginClaim | undefined;
+  try {
+    claim = v.origin ? parseOriginOption(v.origin) : undefined;
+  } catch (e) {
+    if (e instanceof OriginClaimError) throw new UsageError(`${e.message}\n\n${usage}`);
+    throw e;
+  }
+  if (claim && (v.package || TARBALL.test(dirs[0] ?? ''))) throw new UsageError(`--origin names where a source tree DIR came from; a package or a tarball names itself\n\n${usage}`);
   const say = (m: string) => console.log(m);
   try {
     let tree = dirs[0] ? resolve(dirs[0]) : '';
@@ -230,7 +246,7 @@ async function buildAction(dirs: string[], v: { config?: string[]; out?: string;
       known = { kind: 'debian', ...src.deb };
     }
     const t0 = Date.now();
-    const b = await buildKernel({ tree, fragments: v.config, identity, known, jobs, force: v.force, progress: say });
+    const b = await buildKernel({ tree, fragments: v.config, identity, known, claim, jobs, force: v.force, progress: say });
     if (!b.ok) {
       console.error(`pidfd-matrix kernels build: ${b.reason}\n--- last lines of ${b.logPath} ---\n${b.logTail}\n---\nlog: ${b.logPath}`);
       return 1;
