@@ -78,6 +78,11 @@ export interface Expectation {
   needs: Need[];
   /** Upstream commits (keys of suites/catalog/commits.yaml) that bring the `with` answer; [] = version rule only. */
   commits: string[];
+  /**
+   * `commits_any:` instead of `commits:`: each of `commits` brings the `with` answer on its own (a
+   * fix and a later, wider fix that the older series took instead), so one present is enough.
+   */
+  commitsAny: boolean;
   /** Why no commit is named (catalog `commits_unknown:`): the boundary keeps its version rule and says so. */
   commitsUnknown: string;
   sourceAnswers: SourceAnswer[];
@@ -200,10 +205,13 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
     fail(where, `give either 'introduced' (a kernel version) or 'libc' (a libc version, e.g. "glibc 2.36"), not both`);
   // A case's own `introduced` keys it by the kernel again, even inside a libc feature.
   const libc = raw.libc !== undefined ? libcFloors(where, raw.libc) : raw.introduced !== undefined ? null : inherit?.libc ?? null;
-  if (libc && (raw.broken !== undefined || raw.backports !== undefined || raw.commits !== undefined || raw.commits_unknown !== undefined))
-    fail(where, `'broken', 'backports', 'commits' and 'commits_unknown' are about kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
-  if (raw.commits !== undefined && raw.commits_unknown !== undefined)
-    fail(where, `give either 'commits' (the upstream commits) or 'commits_unknown' (why none can be named), not both`);
+  const commitKeys = ['commits', 'commits_any', 'commits_unknown'].filter((k) => raw[k] !== undefined);
+  if (libc && (raw.broken !== undefined || raw.backports !== undefined || commitKeys.length))
+    fail(where, `'broken', 'backports', 'commits', 'commits_any' and 'commits_unknown' are about kernel versions: a libc-keyed feature ('libc: ...') cannot have them`);
+  if (commitKeys.length > 1)
+    fail(where, `give one of 'commits' (all of them bring the answer), 'commits_any' (each one does) or 'commits_unknown' (why none can be named), not ${commitKeys.join(' and ')}`);
+  if (raw.commits_any !== undefined && (!Array.isArray(raw.commits_any) || raw.commits_any.length < 2))
+    fail(where, `'commits_any' lists two or more commits that each bring the answer on their own (one commit: use 'commits')`);
   const needs = (raw.needs ?? inherit?.needs ?? []) as unknown;
   if (!Array.isArray(needs) || needs.some((n) => !NEEDS.includes(n as Need)))
     fail(where, `'needs' must be a list of ${NEEDS.join(', ')}`);
@@ -236,9 +244,12 @@ function expectation(where: string, raw: Record<string, unknown>, inherit?: Expe
     // A case with its own `introduced` is its own boundary: it does not inherit the feature's commits.
     // A case's own `commits_unknown` replaces the feature's commits too (and the reverse).
     commits: raw.commits !== undefined ? shas(where, 'commits', raw.commits)
+      : raw.commits_any !== undefined ? shas(where, 'commits_any', raw.commits_any)
       : raw.introduced === undefined && raw.commits_unknown === undefined ? inherit?.commits ?? [] : [],
+    commitsAny: raw.commits_any !== undefined ? true
+      : commitKeys.length || raw.introduced !== undefined ? false : inherit?.commitsAny ?? false,
     commitsUnknown: raw.commits_unknown !== undefined ? str(where, 'commits_unknown', raw.commits_unknown)
-      : raw.commits === undefined && raw.introduced === undefined ? inherit?.commitsUnknown ?? '' : '',
+      : commitKeys.length === 0 && raw.introduced === undefined ? inherit?.commitsUnknown ?? '' : '',
     sourceAnswers: sourceAnswers(where, raw.source_answers) ?? inherit?.sourceAnswers ?? [],
   };
 }

@@ -97,7 +97,7 @@ ${extra}`;
 
   it('refuses both commits and commits_unknown, or a libc feature with it', () => {
     expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, introduced: "6.1", commits: [0fb482728ba1], commits_unknown: why, cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
-      .toThrow(/either 'commits' .* or 'commits_unknown'/);
+      .toThrow(/give one of 'commits' .* not commits and commits_unknown/);
     expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, libc: "glibc 2.36", commits_unknown: why, cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
       .toThrow(/'commits_unknown' are about kernel versions/);
     expect(() => parseCatalog('features:\n  - { id: x, title: x, area: x, introduced: "6.1", commits_unknown: "", cases: [{ id: a, probe: p, with: { r: 1 } }] }\n'))
@@ -108,6 +108,42 @@ ${extra}`;
     const [a] = parseCatalog(cat(''))[0].cases;
     expect(expectationFor(a, [5, 10, 0], {}).why).toBe('since 5.10; no commit named: version rule');
     expect(expectationFor(a, [5, 4, 0], {}).expect).toBe('without');
+  });
+});
+
+describe('commits_any: each of the commits brings the answer on its own', () => {
+  const [c] = parseCatalog(`features:
+  - id: x
+    title: x
+    area: x
+    introduced: "6.9"
+    kind: change
+    commits_any: [0c9bd6bc4bb2, 62c4d31d7829]
+    backports: ["6.1.176"]
+    without: { errno: EBADF }
+    cases: [{ id: a, probe: p, with: { errno: ESRCH } }]
+`)[0].cases;
+  const yes = (by: string) => ({ has: true, by }), no = (by: string) => ({ has: false, by }), dunno = (by: string) => ({ has: null, by });
+
+  it('one present is enough, all missing is a lack, otherwise the version rule says it could not tell', () => {
+    expect(c.commitsAny).toBe(true);
+    expect(c.commits).toEqual(['0c9bd6bc4bb2', '62c4d31d7829']);
+    const later = expectationFor(c, [6, 1, 176], { '0c9bd6bc4bb2': no('6.1 did not take it'), '62c4d31d7829': yes('Debian changelog') });
+    expect(later).toMatchObject({ expect: 'with', why: 'has 62c4d31d7829 (Debian changelog)' });
+    const neither = expectationFor(c, [6, 1, 166], { '0c9bd6bc4bb2': no('not taken'), '62c4d31d7829': no('6.1.166 < 6.1.176') });
+    expect(neither.expect).toBe('without');
+    expect(neither.why).toMatch(/lacks 0c9bd6bc4bb2 \(not taken\), lacks 62c4d31d7829/);
+    // A git tree of unknown identity: nobody can tell, so the version rule and the backports decide.
+    const unknown = expectationFor(c, [6, 1, 180], { '0c9bd6bc4bb2': no('not taken'), '62c4d31d7829': dunno('snapshot') });
+    expect(unknown).toMatchObject({ expect: 'with' });
+    expect(unknown.why).toMatch(/backported to 6\.1\.176; 62c4d31d7829 unknown \(snapshot\): version rule/);
+  });
+
+  it('refuses it beside commits or commits_unknown, and with fewer than two commits', () => {
+    const one = (x: string) => () => parseCatalog(`features:\n  - { id: x, title: x, area: x, introduced: "6.1", ${x}, cases: [{ id: a, probe: p, with: { r: 1 } }] }\n`);
+    expect(one('commits_any: [0c9bd6bc4bb2, 62c4d31d7829], commits: [0c9bd6bc4bb2]')).toThrow(/give one of 'commits'/);
+    expect(one('commits_any: [0c9bd6bc4bb2, 62c4d31d7829], commits_unknown: why')).toThrow(/not commits_any and commits_unknown/);
+    expect(one('commits_any: [0c9bd6bc4bb2]')).toThrow(/two or more commits that each bring the answer on their own \(one commit: use 'commits'\)/);
   });
 });
 

@@ -91,6 +91,15 @@ export function commitsSay(shas: string[], answers: CommitAnswers): CommitAnswer
   return { has: true, by: per.map((p) => `has ${p.sha} (${p.a.by})`).join(', ') };
 }
 
+/** commits_any: one present is enough; all missing is a lack; otherwise nobody could tell. */
+export function anyCommitSays(shas: string[], answers: CommitAnswers): CommitAnswer {
+  const per = shas.map((sha) => commitsSay([sha], answers));
+  const present = per.find((p) => p.has === true);
+  if (present) return present;
+  if (per.every((p) => p.has === false)) return { has: false, by: per.map((p) => p.by).join(', ') };
+  return per.find((p) => p.has === null)!;
+}
+
 /**
  * What the catalog says this kernel should answer. With commit answers (a cell judged since the
  * commit oracle), a boundary that names its commits is decided by them; the version rule decides
@@ -127,7 +136,7 @@ export function expectationFor(c: Expectation, v: Version, answers?: CommitAnswe
   }
   let unknown: string | undefined;
   if (answers && c.commits.length) {
-    const say = commitsSay(c.commits, answers);
+    const say = c.commitsAny ? anyCommitSays(c.commits, answers) : commitsSay(c.commits, answers);
     if (say.has === true) return { expect: 'with', why: say.by };
     if (say.has === false) return { expect: 'without', why: `needs ${since} or a backport: ${say.by}` };
     unknown = say.by;

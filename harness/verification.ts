@@ -172,6 +172,8 @@ export interface Boundary {
   commits: string[];
   /** Why the boundary names no commit (catalog `commits_unknown:`), or ''. */
   commitsUnknown: string;
+  /** Any one of `commits` brings the answer (catalog `commits_any:`), not all of them together. */
+  commitsAny: boolean;
   /** Sides seen only on kernels of unproven identity: they do not move the boundary on their own. */
   unproven: { after: string | null; before: string | null };
 }
@@ -213,6 +215,7 @@ export function boundaries(features: CatalogFeature[], verified: Verified): Boun
       out.push({
         case: c.id, kind, version: kind === 'backport' ? at.join('.') : fmtVersion(at), state, after: name(after), before: name(before),
         note: !after && reason ? reason : '', commits, commitsUnknown: commits.length ? '' : commitsUnknown,
+        commitsAny: kind === 'introduced' || kind === 'backport' ? c.commitsAny && commits.length > 0 : false,
         unproven: { after: after ? null : name(weak.after), before: before ? null : name(weak.before) },
       });
     };

@@ -184,6 +184,7 @@ export const catalogCommand: Command = {
         console.log(f);
       }
       console.log(line(b));
+      if (b.commitsAny) console.log('      any one of these brings the answer:');
       for (const sha of b.commits) for (const l of commitLines(sha, table)) console.log(l);
       // Answers read from the source of versions no kernel here shows: once per case, never observed.
       const c = byId.get(b.case);
