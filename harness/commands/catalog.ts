@@ -10,11 +10,13 @@ import { describeIdentity } from '../../kernels/identity.js';
 import { loadCellResults, ResultsError } from '../reports.js';
 import { auditSkips } from '../skip-audit.js';
 import { boundaries, kernelTable, loadVerified, mergeRecords, provenRecord, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
+import { LTS_SERIES, ltsChanges, ltsMarkdown, ltsText } from '../lts-changes.js';
 import { coverageMarkdown, coverageText, loadCoverage, UpstreamError } from '../upstream.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix catalog [--unverified] [--feature ID] [--table]
        pidfd-matrix catalog --coverage [--markdown]
+       pidfd-matrix catalog --lts [--markdown]
        pidfd-matrix catalog --record <results dir>... [--verified FILE]
 
 Show every version boundary of the feature catalog (suites/catalog/*.yaml: introduced,
@@ -30,7 +32,7 @@ Each line names the nearest kernels observed on either side. Only kernels of pro
 (a Debian package, a tarball with its sha256, a public repository and commit: the identity in
 verified.yaml) move a boundary; a side seen only on unproven kernels is named as such.
 Under each boundary: its upstream commits (suites/catalog/commits.yaml) and, per stable series
-(5.4, 5.10, 5.15, 6.1, 6.6, 6.12 and any other the table lists), the first release carrying
+(5.4, 5.10, 5.15, 6.1, 6.6, 6.12, 6.18 and any other the table lists), the first release carrying
 them, "not taken", or why it is unknown; a boundary naming no commit is judged by version.
 Answers read from the source of versions no kernel here shows are marked [source] (catalog
 source_answers:); they are never counted as observed.
@@ -56,7 +58,11 @@ Options:
   --coverage       every test function of the kernel's pidfd selftests and of LTP's pidfd tests
                    (suites/catalog/upstream.yaml), each with its status: yes (case ids that
                    check it), partly (what is missing) or no (why), and the totals
-  --markdown       with --coverage: the same as a markdown table (the README's)
+  --lts            every change inside an LTS series (5.4 ... 6.18): the first release of a backport
+                   (commits.yaml, or a case's backports:), its cases, and the nearest kernel of
+                   proven identity of that series recorded before it and at or after it (with how
+                   many of the cases it answered as the catalog says); ends with the open sides
+  --markdown       with --coverage or --lts: the same as a markdown table (the README's)
   --record         treat the arguments as results dirs and update the record
   --verified FILE  the record to read/write (default: suites/catalog/verified.yaml)
   -h, --help       this text
@@ -71,8 +77,8 @@ function line(b: Boundary): string {
     (b.commitsUnknown ? `\n      commit unknown: ${b.commitsUnknown}` : '');
 }
 
-/** The series every boundary is shown for, plus any other a commit's entry lists. */
-const LTS = ['5.4', '5.10', '5.15', '6.1', '6.6', '6.12'];
+/** The series every boundary is shown for (the LTS series), plus any other a commit's entry lists. */
+const LTS = LTS_SERIES;
 
 /** One commit of a boundary: subject, mainline release, and per stable series its first release or why unknown. */
 export function commitLines(sha: string, table: CommitTable): string[] {
@@ -112,8 +118,9 @@ export const catalogCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       unverified: { type: 'boolean' }, feature: { type: 'string' }, table: { type: 'boolean' },
       record: { type: 'boolean' }, verified: { type: 'string' }, coverage: { type: 'boolean' }, markdown: { type: 'boolean' },
+      lts: { type: 'boolean' },
     }, usage);
-    if (values.markdown && !values.coverage) throw new UsageError(`--markdown goes with --coverage\n\n${usage}`);
+    if (values.markdown && !values.coverage && !values.lts) throw new UsageError(`--markdown goes with --coverage or --lts\n\n${usage}`);
     if (values.coverage) {
       if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
       try {
@@ -166,6 +173,11 @@ export const catalogCommand: Command = {
       return 0;
     }
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean --record?)\n\n${usage}`);
+    if (values.lts) {
+      const rows = ltsChanges(features, table, verified);
+      console.log(values.markdown ? ltsMarkdown(rows) : ltsText(rows));
+      return 0;
+    }
     if (values.table) {
       console.log(tableMarkdown(kernelTable(features, verified)));
       return 0;
