@@ -22,6 +22,10 @@ const catalog = `features:
         probe: call
         with: { errno: ESRCH }
         backports: ["5.10.259"]
+      - id: any_commits
+        probe: call
+        with: { errno: ESRCH }
+        commits_any: ["bbbbbbbbbbbb", "aaaaaaaaaaaa"]
 `;
 
 const commits = parseCommits(`commits:
@@ -31,7 +35,13 @@ const commits = parseCommits(`commits:
     stable:
       "6.6": { release: "6.6.143", evidence: "e" }
       "6.1": { taken: false, evidence: "e" }
+      "6.12": { release: "6.12.94", evidence: "e" }
       "6.19": { release: "6.19.3", evidence: "e (not an LTS series)" }
+  bbbbbbbbbbbb:
+    subject: "the same answer, earlier upstream"
+    mainline: "6.9"
+    stable:
+      "6.6": { taken: false, evidence: "e" }
 `);
 
 const kernel = (version: string, proven: boolean, w: string[], wo: string[]): KernelRecord => ({
@@ -51,13 +61,15 @@ describe('ltsChanges', () => {
         kernel('6.6.100', true, [], []),
       ],
     });
-    expect(rows.map((r) => `${r.series} ${r.release} ${r.cases.join(',')}`)).toEqual(['5.10 5.10.259 f/by_version', '6.6 6.6.143 f/by_commit']);
+    // commits_any: 6.12 has bbbbbbbbbbbb from 6.12.0 (mainline 6.9), so only by_commit changes there.
+    expect(rows.map((r) => `${r.series} ${r.release} ${r.cases.join(',')}`))
+      .toEqual(['5.10 5.10.259 f/by_version', '6.6 6.6.143 f/any_commits,f/by_commit', '6.12 6.12.94 f/by_commit']);
     const six = rows[1];
-    expect(six.commits).toEqual(['aaaaaaaaaaaa']);
+    expect(six.commits).toEqual(['aaaaaaaaaaaa']); // bbbbbbbbbbbb: not taken by 6.6
     expect([six.before?.kernel.version, six.before?.seen, six.after?.kernel.version, six.after?.seen]).toEqual(['6.6.142', 1, '6.6.150', 1]);
-    expect(ltsGaps(rows)).toEqual(['5.10 before 5.10.259', '5.10 at/after 5.10.259']);
-    expect(ltsText(rows)).toMatch(/no proven kernel run: 5\.10 before 5\.10\.259, 5\.10 at\/after 5\.10\.259$/);
-    expect(ltsMarkdown(rows)).toContain('| 6.6 | 6.6.143 | aaaaaaaaaaaa | `f/by_commit` | 6.6.142 (1/1) | 6.6.150 (1/1) |');
+    expect(ltsGaps(rows)).toEqual(['5.10 before 5.10.259', '5.10 at/after 5.10.259', '6.12 before 6.12.94', '6.12 at/after 6.12.94']);
+    expect(ltsText(rows)).toMatch(/no proven kernel run: 5\.10 before 5\.10\.259, .*6\.12 at\/after 6\.12\.94$/);
+    expect(ltsMarkdown(rows)).toContain('| 6.6 | 6.6.143 | aaaaaaaaaaaa | `f/any_commits`, `f/by_commit` | 6.6.142 (1/2) | 6.6.150 (1/2) |');
   });
   it('says so when every change has both sides', () => {
     const rows = ltsChanges(features, commits, { unobtainable: [], kernels: [] }, ['6.6']);

@@ -23,16 +23,26 @@ export interface LtsChange {
 
 const seriesOf = (v: Version) => `${v[0]}.${v[1]}`;
 
-/** The release of `series` from which all of `shas` are in (commits.yaml), or null (not all taken, or unknown). */
-function commitsRelease(shas: string[], table: CommitTable, series: string): Version | null {
-  if (!shas.length) return null;
-  let last: Version | null = null;
-  for (const sha of shas) {
-    const s = findCommit(table, sha)?.stable.get(series);
-    if (!s || !('release' in s)) return null;
-    if (!last || cmpVersion(s.release, last) > 0) last = s.release;
-  }
-  return last;
+/**
+ * The release of `series` from which the commits bring the answer (commits.yaml): all of them
+ * (`commits:`), or the first one (`commits_any:`). A commit in the series' base (mainline at or
+ * below it) is there from X.Y.0; null when the answer does not change inside the series (all in
+ * the base, not taken, or unknown).
+ */
+function commitsRelease(shas: string[], any: boolean, table: CommitTable, series: string): { at: Version; by: string[] } | null {
+  const base = parseVersion(series)!;
+  const at = shas.map((sha): Version | 'base' | null => {
+    const e = findCommit(table, sha);
+    if (e?.mainline && cmpVersion([base[0], base[1], 0], e.mainline) >= 0) return 'base';
+    const s = e?.stable.get(series);
+    return s && 'release' in s ? s.release : null;
+  });
+  const rel = at.filter((x): x is Version => Array.isArray(x)).sort(cmpVersion);
+  if (!rel.length || (any ? at.includes('base') : at.includes(null))) return null;
+  const first = any ? rel[0] : rel[rel.length - 1];
+  // The commits backported inside the series (for commits_any, the one that came first).
+  const by = shas.filter((_, i) => Array.isArray(at[i]) && (!any || cmpVersion(at[i] as Version, first) === 0));
+  return { at: first, by };
 }
 
 export function ltsChanges(features: CatalogFeature[], table: CommitTable, verified: Verified, series = LTS_SERIES): LtsChange[] {
@@ -47,14 +57,14 @@ export function ltsChanges(features: CatalogFeature[], table: CommitTable, verif
     groups.set(key, g);
   };
   for (const c of allCases(features).filter((x) => !x.libc)) {
-    const fromCommits = (shas: string[]) => {
+    const fromCommits = (shas: string[], any = false) => {
       for (const s of series) {
-        const at = commitsRelease(shas, table, s);
-        if (at) add(c.id, at, shas);
+        const r = commitsRelease(shas, any, table, s);
+        if (r) add(c.id, r.at, r.by);
       }
     };
     for (const b of c.backports) add(c.id, b, c.commits);
-    fromCommits(c.commits);
+    fromCommits(c.commits, c.commitsAny);
     for (const b of c.broken) {
       for (const x of b.backports) add(c.id, x, b.fixed);
       fromCommits(b.broke);
@@ -71,7 +81,7 @@ export function ltsChanges(features: CatalogFeature[], table: CommitTable, verif
       const before = same.filter(({ v }) => cmpVersion(v, g.release) < 0).sort((a, b) => cmpVersion(b.v, a.v))[0];
       const after = same.filter(({ v }) => cmpVersion(v, g.release) >= 0).sort((a, b) => cmpVersion(a.v, b.v))[0];
       return {
-        series: g.series, release: g.release.join('.'), commits: [...g.commits], cases: [...g.cases].sort(),
+        series: g.series, release: g.release.join('.'), commits: [...g.commits].sort(), cases: [...g.cases].sort(),
         before: side(g.cases, before), after: side(g.cases, after),
       };
     });
