@@ -63,10 +63,11 @@ export function ltsChanges(features: CatalogFeature[], table: CommitTable, verif
         if (r) add(c.id, r.at, r.by);
       }
     };
-    for (const b of c.backports) add(c.id, b, c.commits);
+    // A `backports:` version; its commits join the row when commits.yaml gives the same release.
+    for (const b of c.backports) add(c.id, b, []);
     fromCommits(c.commits, c.commitsAny);
     for (const b of c.broken) {
-      for (const x of b.backports) add(c.id, x, b.fixed);
+      for (const x of b.backports) add(c.id, x, []);
       fromCommits(b.broke);
       fromCommits(b.fixed);
     }
