@@ -26,7 +26,7 @@ describe('mirror discovery from the system sources', () => {
 describe('package metadata', () => {
   const show = 'Package: linux-image-amd64\nSource: linux-signed-amd64 (6.1.176+1)\nVersion: 6.1.176-1\nDepends: linux-image-6.1.0-50-amd64 (= 6.1.176-1)\nSize: 1480\nSHA256: ab\nDescription: Linux for\n 64-bit PCs (meta-package)\n\nPackage: linux-image-amd64\nVersion: 6.1.170-1\n';
   it('parses the first stanza of apt-cache show', () => {
-    expect(parseControl(show)).toEqual({ package: 'linux-image-amd64', version: '6.1.176-1', depends: 'linux-image-6.1.0-50-amd64 (= 6.1.176-1)', filename: '', sha256: 'ab', size: 1480 });
+    expect(parseControl(show)).toEqual({ package: 'linux-image-amd64', version: '6.1.176-1', architecture: '', depends: 'linux-image-6.1.0-50-amd64 (= 6.1.176-1)', filename: '', sha256: 'ab', size: 1480 });
   });
   it('resolves a metapackage to the versioned image package', () => {
     expect(imageDependency('linux-image-6.1.0-50-amd64 (= 6.1.176-1)')).toBe('linux-image-6.1.0-50-amd64');

@@ -89,19 +89,31 @@ export function companionSuites(suite: string): string[] {
 export interface PackageInfo {
   package: string;
   version: string;
+  /** Its Architecture field (amd64, arm64, all); '' when the stanza has none. */
+  architecture: string;
   depends: string;
   filename: string;
   sha256: string;
   size: number;
 }
 
+/** The Debian architecture this machine's kernels are fetched for unless told otherwise. */
+export const DEFAULT_DEB_ARCH = 'amd64';
+/** Debian architectures whose kernels a private apt may fetch (the guests qemu can boot). */
+export const DEB_ARCHES = ['amd64', 'arm64'] as const;
+
+/** The lists dir name: the suite's for amd64 (as before), `<suite>_<arch>` for another arch. */
+export const aptListsName = (suite: string, arch: string = DEFAULT_DEB_ARCH): string => (arch === DEFAULT_DEB_ARCH ? suite : `${suite}_${arch}`);
+
 export class PrivateApt {
   readonly dir: string;
   /** One apt call at a time on these lists, across runs (apt's own lock would fail, not wait). */
   readonly lockFile: string;
-  constructor(readonly suite: string, readonly mirror = systemDebianMirror(), cacheRootDir?: string) {
-    this.dir = cacheRootDir ? join(cacheRootDir, 'apt', suite) : aptDir(suite);
-    this.lockFile = join(cacheRootDir ? locksDir(cacheRootDir) : locksDir(), `apt-${safeName(suite)}.lock`);
+  constructor(readonly suite: string, readonly mirror = systemDebianMirror(), cacheRootDir?: string, readonly arch: string = DEFAULT_DEB_ARCH) {
+    if (!(DEB_ARCHES as readonly string[]).includes(arch)) throw new AptError(`Debian architecture '${arch}' is not one of ${DEB_ARCHES.join(', ')}`);
+    const name = aptListsName(suite, arch);
+    this.dir = cacheRootDir ? join(cacheRootDir, 'apt', name) : aptDir(name);
+    this.lockFile = join(cacheRootDir ? locksDir(cacheRootDir) : locksDir(), `apt-${safeName(name)}.lock`);
   }
 
   private opts(): string[] {
@@ -114,7 +126,9 @@ export class PrivateApt {
       '-o', `Dir::State::Lists=${join(d, 'lists')}`,
       '-o', `Dir::Cache=${join(d, 'cache')}`,
       '-o', 'APT::Sandbox::User=root', // the private dirs are not readable by _apt
-      '-o', 'APT::Architecture=amd64',
+      // Only this architecture's index (the system's dpkg may list foreign ones, e.g. i386).
+      '-o', `APT::Architecture=${this.arch}`,
+      '-o', `APT::Architectures=${this.arch}`,
     ];
   }
 
@@ -134,7 +148,7 @@ export class PrivateApt {
     // Checked under the lock: a run that waited for another's update finds fresh lists.
     if (!force && this.listsFresh()) return false;
     for (const sub of ['lists/partial', 'cache/archives/partial', 'prefs.d']) await mkdir(join(this.dir, sub), { recursive: true });
-    await writeFile(join(this.dir, 'sources.list'), `deb [signed-by=${DEBIAN_KEYRING}] ${this.mirror} ${this.suite} main\n`);
+    await writeFile(join(this.dir, 'sources.list'), `deb [signed-by=${DEBIAN_KEYRING} arch=${this.arch}] ${this.mirror} ${this.suite} main\n`);
     try {
       await network(`apt-get update (Debian ${this.suite})`, () => $({ quiet: true })`apt-get ${this.opts()} update`);
     } catch (e) {
@@ -174,11 +188,11 @@ export interface SuitePackage { apt: PrivateApt; info: PackageInfo }
 export class DebianRelease {
   readonly apts: PrivateApt[];
   private absent = new Set<string>();
-  constructor(readonly suite: string, cacheRootDir?: string, mirror = systemDebianMirror(), security?: string) {
-    this.apts = [new PrivateApt(suite, mirror, cacheRootDir)];
+  constructor(readonly suite: string, cacheRootDir?: string, mirror = systemDebianMirror(), security?: string, readonly arch: string = DEFAULT_DEB_ARCH) {
+    this.apts = [new PrivateApt(suite, mirror, cacheRootDir, arch)];
     for (const s of companionSuites(suite)) {
       const m = s.endsWith('-security') ? (security ?? systemDebianSecurityMirror()) : mirror;
-      this.apts.push(new PrivateApt(s, m, cacheRootDir));
+      this.apts.push(new PrivateApt(s, m, cacheRootDir, arch));
     }
   }
 
@@ -220,7 +234,7 @@ export function parseControl(text: string): PackageInfo | null {
     else if (last && /^\s/.test(line)) f[last] += '\n' + line.trim();
   }
   if (!f.Package || !f.Version) return null;
-  return { package: f.Package, version: f.Version, depends: f.Depends ?? '', filename: f.Filename ?? '', sha256: f.SHA256 ?? '', size: Number(f.Size ?? 0) };
+  return { package: f.Package, version: f.Version, architecture: f.Architecture ?? '', depends: f.Depends ?? '', filename: f.Filename ?? '', sha256: f.SHA256 ?? '', size: Number(f.Size ?? 0) };
 }
 
 /** The exact version a Depends field pins `name` to (`name (= 6.1.176-1)`), or null. */
