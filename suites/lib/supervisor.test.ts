@@ -69,5 +69,9 @@ describe('fault switches and stuck-syscall names', () => {
     expect(describeBlocked('999 0x0', '', 'x64')).toBe('syscall 999');
     expect(describeBlocked('running', '0', 'x64')).toBe('running (busy in user space)');
     expect(describeBlocked('', '', 'x64')).toBe('');
+    // arm64 numbers are the generic table's: 95 is waitid there, 247 nothing named.
+    expect(describeBlocked('95 0x3 0x5 0x0', 'do_wait', 'arm64')).toBe('waitid (wchan do_wait)');
+    expect(describeBlocked('73 0x0', '', 'arm64')).toBe('ppoll');
+    expect(describeBlocked('247 0x0', '', 'arm64')).toBe('syscall 247');
   });
 });
