@@ -1,10 +1,11 @@
 // `pidfd-matrix catalog`, driven as the CLI drives it, on copies of the recorded fixture runs
 // and the fixture catalog: --record writes the record, the listing shows the boundaries.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { catalogCommand } from './commands/catalog.js';
+import { COMMITS_PATH } from './commits.js';
 import { UsageError } from './commands/types.js';
 import { FIXTURE_RESULTS, useFixtureCatalog } from './fixtures/load.js';
 import { parseVerified } from './verification.js';
@@ -55,6 +56,32 @@ describe('pidfd-matrix catalog', () => {
     expect(io.out()).toMatch(/6\.12: 6\.12\.31 · 6\.14: 6\.14\.9/);
     expect(io.out()).toMatch(/5\.4, 5\.10, 5\.15, 6\.1, 6\.6: unknown \(not researched|5\.4[^\n]*(not taken|unknown)/);
     expect(io.out()).toMatch(/\d+ boundaries name their commits, \d+ are judged by version only/);
+  });
+
+  it('a boundary that any of several commits brings lists them as such; one that names none says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-cat-why-'));
+    cpSync(COMMITS_PATH, join(dir, 'commits.yaml'));
+    writeFileSync(join(dir, 'x.yaml'), `features:
+  - id: x
+    title: x
+    area: x
+    introduced: "6.9"
+    commits_any: [0c9bd6bc4bb2, 62c4d31d7829]
+    cases:
+      - { id: any, probe: p, with: { r: 1 } }
+      - { id: why, probe: p, with: { r: 1 }, introduced: "5.9", commits_unknown: "only the pull's tag tip is known" }
+`);
+    const fixture = process.env.PIDFD_MATRIX_CATALOG;
+    process.env.PIDFD_MATRIX_CATALOG = dir;
+    const io = capture();
+    try {
+      expect(await catalogCommand.run(['--verified', join(dir, 'verified.yaml')])).toBe(0);
+    } finally {
+      process.env.PIDFD_MATRIX_CATALOG = fixture;
+    }
+    expect(io.out()).toMatch(/x\/any[^\n]*\n +any one of these brings the answer:\n +0c9bd6bc4bb2 "pidfd: getfd should always report ESRCH/);
+    expect(io.out()).toMatch(/x\/why +\{no commit named, version rule: see below\}\n +commit unknown: only the pull's tag tip is known/);
+    expect(io.out()).toContain("1 boundaries name their commits, 1 are judged by version only (1 of them say why no commit is named, 0 not researched)");
   });
 
   it('bad input names the fix', async () => {
