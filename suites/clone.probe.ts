@@ -3,7 +3,7 @@ import { CLONE, O, P, POLL, SIG, W } from './lib/constants.js';
 import { addressOf, cloneExit, kill, mount, open, poll, sys, umount } from './lib/libc.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clone3Code, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
+import { clone3Code, exitSignalCode, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
 import { asUnprivileged } from './lib/unprivileged.js';
 import { isCloexec, need, outcome, track } from './lib/pidfd.js';
 import { adopt, childrenAtOnePid, clone3, dualStack, exitStub, reap, waitid } from './lib/process.js';
@@ -44,7 +44,36 @@ featureSuite('clone_pidfd', {
   },
 });
 
+// LTP clone301: the parent gets the exit signal clone_args names, for each of its five rows
+const SIGUSR2 = 12, CLONE_CHILD_SETTID = 0x01000000;
+const CLONE301_ROWS: [string, bigint, number][] = [
+  ['plain', 0n, SIG.CHLD], ['sigusr2', 0n, SIGUSR2], ['clone_fs', BigInt(CLONE.FS), SIG.CHLD], ['newpid', BigInt(CLONE.NEWPID), SIG.CHLD],
+  ['settid_pidfd', BigInt(CLONE.PARENT_SETTID | CLONE_CHILD_SETTID | CLONE.PIDFD), SIG.CHLD],
+];
+const SIG_NAME: Record<number, string> = { [SIG.CHLD]: 'SIGCHLD', [SIGUSR2]: 'SIGUSR2', 100: 'no signal from the child', 201: 'clone3 failed' };
+
+/** One clone301 row, run by a stub process (Node cannot take SIGUSR2 itself): the signal it got. */
+function exitSignalRow(flags: bigint, sig: number): string {
+  const args = Buffer.alloc(64), ids = Buffer.alloc(16); // pidfd, child_tid, parent_tid: the stub's copies
+  args.writeBigUInt64LE(flags, 0);
+  args.writeBigUInt64LE(addressOf(ids), 8);
+  args.writeBigUInt64LE(addressOf(ids) + 4n, 16);
+  args.writeBigUInt64LE(addressOf(ids) + 8n, 24);
+  args.writeBigUInt64LE(BigInt(sig), 32);
+  const stub = need('clone3(stub)', clone3Code(0n, exitSignalCode(args, sig)));
+  const si = reap(stub);
+  return si ? SIG_NAME[si.status] ?? `status ${si.status}` : 'not reaped';
+}
+
 featureSuite('clone3', {
+  exit_signals: () => {
+    const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID)');
+    if (noCap) return noCap;
+    const plain = clone3({ flags: 0n });
+    if (!plain.ok) return { errno: plain.errno };
+    reap(plain.value.pid);
+    return { result: 'child', ...Object.fromEntries(CLONE301_ROWS.map(([key, flags, sig]) => [key, exitSignalRow(flags, sig)])) };
+  },
   child_pidfd: () => {
     const r = clone3({ flags: BigInt(CLONE.PIDFD), status: 7 });
     if (!r.ok) return { errno: r.errno };

@@ -216,6 +216,52 @@ export function forkWaitExitCode(childStatus: number): Buffer {
   ]);
 }
 
+/**
+ * Code for LTP clone301's parent side: block `sig`, clone3(args, 64) (a fork-like child, stack 0,
+ * that exit_group(0)s at once), rt_sigtimedwait(sig, 5 s), wait4(child, __WALL), then
+ * exit_group(the signal number) when the signal came from that child (si_pid), 100 when none
+ * did (a timeout, or another sender), 201 when clone3 failed.
+ */
+export function exitSignalCode(args: Buffer, sig: number): Buffer {
+  const set = Buffer.alloc(8), info = Buffer.alloc(128), ts = Buffer.alloc(16);
+  set.writeBigUInt64LE(1n << BigInt(sig - 1));
+  ts.writeBigInt64LE(5n, 0);
+  keep.push(set, info, ts, args);
+  const imm64 = (prefix: number[], v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return Buffer.concat([Buffer.from(prefix), b]);
+  };
+  const exitWith = (status: number) => Buffer.concat([Buffer.from([0xbf]), i32(status), Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05])]);
+  const prologue = Buffer.concat([
+    Buffer.from([0x31, 0xff]), imm64([0x48, 0xbe], addressOf(set)), //      SIG_BLOCK, &set
+    Buffer.from([0x31, 0xd2, 0x41, 0xba]), i32(8), //                       NULL, 8
+    Buffer.from([0xb8, 14, 0, 0, 0, 0x0f, 0x05]), //                        rt_sigprocmask
+    imm64([0x48, 0xbf], addressOf(args)), Buffer.from([0xbe]), i32(64), // &args, 64
+    Buffer.from([0xb8]), i32(435), Buffer.from([0x0f, 0x05]), //            clone3
+  ]);
+  const parent = Buffer.concat([
+    Buffer.from([0x49, 0x89, 0xc4]), //                                     mov r12, rax (the child's pid)
+    imm64([0x48, 0xbf], addressOf(set)), imm64([0x48, 0xbe], addressOf(info)), imm64([0x48, 0xba], addressOf(ts)),
+    Buffer.from([0x41, 0xba]), i32(8), Buffer.from([0xb8, 128, 0, 0, 0, 0x0f, 0x05]), // rt_sigtimedwait
+    Buffer.from([0x49, 0x89, 0xc5]), //                                     mov r13, rax (signo or -errno)
+    Buffer.from([0x4c, 0x89, 0xe7, 0x31, 0xf6, 0xba]), i32(0x40000000), //  wait4(r12, NULL, __WALL,
+    Buffer.from([0x4d, 0x31, 0xd2, 0xb8, 61, 0, 0, 0, 0x0f, 0x05]), //      NULL)
+    imm64([0x48, 0xbb], addressOf(info)), Buffer.from([0x8b, 0x43, 0x10]), // mov eax, info.si_pid
+    Buffer.from([0x44, 0x39, 0xe0, 0x75, 10]), //                           cmp eax, r12d; jne mismatch
+    Buffer.from([0x44, 0x89, 0xef, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]), //    exit_group(r13d)
+  ]);
+  const mismatch = exitWith(100), failed = exitWith(201);
+  const child = Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]); // exit_group(0)
+  return Buffer.concat([
+    prologue,
+    Buffer.from([0x48, 0x85, 0xc0]), //                                     test rax, rax
+    Buffer.from([0x74, 2 + parent.length + mismatch.length + failed.length]), // jz child
+    Buffer.from([0x78, parent.length + mismatch.length]), //                js failed
+    parent, mismatch, failed, child,
+  ]);
+}
+
 /** One step of stepsThenExitCode: syscall nr with up to six args; 'prev' = the previous step's result. */
 export interface Step { nr: number; args: (number | bigint | 'prev')[] }
 
