@@ -16,7 +16,7 @@ import {
 import { forget, reap, sleepMs, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
-  clone3Code, forkWaitExitCode, prematureLeaderExitCode, runInChild, stepsCode, stepsThenExitCode, syscallThenExitCode, X86_NR,
+  clone3Code, forkWaitExitCode, prematureLeaderExitCode, reparentAutoreapCode, runInChild, stepsCode, stepsThenExitCode, syscallThenExitCode, X86_NR,
 } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
@@ -529,6 +529,18 @@ featureSuite('clone_autoreap', {
       result: 'child', leader_state: state, before_group_exit: beforeGroupExit, after_group_exit: afterGroupExit,
       exit: autoreapExit(out[0]), waitid: noZombie(r.value),
     };
+  },
+  // selftest autoreap_reparent, with a stub process as the subreaper (the runner never is one)
+  reparent: () => {
+    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(60 /* exit */, [0]), 0);
+    if (!plain.ok) return { errno: plain.errno };
+    forget(plain.value);
+    const args = Buffer.alloc(64);
+    args.writeBigUInt64LE(CLONE.AUTOREAP, 0); // exit_signal 0, no stack: a fork-like grandchild
+    const s = need('clone3(subreaper stub)', clone3Code(0n, reparentAutoreapCode(args)));
+    const st = reap(s)?.status ?? -1;
+    const said: Record<number, string> = { 0: 'ECHILD', 1: 'reaped a zombie', 2: 'other', 3: 'middle clone3 failed', 4: 'still running' };
+    return { result: 'child', subreaper_wait4: said[st] ?? `status ${st}` };
   },
   // selftest autoreap_no_inherit: the autoreap child fork()s; its own child is a normal zombie it
   // can wait4(); the autoreap child exits with that grandchild's exit status (77)

@@ -262,6 +262,65 @@ export function exitSignalCode(args: Buffer, sig: number): Buffer {
   ]);
 }
 
+/**
+ * Code for selftest autoreap_reparent with this stub as the subreaper (never the runner): S sets
+ * PR_SET_CHILD_SUBREAPER and fork()s M; M clone3()s an autoreap grandchild G (args: the caller's
+ * clone_args, exit_signal 0) and exits; G sleeps 300 ms and exits, reparented to S by then. S
+ * reaps M, sleeps 2 s, then wait4(-1, __WALL|WNOHANG): exit 0 when S has no child left (ECHILD:
+ * G was autoreaped), 1 when it reaped a zombie (G was not), 4 when G still runs, 3 when M's
+ * clone3 failed, 2 otherwise.
+ */
+export function reparentAutoreapCode(args: Buffer): Buffer {
+  const status = Buffer.alloc(8), ts2 = Buffer.alloc(16), ts300 = Buffer.alloc(16);
+  ts2.writeBigInt64LE(2n, 0);
+  ts300.writeBigInt64LE(300_000_000n, 8);
+  keep.push(status, ts2, ts300, args);
+  const imm64 = (prefix: number[], v: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    return Buffer.concat([Buffer.from(prefix), b]);
+  };
+  const exitWith = (n: number) => Buffer.concat([Buffer.from([0xbf]), i32(n), Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]);
+  const sleep = (b: Buffer) => Buffer.concat([imm64([0x48, 0xbf], addressOf(b)), Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05])]);
+  // G: sleep 300 ms, exit_group(0)
+  const g = Buffer.concat([sleep(ts300), exitWith(0)]);
+  // M: clone3(args, 64); the child (rax 0) runs G; failure exit 1; else exit 0
+  const mTail = Buffer.concat([exitWith(0), exitWith(1)]); // [ok][fail]
+  const m = Buffer.concat([
+    imm64([0x48, 0xbf], addressOf(args)), Buffer.from([0xbe]), i32(64), Buffer.from([0xb8]), i32(435), Buffer.from([0x0f, 0x05]),
+    Buffer.from([0x48, 0x85, 0xc0]), //                          test rax, rax
+    Buffer.from([0x74, 2 + mTail.length]), //                     jz G
+    Buffer.from([0x78, exitWith(0).length]), //                   js fail
+    mTail, g,
+  ]);
+  // S, after fork: reap M; M's status decides; sleep 2 s; wait4(-1, NULL, __WALL|WNOHANG, NULL)
+  const verdict = Buffer.concat([
+    Buffer.from([0x48, 0x83, 0xf8, 0xf6, 0x75, exitWith(0).length]), // cmp rax, -10 (ECHILD); jne +
+    exitWith(0),
+    Buffer.from([0x48, 0x85, 0xc0, 0x75, exitWith(4).length]), //       test rax, rax; jnz +
+    exitWith(4), //                                                      0: children, none exited
+    Buffer.from([0x48, 0x85, 0xc0, 0x78, exitWith(1).length]), //       test rax, rax; js +
+    exitWith(1), //                                                      > 0: reaped a zombie
+    exitWith(2),
+  ]);
+  const sAfterFork = Buffer.concat([
+    Buffer.from([0x48, 0x89, 0xc7]), //                                  mov rdi, rax (M)
+    imm64([0x48, 0xbe], addressOf(status)), Buffer.from([0x31, 0xd2, 0x4d, 0x31, 0xd2, 0xb8, 61, 0, 0, 0, 0x0f, 0x05]), // wait4(M, &status, 0, NULL)
+    imm64([0x48, 0xbb], addressOf(status)), Buffer.from([0x8b, 0x03, 0x85, 0xc0, 0x74, exitWith(3).length]), // status == 0 ?
+    exitWith(3),
+    sleep(ts2),
+    Buffer.from([0x48, 0xc7, 0xc7, 0xff, 0xff, 0xff, 0xff, 0x31, 0xf6, 0xba]), i32(0x40000001), // rdi -1; rsi 0; __WALL|WNOHANG
+    Buffer.from([0x4d, 0x31, 0xd2, 0xb8, 61, 0, 0, 0, 0x0f, 0x05]), //  wait4
+    verdict,
+  ]);
+  return Buffer.concat([
+    Buffer.from([0xbf, 36, 0, 0, 0, 0xbe, 1, 0, 0, 0, 0xb8, 157, 0, 0, 0, 0x0f, 0x05]), // prctl(PR_SET_CHILD_SUBREAPER, 1)
+    Buffer.from([0xb8, 57, 0, 0, 0, 0x0f, 0x05, 0x85, 0xc0]), //        fork; test eax, eax
+    Buffer.concat([Buffer.from([0x0f, 0x84]), i32(sAfterFork.length)]), // jz M
+    sAfterFork, m,
+  ]);
+}
+
 /** One step of stepsThenExitCode: syscall nr with up to six args; 'prev' = the previous step's result. */
 export interface Step { nr: number; args: (number | bigint | 'prev')[] }
 
