@@ -18,16 +18,16 @@ setup: ## node dependencies and the compiled harness (dist/)
 	npm run --silent build
 
 deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py, the musl test binary (into the cache; needs root)
-	bash vm/setup.sh
-	bash suites/selinux/setup.sh
-	bash harness/setup.sh
-	bash harness/docker-setup.sh
-	bash harness/userspace-setup.sh
-	bash harness/kunit-setup.sh
+	bash scripts/setup/vm.sh
+	bash scripts/setup/selinux.sh
+	bash scripts/setup/reports.sh
+	bash scripts/setup/docker.sh
+	bash scripts/setup/userspace.sh
+	bash scripts/setup/kunit.sh
 	bash suites/musl/build.sh
 
 build-deps: ## compiler toolchain for building kernels from source (kernels build, source: build, bisect)
-	bash kernels/build-setup.sh
+	bash scripts/setup/kernel-build.sh
 
 probe: setup ## run the probe suite on the running kernel (host mode)
 	$(PM) probe
@@ -39,31 +39,31 @@ userspace: setup deps ## the userspace axis: kernels/userspace.yaml (distro cont
 	$(PM) matrix --matrix kernels/userspace.yaml --out reports/userspace
 
 test: setup deps ## harness self-tests on fixtures, a real host run and a guest smoke boot
-	bash harness/selftest.sh
+	bash scripts/selftest.sh
 
 bench: setup deps ## boot time vs suite time per kernel, and host suite time
 	$(PM) bench
 
 boundary: setup deps ## one run over every boundary kernel: ../shared/kernels/vanilla.yaml, BUILT=your.yaml, Debian 5.10-7.3, host (slow; not CI)
-	bash kernels/boundary.sh
+	bash scripts/boundary.sh
 
 gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) with gitlab-ci-local; compare with one machine
 	bash ci-templates/gitlab-demo.sh
 
 health-demo: setup deps ## a real WARN (out-of-tree test module) in a bookworm guest becomes that case's error
-	bash vm/health-demo.sh
+	bash scripts/demo/health.sh
 
 health-demo-built: setup deps ## a WARN planted in fdinfo, `kernels build` kernel booted with printk.time=0: that case's error (slow; not CI)
-	bash vm/health-demo-built.sh
+	bash scripts/demo/health-built.sh
 
 faults-demo: setup deps ## a real guest where one probe hangs in waitid and the kernel panics mid-suite: only those cases are lost
 	$(PM) matrix --matrix vm/faults-demo.yaml --out reports/faults-demo; test $$? -eq 1
 
 bisect-demo: setup deps ## a real git bisect on Debian's linux-source-6.12 with planted bugs (slow; not CI)
-	bash harness/bisect-demo.sh
+	bash scripts/demo/bisect.sh
 
 bisect-demo-volatile: setup deps ## the same, for a planted bug whose value varies every boot (fdinfo Pid: off by one)
-	BISECT_DEMO=fdinfo bash harness/bisect-demo.sh
+	BISECT_DEMO=fdinfo bash scripts/demo/bisect.sh
 
 clean: ## remove reports and build output (the kernel cache stays: pidfd-matrix kernels clean)
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkImports, importGraph } from './import-graph.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT } from '../suites/lib/paths.js';
 
 const trees: string[] = [];
 function tree(files: Record<string, string>): string {
@@ -70,6 +70,22 @@ describe('import graph', () => {
     expect(checkImports(root)).toEqual([
       'import circle: harness/html.ts → harness/reports.ts → harness/html.ts',
       'import circles join 3 files: harness/html.ts, harness/junit.ts, harness/reports.ts',
+    ]);
+  });
+
+  it('keeps the stage folders of harness/ in order: judge < report < run < commands', () => {
+    const root = tree({
+      'harness/judge/judge.ts': "import { w } from '../report/junit.js';\nimport { t } from '../report/report-text.js';",
+      'harness/report/junit.ts': "import { m } from '../run/run-matrix.js';",
+      'harness/report/report-text.ts': '',
+      'harness/run/run-matrix.ts': "import { c } from '../commands/matrix.js';",
+      'harness/commands/matrix.ts': "import { m } from '../run/run-matrix.js';",
+    });
+    expect(checkImports(root).map((p) => p.replace(/ \(.*\)$/, ''))).toEqual([
+      'import circle: harness/commands/matrix.ts → harness/run/run-matrix.ts → harness/commands/matrix.ts',
+      'upward import: harness/judge/judge.ts → harness/report/junit.ts',
+      'upward import: harness/report/junit.ts → harness/run/run-matrix.ts',
+      'upward import: harness/run/run-matrix.ts → harness/commands/matrix.ts',
     ]);
   });
 

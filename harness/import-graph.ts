@@ -22,26 +22,37 @@ export interface LayerRule {
 /** The results schema: the one harness/ module kernels/ and vm/ may import (types they record into). */
 const SCHEMA = ['harness/results.ts'];
 
-/** The report writers and the results schema: pure functions of results, so they stay below kernels/ and vm/. */
-export const REPORT_FILES = [
-  'harness/results.ts', 'harness/reports.ts', 'harness/report-text.ts', 'harness/junit.ts', 'harness/html.ts',
-  'harness/markdown.ts', 'harness/policy.ts', 'harness/kcidb.ts', 'harness/kcidb-issues.ts', 'harness/ktap.ts',
-  'harness/table.ts', 'harness/status.ts',
-];
+/** The report writers (harness/report/) and the results schema: pure functions of results, so they stay below kernels/ and vm/. */
+export const REPORT_FILES = ['harness/results.ts', 'harness/status.ts', 'harness/report/'];
+
+/** The stages of harness/, lowest first: judge, then report, run and bisect; commands/ and cli.ts on top. */
+const STAGES_ABOVE_JUDGE = ['harness/run/', 'harness/report/', 'harness/bisect/', 'harness/commands/', 'harness/cli.ts'];
+const COMMANDS = ['harness/commands/', 'harness/cli.ts'];
 
 /**
  * The layers, as data. suites/ is the bottom: probes observe, and run in guests without the
  * host side. kernels/ (fetch, build) and vm/ (boot) sit above it; the harness/ orchestration
- * above them may call both (a matrix run boots guests; health.ts reads a console with
+ * above them may call both (a matrix run boots guests; judge/health.ts reads a console with
  * vm/console.ts). One harness file is below kernels/ and vm/: the results schema
  * (harness/results.ts), the vocabulary they record a kernel's identity and a container in. The
  * report writers and the schema describe results only, so they never import kernels/ or vm/.
+ * Inside harness/ the stage folders are layers too: judge/ < report/ < run/ and bisect/ <
+ * commands/ < cli.ts.
  */
 export const LAYER_RULES: LayerRule[] = [
   { from: ['suites/'], never: ['harness/', 'kernels/', 'vm/'], why: 'probes observe; they run in a guest without the host side' },
   { from: ['vm/'], never: ['harness/'], unless: SCHEMA, why: 'booting a system under test knows nothing of judging or reports' },
   { from: ['kernels/'], never: ['harness/'], unless: SCHEMA, why: 'fetching and building kernels knows nothing of judging or reports' },
   { from: REPORT_FILES, never: ['kernels/', 'vm/'], why: 'the results schema and writers describe results, not how they were made' },
+  {
+    from: ['harness/judge/'], never: STAGES_ABOVE_JUDGE,
+    // The shared display helpers (escaping, the seccomp profile's label) import nothing of the harness.
+    unless: ['harness/report/report-text.ts'],
+    why: 'judging is a function of observations and the catalog, not of how they are run or written',
+  },
+  { from: ['harness/report/'], never: ['harness/run/', 'harness/bisect/', ...COMMANDS], why: 'writers render results; they do not run anything' },
+  { from: ['harness/run/', 'harness/bisect/'], never: COMMANDS, why: 'the CLI calls the stages, never the other way' },
+  { from: ['harness/results.ts', 'harness/status.ts'], never: ['harness/run/', 'harness/judge/', 'harness/report/', 'harness/bisect/', ...COMMANDS], why: 'the results schema is the bottom of harness/' },
 ];
 
 export type Graph = Map<string, string[]>;

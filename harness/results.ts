@@ -5,7 +5,7 @@ import type { Observation, ObservedFacts } from '../suites/lib/observation.js';
 
 export type { Observation } from '../suites/lib/observation.js';
 
-/** The facts the guest observed, plus the version the host derived from them (harness/version.ts). */
+/** The facts the guest observed, plus the version the host derived from them (harness/judge/version.ts). */
 export interface KernelFacts extends ObservedFacts {
   version: [number, number, number];
   /** Where `version` came from: 'uname -r', or the distro's note of the stable version. */
@@ -15,7 +15,7 @@ export interface KernelFacts extends ObservedFacts {
   /** Container cells: the image's Debian suite and exact versions of libc6 and its neighbours. */
   userspace?: { suite: string; packages: Record<string, string> };
   /**
-   * The commit oracle's answers (harness/commit-oracle.ts), asked on the host before judging:
+   * The commit oracle's answers (harness/judge/commit-oracle.ts), asked on the host before judging:
    * does this kernel carry each upstream commit the catalog names, and what decided. Absent in
    * results written before it: those are judged by the version rule alone.
    */
@@ -45,7 +45,7 @@ export interface CaseResult {
   knownIssue?: { reason: string; link?: string; expires?: string };
   /** Extra text for JUnit system-out (AVC records etc.). */
   log?: string;
-  /** `--repeat N`: how many runs answered and each distinct answer with its count (harness/repeat.ts). */
+  /** `--repeat N`: how many runs answered and each distinct answer with its count (harness/run/repeat.ts). */
   repeat?: RepeatSummary;
   /** Set when kernel health turned this case into an error: the probe's own verdict. */
   preHealth?: { status: Status; reason: string; log?: string };
@@ -105,7 +105,7 @@ export interface CellResult {
   provenance: CellProvenance;
   /** /proc/sys/kernel/tainted when the suite started and ended (absent in older files). */
   taint?: { start: number; end: number };
-  /** Kernel health as judged from the console and taint (harness/health.ts). */
+  /** Kernel health as judged from the console and taint (harness/judge/health.ts). */
   kernelHealth?: KernelHealth;
   rerun: string;               // one command that reruns the whole cell
   /** The run's --test selection (feature or feature/case ids); absent: the whole catalog. */

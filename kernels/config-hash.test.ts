@@ -6,7 +6,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMatrix } from '../harness/matrix.js';
+import { runMatrix } from '../harness/run/run-matrix.js';
 import { firstConfig, pathConfigCandidates } from './config.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 

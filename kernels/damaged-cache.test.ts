@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedKernels, entryDamage, fetchKernel } from './fetch.js';
 import { truncatedBzImage } from './integrity.js';
 import type { KernelEntry } from './matrix.js';
-import { repoPath } from '../harness/paths.js';
+import { repoPath } from '../suites/lib/paths.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 import { installFakeApt, publishUpload } from './fixtures/fake-archive.js';
 

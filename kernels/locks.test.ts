@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLock } from './lock.js';
-import { repoPath } from '../harness/paths.js';
+import { repoPath } from '../suites/lib/paths.js';
 import { interruptMatrix } from '../harness/fixtures/processes.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchKernel, FetchError } from './fetch.js';
 import type { KernelEntry } from './matrix.js';
-import { runMatrix } from '../harness/matrix.js';
-import { repoPath } from '../harness/paths.js';
+import { runMatrix } from '../harness/run/run-matrix.js';
+import { repoPath } from '../suites/lib/paths.js';
 import { installFakeApt, publishUpload } from './fixtures/fake-archive.js';
 
 let work: string;

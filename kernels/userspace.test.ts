@@ -1,7 +1,7 @@
 // The distro userspace builder on fixtures: the dpkg status of a real bookworm minbase root
 // (kernels/fixtures/dpkg-status-bookworm, its libc6/libstdc++6/libgcc-s1/base-files stanzas),
 // the cache hit that needs neither root nor debootstrap, and the errors that name the fix.
-// The real debootstrap + docker import runs in harness/container-cell.test.ts.
+// The real debootstrap + docker import runs in harness/run/container-cell.test.ts.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
 // pidfd_send_signal, the pidfs compat_ioctl, clone3's u64 pointer fields). node has no ia32
 // build here, so a static gcc -m32 helper answers (suites/compat32/pidfd-compat32.c), one case
 // per run, in the keys of the matching 64-bit case; the host built it before the run and names
-// it in the plan (harness/compat32-helper.ts). The catalog judges it (suites/catalog/compat.yaml).
+// it in the plan (harness/run/compat32-helper.ts). The catalog judges it (suites/catalog/compat.yaml).
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';

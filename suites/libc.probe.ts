@@ -52,7 +52,7 @@ function spawnWorks(name: 'pidfd_spawn' | 'pidfd_spawnp', file: string): Observa
 // ---- musl --------------------------------------------------------------------------------
 // musl is not this process's libc, so a static musl-gcc test binary answers for it
 // (suites/musl/pidfd-wrappers.c). The host builds it before the run, into its cache, and names
-// it in the plan (harness/musl-helper.ts); it names its musl version, and the judge keys these
+// it in the plan (harness/run/musl-helper.ts); it names its musl version, and the judge keys these
 // cases by that libc instead of facts.libc.
 function musl(name: string): Observation {
   // Could not run, not "not applicable": the binary is ours to build.

@@ -177,7 +177,7 @@ const REPORTS: [KernelReportKind, RegExp][] = [
 /**
  * Without stamps a taint notice has no context to show: only the kernel's exact phrasing
  * ("<module>: loading out-of-tree module taints kernel.", "... - tainting kernel") counts. The
- * markers' taint values say the same in any case (harness/health.ts).
+ * markers' taint values say the same in any case (harness/judge/health.ts).
  */
 const BARE_TAINT_RE = /^[\w.-]+: (?:.* )?(?:taints kernel\.|- tainting kernel)$|^Disabling lock debugging due to kernel taint$/;
 

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StartedTestContainer } from 'testcontainers';
 import type { ContainerAxes } from '../kernels/matrix.js';
-import { repoRoot } from '../kernels/matrix.js';
+import { REPO_ROOT } from '../suites/lib/paths.js';
 import { ensureImage, imageTag, recordedPackages, userspaceInfo, type Progress } from '../kernels/userspace.js';
 import type { RunOptions, RunResult, Sut } from './sut.js';
 import type { ContainerInfo } from '../harness/results.js';
@@ -94,7 +94,7 @@ export class ContainerSut implements Sut {
     const meta = userspaceInfo(userspace);
     const node = this.o.nodeBinary ?? process.execPath;
     Object.assign(this.info, { userspaceId: meta?.id ?? null, packages: meta ? recordedPackages(meta) : {}, ...(await dockerFacts(runtime)) });
-    const root = repoRoot();
+    const root = REPO_ROOT;
     // Ryuk (the reaper) would be pulled from a registry: none is reachable; this SUT stops its own containers.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
     const { GenericContainer } = await import('testcontainers');
@@ -125,8 +125,8 @@ export class ContainerSut implements Sut {
     } catch (e) {
       await run('docker', ['rm', '-f', name], { timeout: 30_000 }).catch(() => undefined);
       const msg = (e as Error).message;
-      const fix = /hybrid mode/i.test(msg) ? ' (crun needs an empty cgroup v2 hierarchy: `make deps` runs harness/userspace-setup.sh, which mounts the v1 hierarchy of each controller left there)'
-        : /unknown or invalid runtime/i.test(msg) ? ` (${runtime} is not registered with dockerd: \`make deps\` runs harness/userspace-setup.sh)`
+      const fix = /hybrid mode/i.test(msg) ? ' (crun needs an empty cgroup v2 hierarchy: `make deps` runs scripts/setup/userspace.sh, which mounts the v1 hierarchy of each controller left there)'
+        : /unknown or invalid runtime/i.test(msg) ? ` (${runtime} is not registered with dockerd: \`make deps\` runs scripts/setup/userspace.sh)`
           : /connect|ENOENT|socket/i.test(msg) ? ' (is dockerd running? `make deps` starts it)' : '';
       return fail(`container (${image}, seccomp ${seccomp}, ${runtime}) did not start: ${msg.split('\n')[0]}${fix}`);
     }

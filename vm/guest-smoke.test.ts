@@ -16,19 +16,19 @@
 //   - a pre-5.10 kernel when ../shared/kernels/vanilla.yaml exists beside the checkout (CI has a
 //     copy of shared/ there, a user's clone does not): vanilla 5.4 (anon_inode, no pidfd_getfd,
 //     waitid(P_PIDFD) ignoring O_NONBLOCK); when it is absent the smoke says so and skips that cell.
-// Needs `make deps` (vm/setup.sh) and the network to Debian's mirror for the first fetch.
+// Needs `make deps` (scripts/setup/vm.sh) and the network to Debian's mirror for the first fetch.
 // Runs in CI (CI=true) or with PIDFD_MATRIX_GUEST_TESTS=1 (make test sets it): a casual
 // `npx vitest run` would otherwise start two TCG guests for 10+ minutes each time.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMatrix, type MatrixRun } from '../harness/matrix.js';
+import { runMatrix, type MatrixRun } from '../harness/run/run-matrix.js';
 import { loadMatrix, selectKernels, type KernelEntry } from '../kernels/matrix.js';
 import { isBad } from '../harness/status.js';
 import type { CellResult } from '../harness/results.js';
 import { interruptMatrix, liveInGroupsAfter } from '../harness/fixtures/processes.js';
-import { REPO_ROOT } from '../harness/paths.js';
+import { REPO_ROOT } from '../suites/lib/paths.js';
 
 const enabled = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 const PANIC_TIMEOUT_SEC = 300;
@@ -152,7 +152,7 @@ describe.skipIf(!enabled)('guest smoke (the ci kernels under virtme-ng, accel au
     expect(before.length).toBeGreaterThan(40);
     // The panic is the cell's error and names the running case; the rest say why they did not run.
     expect(cell.error?.reason).toMatch(new RegExp(`^kernel panic: sysrq triggered crash.* \\(while ${PANIC_CASE} was running\\)$`));
-    // (harness/health.ts also reads the panic on the console as this case's kernel report.)
+    // (harness/judge/health.ts also reads the panic on the console as this case's kernel report.)
     expect(cell.cases[p]).toMatchObject({ status: 'error', reason: expect.stringMatching(new RegExp(`${PANIC_CASE} was running when the run stopped: kernel panic: `)) });
     for (const c of cell.cases.slice(p + 1).filter((x) => x.id !== 'kernel_health')) expect(c.reason).toMatch(/^not run: kernel panic: /);
     expect(cell.durationMs).toBeLessThan(PANIC_TIMEOUT_SEC * 1000);
@@ -205,7 +205,7 @@ describe.skipIf(!enabled)('guest kernel health (bookworm, a real taint during on
     expect(others.length).toBeGreaterThan(3);
     expect(others.filter((c) => c.preHealth || isBad(c.status)).map((c) => `${c.id}: ${c.status} ${c.reason}`)).toEqual([]);
     expect(cell.cases.find((c) => c.id === 'kernel_health')).toMatchObject({ status: 'pass', reason: expect.stringMatching(/guest console \(\d+ case markers\)/) });
-    const { junitXml } = await import('../harness/junit.js');
+    const { junitXml } = await import('../harness/report/junit.js');
     expect(junitXml([cell])).toMatch(new RegExp(`name="${FAULTED}"[^>]*>\\s*<error message="kernel health: taint: new taint: U`));
   });
 });

@@ -1,4 +1,4 @@
-// Finds the guest tools vm/setup.sh installed and reports their versions for provenance.
+// Finds the guest tools scripts/setup/vm.sh installed and reports their versions for provenance.
 import { existsSync } from 'node:fs';
 import { $, which } from 'zx/core';
 import { join } from 'node:path';
@@ -10,18 +10,18 @@ function onPath(name: string): string | null {
   return which.sync(name, { nothrow: true });
 }
 
-/** vng from the cache's tools dir (vm/setup.sh), else from PATH (PIDFD_MATRIX_VNG overrides). */
+/** vng from the cache's tools dir (scripts/setup/vm.sh), else from PATH (PIDFD_MATRIX_VNG overrides). */
 export function vngBinary(): string {
   const cand = [process.env.PIDFD_MATRIX_VNG, join(toolsDir(), 'bin/vng')].filter(Boolean) as string[];
   for (const c of cand) if (existsSync(c)) return c;
   const p = onPath('vng');
   if (p) return p;
-  throw new ToolsMissing(`virtme-ng (vng) is not installed: run 'make deps' (bash vm/setup.sh), which unpacks it into ${toolsDir()}`);
+  throw new ToolsMissing(`virtme-ng (vng) is not installed: run 'make deps' (bash scripts/setup/vm.sh), which unpacks it into ${toolsDir()}`);
 }
 
 export function qemuBinary(): string {
   const p = onPath('qemu-system-x86_64');
-  if (!p) throw new ToolsMissing(`qemu-system-x86_64 is not installed: run 'make deps' (bash vm/setup.sh)`);
+  if (!p) throw new ToolsMissing(`qemu-system-x86_64 is not installed: run 'make deps' (bash scripts/setup/vm.sh)`);
   return p;
 }
 

@@ -68,7 +68,7 @@ export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'acc
   // An entropy source: a quiet guest (no udev coldplug) on a kernel before 5.4 otherwise never
   // finishes crng init, and node blocks in getrandom() at startup (vanilla 5.3.1 sat idle).
   args.push('--qemu-opts=-device virtio-rng-pci');
-  // vng boots vm/guest/lean-init (installed by vm/setup.sh as its virtme-ng-init); this goes
+  // vng boots vm/guest/lean-init (installed by scripts/setup/vm.sh as its virtme-ng-init); this goes
   // back to virtme-init with udev and tmpfiles, e.g. to compare boot times.
   if (process.env.PIDFD_MATRIX_FULL_INIT === '1') args.push('--no-virtme-ng-init');
   // guest=host form: with a bare host path vng checks the guest path relative to its cwd.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { benchCommand, benchKernels, benchTable } from './bench.js';
 import { parseMatrix } from '../../kernels/matrix.js';
-import { allCases, loadCatalog } from '../catalog.js';
+import { allCases, loadCatalog } from '../judge/catalog.js';
 
 let work: string;
 beforeAll(() => {

@@ -1,16 +1,16 @@
 // `pidfd-matrix bench`: how much of a guest run is boot and how much is the suite. Per kernel:
 // a bare `vng -- true` boot, a boot + full suite, their ratio; plus the suite on the host.
 // One guest at a time, so the numbers are not skewed by guests competing for the CPUs.
-import { KERNEL_HEALTH_ID } from '../health.js';
+import { KERNEL_HEALTH_ID } from '../judge/health.js';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
-import { intOption, parseOptions } from '../args.js';
-import { DEFAULT_TIMEOUT_SEC, prepareMatrix, runCell, type MatrixOptions } from '../matrix.js';
-import { repoPath } from '../paths.js';
+import { intOption, parseOptions } from './args.js';
+import { DEFAULT_TIMEOUT_SEC, prepareMatrix, runCell, type MatrixOptions } from '../run/run-matrix.js';
+import { repoPath } from '../../suites/lib/paths.js';
 import { parseAccel } from './matrix.js';
 import { defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
 import { VngSut } from '../../vm/sut.js';

@@ -1,26 +1,26 @@
 // `pidfd-matrix bisect` (drives git bisect end to end) and `pidfd-matrix bisect-step` (one
 // step, usable directly as a `git bisect run` script). Both build the checked-out revision
-// (kernels/build.ts, cached), boot it and run only the named tests (harness/matrix.ts runCell),
-// and judge with harness/bisect.ts.
+// (kernels/build.ts, cached), boot it and run only the named tests (harness/run/run-matrix.ts runCell),
+// and judge with harness/bisect/bisect.ts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
-import { intOption, parseOptions } from '../args.js';
+import { intOption, parseOptions } from './args.js';
 import { parseAccel } from './matrix.js';
-import { repoPath } from '../paths.js';
-import { runCell, type MatrixOptions } from '../matrix.js';
-import { DEFAULT_POLICY, EXIT, evaluate, outcomeOfCell, stepTable, volatileSpec, type Policy, type StepDeps } from '../bisect.js';
-import { BisectError, git, loadState, resetBisectSync, runBisect, saveState, stateFile, type BisectState } from '../bisect-git.js';
+import { repoPath } from '../../suites/lib/paths.js';
+import { runCell, type MatrixOptions } from '../run/run-matrix.js';
+import { DEFAULT_POLICY, EXIT, evaluate, outcomeOfCell, stepTable, volatileSpec, type Policy, type StepDeps } from '../bisect/bisect.js';
+import { BisectError, git, loadState, resetBisectSync, runBisect, saveState, stateFile, type BisectState } from '../bisect/bisect-git.js';
 import { BuildSetupError, buildKernel } from '../../kernels/build.js';
 import { treeIdentity } from '../../kernels/identity.js';
 import type { FetchedKernel } from '../../kernels/fetch.js';
-import { allCases, loadCatalog } from '../catalog.js';
+import { allCases, loadCatalog } from '../judge/catalog.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../../vm/accel.js';
 import { withGuestLock } from '../../vm/guest-lock.js';
 import { vngBinary } from '../../vm/tools.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { signalExitCode } from '../interrupt.js';
+import { signalExitCode } from '../run/interrupt.js';
 
 const DEFAULT_BOOT_TIMEOUT = 900;
 

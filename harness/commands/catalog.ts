@@ -1,17 +1,17 @@
 // `pidfd-matrix catalog`: the catalog's version boundaries and which of them real kernels have
 // checked (suites/catalog/verified.yaml); `--record` updates that file from stored runs.
 import { resolve } from 'node:path';
-import { parseOptions } from '../args.js';
-import { allCases, catalogCommits, CatalogError, loadCatalog } from '../catalog.js';
-import { fmt } from '../judge.js';
-import { CommitsError, findCommit, type CommitTable } from '../commits.js';
-import { cmpVersion, fmtVersion, parseVersion } from '../version.js';
+import { parseOptions } from './args.js';
+import { allCases, catalogCommits, CatalogError, loadCatalog } from '../judge/catalog.js';
+import { fmt } from '../judge/judge.js';
+import { CommitsError, findCommit, type CommitTable } from '../judge/commits.js';
+import { cmpVersion, fmtVersion, parseVersion } from '../judge/version.js';
 import { describeIdentity } from '../../kernels/identity.js';
-import { loadCellResults, ResultsError } from '../reports.js';
-import { auditSkips } from '../skip-audit.js';
-import { boundaries, kernelTable, loadVerified, mergeRecords, provenRecord, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../verification.js';
-import { LTS_SERIES, ltsChanges, ltsMarkdown, ltsText } from '../lts-changes.js';
-import { coverageMarkdown, coverageText, loadCoverage, UpstreamError } from '../upstream.js';
+import { loadCellResults, ResultsError } from '../report/reports.js';
+import { auditSkips } from '../judge/skip-audit.js';
+import { boundaries, kernelTable, loadVerified, mergeRecords, provenRecord, recordCell, saveVerified, VERIFIED_PATH, VerifiedError, type Boundary, type KernelRecord } from '../judge/verification.js';
+import { LTS_SERIES, ltsChanges, ltsMarkdown, ltsText } from '../judge/lts-changes.js';
+import { coverageMarkdown, coverageText, loadCoverage, UpstreamError } from '../judge/upstream.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix catalog [--unverified] [--feature ID] [--table]

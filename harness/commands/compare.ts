@@ -1,10 +1,10 @@
 // `pidfd-matrix compare BASE_DIR NEW_DIR`: per (kernel, test), what changed between two runs.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseOptions } from '../args.js';
-import { compareCells, compareText, isRegression, pairCells } from '../compare.js';
-import { loadCellResults, ResultsError } from '../reports.js';
-import { matrixHtml } from '../html.js';
+import { parseOptions } from './args.js';
+import { compareCells, compareText, isRegression, pairCells } from '../report/compare.js';
+import { loadCellResults, ResultsError } from '../report/reports.js';
+import { matrixHtml } from '../report/html.js';
 import { UsageError, type Command } from './types.js';
 
 const usage = `Usage: pidfd-matrix compare BASE_DIR NEW_DIR [--pair BASE_ID=NEW_ID ...] [--json FILE] [--html FILE]

@@ -4,8 +4,8 @@ import { describe, expect, it, vi } from 'vitest';
 
 const seen = new Map<string, string[]>();
 let current = '';
-vi.mock('../args.js', async (orig) => {
-  const real = await orig<typeof import('../args.js')>();
+vi.mock('./args.js', async (orig) => {
+  const real = await orig<typeof import('./args.js')>();
   return {
     ...real,
     parseOptions: (_argv: string[], spec: Record<string, unknown>) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
-import { parseOptions } from '../args.js';
+import { parseOptions } from './args.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
 import { composeMatrices, matrixYaml } from '../../kernels/compose.js';
 import { writeFileSync } from 'node:fs';
@@ -14,13 +14,13 @@ import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, entryDa
 import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
 import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
 import { userspaceInfo } from '../../kernels/userspace.js';
-import { intOption } from '../args.js';
+import { intOption } from './args.js';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { describeIdentity } from '../../kernels/identity.js';
 import { TARBALL, unpackSourceTarball } from '../../kernels/tarball-source.js';
 import { OriginClaimError, parseOriginOption, type OriginClaim } from '../../kernels/origin-claim.js';
 import { resolve } from 'node:path';
-import { axesLabel } from '../matrix.js';
+import { axesLabel } from '../run/run-matrix.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|TARBALL|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
@@ -59,7 +59,7 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
                  the record to FILE.build.json). --jobs N (default: CPUs), --force
                  builds again (and replaces a cached build that is damaged: a run that finds
                  one stops and prints this command). Exit 0 built or cached, 1 the build failed (log tail and log
-                 path printed), 2 bad input or missing build tools (bash kernels/build-setup.sh).
+                 path printed), 2 bad input or missing build tools (bash scripts/setup/kernel-build.sh).
   source --package linux-source-X.Y [--suite S]
                  fetch and unpack Debian's kernel source package into the cache (as 'build'
                  entries do) and print the tree's path; a second run fetches nothing

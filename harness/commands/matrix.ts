@@ -5,18 +5,18 @@ import { resolve } from 'node:path';
 import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
-import { intOption, parseOptions } from '../args.js';
-import { DEFAULT_TIMEOUT_SEC, defaultGuestCpus, runMatrix } from '../matrix.js';
-import { writeMatrixReports } from '../reports.js';
-import { statusTable } from '../table.js';
+import { intOption, parseOptions } from './args.js';
+import { DEFAULT_TIMEOUT_SEC, defaultGuestCpus, runMatrix } from '../run/run-matrix.js';
+import { writeMatrixReports } from '../report/reports.js';
+import { statusTable } from '../report/table.js';
 import type { CaseResult } from '../results.js';
 import { isBad } from '../status.js';
-import { repoPath } from '../paths.js';
-import { catchInterrupts } from '../interrupt.js';
-import { parseShard, shardOf } from '../shard.js';
-import { listTests } from '../list-tests.js';
+import { repoPath } from '../../suites/lib/paths.js';
+import { catchInterrupts } from '../run/interrupt.js';
+import { parseShard, shardOf } from '../run/shard.js';
+import { listTests } from '../run/list-tests.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
-import { adhocEntry } from '../adhoc.js';
+import { adhocEntry } from '../run/adhoc.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
 const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]

@@ -1,17 +1,17 @@
 // `pidfd-matrix probe`: the whole suite on the running kernel (host mode, and what the
 // matrix runs inside each guest). Writes results.json + junit.xml, prints a table.
 import { resolve } from 'node:path';
-import { intOption, parseOptions } from '../args.js';
-import { allCases, loadCatalog } from '../catalog.js';
-import { applyKnownIssues, loadKnownIssues } from '../known-issues.js';
-import { applyKernelHealth, healthFromTaint } from '../health.js';
-import { repoPath } from '../paths.js';
-import { writeCellReports } from '../reports.js';
-import { runSuite } from '../run-suite.js';
+import { intOption, parseOptions } from './args.js';
+import { allCases, loadCatalog } from '../judge/catalog.js';
+import { applyKnownIssues, loadKnownIssues } from '../judge/known-issues.js';
+import { applyKernelHealth, healthFromTaint } from '../judge/health.js';
+import { repoPath } from '../../suites/lib/paths.js';
+import { writeCellReports } from '../report/reports.js';
+import { runSuite } from '../run/run-suite.js';
 import { isBad } from '../status.js';
-import { statusTable } from '../table.js';
+import { statusTable } from '../report/table.js';
 import { UsageError, type Command } from './types.js';
-import { listTests } from '../list-tests.js';
+import { listTests } from '../run/list-tests.js';
 import { firstConfig } from '../../kernels/config.js';
 
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--repeat N] [--kmsg-markers] [--verbose]

@@ -4,21 +4,21 @@
 import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseOptions } from '../args.js';
-import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../known-issues.js';
-import { writeJunit } from '../junit.js';
-import { kcidb, KCIDB_ORIGIN_RE } from '../kcidb.js';
-import { kcidbErrors } from '../kcidb-validate.js';
-import { writeFileAtomic } from '../report-text.js';
-import { loadCellResults, ResultsError, writeMatrixReports } from '../reports.js';
+import { parseOptions } from './args.js';
+import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../judge/known-issues.js';
+import { writeJunit } from '../report/junit.js';
+import { kcidb, KCIDB_ORIGIN_RE } from '../report/kcidb.js';
+import { kcidbErrors } from '../report/kcidb-validate.js';
+import { writeFileAtomic } from '../report/report-text.js';
+import { loadCellResults, ResultsError, writeMatrixReports } from '../report/reports.js';
 import { isBad } from '../status.js';
-import { statusTable, testRows } from '../table.js';
+import { statusTable, testRows } from '../report/table.js';
 import { UsageError, type Command } from './types.js';
 import {
   allCases, catalogCommits, CatalogError, loadCatalog, type CatalogCase, type CatalogFeature,
-} from '../catalog.js';
-import type { CommitTable } from '../commits.js';
-import { rejudgeCell, type VerdictChange } from '../rejudge.js';
+} from '../judge/catalog.js';
+import type { CommitTable } from '../judge/commits.js';
+import { rejudgeCell, type VerdictChange } from '../judge/rejudge.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--rejudge [--catalog PATH]] [--out DIR] [--known-issues FILE | --no-known-issues]
                            [--kcidb FILE [--kcidb-origin NAME]]

@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { intOption, parseOptions } from '../args.js';
-import { REPO_ROOT } from '../paths.js';
-import { loadCellResults, parseCellResult, ResultsError, writeMatrixReports } from '../reports.js';
+import { intOption, parseOptions } from './args.js';
+import { REPO_ROOT } from '../../suites/lib/paths.js';
+import { loadCellResults, parseCellResult, ResultsError, writeMatrixReports } from '../report/reports.js';
 import type { CellResult } from '../results.js';
 import { UsageError, type Command } from './types.js';
 

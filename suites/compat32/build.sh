@@ -2,7 +2,7 @@
 # Builds the i386 compat probe helper (suites/compat32/pidfd-compat32.c) with Debian's gcc -m32,
 # static, so it runs as a 32-bit process on any x86_64 kernel with IA32 emulation: on the host,
 # in containers and in guests, whatever root they have. Output: the cache, keyed by the hash of
-# this script and the source (harness/compat32-helper.ts hashes the same two files):
+# this script and the source (harness/run/compat32-helper.ts hashes the same two files):
 #   ${PIDFD_MATRIX_CACHE:-${XDG_CACHE_HOME:-~/.cache}/pidfd-matrix}/compat32/<key>/pidfd-compat32
 # Run by the harness the first time a run selects a compat32 case. Installs gcc-multilib (the
 # i386 libc.a comes with it, in libc6-dev-i386) when gcc cannot link a static -m32 program

@@ -1,5 +1,5 @@
 // Facts about the running kernel and process, as read: the host derives the version from them
-// (harness/version.ts), and versions only feed expectations: every probe still asks the kernel.
+// (harness/judge/version.ts), and versions only feed expectations: every probe still asks the kernel.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';

@@ -1,7 +1,7 @@
 // Case markers in the kernel log. Before each case the suite writes
 //   pidfd-matrix: case <feature/case> start
 // to /dev/kmsg (and "... end taint=<n>" after it), so the host can tell which case was running
-// when the kernel printed a WARN, Oops or taint (harness/health.ts reads the guest console).
+// when the kernel printed a WARN, Oops or taint (harness/judge/health.ts reads the guest console).
 // Only when PIDFD_MATRIX_KMSG_MARKERS=1 (`probe --kmsg-markers`, which the matrix passes to
 // guests): a host run must not write into the host's own kernel log.
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -55,7 +55,7 @@ export function sys(name: SyscallName, ...args: Arg[]): Res {
 // same refusal again is the filter's. Only syscalls whose bad-argument call is harmless and
 // checked before any permission check are asked (not fanotify_init, open_by_handle_at,
 // io_uring_setup: the kernel itself checks capabilities first). For ENOSYS, whether the
-// kernel has the syscall at all is read from /proc/kallsyms. The judge (harness/judge.ts)
+// kernel has the syscall at all is read from /proc/kallsyms. The judge (harness/judge/judge.ts)
 // decides from these records; the probe only observes.
 const REFUSALS = new Set(['ENOSYS', 'EPERM', 'EACCES']);
 const CONTROL_ARGS: Partial<Record<SyscallName, Arg[]>> = {
@@ -532,7 +532,7 @@ const PR_SET_NO_NEW_PRIVS = 38, PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2;
 
 /**
  * Install a classic-BPF seccomp filter that answers `syscall` with `errno` (x86_64 only), as
- * harness/seccomp-deny.py does, in *this* process: only for a throwaway child process
+ * scripts/seccomp-deny.py does, in *this* process: only for a throwaway child process
  * (suites/lib/clone3-child.ts), never in the runner. Sets no_new_privs first, so it needs no
  * capability.
  */

@@ -14,7 +14,7 @@ export interface PlanCase {
   needs: Need[];
 }
 
-/** A test binary the host built for this run (harness/built-helper.ts), or why it could not. */
+/** A test binary the host built for this run (harness/run/built-helper.ts), or why it could not. */
 export type BuiltHelper = { bin: string } | { error: string };
 
 export interface Plan {
@@ -24,11 +24,11 @@ export interface Plan {
   /** Write case and suite markers to /dev/kmsg (suites/lib/kmsg.ts; guests, whose console the host reads). */
   kmsg: boolean;
   /**
-   * The musl test binary the host built for this run (harness/musl-helper.ts), or why it could
+   * The musl test binary the host built for this run (harness/run/musl-helper.ts), or why it could
    * not: the runner hands it to suites/libc.probe.ts as MUSL_BIN_ENV / MUSL_ERROR_ENV.
    */
   musl?: BuiltHelper;
-  /** The i386 compat helper (harness/compat32-helper.ts), handed on as COMPAT32_BIN_ENV / COMPAT32_ERROR_ENV. */
+  /** The i386 compat helper (harness/run/compat32-helper.ts), handed on as COMPAT32_BIN_ENV / COMPAT32_ERROR_ENV. */
   compat32?: BuiltHelper;
   /**
    * Runs of each case (`--repeat N`; absent: 1). The runner goes through steps: step s is run

@@ -105,7 +105,7 @@ export async function runPlan(plan: Plan, from: number, o: { events?: number | n
     const run = step % repeat;
     const runField = repeat > 1 ? { run } : {};
     emit({ t: 'start', id: pc.id, at: Date.now(), ...runField });
-    // harness/health.ts attributes kernel WARNs/oopses on the console to cases by these exact
+    // harness/judge/health.ts attributes kernel WARNs/oopses on the console to cases by these exact
     // lines (`pidfd-matrix: case <id> start` / `... end taint=<n>`, suites/lib/kmsg.ts). A
     // repeated case is marked once around its runs (from the first run this runner makes):
     // 1000 marker pairs would only flood a TCG guest's serial console.

@@ -45,7 +45,7 @@ export class Supervisor {
 
   /** Run the whole plan; returns the supervisor's exit status (0: every case has a line). */
   async run(): Promise<number> {
-    // The runners inherit the switch; the suite markers carry the taint for harness/health.ts.
+    // The runners inherit the switch; the suite markers carry the taint for harness/judge/health.ts.
     if (this.plan.kmsg) process.env[KMSG_MARKERS_ENV] = '1';
     const taintStart = kernelTaint();
     markSuite('start');

@@ -4,12 +4,12 @@
 # this script and the source, so every checkout and every CI job's copy of the repository finds it:
 #   ${PIDFD_MATRIX_CACHE:-${XDG_CACHE_HOME:-~/.cache}/pidfd-matrix}/musl/<key>/pidfd-wrappers
 # Run by `make deps`, and by the harness the first time a run selects a musl case
-# (harness/musl-helper.ts). Installs musl-tools when missing (root, or sudo). Under a flock: two
+# (harness/run/musl-helper.ts). Installs musl-tools when missing (root, or sudo). Under a flock: two
 # runs wait for one build. `--path` prints where the binary goes (and builds nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE="${PIDFD_MATRIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pidfd-matrix}"
-# Same bytes, same key: harness/musl-helper.ts hashes the same two files in the same order.
+# Same bytes, same key: harness/run/musl-helper.ts hashes the same two files in the same order.
 key=$(cat "$here/pidfd-wrappers.c" "$here/build.sh" | sha256sum | cut -c1-16)
 dir="$CACHE/musl/$key"
 bin="$dir/pidfd-wrappers"

@@ -34,7 +34,7 @@ esac
 
 grep -qw selinux /sys/kernel/security/lsm 2>/dev/null || { say "SELinux is not active in this kernel (boot with security=selinux selinux=1); lsm: $(cat /sys/kernel/security/lsm 2>/dev/null)"; exit 3; }
 mountpoint -q /sys/fs/selinux || mount -t selinuxfs none /sys/fs/selinux
-command -v secilc >/dev/null || { say "secilc missing: the host must install it first (bash suites/selinux/setup.sh)"; exit 3; }
+command -v secilc >/dev/null || { say "secilc missing: the host must install it first (bash scripts/setup/selinux.sh)"; exit 3; }
 
 state=/run/pidfd-matrix
 mkdir -p "$state"

@@ -1,0 +1,46 @@
+// The skip audit on recorded runs: a skip is accepted only with evidence (the kernel's own
+// answer, facts that prove a need unmet, a proven Seccomp refusal, a probe's errno).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from './catalog.js';
+import { FIXTURE_CATALOG, FIXTURES, fixtureCell } from '../fixtures/load.js';
+import type { CellResult } from '../results.js';
+import { auditSkips } from './skip-audit.js';
+
+const fixtureCatalog = () => loadCatalog(FIXTURE_CATALOG);
+const streamCell = () => JSON.parse(readFileSync(`${FIXTURES}streams/trixie-faults/results.json`, 'utf8')) as CellResult;
+
+describe('skip audit', () => {
+  it('accepts a need the recorded facts prove unmet (uid 1000 is not root) and the kernel\'s own without-answer', () => {
+    const host = fixtureCell('host');
+    expect(host.cases.some((c) => c.status === 'skip' && c.reason === 'needs root: running as uid 1000')).toBe(true);
+    expect(auditSkips(host, fixtureCatalog())).toEqual([]);
+    const trixie = streamCell();
+    expect(trixie.cases.filter((c) => c.status === 'skip' && c.reason.startsWith('absent as expected')).length).toBeGreaterThan(0);
+  });
+
+  it('names a skip the recorded facts do not support: a real 6.12 guest from before the uid drop skipped pidfd_getfd/eperm as root', () => {
+    const found = auditSkips(streamCell(), loadCatalog());
+    expect(found).toEqual([{
+      id: 'pidfd_getfd/eperm',
+      reason: 'needs an unprivileged caller: root passes this permission check',
+      why: "the recorded facts meet the case's needs (unprivileged): it should have run",
+    }]);
+  });
+
+  it('names a probe skip without a kernel answer, accepts one that carries the errno it got', () => {
+    const cell = streamCell();
+    const base = cell.cases.find((c) => c.id === 'pidfd_signal_flags/process_group_not_leader')!;
+    const situational = { ...base, status: 'skip' as const, reason: 'pidfd_signal_flags/process_group_not_leader: this process leads its own process group', observed: { skip: 'this process leads its own process group' } };
+    const refused = { ...base, id: 'io_uring_waitid/waitid_pidfd', status: 'skip' as const, reason: 'io_uring_waitid/waitid_pidfd: io_uring unavailable (EPERM: kernel.io_uring_disabled or CONFIG_IO_URING=n)', observed: { skip: 'io_uring unavailable', errno: 'EPERM' } };
+    const noObservation = { ...base, id: 'pidfd_open/basic', status: 'skip' as const, reason: 'absent as expected: pidfd_open/basic needs 5.3', observed: {} };
+    // needs: [x86_64] is met on this x86_64 cell, but the errno the probe got is evidence itself
+    const refusedWithNeeds = { ...base, id: 'glibc_clone3_fallback/eperm_thread', status: 'skip' as const, reason: 'glibc_clone3_fallback/eperm_thread: this cell\'s own seccomp policy already answers clone3 ENOSYS', observed: { skip: 'policy answers clone3 ENOSYS', errno: 'ENOSYS' } };
+    expect(cell.facts?.arch).toBe('x86_64');
+    const found = auditSkips({ ...cell, cases: [situational, refused, refusedWithNeeds, noObservation] }, loadCatalog());
+    expect(found.map((f) => [f.id, f.why])).toEqual([
+      ['pidfd_signal_flags/process_group_not_leader', 'the probe skipped without a kernel answer: it should build the situation it needs'],
+      ['pidfd_open/basic', 'absent as expected, but no observation was stored'],
+    ]);
+  });
+});

@@ -1,0 +1,48 @@
+// Ad hoc kernels: `matrix --kernel PATH` (a bzImage) or `--kernel-tree DIR` (built from source)
+// become a one-entry matrix, so a CI lane or a one-off check needs no matrix file. The id is
+// derived from the kernel (no dots: ids become JUnit classnames) unless --id names it.
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { KERNEL_ID_RE, MatrixError, type KernelEntry } from '../../kernels/matrix.js';
+import { bzImageRelease } from '../../kernels/layout.js';
+
+/** Lowercase, dots and other characters to '-', as a matrix id. */
+export function idPart(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').replace(/-{2,}/g, '-');
+}
+
+export interface AdhocRequest {
+  kernel?: string;       // --kernel PATH
+  tree?: string;         // --kernel-tree DIR
+  config?: string[];     // --config FRAGMENT (with --kernel-tree)
+  id?: string;           // --id ID
+  lsm?: string;          // --lsm selinux
+  append?: string;       // --append "..."
+}
+
+/** The entry plus the rerun options (words, unquoted) that select it again. */
+export function adhocEntry(r: AdhocRequest): { entry: KernelEntry; selectArgs: string[] } {
+  if (!!r.kernel === !!r.tree) throw new MatrixError('give one of --kernel PATH (a bzImage) or --kernel-tree DIR (a kernel source tree)');
+  if (r.config?.length && !r.tree) throw new MatrixError('--config goes with --kernel-tree (fragments for the build)');
+  if (r.id !== undefined && !KERNEL_ID_RE.test(r.id)) throw new MatrixError(`--id '${r.id}' is not valid: lowercase letters, digits, '-' and '_' (no dots: ids become JUnit classnames)`);
+  const extra = { ...(r.lsm ? { lsm: r.lsm } : {}), ...(r.append ? { append: r.append } : {}) };
+  const flags = [...(r.id ? ['--id', r.id] : []), ...(r.lsm ? ['--lsm', r.lsm] : []), ...(r.append ? ['--append', r.append] : [])];
+  if (r.kernel) {
+    const kernel = resolve(r.kernel);
+    if (!existsSync(kernel)) throw new MatrixError(`--kernel ${kernel} does not exist; give a bzImage (e.g. arch/x86/boot/bzImage of a built tree)`);
+    const release = bzImageRelease(kernel);
+    if (!release) throw new MatrixError(`--kernel ${kernel} is not an x86 bzImage (no boot header); give arch/x86/boot/bzImage, not vmlinux`);
+    const id = r.id ?? `kernel-${idPart(release)}`;
+    return {
+      entry: { id, source: 'path', kernel, description: `ad hoc --kernel ${kernel}`, ...extra },
+      selectArgs: ['--kernel', kernel, ...flags],
+    };
+  }
+  const tree = resolve(r.tree!);
+  const config = (r.config ?? []).map((f) => resolve(f));
+  const id = r.id ?? `tree-${idPart(basename(tree)) || 'linux'}`;
+  return {
+    entry: { id, source: 'build', tree, ...(config.length ? { config } : {}), description: `ad hoc --kernel-tree ${tree}`, ...extra },
+    selectArgs: ['--kernel-tree', tree, ...config.flatMap((f) => ['--config', f]), ...flags],
+  };
+}
