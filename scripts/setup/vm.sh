@@ -15,29 +15,13 @@ TOOLS="$CACHE/tools"
 VNG_SUITE="${PIDFD_MATRIX_VNG_SUITE:-trixie}"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
-say() { echo "vm/setup: $*"; }
-SUDO=()
-[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+say() { echo "setup/vm: $*"; }
 
 # --- 1. system packages -------------------------------------------------------------------
-PKGS=(qemu-system-x86 udev kmod file busybox-static python3 python3-argcomplete python3-requests
-      debian-archive-keyring ca-certificates)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  say "system packages present: ${PKGS[*]}"
-else
-  say "installing: ${missing[*]}"
-  apt_install() { DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; }
-  # Only refresh the package lists when they are missing or too stale to install from.
-  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! apt_install; then
-    say "apt-get update (package lists missing or stale)"
-    "${SUDO[@]}" apt-get update -q
-    apt_install
-  fi
-fi
+# shellcheck source=scripts/setup/apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
+apt_install_missing "system packages" qemu-system-x86 udev kmod file busybox-static python3 python3-argcomplete \
+  python3-requests debian-archive-keyring ca-certificates
 
 # --- 2. the Debian mirror the system already uses ------------------------------------------
 # First non-security Debian URI from /etc/apt/sources.list{,.d/*.list,.d/*.sources}.
