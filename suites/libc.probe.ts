@@ -197,7 +197,16 @@ featureSuite('glibc_clone3_fallback', {
       const r = underClone3Filter('REMEMBER');
       if (r.thread_under_enosys === 'ran' && r.clone3_errno === 'EPERM' && r.thread === 'ran' && r.spawn === 'EPERM')
         // The evidence travels with the skip: the refusal the cell's policy gave (errno) and both runs.
-        return { skip: `this cell's own seccomp policy already answers clone3 ENOSYS (clone3(NULL, 0) got ENOSYS before the probe's filter, while /proc/kallsyms shows the kernel has sys_clone3), and this glibc, which does call clone3 (posix_spawn failed under EPERM), keeps creating threads with clone after one ENOSYS: its clone3 path for threads cannot be shown under this policy`, errno: 'ENOSYS', ...o, remembered: r };
+        return {
+          skip:
+            `this cell's own seccomp policy already answers clone3 ENOSYS (clone3(NULL, 0) got ENOSYS before the ` +
+            `probe's filter, while /proc/kallsyms shows the kernel has sys_clone3), and this glibc, which does ` +
+            `call clone3 (posix_spawn failed under EPERM), keeps creating threads with clone after one ENOSYS: ` +
+            `its clone3 path for threads cannot be shown under this policy`,
+          errno: 'ENOSYS',
+          ...o,
+          remembered: r,
+        };
     }
     return o;
   },

@@ -188,6 +188,17 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
   const legend = STATUSES.map((s) => `<li><span class="badge st-${s}">${s}</span>${escHtml(STATUS_MEANING[s])} <small>(${total[s]})</small></li>`).join('\n');
   const data = { ...pageData(cells, rows), meaning: STATUS_MEANING, changes: Object.fromEntries(changed) };
 
+  // The line under the title: the counts, what failed, the baseline's changes, where it came from.
+  const didNotRun = cellErrors ? `, ${cellErrors} kernel${cellErrors === 1 ? '' : 's'} did not run the suite` : '';
+  const failed = bad ? ` — <span class="bad">${bad} fail/error${didNotRun}</span>` : '';
+  const changedNote = opts.changes
+    ? `<strong>${changed.size} cell${changed.size === 1 ? '' : 's'} changed since the baseline</strong> (outlined; hover or click for the old value). `
+    : '';
+  const harness = revs.length ? `, harness ${escHtml(revs.join(', '))}` : '';
+  const containerNote = cells.some((c) => c.container)
+    ? ' Container cells run on the host kernel: <a href="policy.html">policy.html</a> shows what each seccomp profile and runtime blocked.'
+    : '';
+
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -199,8 +210,9 @@ export function matrixHtml(cells: CellResult[], opts: { rows?: TestRow[]; genera
 </head>
 <body>
 <h1>pidfd-matrix: pidfd features × kernels</h1>
-<p class="sub">${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${escHtml(fmtCounts(total))}${bad ? ` — <span class="bad">${bad} fail/error${cellErrors ? `, ${cellErrors} kernel${cellErrors === 1 ? '' : 's'} did not run the suite` : ''}</span>` : ''}.
-${opts.changes ? `<strong>${changed.size} cell${changed.size === 1 ? '' : 's'} changed since the baseline</strong> (outlined; hover or click for the old value). ` : ''}Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${revs.length ? `, harness ${escHtml(revs.join(', '))}` : ''}. Click a cell for details, a kernel for its provenance.${cells.some((c) => c.container) ? ' Container cells run on the host kernel: <a href="policy.html">policy.html</a> shows what each seccomp profile and runtime blocked.' : ''}</p>
+<p class="sub">${cells.length} kernel${cells.length === 1 ? '' : 's'}, ${rows.length} tests: ${escHtml(fmtCounts(total))}${failed}.
+${changedNote}Generated ${escHtml((opts.generatedAt ?? new Date()).toISOString())}${harness}. \
+Click a cell for details, a kernel for its provenance.${containerNote}</p>
 <div class="layout">
 <div>
 <table class="matrix" id="matrix">

@@ -37,7 +37,10 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   cells.forEach((cell, i) => {
     const result = cell.error ? `💥 error: ${cell.error.reason}` : fmtCounts(countStatuses(eff[i]));
-    out.push(`| ${mdCell(cell.kernelId)} | ${mdCell(cell.facts?.release ?? '–')} | ${mdCell(cell.container ? `container: ${cell.container.userspace} (libc6 ${cell.container.packages.libc6 ?? '?'}), seccomp ${seccompLabel(cell.container.seccomp)}, ${cell.container.runtime}, host kernel` : cell.mode)} | ${cell.accel ?? '–'} | ${mdCell(cell.lsm ?? '–')} | ${mdCell(result)} | ${mdCode(cell.rerun)} |`);
+    const c = cell.container;
+    const mode = c ? `container: ${c.userspace} (libc6 ${c.packages.libc6 ?? '?'}), seccomp ${seccompLabel(c.seccomp)}, ${c.runtime}, host kernel` : cell.mode;
+    const columns = [mdCell(cell.kernelId), mdCell(cell.facts?.release ?? '–'), mdCell(mode), cell.accel ?? '–', mdCell(cell.lsm ?? '–'), mdCell(result), mdCode(cell.rerun)];
+    out.push(`| ${columns.join(' | ')} |`);
   });
   out.push('');
   // Container cells share the host's kernel: their differences are the userspace's, profile's or runtime's.

@@ -176,6 +176,10 @@ export function policyHtml(cells: CellResult[]): string {
     return `<tr><th scope="row">${escHtml(c.id)}</th>${CAUSES.map((k) => `<td class="${k === 'unexplained' && n[k] ? 'bad' : ''}">${n[k] || '·'}</td>`).join('')}</tr>`;
   }).join('\n') : '';
   const odd = (diffs ?? []).filter((d) => d.cause === 'unexplained');
+  const oddItem = (d: (typeof odd)[number]) => `<li>${escHtml(`${d.cell} ${d.id}: host ${d.host}, here ${d.status}: ${clip(d.reason)}`)}</li>`;
+  const oddText = odd.length
+    ? `<span class="bad">${odd.length} not explained</span>:</p><ul>${odd.map(oddItem).join('')}</ul>`
+    : 'Every difference from the host cell is explained by the userspace, the profile or the runtime.</p>';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -194,7 +198,7 @@ ${body}
 ${diffs ? `<table><thead><tr><th scope="col">cell</th>${CAUSES.map((k) => `<th scope="col">${escHtml(k)}</th>`).join('')}</tr></thead><tbody>
 ${causeRows}
 </tbody></table>
-<p>${odd.length ? `<span class="bad">${odd.length} not explained</span>:</p><ul>${odd.map((d) => `<li>${escHtml(`${d.cell} ${d.id}: host ${d.host}, here ${d.status}: ${clip(d.reason)}`)}</li>`).join('')}</ul>` : 'Every difference from the host cell is explained by the userspace, the profile or the runtime.</p>'}` : '<p>No host cell in this run to compare with.</p>'}` : '<p>No container cells in this run.</p>'}
+<p>${oddText}` : '<p>No host cell in this run to compare with.</p>'}` : '<p>No container cells in this run.</p>'}
 </body>
 </html>
 `;
