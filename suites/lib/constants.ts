@@ -1,4 +1,4 @@
-// Constants from ../shared/reference/pidfd-kernel-reference.md §1 (tagged [V] there).
+// Constants from docs/pidfd-reference.md §1 (tagged [V] there).
 // Syscall numbers are per architecture: data, so another arch is one more table.
 const SYSCALLS = {
   x86_64: {
