@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureKoffiNative, integrityMatches, KoffiNativeError, lockedKoffiNative } from './koffi-native.js';
-import { repoPath } from '../harness/paths.js';
+import { repoPath } from '../suites/lib/paths.js';
 
 const lockText = readFileSync(repoPath('package-lock.json'), 'utf8');
 const cache = mkdtempSync(join(tmpdir(), 'pm-koffi-'));
