@@ -8,6 +8,7 @@ import { reportCommand } from './report.js';
 import { rerunCommand } from './rerun.js';
 import { compareCommand } from './compare.js';
 import { catalogCommand } from './catalog.js';
+import { kcidbCommand } from './kcidb.js';
 import { bisectCommand, bisectStepCommand } from './bisect.js';
 
-export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand, catalogCommand, bisectCommand, bisectStepCommand];
+export const commands: Command[] = [probeCommand, matrixCommand, kernelsCommand, benchCommand, reportCommand, compareCommand, rerunCommand, catalogCommand, kcidbCommand, bisectCommand, bisectStepCommand];

@@ -9,6 +9,10 @@ import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH,
 import { writeJunit } from '../report/junit.js';
 import { kcidb, KCIDB_ORIGIN_RE } from '../report/kcidb.js';
 import { kcidbErrors } from '../report/kcidb-validate.js';
+import {
+  ISSUE_VERSIONS_PATH, IssueVersionsError, loadIssueVersions, staleIssuesMessage, StaleIssueVersions, type IssueVersions,
+} from '../report/kcidb-versions.js';
+import { updateCommand } from './kcidb.js';
 import { writeFileAtomic } from '../report/report-text.js';
 import { loadCellResults, ResultsError, writeMatrixReports } from '../report/reports.js';
 import { isBad } from '../status.js';
@@ -21,7 +25,7 @@ import type { CommitTable } from '../judge/commits.js';
 import { rejudgeCell, type VerdictChange } from '../judge/rejudge.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--rejudge [--catalog PATH]] [--out DIR] [--known-issues FILE | --no-known-issues]
-                           [--kcidb FILE [--kcidb-origin NAME]]
+                           [--kcidb FILE [--kcidb-origin NAME] [--kcidb-versions FILE]]
        pidfd-matrix report merge --out DIR <shard dir>... [same options]
 
 Regenerate all outputs from the results.json files found under <results dir> (as written
@@ -56,7 +60,12 @@ Options:
                        issue, and each xfail (FAIL, present) or xpass (PASS, absent) as an
                        incident naming its issue. It is validated against
                        third_party/kcidb/kcidb-v5.3.schema.json before it is written.
+                       Each issue's version comes from kernels/kcidb-issue-versions.yaml: an
+                       issue edited since its version was recorded is an error (exit 2) that
+                       names the fix, \`pidfd-matrix kcidb versions --update\`.
   --kcidb-origin NAME  the KCIDB origin (your CI system's name; [a-z0-9_]+, default pidfd_matrix)
+  --kcidb-versions FILE  the issue versions to use (default: kernels/kcidb-issue-versions.yaml);
+                       with your own --known-issues, keep your own FILE (kcidb versions --versions)
   -h, --help           this text`;
 
 /** Every shard's cells, each cell's directory copied into `out` (console logs stay with it). */
@@ -83,12 +92,13 @@ export const reportCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
       out: { type: 'string' }, 'known-issues': { type: 'string' }, 'no-known-issues': { type: 'boolean' },
-      kcidb: { type: 'string' }, 'kcidb-origin': { type: 'string' },
+      kcidb: { type: 'string' }, 'kcidb-origin': { type: 'string' }, 'kcidb-versions': { type: 'string' },
       rejudge: { type: 'boolean' }, catalog: { type: 'string' },
     }, usage);
     if (values.catalog && !values.rejudge) throw new UsageError(`--catalog only applies with --rejudge\n\n${usage}`);
     const origin = values['kcidb-origin'];
     if (origin !== undefined && !values.kcidb) throw new UsageError(`--kcidb-origin goes with --kcidb FILE\n\n${usage}`);
+    if (values['kcidb-versions'] && !values.kcidb) throw new UsageError(`--kcidb-versions goes with --kcidb FILE\n\n${usage}`);
     if (origin !== undefined && !KCIDB_ORIGIN_RE.test(origin)) throw new UsageError(`--kcidb-origin '${origin}' must be lower-case letters, digits and _ (KCIDB's origin pattern)`);
     const merge = positionals[0] === 'merge';
     if (merge && (positionals.length < 2 || !values.out)) throw new UsageError(`report merge wants --out DIR and at least one shard dir\n\n${usage}`);
@@ -97,6 +107,7 @@ export const reportCommand: Command = {
     const dirs = (merge ? positionals.slice(1) : positionals).map((d) => resolve(d));
     const dir = dirs.join(', ');
     const out = resolve(values.out ?? dirs[0]);
+    const versionsPath = values['kcidb-versions'] ? resolve(values['kcidb-versions']) : ISSUE_VERSIONS_PATH;
 
     let loaded;
     let entries;
@@ -104,6 +115,7 @@ export const reportCommand: Command = {
     let table: CommitTable | undefined;
     // --kcidb writes the catalog's broken ranges as issues: the catalog the run is judged by.
     let features: CatalogFeature[] = [];
+    let issueVersions: IssueVersions = {};
     try {
       if (values.rejudge || values.kcidb) {
         const path = values.catalog ? resolve(values.catalog) : undefined;
@@ -116,8 +128,10 @@ export const reportCommand: Command = {
       const kiPath = values['known-issues'] ? resolve(values['known-issues']) : KNOWN_ISSUES_PATH;
       if (values['known-issues'] && !existsSync(kiPath)) throw new UsageError(`--known-issues ${values['known-issues']}: no such file`);
       entries = values['no-known-issues'] ? [] : loadKnownIssues(kiPath);
+      if (values.kcidb) issueVersions = loadIssueVersions(versionsPath);
     } catch (e) {
-      if (e instanceof ResultsError || e instanceof KnownIssuesError || e instanceof CatalogError) throw new UsageError(e.message);
+      if (e instanceof ResultsError || e instanceof KnownIssuesError || e instanceof CatalogError || e instanceof IssueVersionsError)
+        throw new UsageError(e.message);
       throw e;
     }
     if (loaded.length === 0) throw new UsageError(`no results.json under ${dir} (run pidfd-matrix probe or matrix first)`);
@@ -143,7 +157,20 @@ export const reportCommand: Command = {
       if (existsSync(cellJunit)) await writeJunit([cell], cellJunit);
     }
     if (values.kcidb) {
-      const doc = kcidb(cells, { origin, knownIssues: entries, catalog: features, commits: table });
+      let doc;
+      try {
+        doc = kcidb(cells, { origin, knownIssues: entries, catalog: features, commits: table, issueVersions });
+      } catch (e) {
+        if (!(e instanceof StaleIssueVersions)) throw e;
+        const fix = updateCommand({
+          versions: values['kcidb-versions'], knownIssues: values['known-issues'], catalog: values.catalog,
+        });
+        const own = (values['known-issues'] || values.catalog) && !values['kcidb-versions']
+          ? '\nWith your own known-issues or catalog, keep your own versions file: add --versions FILE to that'
+            + ' command and --kcidb-versions FILE to this one.'
+          : '';
+        throw new UsageError(staleIssuesMessage(e.stale, versionsPath, fix) + own);
+      }
       const problems = kcidbErrors(doc);
       // Our own export failing the schema is a bug here, not bad input: say so and write nothing.
       if (problems.length) throw new Error(`the KCIDB export does not validate against the v5.3 schema (a pidfd-matrix bug):\n${problems.slice(0, 20).join('\n')}`);

@@ -7,24 +7,22 @@
 //            <origin>:broken:<feature>[/<case>]:<from>           where a range is declared, and the
 //                                                                release that broke it
 //            Editing a reason, link, expiry, or a range's end, backports or fix keeps the id.
-//   version  the first 31 bits of sha256 over the issue as submitted, minus id and version:
-//            it changes whenever what KCIDB receives about the issue changes, and is the same
-//            on every machine and every run (31 bits: it fits a signed 32-bit column too).
-//            Caveat: KCIDB triages by the highest version of an id, and a hash does not grow
-//            with edits; every incident names the exact version it was judged against, so a
-//            consumer that keeps older versions can still tell them apart.
+//   version  from kernels/kcidb-issue-versions.yaml (kcidb-versions.ts): KCIDB triages by the
+//            highest version of an id, so an edit must raise it, which a hash cannot promise.
+//            An issue whose content is not the one its recorded version stands for is refused
+//            (StaleIssueVersions names `kcidb versions --update`); the origin is not part of it.
 //   report_url / report_subject  the entry's own URL (known-issues `link`, a URL in a range's
 //            `ref`); else, for a range with a `fixed` commit in a mainline release, that
 //            commit on git.kernel.org and its subject (the commit message describes the bug).
 //   culprit  { code: true }: a listed deviation is the tested kernel's (or its distro's or
 //            LSM's) behaviour; the harness and the probe (the "tool") are not at fault.
-import { createHash } from 'node:crypto';
 import type { BrokenRange, CatalogCase, CatalogFeature } from '../judge/catalog.js';
 import { findCommit, type CommitTable } from '../judge/commits.js';
 import { expectationIn } from '../judge/judge.js';
 import { describeSelector, knownIssueFor, type KnownIssue } from '../judge/known-issues.js';
 import type { CaseResult, CellResult } from '../results.js';
 import { fmtVersion } from '../judge/version.js';
+import { staleIssues, StaleIssueVersions, type IssueContent, type IssueVersions } from './kcidb-versions.js';
 
 export type KcidbObject = Record<string, unknown>;
 
@@ -37,19 +35,6 @@ export interface IssueSources {
   catalog?: CatalogFeature[];
   /** suites/catalog/commits.yaml: the subjects of the commits a range names. */
   commits?: CommitTable;
-}
-
-/** Deterministic version of an issue's content: a non-negative integer below 2^31. */
-export function issueVersion(content: KcidbObject): number {
-  return createHash('sha256').update(canonical(content)).digest().readUInt32BE(0) >>> 1;
-}
-
-/** JSON with sorted keys, so the version does not follow the order fields were written in. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as KcidbObject)[k])}`)}}`;
-  return JSON.stringify(v);
 }
 
 const clean = (s: string): string => s.replace(/\0/g, '\\0');
@@ -67,12 +52,6 @@ function asUrl(s: string | undefined): string | undefined {
   }
 }
 
-function finish(id: string, body: KcidbObject, origin: string): IssueRef {
-  const content = { origin, ...body };
-  const version = issueVersion(content);
-  return { id, version, issue: { id, version, ...content } };
-}
-
 const CULPRIT = { code: true, harness: false, tool: false };
 
 function knownIssueKey(e: KnownIssue): string {
@@ -80,8 +59,8 @@ function knownIssueKey(e: KnownIssue): string {
 }
 
 /** One issue per known-issues entry; an entry repeating another's test and selector gets #2, #3. */
-function knownIssueRefs(entries: KnownIssue[], origin: string): Map<KnownIssue, IssueRef> {
-  const refs = new Map<KnownIssue, IssueRef>();
+function knownIssueContents(entries: KnownIssue[]): Map<KnownIssue, IssueContent> {
+  const refs = new Map<KnownIssue, IssueContent>();
   const seen = new Map<string, number>();
   for (const e of entries) {
     const key = knownIssueKey(e);
@@ -89,17 +68,20 @@ function knownIssueRefs(entries: KnownIssue[], origin: string): Map<KnownIssue, 
     seen.set(key, n);
     const url = asUrl(e.link);
     const about = e.test ? `test ${e.test}` : `feature ${e.feature} (every case)`;
-    refs.set(e, finish(`${origin}:known:${key}${n > 1 ? `#${n}` : ''}`, {
-      comment: clean(`${e.reason} (known issue: ${about} on ${describeSelector(e.kernel)}`
-        + `${e.expires ? `, review by ${e.expires}` : ''})`),
-      ...(url ? { report_url: url } : {}),
-      culprit: CULPRIT,
-      misc: {
-        source: 'known-issues', ...(e.test ? { test: e.test } : { feature: e.feature }),
-        kernel: describeSelector(e.kernel),
-        ...(e.link ? { link: clean(e.link) } : {}), ...(e.expires ? { expires: e.expires } : {}),
+    refs.set(e, {
+      key: `known:${key}${n > 1 ? `#${n}` : ''}`,
+      content: {
+          comment: clean(`${e.reason} (known issue: ${about} on ${describeSelector(e.kernel)}`
+          + `${e.expires ? `, review by ${e.expires}` : ''})`),
+        ...(url ? { report_url: url } : {}),
+        culprit: CULPRIT,
+        misc: {
+          source: 'known-issues', ...(e.test ? { test: e.test } : { feature: e.feature }),
+          kernel: describeSelector(e.kernel),
+          ...(e.link ? { link: clean(e.link) } : {}), ...(e.expires ? { expires: e.expires } : {}),
+        },
       },
-    }, origin));
+    });
   }
   return refs;
 }
@@ -115,10 +97,8 @@ function declaredRanges(features: CatalogFeature[]): { range: BrokenRange; at: s
   return out;
 }
 
-function brokenRangeRefs(
-  features: CatalogFeature[], commits: CommitTable | undefined, origin: string,
-): Map<BrokenRange, IssueRef> {
-  const refs = new Map<BrokenRange, IssueRef>();
+function brokenRangeContents(features: CatalogFeature[], commits: CommitTable | undefined): Map<BrokenRange, IssueContent> {
+  const refs = new Map<BrokenRange, IssueContent>();
   const seen = new Map<string, number>();
   for (const { range: b, at } of declaredRanges(features)) {
     if (refs.has(b)) continue;
@@ -134,30 +114,50 @@ function brokenRangeRefs(
       } : {};
     const fixedIn = b.backports.length ? `, fixed in ${b.backports.map(fmtVersion).join(', ')}` : '';
     const span = `broken from ${fmtVersion(b.from)} until ${fmtVersion(b.to)}${fixedIn}`;
-    refs.set(b, finish(`${origin}:broken:${key}${n > 1 ? `#${n}` : ''}`, {
-      comment: clean(`${b.reason} (catalog: ${at} ${span})`),
-      ...report,
-      culprit: CULPRIT,
-      misc: {
-        source: 'catalog', at, from: fmtVersion(b.from), to: fmtVersion(b.to), ...(b.ref ? { ref: clean(b.ref) } : {}),
-        backports: b.backports.map(fmtVersion), broke: b.broke, fixed: b.fixed,
-        fixed_subjects: fixes.map((x) => clean(x.subject)),
+    refs.set(b, {
+      key: `broken:${key}${n > 1 ? `#${n}` : ''}`,
+      content: {
+        comment: clean(`${b.reason} (catalog: ${at} ${span})`),
+        ...report,
+        culprit: CULPRIT,
+        misc: {
+          source: 'catalog', at, from: fmtVersion(b.from), to: fmtVersion(b.to), ...(b.ref ? { ref: clean(b.ref) } : {}),
+          backports: b.backports.map(fmtVersion), broke: b.broke, fixed: b.fixed,
+          fixed_subjects: fixes.map((x) => clean(x.subject)),
+        },
       },
-    }, origin));
+    });
   }
   return refs;
 }
 
-/** Links results to issues; built once per document. */
+/** Every issue the sources state, in the order the writer submits them (known-issues first). */
+export function issueContents(sources: IssueSources): IssueContent[] {
+  return [
+    ...knownIssueContents(sources.knownIssues ?? []).values(),
+    ...brokenRangeContents(sources.catalog ?? [], sources.commits).values(),
+  ];
+}
+
+/** Links results to issues; built once per document. Throws StaleIssueVersions for an unrecorded edit. */
 export class IssueIndex {
   readonly issues: KcidbObject[];
   private readonly known: Map<KnownIssue, IssueRef>;
   private readonly broken: Map<BrokenRange, IssueRef>;
   private readonly cases: Map<string, CatalogCase>;
 
-  constructor(private readonly sources: IssueSources, origin: string) {
-    this.known = knownIssueRefs(sources.knownIssues ?? [], origin);
-    this.broken = brokenRangeRefs(sources.catalog ?? [], sources.commits, origin);
+  constructor(private readonly sources: IssueSources, origin: string, versions: IssueVersions) {
+    const known = knownIssueContents(sources.knownIssues ?? []);
+    const broken = brokenRangeContents(sources.catalog ?? [], sources.commits);
+    const stale = staleIssues(versions, [...known.values(), ...broken.values()]);
+    if (stale.length) throw new StaleIssueVersions(stale);
+    const ref = ({ key, content }: IssueContent): IssueRef => {
+      const id = `${origin}:${key}`;
+      const { version } = versions[key];
+      return { id, version, issue: { id, version, origin, ...content } };
+    };
+    this.known = new Map([...known].map(([e, c]) => [e, ref(c)]));
+    this.broken = new Map([...broken].map(([b, c]) => [b, ref(c)]));
     this.cases = new Map((sources.catalog ?? []).flatMap((f) => f.cases.map((c) => [c.id, c] as const)));
     this.issues = [...this.known.values(), ...this.broken.values()].map((r) => r.issue);
   }

@@ -10,6 +10,8 @@ import { fixtureCells, useFixtureCatalog } from '../fixtures/load.js';
 import { allCases, loadCatalog, parseCatalog } from '../judge/catalog.js';
 import { parseCommits } from '../judge/commits.js';
 import { kcidb, LOG_EXCERPT_MAX } from './kcidb.js';
+import { issueContents } from './kcidb-issues.js';
+import { bumpVersions, StaleIssueVersions, type IssueVersions } from './kcidb-versions.js';
 import { applyKnownIssues, parseKnownIssues } from '../judge/known-issues.js';
 import { kcidbErrors } from './kcidb-validate.js';
 import { repoPath } from '../../suites/lib/paths.js';
@@ -102,10 +104,15 @@ const COMMITS = parseCommits(`commits:
   aaaaaaaaaaaa: { subject: "pidfd: accept PIDFD_NONBLOCK", mainline: "6.13", stable: {} }
 `);
 
-function knownDoc(known = KNOWN, catalogText = CATALOG): Doc {
+/** The versions an update records for these sources (over `recorded`). */
+function versionsFor(known = KNOWN, catalogText = CATALOG, recorded: IssueVersions = {}): IssueVersions {
+  return bumpVersions(recorded, issueContents({ knownIssues: parseKnownIssues(known), catalog: parseCatalog(catalogText), commits: COMMITS }));
+}
+
+function knownDoc(known = KNOWN, catalogText = CATALOG, issueVersions = versionsFor(known, catalogText)): Doc {
   const entries = parseKnownIssues(known);
   const cells = fixtureCells().map((c) => applyKnownIssues(c, entries, new Date('2026-11-23')).cell);
-  return kcidb(cells, { knownIssues: entries, catalog: parseCatalog(catalogText), commits: COMMITS }) as Doc;
+  return kcidb(cells, { knownIssues: entries, catalog: parseCatalog(catalogText), commits: COMMITS, issueVersions }) as Doc;
 }
 const byTest = (d: Doc, kernel: string, id: string) => d.tests.find((t) => String(t.id).includes(`:${kernel}:`) && String(t.id).endsWith(`:${id}`))!;
 const incidentOf = (d: Doc, t: Obj) => d.incidents.filter((i) => i.test_id === t.id);
@@ -180,24 +187,34 @@ describe('kcidb() issues and incidents on recorded results with known issues', (
     expect(byTest(bare, 'trixie', 'pidfd_open/nonblock').status).toBe('SKIP');
   });
 
-  it('ids are stable; the version follows the content: same input same version, an edit a new version', () => {
+  it('ids are stable; the version is the recorded one: an edit is refused until the update raises it by one', () => {
     const a = knownDoc(), b = knownDoc();
     expect(b.issues).toEqual(a.issues);
     expect(b.incidents).toEqual(a.incidents);
     const versions = (d: Doc) => Object.fromEntries(d.issues.map((i) => [i.id, i.version]));
+    expect(Object.values(versions(a))).toEqual([1, 1, 1, 1]);
+    const recorded = versionsFor();
     // reordering entries changes nothing
     const [head, e1, e2] = KNOWN.split(/\n(?=  - )/);
-    expect(versions(knownDoc([head, e2, e1].join('\n')))).toEqual(versions(a));
-    // a new reason: same id, a new version, and the incident names the new one
-    const edited = knownDoc(KNOWN.replace('lacks the PIDFD_INFO_EXIT backport', 'lacks the backport (Debian #1)'));
+    expect(versions(knownDoc([head, e2, e1].join('\n'), CATALOG, recorded))).toEqual(versions(a));
+    // a new reason: the recorded version no longer stands for it, so the writer refuses it by id
     const id = 'pidfd_matrix:known:pidfd_info/exit_status:version >=6.12 <6.13, mode guest';
-    expect(versions(edited)[id]).not.toBe(versions(a)[id]);
-    expect(edited.incidents.find((i) => i.issue_id === id)!.issue_version).toBe(versions(edited)[id]);
+    const newReason = KNOWN.replace('lacks the PIDFD_INFO_EXIT backport', 'lacks the backport (Debian #1)');
+    expect(() => knownDoc(newReason, CATALOG, recorded)).toThrow(StaleIssueVersions);
+    expect(() => knownDoc(newReason, CATALOG, recorded)).toThrow(/exit_status:version >=6\.12 <6\.13, mode guest: changed since version 1[^]*kcidb versions --update/);
+    // after the update: same id, version 2, and the incident names it
+    const edited = knownDoc(newReason, CATALOG, versionsFor(newReason, CATALOG, recorded));
+    expect(versions(edited)[id]).toBe(2);
+    expect(edited.incidents.find((i) => i.issue_id === id)!.issue_version).toBe(2);
     expect(edited.incidents.find((i) => i.issue_id === id)!.id).not.toBe(a.incidents.find((i) => i.issue_id === id)!.id);
-    // a moved end of a broken range: same id, new version; the other issues keep theirs
-    const moved = versions(knownDoc(KNOWN, CATALOG.replace('to: "6.12.60"', 'to: "6.12.61"')));
-    expect(moved['pidfd_matrix:broken:pidfd_open/nonblock:6.12']).not.toBe(versions(a)['pidfd_matrix:broken:pidfd_open/nonblock:6.12']);
-    expect({ ...moved, 'pidfd_matrix:broken:pidfd_open/nonblock:6.12': 0 }).toEqual({ ...versions(a), 'pidfd_matrix:broken:pidfd_open/nonblock:6.12': 0 });
+    // a moved end of a broken range: that issue alone goes to 2
+    const movedCatalog = CATALOG.replace('to: "6.12.60"', 'to: "6.12.61"');
+    const moved = versions(knownDoc(KNOWN, movedCatalog, versionsFor(KNOWN, movedCatalog, recorded)));
+    expect(moved).toEqual({ ...versions(a), 'pidfd_matrix:broken:pidfd_open/nonblock:6.12': 2 });
+    // another origin shares the recorded versions: the origin is not part of an issue's content
+    const entries = parseKnownIssues(KNOWN);
+    const other = kcidb(fixtureCells(), { origin: 'my_lab', knownIssues: entries, catalog: parseCatalog(CATALOG), commits: COMMITS, issueVersions: recorded }) as Doc;
+    expect(other.issues.map((i) => i.version)).toEqual([1, 1, 1, 1]);
   });
 
   it('the schema rejects broken issues and incidents (no version, negative version, present as text, bad url)', () => {
@@ -233,7 +250,15 @@ describe('report --kcidb on a real host run', () => {
     link: https://man7.org/linux/man-pages/man2/pidfd_open.2.html
 `);
     const file = join(out, 'kcidb.json');
-    const r = cli(['report', out, '--known-issues', known, '--kcidb', file, '--kcidb-origin', 'pidfd_ci']);
+    // The entry has no recorded version: report refuses it, naming the id and the update for these files.
+    const unrecorded = cli(['report', out, '--known-issues', known, '--kcidb', file]);
+    expect(unrecorded.status).toBe(2);
+    expect(unrecorded.stderr).toContain('known:pidfd_open/self:mode host: no version recorded');
+    expect(unrecorded.stderr).toContain(`kcidb versions --update --known-issues ${known}`);
+    const versions = join(out, 'versions.yaml');
+    const update = cli(['kcidb', 'versions', '--update', '--known-issues', known, '--versions', versions]);
+    expect(update.status, update.stdout + update.stderr).toBe(0);
+    const r = cli(['report', out, '--known-issues', known, '--kcidb', file, '--kcidb-origin', 'pidfd_ci', '--kcidb-versions', versions]);
     expect(r.status, r.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as Doc;
     expect(kcidbErrors(doc)).toEqual([]);
@@ -245,7 +270,7 @@ describe('report --kcidb on a real host run', () => {
     const ranges = new Set([...features.flatMap((f) => f.base.broken), ...allCases(features).flatMap((c) => c.broken)]);
     expect(doc.issues.filter((i) => String(i.id).startsWith('pidfd_ci:broken:'))).toHaveLength(ranges.size);
     const issue = doc.issues.find((i) => i.id === 'pidfd_ci:known:pidfd_open/self:mode host')!;
-    expect(issue.report_url).toBe('https://man7.org/linux/man-pages/man2/pidfd_open.2.html');
+    expect(issue).toMatchObject({ report_url: 'https://man7.org/linux/man-pages/man2/pidfd_open.2.html', version: 1 });
     const self = doc.tests.find((t) => String(t.id).endsWith(':pidfd_open/self'))!;
     const status = (self.misc as Obj).pidfd_matrix_status;
     expect(['xpass', 'xfail']).toContain(status);

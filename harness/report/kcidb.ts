@@ -22,6 +22,7 @@ import { effectiveCases, testRows, type TestRow } from './table.js';
 import type { Status } from '../status.js';
 import { seccompLabel } from './report-text.js';
 import { IssueIndex, type IssueRef, type IssueSources, type KcidbObject } from './kcidb-issues.js';
+import type { IssueVersions } from './kcidb-versions.js';
 
 export const KCIDB_ORIGIN_RE = /^[a-z0-9_]+$/;
 /** The schema's limit for log_excerpt. */
@@ -51,8 +52,11 @@ function incident(origin: string, testId: string, buildId: string, c: CaseResult
   };
 }
 
-/** knownIssues, catalog, commits: the deviations to write as issues (none given: no issues). */
-export interface KcidbOptions extends IssueSources { origin?: string; rows?: TestRow[] }
+/**
+ * knownIssues, catalog, commits: the deviations to write as issues (none given: no issues);
+ * issueVersions: their recorded versions (kernels/kcidb-issue-versions.yaml), which must cover them.
+ */
+export interface KcidbOptions extends IssueSources { origin?: string; rows?: TestRow[]; issueVersions?: IssueVersions }
 
 /** KCIDB strings must not hold NUL; an excerpt keeps its end, where the outcome usually is. */
 function excerpt(text: string): string {
@@ -92,7 +96,7 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
   const builds: Record<string, unknown>[] = [];
   const tests: Record<string, unknown>[] = [];
   const incidents: KcidbObject[] = [];
-  const index = new IssueIndex(opts, origin);
+  const index = new IssueIndex(opts, origin, opts.issueVersions ?? {});
   for (const cell of cells) {
     const key = `${cell.kernelId}:${cellKey(cell)}`;
     // A container cell shares the host's kernel: its tests carry the userspace, profile and runtime.
