@@ -55,11 +55,14 @@ export const kcidbCommand: Command = {
       update: { type: 'boolean' }, versions: { type: 'string' }, 'known-issues': { type: 'string' },
       catalog: { type: 'string' },
     }, usage);
-    if (positionals.length !== 1 || positionals[0] !== 'versions')
-      throw new UsageError(`kcidb has one subcommand, 'versions'${positionals.length ? `, not '${positionals.join(' ')}'` : ''}\n\n${usage}`);
+    if (positionals.length !== 1 || positionals[0] !== 'versions') {
+      const got = positionals.length ? `, not '${positionals.join(' ')}'` : '';
+      throw new UsageError(`kcidb has one subcommand, 'versions'${got}\n\n${usage}`);
+    }
     const file = values.versions ? resolve(values.versions) : ISSUE_VERSIONS_PATH;
     const catalogPath = values.catalog ? resolve(values.catalog) : undefined;
-    if (catalogPath && !existsSync(catalogPath)) throw new UsageError(`--catalog ${values.catalog}: no such file or directory`);
+    if (catalogPath && !existsSync(catalogPath))
+      throw new UsageError(`--catalog ${values.catalog}: no such file or directory`);
     const kiPath = values['known-issues'] ? resolve(values['known-issues']) : KNOWN_ISSUES_PATH;
     if (!existsSync(kiPath)) throw new UsageError(`--known-issues ${kiPath}: no such file`);
     let issues, recorded;
@@ -69,7 +72,8 @@ export const kcidbCommand: Command = {
       });
       recorded = loadIssueVersions(file);
     } catch (e) {
-      if (e instanceof KnownIssuesError || e instanceof CatalogError || e instanceof IssueVersionsError) throw new UsageError(e.message);
+      if (e instanceof KnownIssuesError || e instanceof CatalogError || e instanceof IssueVersionsError)
+        throw new UsageError(e.message);
       throw e;
     }
     const stale = staleIssues(recorded, issues);

@@ -60,7 +60,7 @@ function knownIssueKey(e: KnownIssue): string {
 
 /** One issue per known-issues entry; an entry repeating another's test and selector gets #2, #3. */
 function knownIssueContents(entries: KnownIssue[]): Map<KnownIssue, IssueContent> {
-  const refs = new Map<KnownIssue, IssueContent>();
+  const contents = new Map<KnownIssue, IssueContent>();
   const seen = new Map<string, number>();
   for (const e of entries) {
     const key = knownIssueKey(e);
@@ -68,10 +68,10 @@ function knownIssueContents(entries: KnownIssue[]): Map<KnownIssue, IssueContent
     seen.set(key, n);
     const url = asUrl(e.link);
     const about = e.test ? `test ${e.test}` : `feature ${e.feature} (every case)`;
-    refs.set(e, {
+    contents.set(e, {
       key: `known:${key}${n > 1 ? `#${n}` : ''}`,
       content: {
-          comment: clean(`${e.reason} (known issue: ${about} on ${describeSelector(e.kernel)}`
+        comment: clean(`${e.reason} (known issue: ${about} on ${describeSelector(e.kernel)}`
           + `${e.expires ? `, review by ${e.expires}` : ''})`),
         ...(url ? { report_url: url } : {}),
         culprit: CULPRIT,
@@ -83,7 +83,7 @@ function knownIssueContents(entries: KnownIssue[]): Map<KnownIssue, IssueContent
       },
     });
   }
-  return refs;
+  return contents;
 }
 
 /** Each range where it is written: on the feature (its cases inherit it) or on one case. */
@@ -98,10 +98,10 @@ function declaredRanges(features: CatalogFeature[]): { range: BrokenRange; at: s
 }
 
 function brokenRangeContents(features: CatalogFeature[], commits: CommitTable | undefined): Map<BrokenRange, IssueContent> {
-  const refs = new Map<BrokenRange, IssueContent>();
+  const contents = new Map<BrokenRange, IssueContent>();
   const seen = new Map<string, number>();
   for (const { range: b, at } of declaredRanges(features)) {
-    if (refs.has(b)) continue;
+    if (contents.has(b)) continue;
     const key = `${at}:${fmtVersion(b.from)}`;
     const n = (seen.get(key) ?? 0) + 1;
     seen.set(key, n);
@@ -114,7 +114,7 @@ function brokenRangeContents(features: CatalogFeature[], commits: CommitTable | 
       } : {};
     const fixedIn = b.backports.length ? `, fixed in ${b.backports.map(fmtVersion).join(', ')}` : '';
     const span = `broken from ${fmtVersion(b.from)} until ${fmtVersion(b.to)}${fixedIn}`;
-    refs.set(b, {
+    contents.set(b, {
       key: `broken:${key}${n > 1 ? `#${n}` : ''}`,
       content: {
         comment: clean(`${b.reason} (catalog: ${at} ${span})`),
@@ -128,7 +128,7 @@ function brokenRangeContents(features: CatalogFeature[], commits: CommitTable | 
       },
     });
   }
-  return refs;
+  return contents;
 }
 
 /** Every issue the sources state, in the order the writer submits them (known-issues first). */

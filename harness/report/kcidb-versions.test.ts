@@ -15,12 +15,15 @@ import {
 import { KNOWN_ISSUES_PATH, loadKnownIssues, parseKnownIssues } from '../judge/known-issues.js';
 import { repoPath } from '../../suites/lib/paths.js';
 
-const cli = (args: string[]) => spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), ...args], { encoding: 'utf8', cwd: repoPath() });
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), ...args], { encoding: 'utf8', cwd: repoPath() });
 
 describe('the committed issue versions', () => {
   it('kernels/kcidb-issue-versions.yaml holds the current version of every shipped issue', () => {
     const issues = issueContents({
-      knownIssues: loadKnownIssues(KNOWN_ISSUES_PATH), catalog: loadCatalog(CATALOG_PATH), commits: catalogCommits(CATALOG_PATH),
+      knownIssues: loadKnownIssues(KNOWN_ISSUES_PATH),
+      catalog: loadCatalog(CATALOG_PATH),
+      commits: catalogCommits(CATALOG_PATH),
     });
     expect(issues.length).toBeGreaterThan(0);
     const stale = staleIssues(loadIssueVersions(), issues);
@@ -118,7 +121,8 @@ describe('pidfd-matrix kcidb versions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-kcidb-versions-'));
     const known = join(dir, 'known-issues.yaml');
     const file = join(dir, 'versions.yaml');
-    const run = (...extra: string[]) => cli(['kcidb', 'versions', '--known-issues', known, '--versions', file, ...extra]);
+    const run = (...extra: string[]) =>
+      cli(['kcidb', 'versions', '--known-issues', known, '--versions', file, ...extra]);
     writeFileSync(known, KNOWN);
 
     let r = run();

@@ -90,7 +90,8 @@ const HEADER = `# KCIDB issue versions: written by \`${UPDATE_COMMAND}\`, read b
 export function formatIssueVersions(versions: IssueVersions): string {
   const keys = Object.keys(versions).sort();
   if (!keys.length) return `${HEADER}issues: {}\n`;
-  const lines = keys.map((k) => `  ${JSON.stringify(k)}: { version: ${versions[k].version}, hash: "${versions[k].hash}" }`);
+  const line = (k: string) => `  ${JSON.stringify(k)}: { version: ${versions[k].version}, hash: "${versions[k].hash}" }`;
+  const lines = keys.map(line);
   return `${HEADER}issues:\n${lines.join('\n')}\n`;
 }
 
@@ -107,7 +108,8 @@ export function parseIssueVersions(text: string, file = ISSUE_VERSIONS_PATH): Is
   const out: IssueVersions = {};
   for (const [key, v] of Object.entries(issues as Record<string, unknown>)) {
     const { version, hash } = (v ?? {}) as Partial<RecordedVersion>;
-    if (!Number.isInteger(version) || (version as number) < 1 || typeof hash !== 'string' || !/^[0-9a-f]{16}$/.test(hash))
+    const versionOk = Number.isInteger(version) && (version as number) >= 1;
+    if (!versionOk || typeof hash !== 'string' || !/^[0-9a-f]{16}$/.test(hash))
       throw new IssueVersionsError(`${file}: '${key}' wants { version: <integer >= 1>, hash: "<16 hex digits>" }`);
     out[key] = { version: version as number, hash };
   }
