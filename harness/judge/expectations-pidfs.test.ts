@@ -172,7 +172,8 @@ describe('6.12: pidfs answers pass, anon_inode answers fail', () => {
   });
 });
 
-describe('R9 EREMOTE: 7.0, backported to 6.18.14 and 6.19.10', () => {
+// 6.19.4, not 6.19.10 as the reference says: [PATCH 6.19 601/781] is in the 6.19.4-rc1 review.
+describe('R9 EREMOTE: 7.0, backported to 6.18.14 and 6.19.4', () => {
   const id = 'pidfd_info_eremote/foreign_pidns';
   it('6.18.14 with EREMOTE passes (backport)', () => {
     const v = status(id, '6.18.14', { child_errno: 'EREMOTE' });
@@ -186,9 +187,11 @@ describe('R9 EREMOTE: 7.0, backported to 6.18.14 and 6.19.10', () => {
     expect(status(id, '6.18.13', { child_errno: 'ESRCH' }).status).toBe('skip');
     expect(status(id, '6.18.13', { child_errno: 'EREMOTE' }).status).toBe('xpass');
   });
-  it('6.19.9 ESRCH skips, 6.19.10 EREMOTE passes, 7.0 ESRCH fails', () => {
-    expect(status(id, '6.19.9', { child_errno: 'ESRCH' }).status).toBe('skip');
-    expect(status(id, '6.19.10', { child_errno: 'EREMOTE' }).status).toBe('pass');
+  it('6.19.3 ESRCH skips, 6.19.4 and 6.19.9 EREMOTE pass, 6.19.9 ESRCH fails, 7.0 ESRCH fails', () => {
+    expect(status(id, '6.19.3', { child_errno: 'ESRCH' }).status).toBe('skip');
+    expect(status(id, '6.19.4', { child_errno: 'EREMOTE' }).status).toBe('pass');
+    expect(status(id, '6.19.9', { child_errno: 'EREMOTE' }).status).toBe('pass');
+    expect(status(id, '6.19.9', { child_errno: 'ESRCH' }).status).toBe('fail');
     expect(status(id, '7.0.1', { child_errno: 'ESRCH' }).status).toBe('fail');
   });
   it('needs root', () => {
