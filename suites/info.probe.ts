@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { CLONE, O, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
 import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
 import { addressOf, eventfd, getpid, kill, open, poll, socket, write, type Res } from './lib/libc.js';
-import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, statx, track } from './lib/pidfd.js';
+import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, pidfdSendSignal, statx, track } from './lib/pidfd.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
-import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode } from './lib/x86stub.js';
+import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode, syscallThenExitCode } from './lib/x86stub.js';
+import { cldName } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 
@@ -203,7 +204,40 @@ featureSuite('pidfd_info_size_check', {
   },
 });
 
+/**
+ * selftest success_exit/success_reaped and LTP ioctl_pidfd02-04: a clone3(CLONE_NEWUSER|CLONE_NEWPID)
+ * child (pid 1 of its namespaces) that exits with `status` or, with `kill`, pause()s and is
+ * SIGKILLed; PIDFD_GET_INFO as a zombie, then after the reap, against waitid's own answer.
+ */
+function isolatedChildExit(status: number, killIt: boolean) {
+  needGetInfo();
+  const out = new Int32Array([-1]);
+  const code = killIt ? syscallThenExitCode(34 /* pause */, []) : syscallThenExitCode(60 /* exit */, [status]);
+  const pid = need('clone3(CLONE_NEWUSER|CLONE_NEWPID|CLONE_PIDFD)',
+    clone3Code(BigInt(CLONE.NEWUSER | CLONE.NEWPID | CLONE.PIDFD), code, SIG.CHLD, out));
+  const fd = out[0];
+  track({ ok: true, value: fd });
+  if (killIt) need('pidfd_send_signal(SIGKILL)', pidfdSendSignal(fd, SIG.KILL));
+  waitExitedNoReap(pid);
+  const z = getInfo(fd, PIDFD_INFO.CREDS | PIDFD_INFO.EXIT);
+  const bits = (i: PidfdInfo) => `${has(i, PIDFD_INFO.CREDS) ? 'CREDS' : 'no CREDS'}, ${has(i, PIDFD_INFO.EXIT) ? 'EXIT' : 'no EXIT'}`;
+  const zombie = z.ok ? bits(z.value) : z.errno;
+  const si = reap(pid);
+  const plain = getInfo(fd, PIDFD_INFO.PID);
+  const r = getInfo(fd, PIDFD_INFO.EXIT);
+  if (!r.ok) return { errno: r.errno };
+  const x = r.value.exitCode;
+  const waited = si ? `${cldName(si.code)} ${si.status}` : 'not reaped';
+  const fromInfo = (x & 0x7f) === 0 ? `CLD_EXITED ${(x >> 8) & 0xff}` : `CLD_KILLED ${x & 0x7f}`;
+  return {
+    result: 0, zombie, reaped_without_exit_bit: plain.ok ? 'answered' : plain.errno, exit_bit: has(r.value, PIDFD_INFO.EXIT),
+    creds_bit: has(r.value, PIDFD_INFO.CREDS), exit_code: hex(x), matches_waitid: fromInfo === waited, waitid: waited,
+  };
+}
+
 featureSuite('pidfd_info_exit', {
+  isolated_exit: () => isolatedChildExit(5, false),
+  isolated_killed: () => isolatedChildExit(0, true),
   reaped_exit_status: () => {
     needGetInfo();
     const { fd } = reapedChild(['sh', '-c', 'exit 7']);
