@@ -341,6 +341,20 @@ featureSuite('fd_pidfs_root', {
     const a = need('statx(pidfd)', statx(fd)), b = need('statx(decoded)', statx(r.value));
     return { result: 'fd', same_inode: ident(a) === ident(b) };
   },
+  // selftest decode_purely_based_on_file_handle: FD_PIDFS_ROOT with open flags 0, O_CLOEXEC, O_NONBLOCK
+  open_flags: () => {
+    const { fd, h } = childHandle();
+    const handle = need('name_to_handle_at', h); // 6.14+
+    const opens = [0, O.CLOEXEC, O.NONBLOCK].map((fl) => track(openByHandle(FD_PIDFS_ROOT, handle, fl)));
+    const bad = opens.find((r) => !r.ok);
+    if (bad && !bad.ok) return { errno: bad.errno };
+    const fds = opens.map((r) => (r as { value: number }).value);
+    const a = need('statx(pidfd)', statx(fd));
+    return {
+      result: 'fd', same_inode: fds.every((x) => ident(need('statx(decoded)', statx(x))) === ident(a)),
+      o_cloexec: isCloexec(fds[1]), o_nonblock: isNonblock(fds[2]),
+    };
+  },
 });
 
 // ---- clone3 flags of 7.1 -------------------------------------------------------------------
