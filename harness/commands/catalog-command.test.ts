@@ -58,6 +58,19 @@ describe('pidfd-matrix catalog', () => {
     expect(io.out()).toMatch(/\d+ boundaries name their commits, \d+ are judged by version only/);
   });
 
+  it('a commit older than every stable series says each series has it from its .0', async () => {
+    const fixture = process.env.PIDFD_MATRIX_CATALOG;
+    delete process.env.PIDFD_MATRIX_CATALOG;
+    const io = capture();
+    try {
+      expect(await catalogCommand.run(['--feature', 'waitid_pidfd/exited'])).toBe(0);
+    } finally {
+      process.env.PIDFD_MATRIX_CATALOG = fixture;
+    }
+    expect(io.out()).toContain('3695eae5fee0 "pidfd: add P_PIDFD to waitid()" (mainline 5.4)');
+    expect(io.out()).toMatch(/^ {8}every series here \(5\.4, 5\.10, [^)]*6\.18\) has it from its \.0$/m);
+  });
+
   it('a boundary that any of several commits brings lists them as such; one that names none says why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-cat-why-'));
     cpSync(COMMITS_PATH, join(dir, 'commits.yaml'));

@@ -96,8 +96,11 @@ export function commitLines(sha: string, table: CommitTable): string[] {
     else if ('taken' in x) known.push(`${s}: not taken`);
     else unknown.push(`${s} unknown: ${x.unknown}`);
   }
+  // Older than every series shown: each has it from its .0, which is the answer per series.
+  const inBase = !series.length && e.mainline ? [`        every series here (${LTS.join(', ')}) has it from its .0`] : [];
   return [
     `      ${e.sha} "${e.subject}" (mainline ${e.mainline ? fmtVersion(e.mainline) : 'none yet'})`,
+    ...inBase,
     ...(known.length ? [`        ${known.join(' · ')}`] : []),
     ...unknown.map((u) => `        ${u}`),
     ...(unlisted.length ? [`        ${unlisted.join(', ')}: unknown (not researched: no entry in commits.yaml)`] : []),
