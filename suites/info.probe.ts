@@ -1,7 +1,7 @@
 // pidfs ioctls: namespace ioctls (6.11), PIDFD_GET_INFO (6.13) and its later fields, ioctl
 // validation and EREMOTE across pid namespaces.
 // Reference §1.3, §2 rows 25, 26, 30, 31, 34, 38, 39, 40 and §7 R8, R9, R12.
-import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLONE, O, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
@@ -235,7 +235,50 @@ function isolatedChildExit(status: number, killIt: boolean) {
   };
 }
 
+/** "EXIT <code>" or "CREDS, no EXIT" etc.: what PIDFD_GET_INFO(EXIT) says through one pidfd. */
+function exitThrough(fd: number): string {
+  const r = getInfo(fd, PIDFD_INFO.EXIT);
+  if (!r.ok) return r.errno;
+  const creds = has(r.value, PIDFD_INFO.CREDS) ? 'CREDS, ' : '';
+  return has(r.value, PIDFD_INFO.EXIT) ? `${creds}EXIT ${hex(r.value.exitCode)}` : `${creds}no EXIT`;
+}
+
 featureSuite('pidfd_info_exit', {
+  // selftest pidfd_info_test.c thread_group: the leader exits first (as a thread), the group is
+  // SIGKILLed through the leader's pidfd and reaped; exit info through the leader's pidfd, the
+  // leader's PIDFD_THREAD pidfd and the surviving thread's PIDFD_THREAD pidfd
+  thread_group_exit: () => {
+    needGetInfo();
+    const wake = need('eventfd', track(eventfd()));
+    const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, wake, 10_000)));
+    const leader = need('pidfd_open(leader)', track(pidfdOpen(pid)));
+    const leaderThread = need('pidfd_open(leader, PIDFD_THREAD)', track(pidfdOpen(pid, PIDFD_THREAD)));
+    let tids: string[] = [];
+    for (let t = 0; t < 250 && tids.length < 2; t++) {
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        tids = [];
+      }
+      if (tids.length < 2) sleepMs(10);
+    }
+    const tid = Number(tids.find((x) => Number(x) !== pid));
+    if (!tid) return { setup_error: `the child's thread did not show in /proc/${pid}/task (${tids.join(' ')})` };
+    const thread = need('pidfd_open(thread, PIDFD_THREAD)', track(pidfdOpen(tid, PIDFD_THREAD)));
+    let state = '';
+    for (let t = 0; t < 250 && state !== 'Z'; t++) {
+      sleepMs(10);
+      state = /^State:\s*(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'gone';
+    }
+    need('pidfd_send_signal(leader, SIGKILL)', pidfdSendSignal(leader, SIG.KILL));
+    const si = reap(pid);
+    const r = getInfo(leader, PIDFD_INFO.EXIT);
+    if (!r.ok) return { errno: r.errno };
+    return {
+      result: 0, leader_state: state, waitid: si ? `${cldName(si.code)} ${si.status}` : 'not reaped',
+      leader: exitThrough(leader), leader_thread: exitThrough(leaderThread), thread: exitThrough(thread),
+    };
+  },
   isolated_exit: () => isolatedChildExit(5, false),
   isolated_killed: () => isolatedChildExit(0, true),
   reaped_exit_status: () => {
