@@ -1,8 +1,8 @@
 // setns(2) via pidfd: reference §2 row 13; selftest pidfd_setns_test.c.
 import { existsSync, readlinkSync } from 'node:fs';
-import { CLONE, NR, O } from './lib/constants.js';
+import { CLONE, NR, O, PIDFD_GET_NS } from './lib/constants.js';
 import { addressOf, errnoName, eventfd, getpid, open, poll, read, sys } from './lib/libc.js';
-import { need, outcome, pidfdOpen, setns, track } from './lib/pidfd.js';
+import { ioctl, need, outcome, pidfdOpen, setns, track } from './lib/pidfd.js';
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { featureSuite, type Probe } from './lib/feature-test.js';
@@ -214,5 +214,32 @@ featureSuite('setns_pidfd_types', {
     if (gate) return gate;
     const fd = track(sys('memfd_create', ['const char *', 'rostock'], ['uint', 1 /* MFD_CLOEXEC */]));
     return { memfd: ((r) => (r.ok ? 'result 0' : r.errno))(setns(need('memfd_create', fd), 0)) };
+  },
+});
+
+// ---- pidfd_setns_test.c pidfd_derived_nsfd_incremental_setns: the nsfds of the namespace ioctls --
+/** PIDFD_GET_<TYPE>_NAMESPACE of the target's pidfd, then a joiner setns()es into that nsfd. */
+featureSuite('setns_pidfd_nsfds', {
+  each_type: () => {
+    const noCap = needsCapSysAdmin('setns into another process\'s namespaces');
+    if (noCap) return noCap;
+    const self = need('pidfd_open(getpid())', track(pidfdOpen(getpid())));
+    const probe = ioctl(self, PIDFD_GET_NS.uts, 0); // 6.11: the kernel has the ioctls at all
+    if (!probe.ok) return { errno: probe.errno };
+    track(probe);
+    const types = present();
+    const t = target(types);
+    const out: Record<string, string | number> = { result: 0 };
+    for (const n of types) {
+      const nsfd = track(ioctl(t.pidfd, PIDFD_GET_NS[n.name], 0));
+      if (!nsfd.ok) {
+        out[n.name] = `ioctl ${nsfd.errno}`;
+        continue;
+      }
+      const { joiner, errno } = join(nsfd.value, n.flag);
+      Object.assign(out, errno ? { [n.name]: errno } : placed(joiner, t.pid, [n.name]));
+    }
+    const missing = NS.filter((n) => !types.includes(n)).map((n) => n.name);
+    return { ...out, ...(missing.length ? { absent_types: missing.join(' ') } : {}) };
   },
 });
