@@ -13,7 +13,7 @@ import {
 import { contentHash, sourceIdentity } from './source-identity.js';
 import { unpackSourceTarball } from './tarball-source.js';
 import { OriginClaimError, parseOriginOption } from './origin-claim.js';
-import { treeIdentity } from './identity.js';
+import { hasMachinePath, treeIdentity } from './identity.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 
 const RELEASE = '6.1.999-fake';
@@ -144,6 +144,8 @@ describe('buildKernel on a fake Kbuild tree', () => {
     expect(id.tree).toBe(git('rev-parse', 'HEAD^{tree}'));
     expect(id.why).toContain(`git -C <copy of example/linux-6.1.y> rev-parse ${commit}^{tree}`);
     expect(id.pidfd_sources).toEqual(plain.kernelIdentity!.pidfd_sources);
+    expect(id.why).toContain("as the tree's PROVENANCE file says");
+    expect(hasMachinePath(JSON.stringify(id))).toBe(false);
     // An edited file is no longer that commit: the tree id says so (and the content hash rebuilds).
     writeFileSync(join(arch, 'kernel/fork.c'), 'int fork; /* local edit */\n');
     const edited = await buildKernel(request({ tree: arch, claim: parseOriginOption(`example/linux-6.1.y@${commit}`) }));

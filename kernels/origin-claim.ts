@@ -23,7 +23,7 @@ export interface OriginClaim {
   /** The folder of that commit the tree is (a snapshot that keeps linux-5.1.15/ inside). */
   subdir?: string;
   describe?: string;
-  /** Where the claim was read: '--origin' or the PROVENANCE file. */
+  /** Where the claim was read: '--origin' or "the tree's PROVENANCE file" (never a path: it goes into records). */
   from: string;
 }
 
@@ -60,7 +60,8 @@ export function readProvenanceFile(tree: string): OriginClaim | null {
   }
   if (!doc || typeof doc !== 'object') throw new OriginClaimError(`${p}: write repo: owner/name and commit: <40-hex> (optional subdir: and describe:)`);
   const d = doc as Record<string, unknown>;
-  return check({ repo: d.repo as string, commit: String(d.commit ?? '').toLowerCase(), subdir: d.subdir as string, describe: d.describe as string }, p);
+  // Errors name the file's path (for the person fixing it); the claim names only the file, never a machine path.
+  return { ...check({ repo: d.repo as string, commit: String(d.commit ?? '').toLowerCase(), subdir: d.subdir as string, describe: d.describe as string }, p), from: `the tree's ${PROVENANCE_FILE} file` };
 }
 
 /** Every file and symlink under dir (sorted), without .git and the PROVENANCE file at the top. */
