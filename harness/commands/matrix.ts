@@ -8,6 +8,8 @@ import { reportInputError } from './input-errors.js';
 import { intOption, parseOptions } from './args.js';
 import { DEFAULT_TIMEOUT_SEC, defaultGuestCpus, runMatrix } from '../run/run-matrix.js';
 import { writeMatrixReports } from '../report/reports.js';
+import { DEFAULT_REPORTS, writersHelp } from '../report/formats.js';
+import { kcidbContext, reportsOption } from './reports-option.js';
 import { statusTable } from '../report/table.js';
 import type { CaseResult } from '../results.js';
 import { isBad } from '../status.js';
@@ -20,6 +22,7 @@ import { adhocEntry } from '../run/adhoc.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
 const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]
+                           [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME]
        pidfd-matrix matrix --kernel BZIMAGE | --kernel-tree DIR [--config FRAGMENT]... [--id ID] [options]
 
 Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
@@ -61,6 +64,10 @@ Options:
   --shard K/N     run only shard K of N: every N-th selected kernel starting at the K-th, in
                   matrix order (deterministic, so N CI runners split one matrix without talking;
                   join their outputs with 'pidfd-matrix report merge')
+  --reports LIST  the formats to write besides results.json, comma separated (default:
+                  ${DEFAULT_REPORTS.run.join(',')}):
+${writersHelp('                    ')}
+  --kcidb-origin NAME  the KCIDB origin of --reports kcidb (default: pidfd_matrix)
   --list          print the selected kernels (after --shard) and the test ids with their
                   feature and area, then exit 0 without booting anything
 
@@ -91,7 +98,7 @@ export const matrixCommand: Command = {
       out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
       'boot-retries': { type: 'string' }, shard: { type: 'string' }, list: { type: 'boolean' },
       kernel: { type: 'string' }, 'kernel-tree': { type: 'string' }, config: { type: 'string', multiple: true }, id: { type: 'string' },
-      lsm: { type: 'string' }, append: { type: 'string' }, repeat: { type: 'string' },
+      lsm: { type: 'string' }, append: { type: 'string' }, repeat: { type: 'string' }, reports: { type: 'string' }, 'kcidb-origin': { type: 'string' },
     }, usage);
     const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
@@ -102,6 +109,7 @@ export const matrixCommand: Command = {
     const bootRetries = intOption(values['boot-retries'], 'boot-retries', 0);
     if (values.memory !== undefined && !/^\d+[MG]?$/.test(values.memory)) throw new UsageError(`--memory wants a size like 2G or 1536M, got '${values.memory}'`);
     const outDir = resolve(values.out ?? repoPath('reports'));
+    const writers = reportsOption(values.reports, DEFAULT_REPORTS.run, values['kcidb-origin']);
     const tests = values.test?.split(',').map((t) => t.trim()).filter(Boolean);
     let shard;
     try {
@@ -145,9 +153,9 @@ export const matrixCommand: Command = {
         progress: (l) => console.log(l),
         command: ['npx pidfd-matrix matrix', ...argv].join(' '),
         signal: interrupts.signal,
-        selectArgs,
+        selectArgs, writers,
       });
-      await writeMatrixReports(run.cells, outDir);
+      const written = await writeMatrixReports(run.cells, outDir, { writers, context: kcidbContext(writers, values['kcidb-origin']) });
       console.log('');
       // A --test run shows the rows it ran (as probe does), not the whole catalog as '-'.
       const rowOf = ({ id, feature, case: k, area, title }: CaseResult) => [id, { id, feature, case: k, area, title }] as const;
@@ -160,7 +168,9 @@ export const matrixCommand: Command = {
         for (const k of c.cases.filter((x) => isBad(x.status))) console.log(`${k.status.toUpperCase()} ${c.kernelId} ${k.id}: ${k.reason}\n  rerun: ${k.rerun}`);
       }
       if (run.accel) console.log(`accel: ${run.accel.accel} (${run.accel.reason})`);
-      console.log(`reports: ${outDir}/junit.xml, ${outDir}/index.html, ${outDir}/summary.md${run.cells.some((c) => c.container) ? `, ${outDir}/policy.md` : ''}  (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+      const took = `  (${((Date.now() - t0) / 1000).toFixed(0)}s)`;
+      if (values.reports === undefined) console.log(`reports: ${outDir}/junit.xml, ${outDir}/index.html, ${outDir}/summary.md${run.cells.some((c) => c.container) ? `, ${outDir}/policy.md` : ''}${took}`);
+      else console.log(`reports: ${written.join(', ') || '(results.json per cell only)'}${took}`);
       const interrupted = interrupts.exitCode();
       if (interrupted !== null) {
         console.log(`interrupted: exit ${interrupted}`);

@@ -3,10 +3,13 @@
 import { resolve } from 'node:path';
 import { intOption, parseOptions } from './args.js';
 import { allCases, loadCatalog } from '../judge/catalog.js';
-import { applyKnownIssues, loadKnownIssues } from '../judge/known-issues.js';
-import { applyKernelHealth, healthFromTaint } from '../judge/health.js';
+import { loadKnownIssues } from '../judge/known-issues.js';
+import { healthFromTaint } from '../judge/health.js';
 import { repoPath } from '../../suites/lib/paths.js';
-import { writeCellReports } from '../report/reports.js';
+import { writeMatrixReports } from '../report/reports.js';
+import { DEFAULT_REPORTS, writersHelp } from '../report/formats.js';
+import { finishCell } from '../run/finish-cell.js';
+import { reportsOption, kcidbContext } from './reports-option.js';
 import { runSuite } from '../run/run-suite.js';
 import { isBad } from '../status.js';
 import { statusTable } from '../report/table.js';
@@ -15,6 +18,7 @@ import { listTests } from '../run/list-tests.js';
 import { firstConfig } from '../../kernels/config.js';
 
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--repeat N] [--kmsg-markers] [--verbose]
+                          [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME]
 
 Run the pidfd probe suite on the running kernel and write DIR/results.json (raw
 observations, judged here), DIR/junit.xml and DIR/observations.jsonl (the stream each case
@@ -36,6 +40,10 @@ Options:
                    to /dev/kmsg around each case, so kernel reports on the console can be
                    attributed to a case (the matrix passes it to guests)
   --verbose        show the probe runner's own output while the suite runs
+  --reports LIST   the formats to write into DIR besides results.json, comma separated
+                   (default: ${DEFAULT_REPORTS.probe.join(',')}):
+${writersHelp('                     ')}
+  --kcidb-origin NAME  the KCIDB origin of --reports kcidb (default: pidfd_matrix)
   --list           print the test ids (with --test: the selected ones) with their feature and
                    area, then exit 0 without running anything
   -h, --help       this text`;
@@ -48,7 +56,7 @@ export const probeCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       'kernel-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'string' },
       'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' }, 'kmsg-markers': { type: 'boolean' },
-      list: { type: 'boolean' }, repeat: { type: 'string' },
+      list: { type: 'boolean' }, repeat: { type: 'string' }, reports: { type: 'string' }, 'kcidb-origin': { type: 'string' },
     }, usage);
     const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
@@ -65,6 +73,7 @@ export const probeCommand: Command = {
       console.log(listTests(tests));
       return 0;
     }
+    const writers = reportsOption(values.reports, DEFAULT_REPORTS.probe, values['kcidb-origin']);
     const out = resolve(values.out ?? repoPath('reports', kernelId));
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
     console.error(`pidfd-matrix probe: running the suite on ${kernelId}${repeat && repeat > 1 ? `, each case ${repeat} times` : ''} ...`);
@@ -74,13 +83,16 @@ export const probeCommand: Command = {
     });
     // Only the running kernel's own copy: in a guest, /boot is the host's.
     const config = firstConfig(['/proc/config.gz']);
-    if (config) cell.provenance = { ...cell.provenance, configHash: config.sha256, configSource: config.file };
     // Here only the taint record is at hand; the matrix judges a guest again from its console.
-    const { cell: known, warnings } = applyKnownIssues(cell, loadKnownIssues());
-    const judged = applyKernelHealth(known, healthFromTaint(cell.taint, values['kmsg-markers']
-      ? { bootIsOurs: true, checked: 'taint before and after the suite (the console is read by the host)' } : {}));
-    for (const w of warnings) console.error(`warning: ${w}`);
-    await writeCellReports(judged, out);
+    const judged = await finishCell(cell, {
+      provenance: config ? { configHash: config.sha256, configSource: config.file } : undefined,
+      knownIssues: loadKnownIssues(),
+      health: healthFromTaint(cell.taint, values['kmsg-markers']
+        ? { bootIsOurs: true, checked: 'taint before and after the suite (the console is read by the host)' } : {}),
+      dir: out, writers, warn: (w) => console.error(`warning: ${w}`),
+    });
+    // One cell: the whole-run formats without a per-cell file (html, summary, kcidb, ...) go beside it.
+    await writeMatrixReports([judged], out, { writers: writers.filter((w) => !w.cell), context: kcidbContext(writers, values['kcidb-origin']) });
     // Only the rows this run covered (a --test run would otherwise list the whole catalog as '-').
     const rows = judged.cases.map(({ id, feature, case: c, area, title }) => ({ id, feature, case: c, area, title }));
     console.log(statusTable([judged], { color: process.stdout.isTTY, rows }));

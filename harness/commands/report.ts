@@ -5,16 +5,17 @@ import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseOptions } from './args.js';
-import { applyKnownIssues, KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../judge/known-issues.js';
-import { writeJunit } from '../report/junit.js';
-import { kcidb, KCIDB_ORIGIN_RE } from '../report/kcidb.js';
-import { kcidbErrors } from '../report/kcidb-validate.js';
+import { KnownIssuesError, loadKnownIssues, KNOWN_ISSUES_PATH, staleEntries } from '../judge/known-issues.js';
+import { KCIDB_ORIGIN_RE } from '../report/kcidb.js';
 import {
   ISSUE_VERSIONS_PATH, IssueVersionsError, loadIssueVersions, staleIssuesMessage, StaleIssueVersions, type IssueVersions,
 } from '../report/kcidb-versions.js';
 import { updateCommand } from './kcidb.js';
-import { writeFileAtomic } from '../report/report-text.js';
 import { loadCellResults, ResultsError, writeMatrixReports } from '../report/reports.js';
+import { DEFAULT_REPORTS, writersHelp } from '../report/formats.js';
+import { finishCell } from '../run/finish-cell.js';
+import { reportsOption } from './reports-option.js';
+import { readFileSync } from 'node:fs';
 import { isBad } from '../status.js';
 import { statusTable, testRows } from '../report/table.js';
 import { UsageError, type Command } from './types.js';
@@ -25,7 +26,7 @@ import type { CommitTable } from '../judge/commits.js';
 import { rejudgeCell, type VerdictChange } from '../judge/rejudge.js';
 
 const usage = `Usage: pidfd-matrix report <results dir> [--rejudge [--catalog PATH]] [--out DIR] [--known-issues FILE | --no-known-issues]
-                           [--kcidb FILE [--kcidb-origin NAME] [--kcidb-versions FILE]]
+                           [--kcidb FILE [--kcidb-origin NAME] [--kcidb-versions FILE]] [--reports FORMAT[,FORMAT...]]
        pidfd-matrix report merge --out DIR <shard dir>... [same options]
 
 Regenerate all outputs from the results.json files found under <results dir> (as written
@@ -66,6 +67,9 @@ Options:
   --kcidb-origin NAME  the KCIDB origin (your CI system's name; [a-z0-9_]+, default pidfd_matrix)
   --kcidb-versions FILE  the issue versions to use (default: kernels/kcidb-issue-versions.yaml);
                        with your own --known-issues, keep your own FILE (kcidb versions --versions)
+  --reports LIST       the formats to write besides results.json, comma separated (default:
+                       ${DEFAULT_REPORTS.run.join(',')}; kcidb writes DIR/kcidb.json):
+${writersHelp('                         ')}
   -h, --help           this text`;
 
 /** Every shard's cells, each cell's directory copied into `out` (console logs stay with it). */
@@ -92,13 +96,16 @@ export const reportCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(argv, {
       out: { type: 'string' }, 'known-issues': { type: 'string' }, 'no-known-issues': { type: 'boolean' },
-      kcidb: { type: 'string' }, 'kcidb-origin': { type: 'string' }, 'kcidb-versions': { type: 'string' },
+      kcidb: { type: 'string' }, 'kcidb-origin': { type: 'string' }, 'kcidb-versions': { type: 'string' }, reports: { type: 'string' },
       rejudge: { type: 'boolean' }, catalog: { type: 'string' },
     }, usage);
     if (values.catalog && !values.rejudge) throw new UsageError(`--catalog only applies with --rejudge\n\n${usage}`);
     const origin = values['kcidb-origin'];
-    if (origin !== undefined && !values.kcidb) throw new UsageError(`--kcidb-origin goes with --kcidb FILE\n\n${usage}`);
-    if (values['kcidb-versions'] && !values.kcidb) throw new UsageError(`--kcidb-versions goes with --kcidb FILE\n\n${usage}`);
+    // --kcidb FILE is --reports ...,kcidb with the document at FILE.
+    const writers = reportsOption(values.kcidb ? `${values.reports ?? DEFAULT_REPORTS.run.join(',')},kcidb` : values.reports);
+    const withKcidb = writers.some((w) => w.name === 'kcidb');
+    if (origin !== undefined && !withKcidb) throw new UsageError(`--kcidb-origin goes with --kcidb FILE\n\n${usage}`);
+    if (values['kcidb-versions'] && !withKcidb) throw new UsageError(`--kcidb-versions goes with --kcidb FILE\n\n${usage}`);
     if (origin !== undefined && !KCIDB_ORIGIN_RE.test(origin)) throw new UsageError(`--kcidb-origin '${origin}' must be lower-case letters, digits and _ (KCIDB's origin pattern)`);
     const merge = positionals[0] === 'merge';
     if (merge && (positionals.length < 2 || !values.out)) throw new UsageError(`report merge wants --out DIR and at least one shard dir\n\n${usage}`);
@@ -117,7 +124,7 @@ export const reportCommand: Command = {
     let features: CatalogFeature[] = [];
     let issueVersions: IssueVersions = {};
     try {
-      if (values.rejudge || values.kcidb) {
+      if (values.rejudge || withKcidb) {
         const path = values.catalog ? resolve(values.catalog) : undefined;
         if (path && !existsSync(path)) throw new UsageError(`--catalog ${values.catalog}: no such file or directory`);
         features = loadCatalog(path);
@@ -128,7 +135,7 @@ export const reportCommand: Command = {
       const kiPath = values['known-issues'] ? resolve(values['known-issues']) : KNOWN_ISSUES_PATH;
       if (values['known-issues'] && !existsSync(kiPath)) throw new UsageError(`--known-issues ${values['known-issues']}: no such file`);
       entries = values['no-known-issues'] ? [] : loadKnownIssues(kiPath);
-      if (values.kcidb) issueVersions = loadIssueVersions(versionsPath);
+      if (withKcidb) issueVersions = loadIssueVersions(versionsPath);
     } catch (e) {
       if (e instanceof ResultsError || e instanceof KnownIssuesError || e instanceof CatalogError || e instanceof IssueVersionsError)
         throw new UsageError(e.message);
@@ -138,49 +145,41 @@ export const reportCommand: Command = {
 
     for (const w of staleEntries(entries, testRows(loaded.map((l) => l.cell)).map((r) => r.id))) console.error(`warning: ${w}`);
     const changes: VerdictChange[] = [];
-    const cells = loaded.map(({ cell }) => {
+    const cells = [];
+    const warn = (w: string) => console.error(`warning: ${w}`);
+    for (const { cell } of loaded) {
+      let judged = cell;
+      let knownIssues = values['no-known-issues'] ? null : entries;
       if (values.rejudge) {
+        // rejudgeCell judges and applies the known issues itself (it reports what they changed).
         const r = rejudgeCell(cell, catalog, entries, new Date(), table);
-        for (const w of r.warnings) console.error(`warning: ${w}`);
+        for (const w of r.warnings) warn(w);
         changes.push(...r.changes);
-        return r.cell;
+        [judged, knownIssues] = [r.cell, null];
       }
-      if (values['no-known-issues']) return cell;
-      const { cell: applied, warnings } = applyKnownIssues(cell, entries);
-      for (const w of warnings) console.error(`warning: ${w}`);
-      return applied;
-    });
-    await writeMatrixReports(cells, out);
-    // A per-kernel junit.xml written by probe would otherwise keep the old statuses.
-    for (const cell of cells) {
-      const cellJunit = join(out, cell.kernelId, 'junit.xml');
-      if (existsSync(cellJunit)) await writeJunit([cell], cellJunit);
+      cells.push(await finishCell(judged, { knownIssues, dir: join(out, cell.kernelId), writers, warn }));
     }
-    if (values.kcidb) {
-      let doc;
-      try {
-        doc = kcidb(cells, { origin, knownIssues: entries, catalog: features, commits: table, issueVersions });
-      } catch (e) {
-        if (!(e instanceof StaleIssueVersions)) throw e;
-        const fix = updateCommand({
-          versions: values['kcidb-versions'], knownIssues: values['known-issues'], catalog: values.catalog,
-        });
-        const own = (values['known-issues'] || values.catalog) && !values['kcidb-versions']
-          ? '\nWith your own known-issues or catalog, keep your own versions file: add --versions FILE to that'
-            + ' command and --kcidb-versions FILE to this one.'
-          : '';
-        throw new UsageError(staleIssuesMessage(e.stale, versionsPath, fix) + own);
-      }
-      const problems = kcidbErrors(doc);
-      // Our own export failing the schema is a bug here, not bad input: say so and write nothing.
-      if (problems.length) throw new Error(`the KCIDB export does not validate against the v5.3 schema (a pidfd-matrix bug):\n${problems.slice(0, 20).join('\n')}`);
-      await writeFileAtomic(resolve(values.kcidb), JSON.stringify(doc, null, 2) + '\n');
-      const n = (k: string) => {
-        const len = (doc[k] as unknown[]).length;
-        return `${len} ${len === 1 ? k.slice(0, -1) : k}`;
-      };
-      const counts = `${n('tests')}, ${n('issues')}, ${n('incidents')}`;
-      console.error(`kcidb: ${resolve(values.kcidb)} (${counts}, valid KCIDB v5.3)`);
+    const kcidbFile = values.kcidb ? resolve(values.kcidb) : join(out, 'kcidb.json');
+    try {
+      await writeMatrixReports(cells, out, {
+        writers,
+        context: withKcidb ? { kcidb: { origin, knownIssues: entries, catalog: features, commits: table, issueVersions }, kcidbFile } : {},
+      });
+    } catch (e) {
+      if (!(e instanceof StaleIssueVersions)) throw e;
+      const fix = updateCommand({
+        versions: values['kcidb-versions'], knownIssues: values['known-issues'], catalog: values.catalog,
+      });
+      const own = (values['known-issues'] || values.catalog) && !values['kcidb-versions']
+        ? '\nWith your own known-issues or catalog, keep your own versions file: add --versions FILE to that'
+          + ' command and --kcidb-versions FILE to this one.'
+        : '';
+      throw new UsageError(staleIssuesMessage(e.stale, versionsPath, fix) + own);
+    }
+    if (withKcidb) {
+      const doc = JSON.parse(readFileSync(kcidbFile, 'utf8')) as Record<string, unknown[]>;
+      const n = (k: string) => `${doc[k].length} ${doc[k].length === 1 ? k.slice(0, -1) : k}`;
+      console.error(`kcidb: ${kcidbFile} (${n('tests')}, ${n('issues')}, ${n('incidents')}, valid KCIDB v5.3)`);
     }
     console.log(statusTable(cells, { color: process.stdout.isTTY }));
     if (values.rejudge) {

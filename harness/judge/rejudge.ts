@@ -5,7 +5,8 @@ import { findCommit, tableAnswer, type CommitAnswers, type CommitTable } from '.
 import { namedCommits } from './commit-oracle.js';
 import type { Version } from './version.js';
 import { judge } from './judge.js';
-import { applyKnownIssues, type KnownIssue } from './known-issues.js';
+import type { KnownIssue } from './known-issues.js';
+import { postJudge } from './post-judge.js';
 import type { CaseResult, CellResult } from '../results.js';
 import type { Status } from '../status.js';
 import { withVersion } from './version.js';
@@ -67,7 +68,8 @@ export function rejudgeCell(cell: CellResult, catalog: CatalogCase[], entries: K
     const verdict = { status: v.status, reason: v.reason + all, expected: v.expected, expectedAnswer: v.expectedAnswer };
     return { ...rest, ...repeat, area: cat.area, title: cat.title, ...verdict };
   });
-  const applied = applyKnownIssues({ ...cell, facts, cases }, entries, today);
+  // The stored health verdict stays (no console here): only the known issues are applied anew.
+  const applied = postJudge({ ...cell, facts, cases }, { knownIssues: entries, today });
   warnings.push(...applied.warnings);
   const before = new Map(cell.cases.map((c) => [c.id, c.status]));
   const changes = applied.cell.cases

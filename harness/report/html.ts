@@ -8,6 +8,7 @@ import { escHtml, seccompLabel, xmlSafe } from './report-text.js';
 export { escHtml } from './report-text.js';
 import type { Change } from './compare.js';
 import type { Boundary } from '../judge/verification.js';
+import type { ReportWriter } from './writer.js';
 
 export const STATUS_COLOR: Record<Status, { bg: string; fg: string }> = {
   pass: { bg: '#2e7d32', fg: '#ffffff' },
@@ -235,3 +236,10 @@ ${opts.boundaries ? unverifiedSection(opts.boundaries, rows) : ''}
 </html>
 `;
 }
+
+/** index.html: the feature x kernel matrix of the run. */
+export const htmlWriter: ReportWriter = {
+  name: 'html',
+  description: 'index.html: the self-contained feature x kernel matrix',
+  run: (cells, ctx) => [{ path: 'index.html', content: matrixHtml(cells, { rows: ctx.rows, boundaries: ctx.boundaries }) }],
+};

@@ -12,6 +12,7 @@ import { fmt } from '../judge/judge.js';
 import { KERNEL_HEALTH_ID } from '../judge/health.js';
 import { consoleLogPath, countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
 import { writeFileAtomic, xmlSafe } from './report-text.js';
+import type { ReportWriter } from './writer.js';
 export { xmlSafe } from './report-text.js';
 
 export function escText(s: string): string {
@@ -181,3 +182,11 @@ export function junitXml(cells: CellResult[], opts: JunitOptions = {}): string {
 export async function writeJunit(cells: CellResult[], path: string, opts: JunitOptions = {}): Promise<void> {
   await writeFileAtomic(path, junitXml(cells, opts));
 }
+
+/** junit.xml per cell and merged (one testsuite per kernel). */
+export const junitWriter: ReportWriter = {
+  name: 'junit',
+  description: 'JUnit XML: junit.xml per cell and for the run (one testsuite per kernel)',
+  cell: (cell) => [{ path: 'junit.xml', content: junitXml([cell]) }],
+  run: (cells, ctx) => [{ path: 'junit.xml', content: junitXml(cells, { rows: ctx.rows }) }],
+};

@@ -23,6 +23,8 @@ import type { Status } from '../status.js';
 import { seccompLabel } from './report-text.js';
 import { IssueIndex, type IssueRef, type IssueSources, type KcidbObject } from './kcidb-issues.js';
 import type { IssueVersions } from './kcidb-versions.js';
+import type { ReportWriter } from './writer.js';
+import { kcidbErrors } from './kcidb-validate.js';
 
 export const KCIDB_ORIGIN_RE = /^[a-z0-9_]+$/;
 /** The schema's limit for log_excerpt. */
@@ -147,3 +149,16 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
   }
   return { version: { major: 5, minor: 3 }, checkouts, builds, tests, issues: index.issues, incidents };
 }
+
+/** kcidb.json: the run as a KernelCI KCIDB v5.3 document, checked against the schema. */
+export const kcidbWriter: ReportWriter = {
+  name: 'kcidb',
+  description: 'kcidb.json: KernelCI KCIDB v5.3 (tests, issues, incidents), validated',
+  run: (cells, ctx) => {
+    const doc = kcidb(cells, { ...ctx.kcidb, rows: ctx.rows });
+    const problems = kcidbErrors(doc);
+    // Our own export failing the schema is a bug here, not bad input: say so and write nothing.
+    if (problems.length) throw new Error(`the KCIDB export does not validate against the v5.3 schema (a pidfd-matrix bug):\n${problems.slice(0, 20).join('\n')}`);
+    return [{ path: ctx.kcidbFile ?? 'kcidb.json', content: JSON.stringify(doc, null, 2) + '\n' }];
+  },
+};

@@ -14,6 +14,7 @@
 import type { CaseResult, CellResult } from '../results.js';
 import { fmt } from '../judge/judge.js';
 import { countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
+import type { ReportWriter } from './writer.js';
 
 /** Diagnostic data is one line. */
 function oneLine(s: string, max = 300): string {
@@ -87,3 +88,11 @@ export function ktapCounts(cells: CellResult[], rows: TestRow[] = testRows(cells
   }
   return { passed, failed, skipped, total: passed + failed + skipped };
 }
+
+/** results.ktap per cell and merged. */
+export const ktapWriter: ReportWriter = {
+  name: 'ktap',
+  description: 'KTAP v1: results.ktap per cell and for the run (kunit.py parse reads it)',
+  cell: (cell) => [{ path: 'results.ktap', content: ktap([cell]) }],
+  run: (cells, ctx) => [{ path: 'results.ktap', content: ktap(cells, { rows: ctx.rows }) }],
+};

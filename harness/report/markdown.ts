@@ -5,6 +5,7 @@ import { STATUSES, STATUS_MEANING, type Status } from '../status.js';
 import { KERNEL_HEALTH_ID } from '../judge/health.js';
 import { consoleLogPath, countStatuses, effectiveCases, fmtCounts, testRows, type TestRow } from './table.js';
 import { mdCell, mdCode, seccompLabel, stripAnsi, xmlSafe } from './report-text.js';
+import type { ReportWriter } from './writer.js';
 export { mdCell, mdCode, stripAnsi } from './report-text.js';
 
 const ICON: Record<Status, string> = { pass: '✅', fail: '❌', skip: '⏭️', xfail: '⚠️', xpass: '🟣', error: '💥' };
@@ -94,3 +95,10 @@ export function summaryMarkdown(cells: CellResult[], opts: { rows?: TestRow[] } 
   out.push('');
   return out.join('\n');
 }
+
+/** summary.md: the markdown table of the run. */
+export const summaryWriter: ReportWriter = {
+  name: 'summary',
+  description: 'summary.md: markdown table, totals, failures with their rerun commands',
+  run: (cells, ctx) => [{ path: 'summary.md', content: summaryMarkdown(cells, { rows: ctx.rows }) }],
+};

@@ -5,6 +5,7 @@ import type { CaseResult, CellResult } from '../results.js';
 import { seccompEvidence, type SeccompControl } from '../judge/judge.js';
 import { KILLED_BY } from '../../suites/lib/observation.js';
 import { escHtml, mdCell, mdCode, seccompLabel } from './report-text.js';
+import type { ReportWriter } from './writer.js';
 
 /** The syscalls the probes ask a control question about (suites/lib/libc.ts): the policy table's rows. */
 export const POLICY_SYSCALLS = ['pidfd_open', 'pidfd_send_signal', 'pidfd_getfd', 'clone3', 'waitid', 'process_madvise', 'process_mrelease', 'setns', 'ioctl', 'fstatfs', 'name_to_handle_at'];
@@ -203,3 +204,12 @@ ${causeRows}
 </html>
 `;
 }
+
+/** policy.md and policy.html: what each seccomp profile and runtime blocked (only when containers ran). */
+export const policyWriter: ReportWriter = {
+  name: 'policy',
+  description: 'policy.md, policy.html: what each seccomp profile and runtime blocked (container cells only)',
+  run: (cells) => (cells.some((c) => c.container)
+    ? [{ path: 'policy.md', content: policyMarkdown(cells) }, { path: 'policy.html', content: policyHtml(cells) }]
+    : []),
+};

@@ -3,28 +3,29 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CellResult } from '../results.js';
-import { junitXml } from './junit.js';
 import { writeFileAtomic } from './report-text.js';
 export { writeFileAtomic } from './report-text.js';
-import { ktap } from './ktap.js';
-import { matrixHtml } from './html.js';
-import { summaryMarkdown } from './markdown.js';
-import { policyHtml, policyMarkdown } from './policy.js';
 import { testRows } from './table.js';
 import { loadCatalog } from '../judge/catalog.js';
 import { boundaries, loadVerified, type Boundary } from '../judge/verification.js';
+import { DEFAULT_REPORTS, selectWriters } from './formats.js';
+import type { ReportContext, ReportFile, ReportWriter } from './writer.js';
 
-
-const resultsJson = (cell: CellResult) => JSON.stringify(cell, null, 2) + '\n';
-
-/** One cell's results.json, junit.xml and results.ktap in `dir` (a probe run, or one guest of the matrix). */
-export async function writeCellReports(cell: CellResult, dir: string): Promise<void> {
-  await writeFileAtomic(join(dir, 'results.json'), resultsJson(cell));
-  await writeFileAtomic(join(dir, 'junit.xml'), junitXml([cell]));
-  await writeFileAtomic(join(dir, 'results.ktap'), ktap([cell]));
+/** Write files into `dir`, each atomically; returns their paths. */
+async function writeFiles(dir: string, files: ReportFile[]): Promise<string[]> {
+  const paths = files.map((f) => resolve(dir, f.path));
+  for (const [i, f] of files.entries()) await writeFileAtomic(paths[i], f.content);
+  return paths;
 }
 
-/** The merged outputs of a run: junit.xml, results.ktap, index.html, summary.md and <kernelId>/results.json. */
+/**
+ * One cell's files in `dir` (a probe run, or one cell of the matrix): results.json, and by
+ * default junit.xml and results.ktap. harness/run/finish-cell.ts is the one caller in a run.
+ */
+export async function writeCellReports(cell: CellResult, dir: string, writers: ReportWriter[] = selectWriters(DEFAULT_REPORTS.run)): Promise<string[]> {
+  return writeFiles(dir, writers.flatMap((w) => w.cell?.(cell) ?? []));
+}
+
 /** Unverified catalog boundaries for the HTML; a run never fails for the record's sake. */
 function catalogBoundaries(): Boundary[] | undefined {
   try {
@@ -34,26 +35,25 @@ function catalogBoundaries(): Boundary[] | undefined {
   }
 }
 
-export async function writeMatrixReports(cells: CellResult[], outDir: string): Promise<void> {
+/**
+ * The run's own files in `outDir` (by default junit.xml, results.ktap, index.html, summary.md,
+ * and policy.md/.html when containers ran). The cells' files are not written here: each cell's
+ * are written once, when it is finished (harness/run/finish-cell.ts).
+ */
+export async function writeMatrixReports(
+  cells: CellResult[], outDir: string,
+  o: { writers?: ReportWriter[]; context?: Partial<ReportContext> } = {},
+): Promise<string[]> {
   assertUniqueKernels(cells);
-  const rows = testRows(cells);
-  // Build everything before writing anything: a rendering bug leaves the old reports intact.
-  const junit = junitXml(cells, { rows });
-  const html = matrixHtml(cells, { rows, boundaries: catalogBoundaries() });
-  const md = summaryMarkdown(cells, { rows });
-  const tap = ktap(cells, { rows });
-  // The userspace axis: what each seccomp profile and runtime blocked (only when containers ran).
-  const policy = cells.some((c) => c.container) ? { md: policyMarkdown(cells), html: policyHtml(cells) } : null;
-  // The per-cell files too: the host judges a guest once more (kernel health from its console).
-  for (const cell of cells) await writeCellReports(cell, join(outDir, cell.kernelId));
-  await writeFileAtomic(join(outDir, 'junit.xml'), junit);
-  await writeFileAtomic(join(outDir, 'index.html'), html);
-  await writeFileAtomic(join(outDir, 'summary.md'), md);
-  await writeFileAtomic(join(outDir, 'results.ktap'), tap);
-  if (policy) {
-    await writeFileAtomic(join(outDir, 'policy.md'), policy.md);
-    await writeFileAtomic(join(outDir, 'policy.html'), policy.html);
-  }
+  const writers = o.writers ?? selectWriters(DEFAULT_REPORTS.run);
+  const ctx: ReportContext = {
+    rows: testRows(cells),
+    ...(writers.some((w) => w.name === 'html') ? { boundaries: catalogBoundaries() } : {}),
+    ...o.context,
+  };
+  // Render everything before writing anything: a rendering bug leaves the old reports intact.
+  const files = writers.flatMap((w) => w.run?.(cells, ctx) ?? []);
+  return writeFiles(outDir, files);
 }
 
 export function assertUniqueKernels(cells: CellResult[]): void {

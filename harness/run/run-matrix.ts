@@ -6,16 +6,17 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { CellResult } from '../results.js';
-import { writeCellReports } from '../report/reports.js';
-import { applyKernelHealth, healthFromConsole, healthFromTaint } from '../judge/health.js';
+import type { CellResult, KernelHealth } from '../results.js';
+import { healthFromConsole, healthFromTaint } from '../judge/health.js';
+import { finishCell } from './finish-cell.js';
+import type { ReportWriter } from '../report/writer.js';
 import { harnessRevision } from './provenance.js';
 import { defaultMatrixFile, kernelCmdlineExtra, type KernelEntry } from '../../kernels/matrix.js';
 import { REPO_ROOT } from '../../suites/lib/paths.js';
 import { seccompLabel } from '../report/report-text.js';
 import { withClone3Fallback } from '../../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../../suites/lib/plan.js';
-import { applyKnownIssues, loadKnownIssues } from '../judge/known-issues.js';
+import { loadKnownIssues } from '../judge/known-issues.js';
 import { cellFromStream, planHelpers, preparePlan, selectedCases } from './run-suite.js';
 import { oracleFor } from '../judge/commit-oracle.js';
 import { catalogCommits } from '../judge/catalog.js';
@@ -73,6 +74,8 @@ export interface MatrixOptions {
    * further cell starts, and the unfinished cells become errors ("interrupted by SIGINT").
    */
   signal?: AbortSignal;
+  /** The report formats of each cell's files (harness/report/formats.ts); default junit and ktap besides results.json. */
+  writers?: ReportWriter[];
 }
 
 export interface MatrixRun {
@@ -207,7 +210,9 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
   const prepared = await unlessAborted(prepareMatrix(o.kernels, o.accel, say), stop);
   if (!prepared) {
     say(`${interruptedReason(stop!)} before the first cell started`);
-    return { cells: o.kernels.map((e) => notStartedCell(e, o)), accel: null, runs: [] };
+    const cells = [];
+    for (const e of o.kernels) cells.push(await finishUnrun(notStartedCell(e, o), o));
+    return { cells, accel: null, runs: [] };
   }
   const { fetched, failed, accel } = prepared;
   const width = Math.max(...o.kernels.map((k) => k.id.length));
@@ -217,11 +222,11 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
   const runs = await pool(o.kernels, o.jobs, async (entry) => {
     if (stop?.aborted) {
       line(entry.id, `not started: ${interruptedReason(stop)}`);
-      return { entry, cell: notStartedCell(entry, o), ran: null };
+      return { entry, cell: await finishUnrun(notStartedCell(entry, o), o), ran: null };
     }
     const kernel = fetched.get(entry.id);
     if (!kernel) {
-      const cell = await buildFailureCell(entry, failed.get(entry.id)!, o);
+      const cell = await finishUnrun(await buildFailureCell(entry, failed.get(entry.id)!, o), o);
       line(entry.id, `ERROR ${cell.error!.reason}`);
       return { entry, cell, ran: null };
     }
@@ -231,17 +236,18 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
     const cellDir = join(resolve(o.outDir), entry.id);
     await removeEarlierAttempts(cellDir);
     const earlier: NonNullable<CellResult['earlierAttempts']> = [];
-    let { cell, result } = await runCell(entry, kernel, accel, o, onRunning);
+    let { cell, result, health } = await runSuiteIn(entry, kernel, accel, o, onRunning);
     while (!stop?.aborted && diedBeforeCommand(result) && earlier.length < (o.bootRetries ?? 1)) {
       const kept = `console-attempt${earlier.length + 1}.log`;
       await rename(join(cellDir, 'console.log'), join(cellDir, kept));
       earlier.push({ reason: result.reason, consoleLog: kept });
       line(entry.id, `${result.reason}, before the command started: booting again (console kept as ${kept})`);
-      ({ cell, result } = await runCell(entry, kernel, accel, o, onRunning));
+      ({ cell, result, health } = await runSuiteIn(entry, kernel, accel, o, onRunning));
     }
     if (earlier.length) cell.earlierAttempts = earlier;
     // Killed by us, not by the kernel: whatever the console looks like, the cell is unfinished.
     if (stop?.aborted) cell.error = { reason: interruptedReason(stop), consoleExcerpt: (await logTail(result.logPath)) || undefined };
+    cell = await finishCell(cell, { knownIssues: loadKnownIssues(), health, dir: cellDir, writers: o.writers, warn: (w) => o.progress?.(`${entry.id}: warning: ${w}`) });
     const verdict = cell.error ? `ERROR ${cell.error.reason}` : summarize(cell);
     line(entry.id, `done in ${secs(Date.now() - started)}: ${verdict}`);
     return { entry, cell, ran: { entry, kernel, result } };
@@ -262,6 +268,11 @@ export async function buildFailureCell(entry: KernelEntry, f: BuildFailure, o: M
   cell.consoleLog = existsSync(join(cellDir, 'build.log')) ? 'build.log' : null;
   cell.provenance.kernelSource = `build ${f.tree} ${f.identity.description}`;
   return cell;
+}
+
+/** A cell that never ran the suite (not built, not started): no known issues or health to apply, only its files. */
+function finishUnrun(cell: CellResult, o: MatrixOptions): Promise<CellResult> {
+  return finishCell(cell, { knownIssues: null, dir: join(resolve(o.outDir), cell.kernelId), writers: o.writers, warn: () => undefined });
 }
 
 /** The cell of a kernel the interrupted run never started: an error, so the grid keeps its shape. */
@@ -302,8 +313,18 @@ function summarize(cell: CellResult): string {
   return Object.entries(n).map(([s, k]) => `${k} ${s}`).join(', ') || 'no cases';
 }
 
-/** Boots (or runs on the host) one cell and builds its CellResult, never throwing for the guest's sake. */
+/** One cell, finished and written (known issues, kernel health, its files): bisect and bench run cells this way. */
 export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: AccelChoice | null, o: MatrixOptions, onRunning?: () => void): Promise<{ cell: CellResult; result: RunResult }> {
+  const { cell, result, health } = await runSuiteIn(entry, kernel, accel, o, onRunning);
+  const cellDir = join(resolve(o.outDir), entry.id);
+  return { cell: await finishCell(cell, { knownIssues: loadKnownIssues(), health, dir: cellDir, writers: o.writers, warn: (w) => o.progress?.(`${entry.id}: warning: ${w}`) }), result };
+}
+
+/**
+ * Boots (or runs on the host) one cell and builds its CellResult, never throwing for the guest's
+ * sake; finishCell does the rest (the matrix once per cell, after its boot retries).
+ */
+async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: AccelChoice | null, o: MatrixOptions, onRunning?: () => void): Promise<{ cell: CellResult; result: RunResult; health?: KernelHealth }> {
   const cellDir = join(resolve(o.outDir), entry.id);
   await mkdir(cellDir, { recursive: true });
   // A stale results.json from an earlier run must never pass for this run's result.
@@ -391,18 +412,15 @@ export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: 
     // What the run selected: a cell that errors stands for these tests only.
     ...(o.tests?.length ? { tests: o.tests } : {}),
   };
-  // Known issues are applied here, on the host, like every other judgement.
-  const { cell: known, warnings } = applyKnownIssues(cell, loadKnownIssues());
-  for (const w of warnings) o.progress?.(`${entry.id}: warning: ${w}`);
   // Kernel health from the guest console: reports during a case make it an error, the rest
   // the cell's kernel_health test (harness/judge/health.ts). The host cell has its taint record only.
-  let judgedCell = known;
+  let health: KernelHealth | undefined;
   if (sut.kind === 'guest' && judged.facts) {
     const text = await readFile(result.logPath, 'latin1').catch(() => '');
-    if (text) judgedCell = applyKernelHealth(known, healthFromConsole(text, known.taint));
-  } else if (sut.kind !== 'guest') judgedCell = applyKernelHealth(known, healthFromTaint(known.taint));
-  await writeCellReports(judgedCell, cellDir);
-  return { cell: judgedCell, result };
+    if (text) health = healthFromConsole(text, cell.taint);
+  } else if (sut.kind !== 'guest') health = healthFromTaint(cell.taint);
+  // Known issues and health are applied by finishCell, on the host, like every other judgement.
+  return { cell, result, health };
 }
 
 /** The kernel command line vng built, as the guest kernel printed it. */
