@@ -247,7 +247,7 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
     if (earlier.length) cell.earlierAttempts = earlier;
     // Killed by us, not by the kernel: whatever the console looks like, the cell is unfinished.
     if (stop?.aborted) cell.error = { reason: interruptedReason(stop), consoleExcerpt: (await logTail(result.logPath)) || undefined };
-    cell = await finishCell(cell, { knownIssues: loadKnownIssues(), health, dir: cellDir, writers: o.writers, warn: (w) => o.progress?.(`${entry.id}: warning: ${w}`) });
+    cell = await finishRan(entry, cell, health, o);
     const verdict = cell.error ? `ERROR ${cell.error.reason}` : summarize(cell);
     line(entry.id, `done in ${secs(Date.now() - started)}: ${verdict}`);
     return { entry, cell, ran: { entry, kernel, result } };
@@ -316,8 +316,13 @@ function summarize(cell: CellResult): string {
 /** One cell, finished and written (known issues, kernel health, its files): bisect and bench run cells this way. */
 export async function runCell(entry: KernelEntry, kernel: FetchedKernel, accel: AccelChoice | null, o: MatrixOptions, onRunning?: () => void): Promise<{ cell: CellResult; result: RunResult }> {
   const { cell, result, health } = await runSuiteIn(entry, kernel, accel, o, onRunning);
-  const cellDir = join(resolve(o.outDir), entry.id);
-  return { cell: await finishCell(cell, { knownIssues: loadKnownIssues(), health, dir: cellDir, writers: o.writers, warn: (w) => o.progress?.(`${entry.id}: warning: ${w}`) }), result };
+  return { cell: await finishRan(entry, cell, health, o), result };
+}
+
+/** The post-judge chain and the files of a cell that ran, with this checkout's known issues. */
+function finishRan(entry: KernelEntry, cell: CellResult, health: KernelHealth | undefined, o: MatrixOptions): Promise<CellResult> {
+  const warn = (w: string) => o.progress?.(`${entry.id}: warning: ${w}`);
+  return finishCell(cell, { knownIssues: loadKnownIssues(), health, dir: join(resolve(o.outDir), entry.id), writers: o.writers, warn });
 }
 
 /**
