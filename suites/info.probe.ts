@@ -1,7 +1,7 @@
 // pidfs ioctls: namespace ioctls (6.11), PIDFD_GET_INFO (6.13) and its later fields, ioctl
 // validation and EREMOTE across pid namespaces.
 // Reference §1.3, §2 rows 25, 26, 30, 31, 34, 38, 39, 40 and §7 R8, R9, R12.
-import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLONE, O, PIDFD_THREAD, POLL, PIDFD_GET_NS, PIDFD_INFO, PIDFD_INFO_SIZE, PIDFS_IOCTL_MAGIC, SIG, pidfdGetInfo } from './lib/constants.js';
@@ -9,8 +9,10 @@ import { getInfo, maskNames, type PidfdInfo } from './lib/pidfd-info.js';
 import { addressOf, eventfd, getpid, kill, open, poll, socket, write, type Res } from './lib/libc.js';
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, pidfdSendSignal, statx, track } from './lib/pidfd.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
-import { clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode, syscallThenExitCode } from './lib/x86stub.js';
-import { cldName } from './lib/names.js';
+import {
+  clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode, syscallThenExitCode, threadExecCode,
+} from './lib/x86stub.js';
+import { cldName, pollNames } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 
@@ -235,6 +237,56 @@ function isolatedChildExit(status: number, killIt: boolean) {
   };
 }
 
+/**
+ * selftest thread_group_exec (`leaderGone`: the leader exit()ed as a thread first) and
+ * thread_group_exec_thread (the leader sleeps): a subthread execs `sleep 30` 1.5 s after the
+ * clone, while the prober holds pidfds of the leader (plain and PIDFD_THREAD) and of that thread.
+ */
+function threadGroupExec(leaderGone: boolean) {
+  needGetInfo();
+  const path = ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p));
+  if (!path) return { setup_error: 'no sleep binary at /usr/bin/sleep or /bin/sleep to exec' };
+  const t0 = performance.now();
+  const code = threadExecCode(path, ['sleep', '30'], 1500, leaderGone ? 200 : 30_000, leaderGone);
+  const pid = need('clone3(two-thread child)', clone3Code(0n, code));
+  const leader = need('pidfd_open(leader)', track(pidfdOpen(pid)));
+  const leaderThread = need('pidfd_open(leader, PIDFD_THREAD)', track(pidfdOpen(pid, PIDFD_THREAD)));
+  let tids: string[] = [];
+  for (let t = 0; t < 100 && tids.length < 2; t++) {
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      tids = [];
+    }
+    if (tids.length < 2) sleepMs(10);
+  }
+  const tid = Number(tids.find((x) => Number(x) !== pid));
+  const thread = tid ? track(pidfdOpen(tid, PIDFD_THREAD)) : null;
+  const opened = Math.round(performance.now() - t0);
+  if (!thread?.ok || opened >= 1200)
+    return { setup_error: `the thread's PIDFD_THREAD pidfd was not open in time (${opened} ms, before the exec at 1500 ms): ${thread?.ok === false ? thread.errno : `tasks ${tids.join(' ')}`}` };
+  // across the exec (1.5 s) and 1.5 s after it: the leader's PIDFD_THREAD pidfd stays quiet
+  const across = poll(leaderThread, POLL.IN, 3000);
+  const hup = poll(thread.value, POLL.HUP, 5000);
+  const names = (r: Res) => (r.ok ? (r.value === 0 ? 'timeout' : pollNames(r.value)) : r.errno);
+  const comm = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return 'gone';
+    }
+  })();
+  const threadInfo = exitThrough(thread.value), leaderInfo = exitThrough(leader);
+  need('pidfd_send_signal(leader, SIGKILL)', pidfdSendSignal(leader, SIG.KILL));
+  const killed = poll(leaderThread, POLL.IN, 5000);
+  const si = reap(pid);
+  return {
+    result: 0, comm_after_exec: comm, leader_thread_across_exec: names(across), thread_pidfd: names(hup), thread: threadInfo,
+    leader_before_kill: leaderInfo, leader_thread_after_kill: names(killed), waitid: si ? `${cldName(si.code)} ${si.status}` : 'not reaped',
+    leader_after_reap: exitThrough(leader),
+  };
+}
+
 /** "EXIT <code>" or "CREDS, no EXIT" etc.: what PIDFD_GET_INFO(EXIT) says through one pidfd. */
 function exitThrough(fd: number): string {
   const r = getInfo(fd, PIDFD_INFO.EXIT);
@@ -279,6 +331,8 @@ featureSuite('pidfd_info_exit', {
       leader: exitThrough(leader), leader_thread: exitThrough(leaderThread), thread: exitThrough(thread),
     };
   },
+  thread_exec_leader_gone: () => threadGroupExec(true),
+  thread_exec_leader_alive: () => threadGroupExec(false),
   isolated_exit: () => isolatedChildExit(5, false),
   isolated_killed: () => isolatedChildExit(0, true),
   reaped_exit_status: () => {

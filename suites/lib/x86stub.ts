@@ -110,9 +110,11 @@ export function prematureLeaderExitCode(leaderMs: number, wakeFd: number, limitM
  * Code for a two-thread process whose second thread execs (selftest pidfd_test.c
  * test_pidfd_poll_exec): the leader starts a thread, then sleeps `leaderMs` and exit_group()s;
  * the thread sleeps `delayMs`, then execve(path, argv, NULL) (de_thread kills the leader and the
- * thread takes over its pid). A failed execve exit_group(99)s.
+ * thread takes over its pid). A failed execve exit_group(99)s. With `leaderExits` the leader
+ * exit()s as a thread after `leaderMs` instead (selftest thread_group_exec: the leader is gone
+ * before the exec).
  */
-export function threadExecCode(path: string, argv: string[], delayMs: number, leaderMs: number): Buffer {
+export function threadExecCode(path: string, argv: string[], delayMs: number, leaderMs: number, leaderExits = false): Buffer {
   const ts = (ms: number) => {
     const b = Buffer.alloc(16);
     b.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
@@ -136,8 +138,9 @@ export function threadExecCode(path: string, argv: string[], delayMs: number, le
   };
   // nanosleep(ts, NULL)
   const sleep = (addr: bigint) => Buffer.concat([imm64([0x48, 0xbf], addr), Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05])]);
-  // the leader: sleep, then exit_group(0)
-  const leader = Buffer.concat([sleep(ts(leaderMs)), Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]);
+  // the leader: sleep, then exit_group(0), or exit(0) of this thread alone
+  const leaderExit = leaderExits ? 60 : 0xe7;
+  const leader = Buffer.concat([sleep(ts(leaderMs)), Buffer.from([0x31, 0xff, 0xb8, leaderExit, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe])]);
   const thread = Buffer.concat([
     sleep(ts(delayMs)),
     imm64([0x48, 0xbf], cstr(path)), //                                   mov rdi, path
