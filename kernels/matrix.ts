@@ -4,53 +4,19 @@ import { REPO_ROOT } from '../suites/lib/paths.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { MatrixError, type EntryCommon } from './sources/types.js';
+import { findSourceKind, sourceKindNames, type KernelEntry } from './sources/index.js';
 
 export const KERNEL_ID_RE = /^[a-z0-9][a-z0-9_-]*$/;
-const SHA256_RE = /^[0-9a-f]{64}$/;
 
-interface EntryCommon {
-  id: string;
-  description?: string;
-  append?: string;      // extra kernel command line
-  lsm?: string;         // LSM axis, e.g. 'selinux'
-  timeout?: number;     // seconds, overrides --timeout
-  ci?: boolean;         // part of the CI smoke set
-  /** Boot the guest on this Debian suite's own root (kernels/userspace.ts) instead of the host's. */
-  root?: string;
-}
-export type KernelEntry = EntryCommon &
-  (
-    | { source: 'host' }
-    | { source: 'debian'; suite: string; package: string; version?: string }
-    | { source: 'path'; kernel: string; modules?: string }
-    | { source: 'url'; url: string; sha256: string }
-    | { source: 'build'; tree?: string; package?: string; suite?: string; config?: string[] }
-    | { source: 'container' } & ContainerAxes
-  );
-
-/**
- * The userspace axis: a container on the running kernel, started from a locally built distro
- * image (kernels/userspace.ts), under a seccomp profile and an OCI runtime.
- */
-export interface ContainerAxes {
-  /** Debian suite of the image's userspace: bullseye, bookworm, trixie, ... */
-  userspace: string;
-  /** 'default' (Docker's built-in profile), 'unconfined', or an absolute path to a profile JSON file. */
-  seccomp: string;
-  /** The OCI runtime dockerd starts it with: runc or crun. */
-  runtime: ContainerRuntime;
-}
-export const CONTAINER_RUNTIMES = ['runc', 'crun'] as const;
-/** A seccomp axis value as reports show it: 'default', 'unconfined' or the profile file's name. */
-export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
-export type KernelSource = KernelEntry['source'];
+export { MatrixError, type ContainerAxes, type EntryCommon } from './sources/types.js';
+export type { KernelEntry, KernelSource } from './sources/index.js';
+export { CONTAINER_RUNTIMES, type ContainerRuntime } from './sources/container.js';
 
 export interface Matrix {
   file: string;
   kernels: KernelEntry[];
 }
-
-export class MatrixError extends Error {}
 
 /** kernels/matrix.yaml of this checkout, whether running from dist/ or from sources (vitest). */
 export function defaultMatrixFile(): string {
@@ -72,14 +38,6 @@ export function loadMatrix(file = defaultMatrixFile()): Matrix {
   return parseMatrix(text, file);
 }
 
-const KNOWN_KEYS: Record<KernelSource, string[]> = {
-  host: [],
-  debian: ['suite', 'package', 'version'],
-  path: ['kernel', 'modules'],
-  url: ['url', 'sha256'],
-  build: ['tree', 'package', 'suite', 'config'],
-  container: ['userspace', 'seccomp', 'runtime'],
-};
 const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci', 'root'];
 
 export function parseMatrix(text: string, file: string): Matrix {
@@ -112,24 +70,32 @@ function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
   }
   const at = `${where} (id '${id}')`;
   const source = o.source;
-  if (typeof source !== 'string' || !(source in KNOWN_KEYS)) {
-    throw new MatrixError(`${at}: source ${JSON.stringify(source)} is not one of: ${Object.keys(KNOWN_KEYS).join(', ')}`);
+  const kind = typeof source === 'string' ? findSourceKind(source) : undefined;
+  if (!kind) {
+    throw new MatrixError(`${at}: source ${JSON.stringify(source)} is not one of: ${sourceKindNames().join(', ')}`);
   }
-  const src = source as KernelSource;
   for (const k of Object.keys(o)) {
-    if (!COMMON_KEYS.includes(k) && !KNOWN_KEYS[src].includes(k)) {
-      throw new MatrixError(`${at}: unknown key '${k}' for source '${src}'; allowed: ${[...COMMON_KEYS, ...KNOWN_KEYS[src]].join(', ')}`);
+    if (!COMMON_KEYS.includes(k) && !kind.keys.includes(k)) {
+      throw new MatrixError(`${at}: unknown key '${k}' for source '${kind.name}'; allowed: ${[...COMMON_KEYS, ...kind.keys].join(', ')}`);
     }
   }
   const str = (k: string, required: boolean): string | undefined => {
     const v = o[k];
     if (v === undefined || v === null) {
-      if (required) throw new MatrixError(`${at}: source '${src}' needs '${k}:'`);
+      if (required) throw new MatrixError(`${at}: source '${kind.name}' needs '${k}:'`);
       return undefined;
     }
     if (typeof v !== 'string' || v.trim() === '') throw new MatrixError(`${at}: '${k}' must be a non-empty string`);
     return v;
   };
+  const common = parseCommon(o, at, id, str);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  // The kind checks its own keys; the table's kinds are the KernelEntry union.
+  return kind.parse({ o, at, common, str, abs }) as KernelEntry;
+}
+
+/** The keys every entry may have (EntryCommon), checked the same way for every kind. */
+function parseCommon(o: Record<string, unknown>, at: string, id: string, str: (k: string, required: boolean) => string | undefined): EntryCommon {
   const common: EntryCommon = { id };
   const description = str('description', false);
   if (description) common.description = description;
@@ -154,76 +120,7 @@ function parseEntry(raw: unknown, where: string, baseDir: string): KernelEntry {
     if (common.lsm) throw new MatrixError(`${at}: root: and lsm: do not go together yet (the SELinux setup runs tools from the host's root)`);
     common.root = root;
   }
-  switch (src) {
-    case 'host':
-      if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'host' entry runs on the running kernel as booted`);
-      if (common.root) throw new MatrixError(`${at}: root: needs a guest (it is the root a guest boots); the host runs on its own root, or use a container cell for another userspace`);
-      return { ...common, source: 'host' };
-    case 'container': {
-      if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'container' entry shares the running kernel as booted`);
-      if (common.root) throw new MatrixError(`${at}: root: is a guest's root; a container's userspace is 'userspace:'`);
-      const userspace = str('userspace', true)!;
-      if (!/^[a-z][a-z0-9-]*$/.test(userspace)) throw new MatrixError(`${at}: userspace '${userspace}' is not a Debian suite name (bullseye, bookworm, trixie)`);
-      const seccomp = str('seccomp', false) ?? 'default';
-      const profile = seccomp === 'default' || seccomp === 'unconfined' ? seccomp : isAbsolute(seccomp) ? seccomp : resolve(baseDir, seccomp);
-      if (profile !== seccomp || isAbsolute(seccomp)) {
-        let text: string;
-        try {
-          text = readFileSync(profile, 'utf8');
-        } catch {
-          throw new MatrixError(`${at}: seccomp '${seccomp}' is neither 'default', 'unconfined' nor a readable profile file (${profile}); paths are relative to this matrix file`);
-        }
-        try {
-          JSON.parse(text);
-        } catch (e) {
-          throw new MatrixError(`${at}: seccomp profile ${profile} is not valid JSON (${(e as Error).message}); see Docker's seccomp profile format`);
-        }
-      }
-      const runtime = str('runtime', false) ?? 'runc';
-      if (!(CONTAINER_RUNTIMES as readonly string[]).includes(runtime)) throw new MatrixError(`${at}: runtime '${runtime}' is not one of: ${CONTAINER_RUNTIMES.join(', ')}`);
-      return { ...common, source: 'container', userspace, seccomp: profile, runtime: runtime as ContainerRuntime };
-    }
-    case 'debian': {
-      const suite = str('suite', true)!;
-      const pkg = str('package', true)!;
-      if (!/^[a-z0-9][a-z0-9.+-]*$/.test(suite)) throw new MatrixError(`${at}: suite '${suite}' is not a Debian suite name (bookworm, trixie, sid, ...)`);
-      if (!/^linux-image-[a-z0-9.+-]+$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be a linux-image-* package, e.g. linux-image-amd64`);
-      // version: pins the exact upload (reproducible runs); without it, the suite's current one.
-      const version = o.version === undefined ? undefined : String(o.version);
-      if (version !== undefined && !/^[0-9][A-Za-z0-9.+~:-]*$/.test(version)) throw new MatrixError(`${at}: version '${version}' is not a Debian package version (e.g. 6.1.176-1, as 'kernels list' shows)`);
-      return { ...common, source: 'debian', suite, package: pkg, ...(version ? { version } : {}) };
-    }
-    case 'path': {
-      const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-      const kernel = abs(str('kernel', true)!);
-      const modules = str('modules', false);
-      return { ...common, source: 'path', kernel, ...(modules ? { modules: abs(modules) } : {}) };
-    }
-    case 'url': {
-      const url = str('url', true)!;
-      if (!/^(https?|file):\/\//.test(url)) throw new MatrixError(`${at}: url '${url}' must be http://, https:// or file://`);
-      const sha256 = str('sha256', true)!.toLowerCase();
-      if (!SHA256_RE.test(sha256)) throw new MatrixError(`${at}: sha256 must be 64 hex digits (sha256sum of the file)`);
-      return { ...common, source: 'url', url, sha256 };
-    }
-    case 'build': {
-      const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-      const tree = str('tree', false);
-      const pkg = str('package', false);
-      if (!tree === !pkg) throw new MatrixError(`${at}: source 'build' needs exactly one of 'tree:' (a kernel source dir) or 'package:' (Debian's linux-source-X.Y)`);
-      if (pkg && !/^linux-source(-[0-9.]+)?$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be Debian's kernel source package, e.g. linux-source-6.1`);
-      const suite = str('suite', false);
-      if (suite && !pkg) throw new MatrixError(`${at}: 'suite:' goes with 'package:' (the Debian suite to fetch linux-source-X.Y from)`);
-      const raw = o.config;
-      const list = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
-      if (!list.every((f) => typeof f === 'string' && f.trim())) throw new MatrixError(`${at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config)`);
-      return {
-        ...common, source: 'build',
-        ...(tree ? { tree: abs(tree) } : { package: pkg!, suite: suite ?? 'bookworm' }),
-        ...(list.length ? { config: (list as string[]).map(abs) } : {}),
-      };
-    }
-  }
+  return common;
 }
 
 /**
