@@ -66,12 +66,12 @@ export function relocate(tree: { kimg: string; release: string; modulesDir: stri
 
 /**
  * The intact entry `key`, or one filled by `fill` (which downloads and unpacks into tmp and
- * returns the kernel tree found there). Under the entry's lock, another run building the same
+ * returns the kernel tree found there, with what it learned for kernel.json). Under the entry's lock, another run building the same
  * key is waited for; a damaged entry is fetched again; nothing is left on failure.
  */
 export async function cacheOnce(
   key: string, o: { root: string; say: Progress; id: string; description: string; extra?: Partial<Meta> },
-  fill: (tmp: string) => Promise<KernelTree>,
+  fill: (tmp: string) => Promise<KernelTree & { meta?: Partial<Meta> }>,
 ): Promise<{ meta: Meta; downloaded: boolean }> {
   const cached = await readCached(key, o.root);
   if (cached && !(await entryDamage(cached))) return { meta: cached, downloaded: false };
@@ -83,8 +83,9 @@ export async function cacheOnce(
     await discardEntry(dest);
     let meta!: Meta;
     await buildAtomically(dest, async (tmp) => {
-      const tree = await fill(tmp);
-      meta = { ...relocate(tree, tmp, dest, o.description), ...o.extra, integrity: await fingerprint(tree.kimg, tree.modulesDir) };
+      // What only the fill learns (the .debs it verified) comes back as tree.meta.
+      const { meta: learned, ...tree } = await fill(tmp);
+      meta = { ...relocate(tree, tmp, dest, o.description), ...o.extra, ...learned, integrity: await fingerprint(tree.kimg, tree.modulesDir) };
       await writeFile(join(tmp, META), JSON.stringify(meta, null, 2) + '\n');
     });
     o.say(`${o.id}: cached ${meta.release} in ${dest}`);

@@ -3,7 +3,7 @@
 import { REPO_ROOT } from '../suites/lib/paths.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument, visit } from 'yaml';
 import { MatrixError, type EntryCommon } from './sources/types.js';
 import { findSourceKind, sourceKindNames, type KernelEntry } from './sources/index.js';
 
@@ -45,6 +45,8 @@ export function parseMatrix(text: string, file: string): Matrix {
   if (doc.errors.length) {
     throw new MatrixError(`${file}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}\n  fix the syntax (see the comments at the top of kernels/matrix.yaml)`);
   }
+  // A version is text: YAML reads `version: 6.10` as the number 6.1. Keep what was written.
+  visit(doc, { Pair(_, p) { if (isScalar(p.key) && p.key.value === 'version' && isScalar(p.value) && typeof p.value.value === 'number' && p.value.source) p.value.value = p.value.source; } });
   const root = doc.toJS() as unknown;
   const list = (root as { kernels?: unknown } | null)?.kernels;
   if (!Array.isArray(list) || list.length === 0) {

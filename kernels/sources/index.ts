@@ -7,9 +7,11 @@ import { path } from './path.js';
 import { url } from './url.js';
 import { build } from './build.js';
 import { container } from './container.js';
+import { mainline } from './mainline.js';
+import { kernelOrg } from './kernel-org.js';
 
 /** The kinds this checkout ships, in the order errors and help list them. */
-const BUILTIN = [host, debian, path, url, build, container] as const;
+const BUILTIN = [host, debian, path, url, build, container, mainline, kernelOrg] as const;
 
 type EntryOf<K> = K extends SourceKind<infer E> ? E : never;
 /** A parsed matrix entry: one of the shipped kinds' entries. */
