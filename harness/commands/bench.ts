@@ -14,6 +14,7 @@ import { repoPath } from '../../suites/lib/paths.js';
 import { parseAccel } from './matrix.js';
 import { defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
 import { VngSut } from '../../vm/sut.js';
+import { bootTarget } from '../../kernels/sources/index.js';
 import { consolePhases, type Phases } from '../../vm/phases.js';
 import { toolVersions } from '../../vm/tools.js';
 import { holdKernelCache } from '../../kernels/cache.js';
@@ -102,25 +103,26 @@ export const benchCommand: Command = {
           say(`${e.id}: not benched: ${failed.get(e.id)?.reason}`);
           continue;
         }
-        if (e.source === 'container') {
+        const sut = bootTarget(e).sut;
+        if (sut === 'container') {
           say(`${e.id}: not benched: a container cell boots nothing (its whole time is in results.json durationMs)`);
           continue;
         }
         let bootMs: number | null = null;
-        if (e.source !== 'host') {
+        if (sut === 'guest') {
           say(`${e.id}: bare boot (vng -- true) ...`);
           const sut = new VngSut({ kimg: k.kimg!, accel: accel!.accel, append: kernelCmdlineExtra(e) || undefined });
           const r = await sut.run('true', { timeoutSec, logPath: join(outDir, 'bench', e.id, 'boot-console.log'), cwd: tmpdir() });
           bootMs = r.status === 'ok' ? r.durationMs : null;
           say(`${e.id}: bare boot ${r.status === 'ok' ? s(r.durationMs) : `failed: ${r.reason}`}`);
         }
-        say(`${e.id}: ${e.source === 'host' ? 'suite on the host' : 'boot + suite'} ...`);
+        say(`${e.id}: ${sut === 'host' ? 'suite on the host' : 'boot + suite'} ...`);
         const { cell, result } = await runCell(e, k, accel, opts);
         const suiteMs = result.durationMs;
         const ran = cell.cases.filter((c) => c.id !== KERNEL_HEALTH_ID).length; // the suite's cases, not the health verdict
         const phases = result.boot ? consolePhases(await readFile(result.logPath, 'latin1').catch(() => ''), result.boot.marks, result.durationMs) : undefined;
         rows.push({
-          kernelId: e.id, release: k.release, mode: e.source === 'host' ? 'host' : 'guest', accel: cell.accel, bootMs, suiteMs,
+          kernelId: e.id, release: k.release, mode: sut === 'host' ? 'host' : 'guest', accel: cell.accel, bootMs, suiteMs,
           ratio: bootMs ? suiteMs / bootMs : null, status: cell.error ? `error: ${cell.error.reason}` : 'ok', cases: ran,
           ...(phases ? { phases } : {}),
         });

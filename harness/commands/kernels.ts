@@ -9,18 +9,17 @@ import { parseOptions } from './args.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
 import { composeMatrices, matrixYaml } from '../../kernels/compose.js';
 import { writeFileSync } from 'node:fs';
-import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean, urlCacheKey } from '../../kernels/cache.js';
-import { cachedDebian, cachedKernels, currentDebianUpload, debVersionGt, entryDamage, fetchKernel } from '../../kernels/fetch.js';
+import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean } from '../../kernels/cache.js';
+import { fetchKernel } from '../../kernels/fetch.js';
+import { isGuest, sourceKind } from '../../kernels/sources/index.js';
 import { BuildSetupError, buildKernel, buildsDir } from '../../kernels/build.js';
 import { SourcePackageError, fetchDebianSource, sourcesDir } from '../../kernels/debian-source.js';
-import { userspaceInfo } from '../../kernels/userspace.js';
 import { intOption } from './args.js';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { describeIdentity } from '../../kernels/identity.js';
 import { TARBALL, unpackSourceTarball } from '../../kernels/tarball-source.js';
 import { OriginClaimError, parseOriginOption, type OriginClaim } from '../../kernels/origin-claim.js';
 import { resolve } from 'node:path';
-import { axesLabel } from '../run/run-matrix.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|TARBALL|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
@@ -74,41 +73,9 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
 Ids are comma or space separated. The matrix file defaults to kernels/matrix.yaml; the cache to
 \${PIDFD_MATRIX_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/pidfd-matrix} (now: ${cacheRoot()}).`;
 
+/** Where an entry's kernel comes from, in one phrase: its source kind says. */
 export function describeSource(e: KernelEntry): string {
-  switch (e.source) {
-    case 'host': return 'the running kernel (no VM)';
-    case 'container': return `container on the running kernel: ${axesLabel(e)}`;
-    case 'debian': return `debian ${e.suite} ${e.package}${e.version ? `=${e.version}` : ''}`;
-    case 'path': return `path ${e.kernel}${e.modules ? ` + ${e.modules}` : ''}`;
-    case 'url': return `url ${e.url}`;
-    case 'build': return `build ${e.tree ?? `debian ${e.suite} ${e.package}`}${e.config?.length ? ` + ${e.config.join(' + ')}` : ''}`;
-  }
-}
-
-/**
- * The cached upload of a Debian entry, and whether its suite now has a newer one (a pinned
- * entry keeps its version until its matrix line changes; an unpinned one moves on at fetch).
- */
-async function debianStatus(e: Extract<KernelEntry, { source: 'debian' }>, offline: boolean): Promise<string> {
-  const have = await cachedDebian(e);
-  // Which suite the upload came from: bookworm-security ships kernels between point releases.
-  const haveText = have ? `cached ${have.release} (${have.version}, ${have.suite})${damagedNote(have.damaged)}` : '-';
-  if (offline) return haveText;
-  let now;
-  try {
-    now = await currentDebianUpload(e);
-  } catch (err) {
-    return `${haveText}; Debian ${e.suite} not reachable: ${(err as Error).message.split('\n')[0]}`;
-  }
-  if (!now) return `${haveText}; Debian ${e.suite} has no ${e.package} now`;
-  const base = e.version ?? have?.version;
-  if (base && debVersionGt(now.version, base)) return `${haveText}; newer upload in ${now.suite}: ${now.package}=${now.version}${e.version ? ' (pinned: change version: to move)' : " ('kernels fetch' gets it)"}`;
-  return have ? haveText : `- (${now.suite} has ${now.package}=${now.version})`;
-}
-
-/** A cached entry that fails its integrity check: the next run that needs it fetches it again. */
-function damagedNote(damaged: string | null): string {
-  return damaged ? ` DAMAGED: ${damaged}; the next fetch or run fetches it again` : '';
+  return sourceKind(e).describe(e);
 }
 
 export const kernelsCommand: Command = {
@@ -157,16 +124,11 @@ export const kernelsCommand: Command = {
       const matrix = loadMatrix(values.matrix ?? defaultMatrixFile());
       switch (action) {
         case 'list': {
-          const cached = new Map((await cachedKernels()).map((c) => [c.meta.description, c]));
           const rows = await Promise.all(selectKernels(matrix, ids).map(async (e) => {
             const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.root ? `root=${e.root}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
-            if (e.source === 'debian') return [e.id, describeSource(e), flags, await debianStatus(e, !!values.offline)];
-            if (e.source === 'container') {
-              const u = userspaceInfo(e.userspace);
-              return [e.id, describeSource(e), flags, u ? `userspace built (libc6 ${u.packages.libc6})` : '- (debootstrapped on first use)'];
-            }
-            const hit = [...cached.values()].find((c) => e.source === 'url' && c.key === urlCacheKey(e.sha256));
-            return [e.id, describeSource(e), flags, hit ? `cached ${hit.meta.release}${damagedNote(await entryDamage(hit.meta))}` : e.source === 'host' ? '' : '-'];
+            // What the cache holds, as the entry's source kind reads it (Debian: and what the archive has now).
+            const status = await sourceKind(e).cacheStatus(e, { offline: !!values.offline, root: cacheRoot() });
+            return [e.id, describeSource(e), flags, status];
           }));
           const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
           console.log(`# ${matrix.file}`);
@@ -177,7 +139,7 @@ export const kernelsCommand: Command = {
           const cache = await holdKernelCache();
           try {
             for (const e of selectKernels(matrix, ids)) {
-              if (e.source === 'host' || e.source === 'container') continue;
+              if (!isGuest(e)) continue; // the running kernel: nothing to fetch
               const t0 = Date.now();
               const k = await fetchKernel(e, { progress: (m) => console.log(m), refresh: values.refresh });
               console.log(`${e.id}: ${k.downloaded ? 'fetched' : 'cached'} ${k.release} (${k.description}) in ${((Date.now() - t0) / 1000).toFixed(1)}s -> ${k.kimg}`);

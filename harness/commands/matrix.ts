@@ -18,6 +18,7 @@ import { catchInterrupts } from '../run/interrupt.js';
 import { parseShard, shardOf } from '../run/shard.js';
 import { listTests } from '../run/list-tests.js';
 import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
+import { isGuest } from '../../kernels/sources/index.js';
 import { adhocEntry } from '../run/adhoc.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
@@ -141,7 +142,7 @@ export const matrixCommand: Command = {
         console.log(`pidfd-matrix matrix: shard ${shard!.index}/${shard!.total} has no kernel (the selection has ${selected.length}); nothing to run`);
         return 0;
       }
-      const guests = kernels.filter((k) => k.source !== 'host' && k.source !== 'container').length;
+      const guests = kernels.filter(isGuest).length;
       // Chosen here, not in the guest layer, so every rerun line names the vCPUs its cell had.
       const guestCpus = cpus ?? (guests ? defaultGuestCpus(jobs, guests, availableParallelism()) : undefined);
       const cpuNote = guestCpus === undefined ? '' : `, ${guestCpus} vCPU${guestCpus === 1 ? '' : 's'} per guest`;

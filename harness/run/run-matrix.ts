@@ -13,7 +13,6 @@ import type { ReportWriter } from '../report/writer.js';
 import { harnessRevision } from './provenance.js';
 import { defaultMatrixFile, kernelCmdlineExtra, type KernelEntry } from '../../kernels/matrix.js';
 import { REPO_ROOT } from '../../suites/lib/paths.js';
-import { seccompLabel } from '../report/report-text.js';
 import { withClone3Fallback } from '../../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../../suites/lib/plan.js';
 import { loadKnownIssues } from '../judge/known-issues.js';
@@ -24,8 +23,12 @@ import { watchRepeats } from './repeat-progress.js';
 import { BuildFailedError, fetchKernel, type FetchedKernel } from '../../kernels/fetch.js';
 import type { BuildFailure } from '../../kernels/build.js';
 import { holdKernelCache } from '../../kernels/cache.js';
+import { bootTarget, isGuest } from '../../kernels/sources/index.js';
+import { axesLabel } from '../../kernels/sources/container.js';
+import type { BootTarget } from '../../kernels/sources/types.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../../vm/accel.js';
-import { HostSut, VngSut, type RunResult, type Sut } from '../../vm/sut.js';
+import type { RunResult, Sut } from '../../vm/sut.js';
+import { sutFor } from '../../vm/sut-for.js';
 import { ContainerSut } from '../../vm/container-sut.js';
 import { prepareGuestRoot, type GuestRoot } from '../../vm/guest-root.js';
 import { toolVersions, vngBinary } from '../../vm/tools.js';
@@ -163,14 +166,10 @@ export async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 
-/** A cell that boots a kernel under virtme-ng (not the host, not a container on the host's kernel). */
-export function isGuest(e: KernelEntry): boolean {
-  return e.source !== 'host' && e.source !== 'container';
-}
-
-/** A container cell's axis values in one phrase: "bookworm userspace, seccomp default, runc". */
-export function axesLabel(e: Extract<KernelEntry, { source: 'container' }>): string {
-  return `${e.userspace} userspace, seccomp ${seccompLabel(e.seccomp)}, ${e.runtime}`;
+/** The progress line of a cell starting, in the terms of its system under test. */
+function startLine(t: BootTarget, kernel: FetchedKernel, accel: AccelChoice | null): string {
+  if (t.sut === 'container') return `starting a container: ${axesLabel(t.axes)}`;
+  return t.sut === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`;
 }
 
 /** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */
@@ -231,8 +230,9 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
       return { entry, cell, ran: null };
     }
     const started = Date.now();
-    line(entry.id, entry.source === 'host' ? 'running (host, no VM)' : entry.source === 'container' ? `starting a container: ${axesLabel(entry)}` : `booting ${kernel.release} (${accel!.accel})`);
-    const onRunning = entry.source === 'host' ? undefined : () => line(entry.id, `running the suite (${entry.source === 'container' ? 'container started' : 'booted'} in ${secs(Date.now() - started)})`);
+    const target = bootTarget(entry);
+    line(entry.id, startLine(target, kernel, accel));
+    const onRunning = target.sut === 'host' ? undefined : () => line(entry.id, `running the suite (${target.sut === 'container' ? 'container started' : 'booted'} in ${secs(Date.now() - started)})`);
     const cellDir = join(resolve(o.outDir), entry.id);
     await removeEarlierAttempts(cellDir);
     const earlier: NonNullable<CellResult['earlierAttempts']> = [];
@@ -278,7 +278,7 @@ function finishUnrun(cell: CellResult, o: MatrixOptions): Promise<CellResult> {
 /** The cell of a kernel the interrupted run never started: an error, so the grid keeps its shape. */
 function notStartedCell(entry: KernelEntry, o: MatrixOptions): CellResult {
   const cell = emptyCell(entry, o, new Date().toISOString());
-  cell.mode = entry.source === 'host' ? 'host' : entry.source === 'container' ? 'container' : 'guest';
+  cell.mode = bootTarget(entry).sut;
   cell.error = { reason: `${interruptedReason(o.signal!)} before it started` };
   return cell;
 }
@@ -358,11 +358,10 @@ async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: Acce
   // not run and the cell is an error, not a row of skips (suites/selinux/README.md).
   if (entry.lsm === 'selinux' && guest) command = `bash ${shellQuote(join(REPO_ROOT, 'suites/selinux/guest-setup.sh'))} && ${command}`;
   const append = kernelCmdlineExtra(entry) || undefined;
-  const sut: Sut = entry.source === 'host'
-    ? new HostSut()
-    : entry.source === 'container'
-      ? new ContainerSut(entry, { progress: o.progress })
-      : new VngSut({ kimg: kernel.kimg!, accel: accel!.accel, append, cpus: o.cpus, memory: o.memory, ...(rootOk ? { root: rootOk.root, rodirs: rootOk.rodirs } : {}) });
+  // The entry's source kind names the system under test; vm/sut-for.ts picks the implementation.
+  const sut: Sut = sutFor(bootTarget(entry), {
+    kimg: kernel.kimg ?? undefined, accel: accel?.accel, append, cpus: o.cpus, memory: o.memory, ...(rootOk ? { root: rootOk.root, rodirs: rootOk.rodirs } : {}),
+  }, o.progress);
   const logName = { host: 'probe.log', container: 'container.log', guest: 'console.log' }[sut.kind];
   const startedAt = new Date();
   const watch = o.repeat && o.repeat > 1 && o.progress ? watchRepeats(join(cellDir, STREAM_FILE), o.repeat, (l) => o.progress!(`${entry.id}: ${l}`)) : null;
