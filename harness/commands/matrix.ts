@@ -24,7 +24,7 @@ import type { AccelRequest } from '../../vm/accel.js';
 
 const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]
                            [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME]
-       pidfd-matrix matrix --kernel BZIMAGE | --kernel-tree DIR [--config FRAGMENT]... [--id ID] [options]
+       pidfd-matrix matrix --kernel BZIMAGE | --kernel-tree DIR | --kernel-version V [--config FRAGMENT]... [--id ID] [options]
 
 Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
 suite inside (the 'host' entry runs it directly, no VM; a 'container' entry in a distro
@@ -77,7 +77,12 @@ Ad hoc kernels (no matrix file; for CI lanes and one-off checks):
   --kernel-tree DIR   build the source tree DIR first (as pidfd-matrix kernels build: out of
                       tree, cached, kernels/configs/pidfd-minimal.config), then boot it; cell id
                       tree-<dir name>. A build failure is an error cell "build failed ..."
-  --config FRAGMENT   extra config fragment for --kernel-tree (repeatable)
+  --kernel-version V  6.16: Ubuntu's mainline build of v6.16 (source: mainline: CHECKSUMS.gpg
+                      checked with the pinned Kernel PPA key, then each .deb's sha256); cell id
+                      mainline-6-16. kernel.org:5.4.301: that kernel.org tarball, checked against
+                      its signed sha256sums.asc, then built (source: kernel.org). README "Kernel
+                      source kinds" (mirrors, keys)
+  --config FRAGMENT   extra config fragment for --kernel-tree or --kernel-version kernel.org:V (repeatable)
   --id ID             the cell id instead of the derived one
   --lsm L             boot with this LSM (selinux), as an entry's lsm:
   --append ARGS       extra kernel command line
@@ -98,8 +103,9 @@ export const matrixCommand: Command = {
       kernels: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' }, accel: { type: 'string' },
       out: { type: 'string' }, test: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, matrix: { type: 'string' },
       'boot-retries': { type: 'string' }, shard: { type: 'string' }, list: { type: 'boolean' },
-      kernel: { type: 'string' }, 'kernel-tree': { type: 'string' }, config: { type: 'string', multiple: true }, id: { type: 'string' },
-      lsm: { type: 'string' }, append: { type: 'string' }, repeat: { type: 'string' }, reports: { type: 'string' }, 'kcidb-origin': { type: 'string' },
+      kernel: { type: 'string' }, 'kernel-tree': { type: 'string' }, 'kernel-version': { type: 'string' }, config: { type: 'string', multiple: true },
+      id: { type: 'string' }, lsm: { type: 'string' }, append: { type: 'string' }, repeat: { type: 'string' }, reports: { type: 'string' },
+      'kcidb-origin': { type: 'string' },
     }, usage);
     const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
@@ -120,13 +126,13 @@ export const matrixCommand: Command = {
     }
     const interrupts = catchInterrupts('pidfd-matrix matrix');
     try {
-      const adhoc = values.kernel !== undefined || values['kernel-tree'] !== undefined;
-      if (!adhoc && (values.config || values.id || values.lsm || values.append)) throw new UsageError('--config, --id, --lsm and --append go with --kernel or --kernel-tree');
-      if (adhoc && (values.kernels || values.matrix || values.shard)) throw new UsageError('--kernel/--kernel-tree boot one kernel without a matrix file; drop --kernels/--matrix/--shard');
+      const adhoc = values.kernel !== undefined || values['kernel-tree'] !== undefined || values['kernel-version'] !== undefined;
+      if (!adhoc && (values.config || values.id || values.lsm || values.append)) throw new UsageError('--config, --id, --lsm and --append go with --kernel, --kernel-tree or --kernel-version');
+      if (adhoc && (values.kernels || values.matrix || values.shard)) throw new UsageError('--kernel/--kernel-tree/--kernel-version boot one kernel without a matrix file; drop --kernels/--matrix/--shard');
       let selected: KernelEntry[];
       let selectArgs: ((id: string) => string[]) | undefined;
       if (adhoc) {
-        const a = adhocEntry({ kernel: values.kernel, tree: values['kernel-tree'], config: values.config, id: values.id, lsm: values.lsm, append: values.append });
+        const a = adhocEntry({ kernel: values.kernel, tree: values['kernel-tree'], version: values['kernel-version'], config: values.config, id: values.id, lsm: values.lsm, append: values.append });
         selected = [a.entry];
         selectArgs = () => a.selectArgs;
       } else {

@@ -30,8 +30,18 @@ describe('ad hoc kernels', () => {
     expect(selectArgs).toEqual(['--kernel-tree', '/src/linux-6.1.y', '--config', '/c/x.config', '--id', 'mine']);
     expect(adhocEntry({ tree: '/src/linux-6.1.y' }).entry.id).toBe('tree-linux-6-1-y');
   });
+  it('--kernel-version: a mainline entry (6.16) or a kernel.org one (kernel.org:5.4.301), checked as in a matrix file', () => {
+    const m = adhocEntry({ version: '6.16' });
+    expect(m.entry).toMatchObject({ id: 'mainline-6-16', source: 'mainline', version: '6.16' });
+    expect(m.selectArgs).toEqual(['--kernel-version', '6.16']);
+    const k = adhocEntry({ version: 'kernel.org:5.4.301', config: ['/c/x.config'] });
+    expect(k.entry).toMatchObject({ id: 'kernel-org-5-4-301', source: 'kernel.org', version: '5.4.301', config: ['/c/x.config'] });
+    expect(k.selectArgs).toEqual(['--kernel-version', 'kernel.org:5.4.301', '--config', '/c/x.config']);
+    expect(() => adhocEntry({ version: 'latest' })).toThrow(/version 'latest' is not a mainline build's version/);
+    expect(() => adhocEntry({ version: '6.16', config: ['/c/x.config'] })).toThrow(/--config goes with --kernel-tree or --kernel-version kernel\.org:V/);
+  });
   it('refuses what it cannot boot, naming the fix', () => {
-    expect(() => adhocEntry({})).toThrow(/--kernel PATH .* or --kernel-tree DIR/);
+    expect(() => adhocEntry({})).toThrow(/--kernel PATH .*, --kernel-tree DIR .* or --kernel-version V/);
     expect(() => adhocEntry({ kernel: join(work, 'nope') })).toThrow(/does not exist/);
     writeFileSync(join(work, 'vmlinux'), 'ELF');
     expect(() => adhocEntry({ kernel: join(work, 'vmlinux') })).toThrow(/not an x86 bzImage/);

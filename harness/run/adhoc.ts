@@ -1,9 +1,11 @@
-// Ad hoc kernels: `matrix --kernel PATH` (a bzImage) or `--kernel-tree DIR` (built from source)
+// Ad hoc kernels: `matrix --kernel PATH` (a bzImage), `--kernel-tree DIR` (built from source) or
+// `--kernel-version 6.16` (Ubuntu's mainline build; kernel.org:5.4.301 a kernel.org tarball, built)
 // become a one-entry matrix, so a CI lane or a one-off check needs no matrix file. The id is
 // derived from the kernel (no dots: ids become JUnit classnames) unless --id names it.
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { KERNEL_ID_RE, MatrixError, type KernelEntry } from '../../kernels/matrix.js';
+import { stringify } from 'yaml';
+import { KERNEL_ID_RE, MatrixError, parseMatrix, type KernelEntry } from '../../kernels/matrix.js';
 import { bzImageRelease } from '../../kernels/layout.js';
 
 /** Lowercase, dots and other characters to '-', as a matrix id. */
@@ -14,6 +16,7 @@ export function idPart(s: string): string {
 export interface AdhocRequest {
   kernel?: string;       // --kernel PATH
   tree?: string;         // --kernel-tree DIR
+  version?: string;      // --kernel-version 6.16 | kernel.org:5.4.301
   config?: string[];     // --config FRAGMENT (with --kernel-tree)
   id?: string;           // --id ID
   lsm?: string;          // --lsm selinux
@@ -22,8 +25,10 @@ export interface AdhocRequest {
 
 /** The entry plus the rerun options (words, unquoted) that select it again. */
 export function adhocEntry(r: AdhocRequest): { entry: KernelEntry; selectArgs: string[] } {
-  if (!!r.kernel === !!r.tree) throw new MatrixError('give one of --kernel PATH (a bzImage) or --kernel-tree DIR (a kernel source tree)');
-  if (r.config?.length && !r.tree) throw new MatrixError('--config goes with --kernel-tree (fragments for the build)');
+  if ([r.kernel, r.tree, r.version].filter(Boolean).length !== 1) {
+    throw new MatrixError('give one of --kernel PATH (a bzImage), --kernel-tree DIR (a kernel source tree) or --kernel-version V (6.16: a mainline build; kernel.org:5.4.301)');
+  }
+  if (r.config?.length && !r.tree && !r.version?.startsWith('kernel.org:')) throw new MatrixError('--config goes with --kernel-tree or --kernel-version kernel.org:V (fragments for the build)');
   if (r.id !== undefined && !KERNEL_ID_RE.test(r.id)) throw new MatrixError(`--id '${r.id}' is not valid: lowercase letters, digits, '-' and '_' (no dots: ids become JUnit classnames)`);
   const extra = { ...(r.lsm ? { lsm: r.lsm } : {}), ...(r.append ? { append: r.append } : {}) };
   const flags = [...(r.id ? ['--id', r.id] : []), ...(r.lsm ? ['--lsm', r.lsm] : []), ...(r.append ? ['--append', r.append] : [])];
@@ -38,6 +43,7 @@ export function adhocEntry(r: AdhocRequest): { entry: KernelEntry; selectArgs: s
       selectArgs: ['--kernel', kernel, ...flags],
     };
   }
+  if (r.version) return versionEntry(r.version, r, extra, flags);
   const tree = resolve(r.tree!);
   const config = (r.config ?? []).map((f) => resolve(f));
   const id = r.id ?? `tree-${idPart(basename(tree)) || 'linux'}`;
@@ -45,4 +51,17 @@ export function adhocEntry(r: AdhocRequest): { entry: KernelEntry; selectArgs: s
     entry: { id, source: 'build', tree, ...(config.length ? { config } : {}), description: `ad hoc --kernel-tree ${tree}`, ...extra },
     selectArgs: ['--kernel-tree', tree, ...config.flatMap((f) => ['--config', f]), ...flags],
   };
+}
+
+/**
+ * `--kernel-version 6.16`: Ubuntu's mainline build of v6.16; `kernel.org:5.4.301`: the kernel.org
+ * tarball, built. Checked by the matrix parser, as the same entry in a file would be.
+ */
+function versionEntry(spec: string, r: AdhocRequest, extra: Partial<KernelEntry>, flags: string[]): { entry: KernelEntry; selectArgs: string[] } {
+  const [source, version] = spec.startsWith('kernel.org:') ? ['kernel.org', spec.slice('kernel.org:'.length)] : ['mainline', spec.replace(/^mainline:/, '')];
+  const config = (r.config ?? []).map((f) => resolve(f));
+  const id = r.id ?? `${idPart(source)}-${idPart(version)}`;
+  const raw = { id, source, version, ...(config.length ? { config } : {}), description: `ad hoc --kernel-version ${spec}`, ...extra };
+  const [entry] = parseMatrix(stringify({ kernels: [raw] }), '--kernel-version').kernels;
+  return { entry, selectArgs: ['--kernel-version', spec, ...config.flatMap((f) => ['--config', f]), ...flags] };
 }

@@ -15,6 +15,10 @@ import { REPO_ROOT } from '../../suites/lib/paths.js';
 import { kernelOrgSource, type KernelOrgEntry } from './kernel-org.js';
 import { makeDeb, mainlineChecksums, serve, sha256, tempDir, TestKey } from '../fixtures/signed-mirror.js';
 import type { Server } from 'node:http';
+import { runCell } from '../../harness/run/run-matrix.js';
+
+// A real guest boot of the fetched kernel: with PIDFD_MATRIX_GUEST_TESTS=1 (make test) or in CI.
+const GUESTS = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 
 /** A real small kernel: the shared vanilla 6.9.0 build, else a Debian kernel from the cache. */
 function realKernel(): string | null {
@@ -167,6 +171,22 @@ describe.skipIf(!KERNEL)(`mainline kind (a real kernel, ${KERNEL ?? 'none found'
     expect(msg).toContain(`/missing/v${V}/amd64/${MODULES}: HTTP 404`);
     expect(msg).toContain("Fix 'version:' or 'mirror:'");
   });
+
+  it.skipIf(!GUESTS)('the fetched mainline kernel boots under virtme-ng and runs pidfd_open (a real TCG guest)', async () => {
+    const root = tempDir('pm-ml-cache-');
+    const e = mainlineEntry('good');
+    // Fetched into this test's cache, then booted as a matrix cell (runCell, as bisect does).
+    const kernel = await fetchKernel(e, { cache: root });
+    const o = { kernels: [e], outDir: join(work, 'boot'), jobs: 1, timeoutSec: 600, accel: 'tcg' as const, tests: ['pidfd_open'], command: 'signed-kinds.test' };
+    const { cell } = await runCell(e, kernel, { accel: 'tcg', reason: 'requested' }, o);
+    expect(cell.error).toBeNull();
+    expect(cell.mode).toBe('guest');
+    expect(cell.facts?.release).toBe(release);
+    expect(cell.provenance.kernelPackages?.map((p) => p.package)).toEqual(['linux-image-unsigned-6.9.0-060900-generic', 'linux-modules-6.9.0-060900-generic']);
+    const ran = cell.cases.filter((c) => c.id.startsWith('pidfd_open/'));
+    expect(ran.length).toBeGreaterThan(0);
+    expect(ran.filter((c) => c.status === 'fail' || c.status === 'error')).toEqual([]);
+  }, 900_000);
 
   it("without 'key:', the pinned Kernel PPA key: its file is checked for that fingerprint before anything is trusted", async () => {
     const root = tempDir('pm-ml-cache-');
