@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo health-demo-built faults-demo bisect-demo bisect-demo-volatile clean
+.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo health-demo-built kernel-org-demo faults-demo bisect-demo bisect-demo-volatile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,7 +44,7 @@ test: setup deps ## harness self-tests on fixtures, a real host run and a guest 
 bench: setup deps ## boot time vs suite time per kernel, and host suite time
 	$(PM) bench
 
-boundary: setup deps ## one run over every boundary kernel: ../shared/kernels/vanilla.yaml, BUILT=your.yaml, Debian 5.10-7.3, host (slow; not CI)
+boundary: setup deps ## one run over every boundary kernel: ../shared/kernels/vanilla.yaml (else kernels/boundary-mainline.yaml), BUILT=your.yaml, Debian 5.10-7.3, host (slow; not CI)
 	bash scripts/boundary.sh
 
 gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) with gitlab-ci-local; compare with one machine
@@ -55,6 +55,9 @@ health-demo: setup deps ## a real WARN (out-of-tree test module) in a bookworm g
 
 health-demo-built: setup deps ## a WARN planted in fdinfo, `kernels build` kernel booted with printk.time=0: that case's error (slow; not CI)
 	bash scripts/demo/health-built.sh
+
+kernel-org-demo: setup deps ## TREE=DIR: a tarball of a real tree on a local signed mirror, fetched, verified and built as source: kernel.org; BOOT=1 boots it (slow; not CI)
+	bash scripts/demo/kernel-org-demo.sh
 
 faults-demo: setup deps ## a real guest where one probe hangs in waitid and the kernel panics mid-suite: only those cases are lost
 	$(PM) matrix --matrix vm/faults-demo.yaml --out reports/faults-demo; test $$? -eq 1

@@ -1,8 +1,9 @@
 #!/bin/bash
 # make boundary: ONE matrix run over every boundary kernel at hand, as the catalog record wants
 # (README "Which claims were checked on real kernels"). Slow (21 kernels took 476-866 s of TCG guests here, README), never CI.
-#   VANILLA  matrix file of prebuilt vanilla kernels (default ../shared/kernels/vanilla.yaml beside
-#            the checkout, skipped with a note when absent; VANILLA= for none)
+#   VANILLA  matrix file of the kernels below Debian's (default ../shared/kernels/vanilla.yaml beside
+#            the checkout; when absent, kernels/boundary-mainline.yaml: the same versions as
+#            Ubuntu's verified mainline builds; VANILLA= for none)
 #   BUILT    your own matrix files of built kernels, space separated (`pidfd-matrix kernels build`
 #            prints the entry for each tree it builds)
 #   IDS      entries of kernels/matrix.yaml (default: the host and Debian's 5.10 to 7.3)
@@ -10,15 +11,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SHARED_VANILLA=../shared/kernels/vanilla.yaml
+MAINLINE=kernels/boundary-mainline.yaml
 if [ -z "${VANILLA+set}" ]; then
   VANILLA=$SHARED_VANILLA
-  # Absent from a plain clone: the run goes on with the host and Debian kernels (and BUILT).
+  # Absent from a plain clone: the same versions as Ubuntu's mainline builds, fetched and verified.
   if [ ! -f "$VANILLA" ]; then
-    echo "make boundary: no prebuilt vanilla kernels ($SHARED_VANILLA is absent from a plain clone): running the" >&2
-    echo "  host and Debian kernels only. Older boundaries need your own builds (README 'Getting the boundary" >&2
-    echo "  kernels': kernel.org tarball, 'npx pidfd-matrix kernels build DIR'), listed in a matrix file of" >&2
-    echo "  'source: path' entries: make boundary BUILT=my-kernels.yaml" >&2
-    VANILLA=
+    echo "make boundary: no prebuilt vanilla kernels ($SHARED_VANILLA is absent from a plain clone): using" >&2
+    echo "  $MAINLINE instead (Ubuntu's mainline builds of the same versions, CHECKSUMS.gpg checked with the" >&2
+    echo "  pinned Kernel PPA key; README 'Kernel source kinds'). VANILLA= runs the host and Debian kernels only." >&2
+    VANILLA=$MAINLINE
   fi
 fi
 BUILT=${BUILT-}

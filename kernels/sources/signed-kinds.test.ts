@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchKernel, FetchError } from '../fetch.js';
-import { parseMatrix } from '../matrix.js';
+import { loadMatrix, parseMatrix } from '../matrix.js';
 import { cacheRoot } from '../cache.js';
 import { bzImageRelease } from '../layout.js';
 import { REPO_ROOT } from '../../suites/lib/paths.js';
@@ -229,6 +229,15 @@ describe('kernel.org kind: the tarball and its signed sha256sums.asc', () => {
 });
 
 describe('matrix entries of the signed kinds', () => {
+  it('kernels/boundary-mainline.yaml (make boundary without ../shared) has the versions of the shared vanilla kernels', () => {
+    const m = loadMatrix(join(REPO_ROOT, 'kernels/boundary-mainline.yaml'));
+    expect(m.kernels.every((k) => k.source === 'mainline')).toBe(true);
+    const versions = m.kernels.map((k) => (k as { version: string }).version.replace(/^(\d+\.\d+)$/, '$1.0'));
+    const shared = join(REPO_ROOT, '..', 'shared', 'kernels', 'vanilla.yaml');
+    if (existsSync(shared)) expect(versions).toEqual(loadMatrix(shared).kernels.map((k) => /(\d+\.\d+\.\d+)\//.exec((k as { kernel: string }).kernel)![1]));
+    else expect(versions).toEqual(['5.1.15', '5.2.1', '5.3.1', '5.4.286', '5.6.4', '5.15.85', '6.9.0']);
+  });
+
   it('version: 6.10 stays "6.10" (YAML would read the number 6.1); bad values name the fix', () => {
     expect(entry('  - id: a\n    source: mainline\n    version: 6.10\n')).toMatchObject({ version: '6.10' });
     expect(entry('  - id: a\n    source: kernel.org\n    version: 5.4.301\n')).toMatchObject({ version: '5.4.301' });
