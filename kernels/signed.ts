@@ -41,13 +41,15 @@ export async function keyFileFingerprints(file: string): Promise<string[]> {
 /** A keyring for gpgv holding exactly the pinned key, or an error saying how to get the key. */
 async function pinnedKeyring(key: PinnedKey, home: string): Promise<string> {
   if (!existsSync(key.file)) {
-    throw new FetchError(`the public key of ${key.owner} (${key.fingerprint}) is not in ${key.file}; nothing is trusted without it.\n  fix: ${key.obtain}`);
+    throw new FetchError(`the public key of ${key.owner} (${key.fingerprint}) is not in ${key.file}; `
+      + `nothing is trusted without it.\n  fix: ${key.obtain}`);
   }
   const fprs = await keyFileFingerprints(key.file).catch((e: Error) => {
     throw new FetchError(`${key.file} is not an OpenPGP public key file (${e.message.split('\n')[0]}); fix: ${key.obtain}`);
   });
   if (fprs.length !== 1 || fprs[0] !== key.fingerprint) {
-    throw new FetchError(`${key.file} holds ${fprs.join(', ') || 'no key'}, not ${key.owner} (${key.fingerprint}); replace it: ${key.obtain}`);
+    throw new FetchError(`${key.file} holds ${fprs.join(', ') || 'no key'}, not ${key.owner} (${key.fingerprint}); `
+      + `replace it: ${key.obtain}`);
   }
   const ring = join(home, 'pinned.gpg');
   await run('gpg', ['--homedir', home, '--batch', '--yes', '-o', ring, '--dearmor', key.file]).catch(async () => {
@@ -68,7 +70,9 @@ export async function verifySignature(key: PinnedKey, data: string, sig: string 
     const ring = await pinnedKeyring(key, home);
     const out = join(home, 'signed.txt');
     const args = ['--homedir', home, '--status-fd', '1', '--keyring', ring, ...(sig ? [sig, data] : ['--output', out, data])];
-    const r = await run('gpgv', args).then((x) => ({ ok: true, stdout: x.stdout, stderr: x.stderr }), (e: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
+    const r = await run('gpgv', args).then(
+      (x) => ({ ok: true, stdout: x.stdout, stderr: x.stderr }),
+      (e: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }));
     // VALIDSIG <signing key fpr> ... <primary key fpr>: the primary key must be the pinned one.
     const valid = /^\[GNUPG:\] VALIDSIG (\S+)(?: \S+){8} (\S+)/m.exec(r.stdout);
     if (!r.ok || !valid || valid[2] !== key.fingerprint) {

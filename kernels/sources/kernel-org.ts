@@ -16,8 +16,9 @@ import { KERNEL_ORG_AUTOSIGNER_KEY } from '../keys/index.js';
 import { sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
 import { unpackSourceTarball, type TarballTree } from '../tarball-source.js';
 import { configList } from './build.js';
-import { parseKeyOverride, parseMirror } from './signed-download.js';
-import { BuildFailedError, FetchError, MatrixError, type EntryCommon, type FetchContext, type Progress, type SourceKind } from './types.js';
+import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
+import { BuildFailedError, FetchError, MatrixError } from './types.js';
+import type { EntryCommon, FetchContext, Progress, SourceKind } from './types.js';
 
 export type KernelOrgEntry = EntryCommon & {
   source: 'kernel.org'; version: string; mirror?: string; key?: string; fingerprint?: string; config?: string[];
@@ -31,15 +32,22 @@ export const kernelOrg: SourceKind<KernelOrgEntry> = {
   keys: ['version', 'mirror', 'key', 'fingerprint', 'config'],
   parse(c) {
     const version = c.str('version', true)!.replace(/^v/, '');
-    if (!VERSION_RE.test(version)) throw new MatrixError(`${c.at}: version '${version}' is not a kernel.org release (5.4.301, 6.16: a linux-X.Y[.Z].tar.xz under ${KERNEL_ORG_MIRROR}/vX.x/)`);
+    if (!VERSION_RE.test(version)) {
+      throw new MatrixError(`${c.at}: version '${version}' is not a kernel.org release `
+        + `(5.4.301, 6.16: a linux-X.Y[.Z].tar.xz under ${KERNEL_ORG_MIRROR}/vX.x/)`);
+    }
     const list = configList(c.o.config);
-    if (!list) throw new MatrixError(`${c.at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config)`);
-    return { ...c.common, source: 'kernel.org', version, ...parseMirror(c), ...parseKeyOverride(c), ...(list.length ? { config: list.map(c.abs) } : {}) };
+    if (!list) {
+      throw new MatrixError(`${c.at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config)`);
+    }
+    const config = list.length ? { config: list.map(c.abs) } : {};
+    return { ...c.common, source: 'kernel.org', version, ...parseMirror(c), ...parseKeyOverride(c), ...config };
   },
   bootsOn: () => ({ sut: 'guest' }),
   async fetch(e, c) {
     const src = await kernelOrgSource(e, c);
-    const b = await buildKernel({ tree: src.tree, fragments: e.config, identity: src.identity, known: src.known, label: e.id, cache: c.root, progress: c.say })
+    const request = { tree: src.tree, fragments: e.config, identity: src.identity, known: src.known, label: e.id, cache: c.root, progress: c.say };
+    const b = await buildKernel(request)
       .catch((err: Error) => {
         throw err instanceof BuildSetupError ? new FetchError(`${e.id}: ${err.message}`) : err;
       });
@@ -52,7 +60,7 @@ export const kernelOrg: SourceKind<KernelOrgEntry> = {
     };
   },
   config: (_e, k) => (k.kimg ? firstConfig(treeConfigCandidates(k.kimg, k.release)) : null),
-  describe: (e) => `kernel.org linux-${e.version}.tar.xz (${mirrorOf(e)})${e.config?.length ? ` + ${e.config.join(' + ')}` : ''}`,
+  describe: (e) => `kernel.org linux-${e.version}.tar.xz (${mirrorOf(e)})${(e.config ?? []).map((f) => ` + ${f}`).join('')}`,
   async cacheStatus(e, { root }) {
     const rec = verifiedRecord(downloadDir(e, root));
     return rec ? `tarball verified (sha256 ${rec.sha256.slice(0, 12)}); built on first use, then cached` : '-';
@@ -64,7 +72,8 @@ function mirrorOf(e: KernelOrgEntry): string {
 }
 
 function keyOf(e: KernelOrgEntry): PinnedKey {
-  return e.key ? { owner: `the key of ${e.key}`, fingerprint: e.fingerprint!, file: e.key, obtain: `fix 'key:' and 'fingerprint:' of ${e.id}` } : KERNEL_ORG_AUTOSIGNER_KEY;
+  if (!e.key) return KERNEL_ORG_AUTOSIGNER_KEY;
+  return { owner: `the key of ${e.key}`, fingerprint: e.fingerprint!, file: e.key, obtain: `fix 'key:' and 'fingerprint:' of ${e.id}` };
 }
 
 /** A tarball verified with a key of the entry's own is never taken for one verified with the pinned key. */
@@ -87,7 +96,8 @@ function verifiedRecord(dir: string): Verified | null {
  * The verified tarball (downloaded once: sha256sums.asc checked with gpgv, the tarball against
  * its line), unpacked into the cache's sources. A second run downloads nothing.
  */
-export async function kernelOrgSource(e: KernelOrgEntry, { say, root }: FetchContext): Promise<TarballTree & { tarball: string; downloaded: boolean }> {
+export async function kernelOrgSource(e: KernelOrgEntry, { say, root }: FetchContext)
+  : Promise<TarballTree & { tarball: string; downloaded: boolean }> {
   const name = `linux-${e.version}.tar.xz`;
   const dir = downloadDir(e, root);
   const tarball = join(dir, name);
@@ -115,21 +125,26 @@ async function verifiedTarball(e: KernelOrgEntry, dir: string, name: string, say
     const get = async (file: string) => {
       const url = `${folder}/${file}`;
       try {
-        await download(url, join(tmp, file), (done, total) => say(`${e.id}: downloading ${file}: ${(done / 1e6).toFixed(1)}${total ? `/${(total / 1e6).toFixed(1)}` : ''} MB`));
+        await download(url, join(tmp, file), (done, total) => say(`${e.id}: downloading ${file}: ${megabytes(done, total)}`));
       } catch (err) {
-        throw new FetchError(`${e.id}: kernel.org ${e.version}: ${(err as Error).message}\n  is ${name} released (${folder}/)? Fix 'version:' or 'mirror:'; nothing was cached`);
+        throw new FetchError(`${e.id}: kernel.org ${e.version}: ${(err as Error).message}\n`
+          + `  is ${name} released (${folder}/)? Fix 'version:' or 'mirror:'; nothing was cached`);
       }
       return join(tmp, file);
     };
     const sums = await get('sha256sums.asc');
     const text = await verifySignature(keyOf(e), sums, null, `${e.id}: ${folder}/sha256sums.asc`);
     const expected = sha256Lines(text).get(name);
-    if (!expected) throw new FetchError(`${e.id}: the signed ${folder}/sha256sums.asc lists no ${name}; is ${e.version} a release? Fix 'version:'; nothing was cached`);
+    if (!expected) {
+      throw new FetchError(`${e.id}: the signed ${folder}/sha256sums.asc lists no ${name}; `
+        + `is ${e.version} a release? Fix 'version:'; nothing was cached`);
+    }
     say(`${e.id}: sha256sums.asc verified (${keyOf(e).fingerprint}); ${name} must have sha256 ${expected.slice(0, 12)}`);
     const file = await get(name);
     const got = await sha256File(file);
     if (got !== expected) {
-      throw new FetchError(`${e.id}: checksum mismatch for ${folder}/${name}\n  expected sha256 ${expected} (signed sha256sums.asc)\n  got      sha256 ${got}\n`
+      throw new FetchError(`${e.id}: checksum mismatch for ${folder}/${name}\n`
+        + `  expected sha256 ${expected} (signed sha256sums.asc)\n  got      sha256 ${got}\n`
         + '  the download is damaged or was changed: nothing was cached. Try again, or use another mirror');
     }
     const v: Verified = { name, sha256: got, url: `${folder}/${name}`, signedBy: keyOf(e).fingerprint };

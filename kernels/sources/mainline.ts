@@ -12,9 +12,11 @@ import { UBUNTU_MAINLINE_KEY } from '../keys/index.js';
 import { normalizeTree, unpackArchive } from '../layout.js';
 import { sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
 import { FetchError, MatrixError, type DebianPackage, type EntryCommon, type Progress, type SourceKind } from './types.js';
-import { parseKeyOverride, parseMirror } from './signed-download.js';
+import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
 
-export type MainlineEntry = EntryCommon & { source: 'mainline'; version: string; mirror?: string; key?: string; fingerprint?: string };
+export type MainlineEntry = EntryCommon & {
+  source: 'mainline'; version: string; mirror?: string; key?: string; fingerprint?: string;
+};
 
 export const MAINLINE_MIRROR = 'https://kernel.ubuntu.com/mainline';
 /** The folder names kernel.ubuntu.com uses: v6.16, v6.16.3, v6.17-rc1. */
@@ -26,20 +28,28 @@ export const mainline: SourceKind<MainlineEntry> = {
   keys: ['version', 'mirror', 'key', 'fingerprint'],
   parse(c) {
     const version = c.str('version', true)!.replace(/^v/, '');
-    if (!VERSION_RE.test(version)) throw new MatrixError(`${c.at}: version '${version}' is not a mainline build's version (6.16, 6.16.3, 6.17-rc1: the folder names under ${MAINLINE_MIRROR}/)`);
+    if (!VERSION_RE.test(version)) {
+      throw new MatrixError(`${c.at}: version '${version}' is not a mainline build's version `
+        + `(6.16, 6.16.3, 6.17-rc1: the folder names under ${MAINLINE_MIRROR}/)`);
+    }
     return { ...c.common, source: 'mainline', version, ...parseMirror(c), ...parseKeyOverride(c) };
   },
   bootsOn: () => ({ sut: 'guest' }),
   async fetch(e, { say, root }) {
     const key = cacheKey(e);
     const base = `${mirrorOf(e)}/v${e.version}/${ARCH}`;
-    const { meta, downloaded } = await cacheOnce(key, { root, say, id: e.id, description: `mainline v${e.version} ${ARCH} from ${mirrorOf(e)}` }, async (tmp) => {
+    const description = `mainline v${e.version} ${ARCH} from ${mirrorOf(e)}`;
+    const { meta, downloaded } = await cacheOnce(key, { root, say, id: e.id, description }, async (tmp) => {
       const packages = await fetchVerified(e, base, tmp, say);
-      const tree = await normalizeTree(join(tmp, 'root'), packages.map((p) => `${p.package}_${p.version}.deb`).join(' + '));
+      const debs = packages.map((p) => `${p.package}_${p.version}.deb`).join(' + ');
+      const tree = await normalizeTree(join(tmp, 'root'), debs);
       return { ...tree, meta: { packages } };
     });
     const pkgs = meta.packages ?? [];
-    return { id: e.id, source: 'mainline', ...meta, packages: pkgs, cacheKey: key, downloaded, identity: mainlineIdentity(e, pkgs), origin: { kind: 'version' } };
+    return {
+      id: e.id, source: 'mainline', ...meta, packages: pkgs, cacheKey: key, downloaded,
+      identity: mainlineIdentity(e, pkgs), origin: { kind: 'version' },
+    };
   },
   config: (_e, k) => (k.kimg ? firstConfig(treeConfigCandidates(k.kimg, k.release)) : null),
   describe: (e) => `mainline v${e.version} (${mirrorOf(e)})`,
@@ -56,7 +66,8 @@ function mirrorOf(e: MainlineEntry): string {
 }
 
 function keyOf(e: MainlineEntry): PinnedKey {
-  return e.key ? { owner: `the key of ${e.key}`, fingerprint: e.fingerprint!, file: e.key, obtain: `fix 'key:' and 'fingerprint:' of ${e.id}` } : UBUNTU_MAINLINE_KEY;
+  if (!e.key) return UBUNTU_MAINLINE_KEY;
+  return { owner: `the key of ${e.key}`, fingerprint: e.fingerprint!, file: e.key, obtain: `fix 'key:' and 'fingerprint:' of ${e.id}` };
 }
 
 /**
@@ -69,9 +80,10 @@ async function fetchVerified(e: MainlineEntry, base: string, tmp: string, say: P
   const get = async (name: string) => {
     const file = join(dl, name);
     try {
-      await download(`${base}/${name}`, file, (done, total) => say(`${e.id}: downloading ${name}: ${(done / 1e6).toFixed(1)}${total ? `/${(total / 1e6).toFixed(1)}` : ''} MB`));
+      await download(`${base}/${name}`, file, (done, total) => say(`${e.id}: downloading ${name}: ${megabytes(done, total)}`));
     } catch (err) {
-      throw new FetchError(`${e.id}: mainline v${e.version}: ${(err as Error).message}\n  is v${e.version} built for ${ARCH} (${base}/)? Fix 'version:' or 'mirror:'; nothing was cached`);
+      throw new FetchError(`${e.id}: mainline v${e.version}: ${(err as Error).message}\n`
+        + `  is v${e.version} built for ${ARCH} (${base}/)? Fix 'version:' or 'mirror:'; nothing was cached`);
     }
     return file;
   };
@@ -89,7 +101,8 @@ async function fetchVerified(e: MainlineEntry, base: string, tmp: string, say: P
     const file = await get(name);
     const got = await sha256File(file);
     if (got !== expected) {
-      throw new FetchError(`${e.id}: checksum mismatch for ${base}/${name}\n  expected sha256 ${expected} (signed CHECKSUMS)\n  got      sha256 ${got}\n`
+      throw new FetchError(`${e.id}: checksum mismatch for ${base}/${name}\n`
+        + `  expected sha256 ${expected} (signed CHECKSUMS)\n  got      sha256 ${got}\n`
         + '  the download is damaged or was changed: nothing was cached. Try again, or use another mirror');
     }
     say(`${e.id}: unpacking ${name}`);
@@ -104,7 +117,10 @@ async function fetchVerified(e: MainlineEntry, base: string, tmp: string, say: P
 
 function pick(sha: Map<string, string>, re: RegExp, what: string, e: MainlineEntry): [string, string] {
   const hit = [...sha.keys()].filter((n) => re.test(n) && !/lowlatency/.test(n)).sort()[0];
-  if (!hit) throw new FetchError(`${e.id}: the signed CHECKSUMS of mainline v${e.version} lists no ${what} for ${ARCH}; the build may have failed for ${ARCH} (see its BUILD.LOG). Pick another version`);
+  if (!hit) {
+    throw new FetchError(`${e.id}: the signed CHECKSUMS of mainline v${e.version} lists no ${what} for ${ARCH}; `
+      + `the build may have failed for ${ARCH} (see its BUILD.LOG). Pick another version`);
+  }
   return [hit, sha.get(hit)!];
 }
 
@@ -112,7 +128,8 @@ function pick(sha: Map<string, string>, re: RegExp, what: string, e: MainlineEnt
 function mainlineIdentity(e: MainlineEntry, packages: DebianPackage[]): KernelIdentity {
   const image = packages.find((p) => p.package.startsWith('linux-image')) ?? packages[0];
   return {
-    kind: 'debian', package: image?.package, version: image?.version, sha256: image?.sha256 ?? null, suite: 'kernel.ubuntu.com/mainline',
-    proven: !!image, why: `Ubuntu's mainline build of v${e.version}: the .deb's sha256 from CHECKSUMS signed by ${keyOf(e).fingerprint}`,
+    kind: 'debian', package: image?.package, version: image?.version, sha256: image?.sha256 ?? null,
+    suite: 'kernel.ubuntu.com/mainline', proven: !!image,
+    why: `Ubuntu's mainline build of v${e.version}: the .deb's sha256 from CHECKSUMS signed by ${keyOf(e).fingerprint}`,
   };
 }
