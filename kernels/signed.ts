@@ -38,8 +38,8 @@ export async function keyFileFingerprints(file: string): Promise<string[]> {
   }
 }
 
-/** A keyring for gpgv holding exactly the pinned key, or an error saying how to get the key. */
-async function pinnedKeyring(key: PinnedKey, home: string): Promise<string> {
+/** Throws, saying how to get it, unless the pinned key's file is there and holds that key (checked before any download). */
+export async function checkPinnedKey(key: PinnedKey): Promise<void> {
   if (!existsSync(key.file)) {
     throw new FetchError(`the public key of ${key.owner} (${key.fingerprint}) is not in ${key.file}; `
       + `nothing is trusted without it.\n  fix: ${key.obtain}`);
@@ -51,6 +51,11 @@ async function pinnedKeyring(key: PinnedKey, home: string): Promise<string> {
     throw new FetchError(`${key.file} holds ${fprs.join(', ') || 'no key'}, not ${key.owner} (${key.fingerprint}); `
       + `replace it: ${key.obtain}`);
   }
+}
+
+/** A keyring for gpgv holding exactly the pinned key. */
+async function pinnedKeyring(key: PinnedKey, home: string): Promise<string> {
+  await checkPinnedKey(key);
   const ring = join(home, 'pinned.gpg');
   await run('gpg', ['--homedir', home, '--batch', '--yes', '-o', ring, '--dearmor', key.file]).catch(async () => {
     // Already binary: gpg --dearmor refuses it; gpgv reads it as it is.

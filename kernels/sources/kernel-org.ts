@@ -13,7 +13,7 @@ import { firstConfig, treeConfigCandidates } from '../config.js';
 import { sourcesDir } from '../debian-source.js';
 import { sha256File } from '../integrity.js';
 import { KERNEL_ORG_AUTOSIGNER_KEY } from '../keys/index.js';
-import { sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
+import { checkPinnedKey, sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
 import { unpackSourceTarball, type TarballTree } from '../tarball-source.js';
 import { configList } from './build.js';
 import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
@@ -118,6 +118,8 @@ async function verifiedTarball(e: KernelOrgEntry, dir: string, name: string, say
       + `(${rec.sha256}); delete ${dir} and fetch again`);
   }
   if (rec && existsSync(tarball)) return false;
+  // Before any download: without the key nothing can be trusted.
+  await checkPinnedKey(keyOf(e)).catch((err: Error) => { throw new FetchError(`${e.id}: ${err.message}`); });
   await rm(dir, { recursive: true, force: true }); // an incomplete copy (its tarball deleted by hand)
   const folder = `${mirrorOf(e)}/v${e.version.split('.')[0]}.x`;
   await mkdir(dirname(dir), { recursive: true });
@@ -127,8 +129,11 @@ async function verifiedTarball(e: KernelOrgEntry, dir: string, name: string, say
       try {
         await download(url, join(tmp, file), (done, total) => say(`${e.id}: downloading ${file}: ${megabytes(done, total)}`));
       } catch (err) {
-        throw new FetchError(`${e.id}: kernel.org ${e.version}: ${(err as Error).message}\n`
-          + `  is ${name} released (${folder}/)? Fix 'version:' or 'mirror:'; nothing was cached`);
+        const msg = (err as Error).message;
+        // An HTTP answer means the mirror is there and lacks the file; anything else, no mirror.
+        const fix = /HTTP \d/.test(msg) ? `is ${name} released (${folder}/)? Fix 'version:' or 'mirror:'`
+          : `is the mirror reachable? Set 'mirror:' (or PIDFD_MATRIX_KERNEL_ORG_MIRROR) to one that is`;
+        throw new FetchError(`${e.id}: kernel.org ${e.version}: ${msg}\n  ${fix}; nothing was cached`);
       }
       return join(tmp, file);
     };

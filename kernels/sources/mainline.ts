@@ -10,7 +10,7 @@ import type { KernelIdentity } from '../identity.js';
 import { sha256File } from '../integrity.js';
 import { UBUNTU_MAINLINE_KEY } from '../keys/index.js';
 import { normalizeTree, unpackArchive } from '../layout.js';
-import { sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
+import { checkPinnedKey, sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
 import { FetchError, MatrixError, type DebianPackage, type EntryCommon, type Progress, type SourceKind } from './types.js';
 import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
 
@@ -75,6 +75,8 @@ function keyOf(e: MainlineEntry): PinnedKey {
  * signed CHECKSUMS, unpacked into tmp/root. Throws (and the caller drops tmp) on any mismatch.
  */
 async function fetchVerified(e: MainlineEntry, base: string, tmp: string, say: Progress): Promise<DebianPackage[]> {
+  // Before any download: without the key nothing can be trusted.
+  await checkPinnedKey(keyOf(e)).catch((err: Error) => { throw new FetchError(`${e.id}: ${err.message}`); });
   const dl = join(tmp, 'download');
   await mkdir(dl, { recursive: true });
   const get = async (name: string) => {
@@ -82,8 +84,11 @@ async function fetchVerified(e: MainlineEntry, base: string, tmp: string, say: P
     try {
       await download(`${base}/${name}`, file, (done, total) => say(`${e.id}: downloading ${name}: ${megabytes(done, total)}`));
     } catch (err) {
-      throw new FetchError(`${e.id}: mainline v${e.version}: ${(err as Error).message}\n`
-        + `  is v${e.version} built for ${ARCH} (${base}/)? Fix 'version:' or 'mirror:'; nothing was cached`);
+      const msg = (err as Error).message;
+      // An HTTP answer means the mirror is there and lacks the file; anything else, no mirror.
+      const fix = /HTTP \d/.test(msg) ? `is v${e.version} built for ${ARCH} (${base}/)? Fix 'version:' or 'mirror:'`
+        : `is the mirror reachable? Set 'mirror:' (or PIDFD_MATRIX_MAINLINE_MIRROR) to one that is`;
+      throw new FetchError(`${e.id}: mainline v${e.version}: ${msg}\n  ${fix}; nothing was cached`);
     }
     return file;
   };

@@ -170,6 +170,10 @@ describe.skipIf(!KERNEL)(`mainline kind (a real kernel, ${KERNEL ?? 'none found'
     const msg = await refused(root, fetchKernel(mainlineEntry('missing'), { cache: root }));
     expect(msg).toContain(`/missing/v${V}/amd64/${MODULES}: HTTP 404`);
     expect(msg).toContain("Fix 'version:' or 'mirror:'");
+    // No server at all: the mirror is named as what to fix.
+    const root2 = tempDir('pm-ml-cache-');
+    const dead = entry(`  - id: ml\n    source: mainline\n    version: ${V}\n    mirror: http://127.0.0.1:9\n    key: ${key.publicKey}\n    fingerprint: ${key.fingerprint}\n`);
+    expect(await refused(root2, fetchKernel(dead, { cache: root2 }))).toMatch(/is the mirror reachable\? Set 'mirror:'/);
   });
 
   it.skipIf(!GUESTS)('the fetched mainline kernel boots under virtme-ng and runs pidfd_open (a real TCG guest)', async () => {
@@ -190,7 +194,9 @@ describe.skipIf(!KERNEL)(`mainline kind (a real kernel, ${KERNEL ?? 'none found'
 
   it("without 'key:', the pinned Kernel PPA key: its file is checked for that fingerprint before anything is trusted", async () => {
     const root = tempDir('pm-ml-cache-');
+    const before = hits.length;
     const msg = await refused(root, fetchKernel(mainlineEntry('good', ''), { cache: root }));
+    expect(hits.length).toBe(before); // refused before any download
     // The repository carries the fingerprint; the key file is added by the command the error names.
     expect(msg).toMatch(/60AA7B6F30434AE68E569963E50C6A0917C622B0/);
     expect(msg).toMatch(/kernels\/keys\/ubuntu-kernel-ppa\.asc/);
