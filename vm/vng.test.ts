@@ -24,6 +24,13 @@ describe('vngArgs', () => {
     expect(a).toEqual(['--run', '/k/boot/vmlinuz-6.1', '--force-9p', '--verbose', '--cpus', '1', '--memory', '1G', '--disable-kvm', '--qemu-opts=-device virtio-rng-pci', '--rwdir=/out/x=/out/x', '--append', 'init=/nonexistent', '--', 'uname -r']);
     expect(vngArgs('/k', 'true', { accel: 'kvm' })).not.toContain('--disable-kvm');
   });
+
+  it('an arm64 guest: --arch and its busybox, on its own root, under TCG only', () => {
+    const a = vngArgs('/k/boot/vmlinuz-6.12-arm64', 'true', { accel: 'tcg', arch: 'arm64', busybox: '/bb/busybox', root: '/roots/trixie-arm64' });
+    expect(a.slice(a.indexOf('--arch'), a.indexOf('--root') + 2)).toEqual(['--arch', 'arm64', '--busybox', '/bb/busybox', '--root', '/roots/trixie-arm64']);
+    expect(() => vngArgs('/k', 'true', { accel: 'tcg', arch: 'arm64' })).toThrow(/needs a root of its architecture/);
+    expect(() => vngArgs('/k', 'true', { accel: 'kvm', arch: 'arm64', root: '/r' })).toThrow(/TCG only/);
+  });
 });
 
 describe('boot() with a fake vng', () => {

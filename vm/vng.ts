@@ -9,6 +9,9 @@ import { vngBinary } from './tools.js';
 import { runGroup } from './process-group.js';
 
 export type Accel = 'kvm' | 'tcg';
+/** Guest architectures besides the host's own (x86_64): vng's --arch names. */
+export const GUEST_ARCHES = ['arm64'] as const;
+export type GuestArch = (typeof GUEST_ARCHES)[number];
 
 export interface BootOptions {
   accel: Accel;
@@ -18,6 +21,13 @@ export interface BootOptions {
   root?: string;
   /** Host dirs the guest reads: [guest path, host path] (vng --rodir); needed with `root`. */
   rodirs?: [string, string][];
+  /**
+   * A guest of another architecture (vng --arch: qemu-system-aarch64 -M virt, TCG): it needs a
+   * `root` of that architecture, and a static `busybox` of it for the initramfs that loads
+   * 9p and virtio (vng looks in the root, which a minbase root does not have).
+   */
+  arch?: GuestArch;
+  busybox?: string;
   /** Hard wall-clock limit; the whole qemu process group is killed after it. */
   timeoutSec: number;
   /** Extra kernel command line. */
@@ -61,7 +71,9 @@ export const DEFAULT_MEMORY = '2G';
 /** The console's first bytes kept to read the kernel's banner and command line (about 10 KB in). */
 const HEAD_MAX = 64 * 1024;
 
-export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory' | 'root' | 'rodirs'>): string[] {
+export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'accel' | 'rwdirs' | 'append' | 'cpus' | 'memory' | 'root' | 'rodirs' | 'arch' | 'busybox'>): string[] {
+  if (o.arch && !o.root) throw new Error(`an ${o.arch} guest needs a root of its architecture (root: ...): the host's binaries cannot run in it`);
+  if (o.arch && o.accel === 'kvm') throw new Error(`an ${o.arch} guest on this x86_64 host runs under TCG only (--accel tcg)`);
   const args = ['--run', kimg, '--force-9p', '--verbose', '--cpus', String(o.cpus ?? DEFAULT_CPUS), '--memory', o.memory ?? DEFAULT_MEMORY];
   // virtiofsd from Debian trixie needs a newer glibc than bookworm's: 9p works everywhere.
   if (o.accel === 'tcg') args.push('--disable-kvm');
@@ -72,6 +84,8 @@ export function vngArgs(kimg: string, command: string, o: Pick<BootOptions, 'acc
   // back to virtme-init with udev and tmpfiles, e.g. to compare boot times.
   if (process.env.PIDFD_MATRIX_FULL_INIT === '1') args.push('--no-virtme-ng-init');
   // guest=host form: with a bare host path vng checks the guest path relative to its cwd.
+  if (o.arch) args.push('--arch', o.arch);
+  if (o.busybox) args.push('--busybox', o.busybox);
   if (o.root) args.push('--root', o.root);
   for (const [guest, host] of o.rodirs ?? []) args.push(`--rodir=${guest}=${host}`);
   for (const d of o.rwdirs ?? []) args.push(`--rwdir=${d}=${d}`);
