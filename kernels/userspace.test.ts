@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureRootfs, imageTag, parseDpkgStatus, readUserspace, recordedPackages, userspaceDir, userspaceId, type UserspaceMeta } from './userspace.js';
+import { ensureRootfs, foreignArchProblem, imageTag, parseDpkgStatus, readUserspace, recordedPackages, rootName, userspaceDir, userspaceId, type UserspaceMeta } from './userspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-userspace-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -51,5 +51,27 @@ describe('the userspace cache', () => {
 
   it('a name that is not a suite is refused with the names that are', async () => {
     await expect(ensureRootfs('../etc', { cache: work })).rejects.toThrow(/not a Debian suite name \(bullseye, bookworm, trixie/);
+  });
+});
+
+describe('a root of another architecture (issue 23.1)', () => {
+  it('is cached under its own name: <suite>-<arch>-<flavour>; the host arch keeps the old names', () => {
+    const guest = { name: 'guest', include: ['udev'] };
+    expect(rootName('trixie', { arch: 'arm64', flavor: guest })).toBe('trixie-arm64-guest');
+    expect(rootName('trixie', { arch: 'amd64', flavor: guest })).toBe('trixie-guest');
+    expect(rootName('trixie')).toBe('trixie');
+  });
+
+  it('needs qemu-user registered with binfmt_misc, flag F; each problem names its fix', () => {
+    const b = join(work, 'binfmt');
+    mkdirSync(b, { recursive: true });
+    expect(foreignArchProblem('arm64', b)).toMatch(/qemu-aarch64 is missing.*apt-get install qemu-user-static binfmt-support.*update-binfmts --enable qemu-aarch64/);
+    writeFileSync(join(b, 'qemu-aarch64'), 'disabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\n');
+    expect(foreignArchProblem('arm64', b)).toMatch(/disabled: update-binfmts --enable qemu-aarch64/);
+    writeFileSync(join(b, 'qemu-aarch64'), 'enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: P\n');
+    expect(foreignArchProblem('arm64', b)).toMatch(/lacks flag F/);
+    writeFileSync(join(b, 'qemu-aarch64'), 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\n');
+    expect(foreignArchProblem('arm64', b)).toBeNull();
+    expect(foreignArchProblem('s390x', b)).toMatch(/no foreign root for Debian architecture 's390x' \(known: arm64\)/);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GUEST_FLAVOR, GUEST_NODE_DIR, guestRootMounts, VNG_OVERLAYS } from './guest-root.js';
+import { GUEST_FLAVOR, GUEST_NODE_DIR, GUEST_NODE_FLAVOR, guestRootMounts, ROOT_NODE, VNG_OVERLAYS } from './guest-root.js';
 import { vngArgs } from './vng.js';
 import { containerMounts } from './container-sut.js';
 import { MatrixError, parseMatrix } from '../kernels/matrix.js';
@@ -44,5 +44,14 @@ describe('guest on a distro root', () => {
     expect(m.kernels[0].root).toBe('trixie');
     expect(() => parseMatrix('kernels:\n  - { id: h, source: host, root: trixie }\n', 'm.yaml')).toThrow(/root: needs a guest/);
     expect(() => parseMatrix('kernels:\n  - { id: t, source: debian, suite: trixie, package: linux-image-amd64, root: /srv/x }\n', 'm.yaml')).toThrow(MatrixError);
+  });
+
+  it('a root of another architecture runs its own node: nothing of the host\'s node is mounted', () => {
+    const d = mkdtempSync(join(tmpdir(), 'pidfd-matrix-root-'));
+    const m = guestRootMounts(d, null, '/cache/k/lib/modules/6.12.118+deb13-arm64', ['/cache/koffi/koffi-linux-arm64-3.3.4/node_modules']);
+    expect(m.node).toBe(ROOT_NODE);
+    expect(m.rodirs.map(([g]) => g)).not.toContain(GUEST_NODE_DIR);
+    expect(m.rodirs).toContainEqual(['/cache/koffi/koffi-linux-arm64-3.3.4/node_modules', '/cache/koffi/koffi-linux-arm64-3.3.4/node_modules']);
+    expect(GUEST_NODE_FLAVOR.include).toEqual([...GUEST_FLAVOR.include, 'nodejs']);
   });
 });
