@@ -40,7 +40,9 @@ export const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
 export const W = { NOHANG: 1, STOPPED: 2, EXITED: 4, CONTINUED: 8, NOWAIT: 0x1000000 } as const;
 export const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4, STOPPED: 5, CONTINUED: 6 } as const;
 
-export const O = { RDONLY: 0, RDWR: 2, CLOEXEC: 0o2000000, NONBLOCK: 0o4000, DIRECTORY: 0o200000, EXCL: 0o200 } as const;
+// open(2) flags: O_DIRECTORY is 0o40000 on arm64, where 0o200000 is O_DIRECT (which procfs
+// refuses with EINVAL: the first arm64 cell showed it); the others are the same on both.
+export const O = { RDONLY: 0, RDWR: 2, CLOEXEC: 0o2000000, NONBLOCK: 0o4000, DIRECTORY: ARCH === 'aarch64' ? 0o40000 : 0o200000, EXCL: 0o200 } as const;
 export const F = { GETFD: 1, GETFL: 3, SETFL: 4, FD_CLOEXEC: 1 } as const;
 
 export const POLL = { IN: 0x1, PRI: 0x2, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20 } as const;

@@ -2,7 +2,7 @@
 // waited for through waitid(2), and always killed and reaped by the suite afterwards.
 import { ARCH, CLONE, P, SIG, W } from './constants.js';
 import { addressOf, kill, mmapExec, spawnp, sys, writeMem, type Res } from './libc.js';
-import { need, track } from './pidfd.js';
+import { need, StubMissing, track } from './pidfd.js';
 
 export interface SigInfo { signo: number; code: number; pid: number; uid: number; status: number }
 
@@ -94,7 +94,7 @@ export function dualStack(top: bigint, pointer: bigint = top, size = 64 * 1024):
 }
 
 export function exitStub(status: number, thread: boolean): bigint {
-  if (ARCH !== 'x86_64') throw new Error('clone3 child trampoline exists for x86_64 only');
+  if (ARCH !== 'x86_64') throw new StubMissing('the clone3 child trampoline (exit_group)', ARCH);
   stubPage ??= mmapExec(4096);
   // mov edi, status ; mov eax, nr ; syscall ; jmp $
   const code = Buffer.from([0xbf, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]);
