@@ -7,11 +7,12 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { kernelHasSyscallNamed, spawnp, type SeccompControl } from './lib/libc.js';
 import { adopt, reap } from './lib/process.js';
 import { cldName } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
-import { KILLED_BY, type Observation } from './lib/observation.js';
+import { EXEC_REFUSED, KILLED_BY, type Observation } from './lib/observation.js';
 import { COMPAT32_BIN_ENV, COMPAT32_ERROR_ENV } from './lib/plan.js';
 
 /** The helper's cases (its `--list`), each a case of the compat32 feature. */
@@ -20,6 +21,30 @@ export const COMPAT32_CASES = [
   'siginfo_payload', 'siginfo_mismatch', 'siginfo_eperm_code', 'open_poll', 'getfd_self',
   'get_info', 'get_info_exit', 'ns_pid', 'ns_uts', 'ns_net', 'ns_mnt', 'ns_einval_arg', 'clone3_pidfd',
 ] as const;
+
+/**
+ * What the kernel shows about its i386 support beside a refused exec: /proc/sys/abi/vsyscall32
+ * (x86_64 registers it in vdso32-setup.c, built only with CONFIG_COMPAT_32, i.e. IA32 emulation),
+ * whether /proc/kallsyms lists __ia32_sys_* entries, the ia32_emulation= boot parameter (6.7+ can
+ * turn it off at boot), and CONFIG_IA32_EMULATION from /proc/config.gz; null where unreadable.
+ */
+function ia32Evidence(): Observation {
+  const read = (f: string): string | null => { try { return readFileSync(f, 'utf8'); } catch { return null; } };
+  const syms = read('/proc/kallsyms');
+  const cmdline = read('/proc/cmdline');
+  let config: string | null = null;
+  try {
+    const line = /^(?:CONFIG_IA32_EMULATION=\S+|# CONFIG_IA32_EMULATION is not set)$/m.exec(gunzipSync(readFileSync('/proc/config.gz')).toString());
+    config = line ? line[0] : 'no CONFIG_IA32_EMULATION line';
+  } catch { /* no /proc/config.gz (CONFIG_IKCONFIG_PROC off) */ }
+  return {
+    // /proc/sys/kernel: sysctls are readable here, so a missing abi/vsyscall32 is the kernel's answer
+    abi_vsyscall32: existsSync('/proc/sys/kernel') ? existsSync('/proc/sys/abi/vsyscall32') : null,
+    ia32_syscalls: syms && / [Tt] __ia32_sys_\w+$/m.test(syms) ? true : syms && / [Tt] __x64_sys_\w+$/m.test(syms) ? false : null,
+    ia32_emulation_param: cmdline ? /(?:^|\s)ia32_emulation=(\S+)/.exec(cmdline)?.[1] ?? null : null,
+    config_ia32_emulation: config,
+  };
+}
 
 function compat32(name: string): Observation {
   // Could not run, not "not applicable": the binary is ours to build.
@@ -30,9 +55,8 @@ function compat32(name: string): Observation {
   const out = join(tmpdir(), `pidfd-matrix-compat32-${process.pid}.json`);
   rmSync(out, { force: true });
   const r = spawnp([bin, name, out]);
-  // posix_spawn reports the exec's errno: ENOEXEC is the kernel refusing 32-bit x86 binaries.
-  if (!r.ok && r.errno === 'ENOEXEC')
-    return { skip: 'this kernel runs no i386 binaries: execve of the static i386 helper gave ENOEXEC (CONFIG_IA32_EMULATION off, or ia32_emulation=0 on the command line)' };
+  // posix_spawn reports the exec's errno; the host judges what it means (ENOEXEC: no i386 loader).
+  if (!r.ok && r.errno === 'ENOEXEC') return { [EXEC_REFUSED]: r.errno, abi: 'i386', ...ia32Evidence() };
   if (!r.ok) return { setup_error: `posix_spawn(${bin}) failed: ${r.errno}` };
   adopt(r.value);
   const si = reap(r.value);

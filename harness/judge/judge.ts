@@ -1,7 +1,7 @@
 // Expectation logic: given a catalog case, the kernel's facts and what the probe observed,
 // decide the status. Pure, so it is tested on fixtures for kernels this machine does not run.
 import type { Answer, BrokenRange, CatalogCase, Expectation, LibcFloor } from './catalog.js';
-import { KILLED_BY, NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../../suites/lib/observation.js';
+import { EXEC_REFUSED, KILLED_BY, NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR } from '../../suites/lib/observation.js';
 import { unmetNeed } from '../../suites/lib/needs.js';
 import type { KernelFacts, Observation } from '../results.js';
 import type { CommitAnswer, CommitAnswers } from './commits.js';
@@ -176,6 +176,29 @@ function answeringLibc(facts: KernelFacts, observed: Observation): KernelFacts {
   return m ? { ...facts, libc: { name: m[1], version: m[2], source: 'the probe\'s own test binary', confstr: null } } : facts;
 }
 
+/**
+ * The kernel would not execve the probe's helper built for another ABI of this machine (the i386
+ * helper of compat32). ENOEXEC is the kernel having no loader for it: a skip, with the refusal and
+ * what the kernel showed about that ABI as its evidence. Any other errno is no such answer.
+ */
+function execRefused(c: CatalogCase, o: Observation): Verdict {
+  const errno = String(o[EXEC_REFUSED]);
+  const abi = typeof o.abi === 'string' ? o.abi : 'foreign-ABI';
+  if (errno !== 'ENOEXEC')
+    return { status: 'error', reason: `${c.id}: could not run: execve of the ${abi} helper gave ${errno}, which is no answer about ${abi} support`, expected: null, expectedAnswer: null };
+  const shown = [
+    o.abi_vsyscall32 === false ? 'no /proc/sys/abi/vsyscall32, which x86_64 registers only with IA32 emulation' : null,
+    o.ia32_syscalls === false ? 'no __ia32_sys_ entries in /proc/kallsyms' : o.ia32_syscalls === true ? '/proc/kallsyms has __ia32_sys_ entries' : null,
+    typeof o.ia32_emulation_param === 'string' ? `ia32_emulation=${o.ia32_emulation_param} on the command line` : null,
+    typeof o.config_ia32_emulation === 'string' ? `/proc/config.gz: ${o.config_ia32_emulation}` : null,
+  ].filter((x) => x !== null);
+  return {
+    status: 'skip',
+    reason: `${c.id}: kernel runs no ${abi} binaries: execve ENOEXEC${shown.length ? ` (${shown.join('; ')})` : ''}`,
+    expected: null, expectedAnswer: null,
+  };
+}
+
 export function judge(c: CatalogCase, kernelFacts: KernelFacts, observed: Observation): Verdict {
   const facts = c.libc ? answeringLibc(kernelFacts, observed) : kernelFacts;
   // Debian's 5.10.0-32-amd64 is stable 5.10.223: say so, backports are judged by the latter.
@@ -194,6 +217,7 @@ export function judge(c: CatalogCase, kernelFacts: KernelFacts, observed: Observ
     return { status: 'error', reason: `${c.id}: not probed in this run (${observed[NOT_RUN]}); the catalog's needs changed since: rerun it`, expected: null, expectedAnswer: null };
   if (typeof observed[PROBE_SKIP] === 'string')
     return { status: 'skip', reason: `${c.id}: ${observed[PROBE_SKIP]}`, expected: null, expectedAnswer: null };
+  if (typeof observed[EXEC_REFUSED] === 'string') return execRefused(c, observed);
   if (observed[KILLED_BY] === 'SIGSYS') {
     if (kernelFacts.seccomp === 2 && !kernelFacts.harnessFilter)
       return { status: 'skip', reason: `blocked by seccomp: ${c.id}: its helper process was killed by SIGSYS under a Seccomp filter (mode 2), which kills calls it does not allow (SECCOMP_RET_KILL; a profile that lists no architecture but the native one kills every i386 call); the kernel's own answer is hidden`, expected: null, expectedAnswer: null };

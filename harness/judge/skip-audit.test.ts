@@ -6,6 +6,8 @@ import { loadCatalog } from './catalog.js';
 import { FIXTURE_CATALOG, FIXTURES, fixtureCell } from '../fixtures/load.js';
 import type { CellResult } from '../results.js';
 import { auditSkips } from './skip-audit.js';
+import { judge } from './judge.js';
+import { selectedCases } from '../run/run-suite.js';
 
 const fixtureCatalog = () => loadCatalog(FIXTURE_CATALOG);
 const streamCell = () => JSON.parse(readFileSync(`${FIXTURES}streams/trixie-faults/results.json`, 'utf8')) as CellResult;
@@ -42,5 +44,25 @@ describe('skip audit', () => {
       ['pidfd_signal_flags/process_group_not_leader', 'the probe skipped without a kernel answer: it should build the situation it needs'],
       ['pidfd_open/basic', 'absent as expected, but no observation was stored'],
     ]);
+  });
+
+  it('accepts the i386 helper\'s ENOEXEC as the judge names it; a bare skip string (older runs) stays named', () => {
+    // A real guest: vanilla 6.9.0 without CONFIG_IA32_EMULATION (harness/fixtures/compat32-noexec/).
+    const cell = JSON.parse(readFileSync(`${FIXTURES}compat32-noexec/results.json`, 'utf8')) as CellResult;
+    const skips = cell.cases.filter((c) => c.feature === 'compat32');
+    expect(skips).toHaveLength(18);
+    for (const c of skips) {
+      expect(c.observed).toMatchObject({ exec_refused: 'ENOEXEC', abi: 'i386', abi_vsyscall32: false });
+      // The host's verdict, again from the stored observation: a skip with that evidence.
+      const v = judge(selectedCases([c.id])[0], cell.facts as never, c.observed);
+      expect(v).toMatchObject({ status: 'skip', reason: `${c.id}: kernel runs no i386 binaries: execve ENOEXEC (no /proc/sys/abi/vsyscall32, which x86_64 registers only with IA32 emulation)` });
+      expect(c.reason).toBe(v.reason);
+    }
+    expect(auditSkips(cell, loadCatalog())).toEqual([]);
+    // What the probe stored before (vanilla 6.14.0's run): a sentence, no observed refusal.
+    const legacy = skips.map((c) => ({ ...c, reason: `${c.id}: this kernel runs no i386 binaries: execve of the static i386 helper gave ENOEXEC`, observed: { skip: 'this kernel runs no i386 binaries' } }));
+    expect(auditSkips({ ...cell, cases: legacy }, loadCatalog())).toHaveLength(18);
+    // Another errno is no answer about i386 support: an error, not a skip.
+    expect(judge(selectedCases(['compat32/get_info'])[0], cell.facts as never, { exec_refused: 'EACCES', abi: 'i386' }).status).toBe('error');
   });
 });

@@ -7,6 +7,7 @@
 import { allCases, type CatalogFeature } from './catalog.js';
 import type { CaseResult, CellResult } from '../results.js';
 import { unmetNeed } from '../../suites/lib/needs.js';
+import { EXEC_REFUSED } from '../../suites/lib/observation.js';
 
 export interface SkipFinding { id: string; reason: string; why: string }
 
@@ -17,8 +18,10 @@ export function skipWithoutEvidence(c: CaseResult, cell: CellResult, needs: Map<
   const n = needs.get(c.id);
   const now = n && n.length && cell.facts ? unmetNeed(n, cell.facts) : undefined;
   if (now !== undefined && now === c.reason) return null;
-  // A refusal the probe got (an errno) is evidence whatever the case's needs say.
+  // A refusal the probe got (an errno) is evidence whatever the case's needs say; so is the
+  // kernel's refusal to execve the helper (ENOEXEC: no i386 loader), which the judge named.
   if (typeof c.observed?.errno === 'string') return null;
+  if (c.observed?.[EXEC_REFUSED] === 'ENOEXEC' && c.reason.includes('execve ENOEXEC')) return null;
   if (now === null) return `the recorded facts meet the case's needs (${n!.join(', ')}): it should have run`;
   return 'the probe skipped without a kernel answer: it should build the situation it needs';
 }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMPAT32_BUILD_SCRIPT, compat32HelperPath, ensureCompat32Helper, needsCompat32 } from './compat32-helper.js';
 import { judge } from '../judge/judge.js';
+import { auditSkips } from '../judge/skip-audit.js';
+import { loadCatalog } from '../judge/catalog.js';
 import { repoPath } from '../../suites/lib/paths.js';
 import { selectedCases } from './run-suite.js';
 import type { CellResult } from '../results.js';
@@ -68,10 +70,15 @@ describe('the i386 compat helper', () => {
       await import('../../suites/compat32.probe.js');
       const facts = observeFacts();
       const observed = await registeredSuites().get('compat32')!.probes.get_info(facts);
-      expect(observed).toEqual({ skip: expect.stringMatching(/runs no i386 binaries: .*ENOEXEC/) });
+      // The probe reports the refusal and what the kernel shows about i386; the host judges it.
+      expect(observed).toMatchObject({ exec_refused: 'ENOEXEC', abi: 'i386' });
+      expect(Object.keys(observed).sort()).toEqual(['abi', 'abi_vsyscall32', 'config_ia32_emulation', 'exec_refused', 'ia32_emulation_param', 'ia32_syscalls']);
       const [c] = selectedCases(['compat32/get_info']);
       const v = judge(c, { ...facts, version: [6, 18, 0] } as never, observed);
-      expect(v.status).toBe('skip');
+      expect(v).toMatchObject({ status: 'skip', reason: expect.stringMatching(/^compat32\/get_info: kernel runs no i386 binaries: execve ENOEXEC/) });
+      // ... and that skip carries its evidence (the skip audit of `catalog --record`).
+      const cell = { facts: { ...facts, arch: 'x86_64' }, cases: [{ id: c.id, status: 'skip', reason: v.reason, observed }] } as never;
+      expect(auditSkips(cell, loadCatalog())).toEqual([]);
     } finally {
       if (before === undefined) delete process.env[COMPAT32_BIN_ENV];
       else process.env[COMPAT32_BIN_ENV] = before;

@@ -16,6 +16,10 @@ export const SETUP_ERROR = 'setup_error';
 // gives for a call it kills (SECCOMP_RET_KILL_*): the judge calls that "blocked by seccomp" only
 // in a cell whose facts show a filter (mode 2), and an error anywhere else.
 export const KILLED_BY = 'killed_by';
+// { exec_refused: 'ENOEXEC', abi: 'i386', ... }: execve of a helper binary the harness built for
+// another ABI of this machine failed with that errno, with what the kernel shows about that ABI
+// beside it; the judge decides whether that is a kernel that runs no such binaries (a skip).
+export const EXEC_REFUSED = 'exec_refused';
 
 /** Facts read from the running kernel and process (suites/lib/kernel.ts); the host derives the version. */
 export interface ObservedFacts {
