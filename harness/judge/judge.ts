@@ -16,7 +16,7 @@ export interface Verdict {
 }
 
 // Observation keys with a meaning to the judge: the probes' vocabulary (suites/lib/observation.ts).
-export { PREREQ, PROBE_SKIP, NOT_RUN, SETUP_ERROR } from '../../suites/lib/observation.js';
+export { PREREQ, PROBE_SKIP, NOT_RUN, SETUP_ERROR, EXEC_REFUSED } from '../../suites/lib/observation.js';
 export { unmetNeed } from '../../suites/lib/needs.js';
 
 const SECCOMP_ERRNOS = new Set(['ENOSYS', 'EPERM', 'EACCES']);

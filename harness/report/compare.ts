@@ -1,7 +1,7 @@
 // "What changed since the last kernel?": the question a CI lane asks of every run. Pure:
 // two sets of cells in, a list of per-(kernel, test) changes out. Renderers below are text.
 import type { CaseResult, CellResult, Observation } from '../results.js';
-import { PREREQ, PROBE_SKIP } from '../judge/judge.js';
+import { EXEC_REFUSED, PREREQ, PROBE_SKIP } from '../judge/judge.js';
 import { effectiveCases, testRows, type TestRow } from './table.js';
 import type { Status } from '../status.js';
 
@@ -25,7 +25,7 @@ const BAD = new Set<Status>(['fail', 'error']);
  * such as pids, fds and inode numbers differ on every run and are not news.
  */
 function comparedKeys(a: CaseResult, b: CaseResult): string[] {
-  const keys = new Set<string>(['errno', PREREQ, PROBE_SKIP]);
+  const keys = new Set<string>(['errno', PREREQ, PROBE_SKIP, EXEC_REFUSED]);
   for (const ans of [a.expectedAnswer, b.expectedAnswer]) for (const m of [ans ?? []].flat()) for (const k of Object.keys(m)) keys.add(k);
   return [...keys].filter((k) => k in a.observed || k in b.observed).sort();
 }

@@ -5,7 +5,7 @@
 // error ("unstable: 97/100 gave ..., 3/100 gave ..."), never a pass. Keys the catalog marks
 // `volatile:` are compared by their class (the value an answer names, or "another value").
 import type { Answer, CatalogCase } from '../judge/catalog.js';
-import { fmt, judge, NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR, type Verdict } from '../judge/judge.js';
+import { EXEC_REFUSED, fmt, judge, NOT_RUN, PREREQ, PROBE_SKIP, SETUP_ERROR, type Verdict } from '../judge/judge.js';
 import type { CaseResult, KernelFacts, Observation, RepeatAnswer, RepeatSummary } from '../results.js';
 export type { RepeatAnswer, RepeatSummary } from '../results.js';
 import type { StreamLine } from '../../suites/lib/plan.js';
@@ -19,7 +19,7 @@ const keysOf = (a: Answer | null): string[] => [a ?? {}].flat().flatMap((x) => O
 export function comparedKeys(c: CatalogCase): Set<string> {
   return new Set([
     ...keysOf(c.with), ...keysOf(c.without), ...c.requires.flatMap((r) => keysOf(r.without)),
-    PREREQ, 'errno', 'step', PROBE_SKIP, SETUP_ERROR, NOT_RUN,
+    PREREQ, 'errno', 'step', PROBE_SKIP, SETUP_ERROR, NOT_RUN, EXEC_REFUSED,
   ]);
 }
 
