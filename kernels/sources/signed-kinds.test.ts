@@ -13,7 +13,7 @@ import { cacheRoot } from '../cache.js';
 import { bzImageRelease } from '../layout.js';
 import { REPO_ROOT } from '../../suites/lib/paths.js';
 import { kernelOrgSource, type KernelOrgEntry } from './kernel-org.js';
-import { makeDeb, mainlineChecksums, serve, sha256, tempDir, TestKey } from '../fixtures/signed-mirror.js';
+import { makeDeb, mainlineChecksums, serve, sha256, tempDir as makeTemp, TestKey } from '../fixtures/signed-mirror.js';
 import type { Server } from 'node:http';
 import { runCell } from '../../harness/run/run-matrix.js';
 
@@ -49,6 +49,13 @@ let hits: string[];
 let server: Server;
 let release: string;
 const files = new Map<string, Buffer>();
+/** Every temp dir (the cache roots of the cases) is removed after the file. */
+const temps: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = makeTemp(prefix);
+  temps.push(d);
+  return d;
+};
 
 /** One mainline folder under /<variant>/v6.9/amd64/, with its CHECKSUMS signed as given. */
 function publishMainline(variant: string, debs: Record<string, Buffer>,
@@ -101,7 +108,7 @@ afterAll(() => {
   server?.close();
   key?.close();
   other?.close();
-  rmSync(work, { recursive: true, force: true });
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
 
 /** A matrix entry as a user writes it, parsed by the real matrix parser. */
