@@ -172,6 +172,15 @@ static void end_child(pid_t pid) {
   waitpid(pid, NULL, 0);
 }
 static void exit3(void) { _exit(3); }
+/* Since 6.2 the mm's RSS counters are per-CPU and read with a batch of pages not yet folded in,
+ * so a tiny child that touched a few pages can read as RSS 0 (trixie-root 6.12 did). 4 MiB of
+ * touched pages is far above any batch: ru_maxrss then shows whether compat_rusage came back
+ * (the parent's own pages, copied at fork, decided it before: enough in one cell, not in another). */
+static volatile char touched[4 << 20]; /* volatile: the stores must stay, nothing reads them */
+static void touch_then_exit3(void) {
+  for (size_t i = 0; i < sizeof touched; i += 4096) touched[i] = 1;
+  _exit(3);
+}
 static void sleeper(void) { for (;;) pause(); }
 
 static int open_child(pid_t pid) {
@@ -207,7 +216,7 @@ static void wait_case(void (*body)(void), int sig, int options) {
 }
 
 static void waitid_rusage(void) {
-  pid_t pid = child(exit3);
+  pid_t pid = child(touch_then_exit3);
   int fd = open_child(pid);
   siginfo_t si;
   struct rusage ru;
