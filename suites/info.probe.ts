@@ -242,6 +242,20 @@ function isolatedChildExit(status: number, killIt: boolean) {
  * thread_group_exec_thread (the leader sleeps): a subthread execs `sleep 30` 1.5 s after the
  * clone, while the prober holds pidfds of the leader (plain and PIDFD_THREAD) and of that thread.
  */
+/** The child's tasks, polled every 10 ms for up to `tries` times until its second thread shows; tid 0 if it never does. */
+function secondTask(pid: number, tries: number): { tids: string[]; tid: number } {
+  let tids: string[] = [];
+  for (let t = 0; t < tries && tids.length < 2; t++) {
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      tids = [];
+    }
+    if (tids.length < 2) sleepMs(10);
+  }
+  return { tids, tid: Number(tids.find((x) => Number(x) !== pid) ?? 0) };
+}
+
 function threadGroupExec(leaderGone: boolean) {
   needGetInfo();
   const path = ['/usr/bin/sleep', '/bin/sleep'].find((p) => existsSync(p));
@@ -251,16 +265,7 @@ function threadGroupExec(leaderGone: boolean) {
   const pid = need('clone3(two-thread child)', clone3Code(0n, code));
   const leader = need('pidfd_open(leader)', track(pidfdOpen(pid)));
   const leaderThread = need('pidfd_open(leader, PIDFD_THREAD)', track(pidfdOpen(pid, PIDFD_THREAD)));
-  let tids: string[] = [];
-  for (let t = 0; t < 100 && tids.length < 2; t++) {
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      tids = [];
-    }
-    if (tids.length < 2) sleepMs(10);
-  }
-  const tid = Number(tids.find((x) => Number(x) !== pid));
+  const { tids, tid } = secondTask(pid, 100);
   const thread = tid ? track(pidfdOpen(tid, PIDFD_THREAD)) : null;
   const opened = Math.round(performance.now() - t0);
   if (!thread?.ok || opened >= 1200)
@@ -305,16 +310,7 @@ featureSuite('pidfd_info_exit', {
     const pid = need('clone3(two-thread child)', clone3Code(0n, prematureLeaderExitCode(300, wake, 10_000)));
     const leader = need('pidfd_open(leader)', track(pidfdOpen(pid)));
     const leaderThread = need('pidfd_open(leader, PIDFD_THREAD)', track(pidfdOpen(pid, PIDFD_THREAD)));
-    let tids: string[] = [];
-    for (let t = 0; t < 250 && tids.length < 2; t++) {
-      try {
-        tids = readdirSync(`/proc/${pid}/task`);
-      } catch {
-        tids = [];
-      }
-      if (tids.length < 2) sleepMs(10);
-    }
-    const tid = Number(tids.find((x) => Number(x) !== pid));
+    const { tids, tid } = secondTask(pid, 250);
     if (!tid) return { setup_error: `the child's thread did not show in /proc/${pid}/task (${tids.join(' ')})` };
     const thread = need('pidfd_open(thread, PIDFD_THREAD)', track(pidfdOpen(tid, PIDFD_THREAD)));
     let state = '';
