@@ -45,7 +45,8 @@ carries the kernel's identity from the cell (never a machine path; a cell from b
 identities: its Debian packages, else unproven). A re-recorded kernel keeps the stronger
 identity: a proof in the record (made by hand against a second copy) is never downgraded by a
 run that knows less (the host, an image by path), unless the run's own source hashes, commit,
-Makefile or package show another kernel; each kept or replaced identity is printed. It also
+Makefile or package show another kernel; each kept or replaced identity is printed. A partial
+run (probe or matrix --test) replaces only the answers of the cases it ran. It also
 names every skip without evidence: a skip must be the kernel's own answer (absent as
 expected), a need the recorded facts prove unmet (SELinux off, not root, ...), a proven
 Seccomp refusal, or a probe's refusal with its errno; any other skip may hide a check.
@@ -148,6 +149,7 @@ export const catalogCommand: Command = {
     if (values.record) {
       if (positionals.length === 0) throw new UsageError(`which results dir? e.g. pidfd-matrix catalog --record reports\n\n${usage}`);
       const records: KernelRecord[] = [];
+      const ran = new Map<KernelRecord, Set<string>>();
       for (const dir of positionals) {
         let loaded;
         try {
@@ -164,14 +166,16 @@ export const catalogCommand: Command = {
           for (const f of auditSkips(cell, features)) console.error(`skip without evidence (${cell.kernelId}): ${f.id}: ${f.why} (reason: ${f.reason})`);
           if (r.record) {
             records.push(r.record);
+            ran.set(r.record, r.ran);
             const id = r.record.identity!;
             console.log(`recorded ${r.record.version} (${r.record.release}, ${cell.kernelId}): ${r.record.with.length} with, ${r.record.without.length} without, ${r.record.xpass.length} xpass; ${describeIdentity(id)}${id.proven ? '' : ': unproven, it does not move a boundary on its own'}`);
           }
         }
       }
       const notes: string[] = [];
-      saveVerified(mergeRecords(verified, records, notes), path);
-      for (const n of notes) console.log(`identity of ${n}`);
+      saveVerified(mergeRecords(verified, records, notes, ran), path);
+      for (const n of notes) if (n.includes('a partial run')) console.log(`record of ${n}`);
+      for (const n of notes) if (!n.includes('a partial run')) console.log(`identity of ${n}`);
       console.log(`updated ${path}`);
       return 0;
     }

@@ -116,6 +116,21 @@ describe('boundaries', () => {
     expect(renderVerified({ kernels: [deb], unobtainable: [] })).not.toMatch(/\/work\/|source:/);
   });
 
+  it('a partial run replaces only the answers of the cases it ran; a case it ran and failed loses its old answer', () => {
+    const full = recordCell(cell('6.9.0', { 'pidfd_open/self': { result: 'fd' }, 'pidfd_getfd/self': { result: 'fd' }, 'pidfd_getfd/esrch_zombie': { errno: 'ESRCH' } }), features).record!;
+    const first = mergeRecords({ kernels: [], unobtainable: [] }, [full]);
+    // A run of pidfd_open/self and esrch_zombie only; esrch_zombie now gives a wrong answer (not recorded).
+    const part = recordCell(cell('6.9.0', { 'pidfd_open/self': { result: 'fd' }, 'pidfd_getfd/esrch_zombie': { errno: 'EPERM' } }), features);
+    expect(part.dropped).toHaveLength(1);
+    const notes: string[] = [];
+    const merged = mergeRecords(first, [part.record!], notes, new Map([[part.record!, part.ran]]));
+    expect(merged.kernels).toHaveLength(1);
+    expect([...merged.kernels[0].with].sort()).toEqual(['pidfd_getfd/self', 'pidfd_open/self']);
+    expect(notes).toEqual([expect.stringMatching(/^6\.9\.0 \(6\.9\.0\): a partial run; kept the older record's answers of 1 cases/)]);
+    // Without the ran sets (callers of old), the new record replaces the whole entry, as before.
+    expect(mergeRecords(first, [part.record!]).kernels[0].with).toEqual(['pidfd_open/self']);
+  });
+
   it('re-recording a kernel keeps a proof made by hand; a run showing another kernel replaces it, and says so', () => {
     const handProven: KernelIdentity = { kind: 'git', repo: 'daeroro/linux-5.1.15', commit: 'c'.repeat(40), makefile: '5.1.15',
       pidfd_sources: { 'kernel/signal.c': 'a'.repeat(64) }, proven: true, why: 'signal.c is the 5.1.8 post-image of the 5.1.y release diffs' };

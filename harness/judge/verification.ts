@@ -68,7 +68,8 @@ const HEADER = `# Where each catalog answer was observed on a real kernel (data,
 #   only cases whose answer the current catalog accepts (pass, xpass, or the case's own
 #   without-answer), never a fail, an error, or a skip without a raw observation;
 #   a re-recorded kernel (same version and release) replaces its entry, but keeps the stronger
-#   identity (a proof made by hand is never downgraded by a run that knows less).
+#   identity (a proof made by hand is never downgraded by a run that knows less); a partial
+#   run (--test) replaces only the answers of the cases it ran.
 # unobtainable: versions no kernel here stands for, with the reason (edit by hand).
 # \`pidfd-matrix catalog\` shows which version boundaries these observations leave unverified.
 `;
@@ -83,16 +84,18 @@ export function saveVerified(v: Verified, path = VERIFIED_PATH): void {
   writeFileSync(path, renderVerified(v));
 }
 
-export interface RecordOutcome { record: KernelRecord | null; skipped: string | null; dropped: string[] }
+/** `ran`: every case id the cell holds, answered or not (a partial run keeps the rest of an older record). */
+export interface RecordOutcome { record: KernelRecord | null; skipped: string | null; dropped: string[]; ran: Set<string> }
 
 /**
  * Turn one stored cell into a kernel record, judging every case again with the current catalog
  * (so a corrected catalog is what the record confirms). A cell that did not run is no record.
  */
 export function recordCell(cell: CellResult, features: CatalogFeature[]): RecordOutcome {
-  if (cell.error || !cell.facts) return { record: null, skipped: `${cell.kernelId}: the cell did not run (${cell.error?.reason ?? 'no facts'})`, dropped: [] };
+  const ran = new Set(cell.cases.map((r) => r.id));
+  if (cell.error || !cell.facts) return { record: null, skipped: `${cell.kernelId}: the cell did not run (${cell.error?.reason ?? 'no facts'})`, dropped: [], ran };
   // A container's answers are the host kernel's through a seccomp profile and a capability set: the host cell records that kernel.
-  if (cell.container) return { record: null, skipped: `${cell.kernelId}: a container cell (${cell.container.userspace}, seccomp ${seccompLabel(cell.container.seccomp)}) runs on the host kernel; record its host cell instead`, dropped: [] };
+  if (cell.container) return { record: null, skipped: `${cell.kernelId}: a container cell (${cell.container.userspace}, seccomp ${seccompLabel(cell.container.seccomp)}) runs on the host kernel; record its host cell instead`, dropped: [], ran };
   const cases = new Map(allCases(features).map((c) => [c.id, c]));
   const rec: KernelRecord = {
     version: cell.facts.version.join('.'), release: cell.facts.release, kernelId: cell.kernelId,
@@ -113,7 +116,7 @@ export function recordCell(cell: CellResult, features: CatalogFeature[]): Record
       rec.without.push(c.id);
     } else if (v.status === 'fail' || v.status === 'error') dropped.push(`${c.id}: ${v.reason}`);
   }
-  return { record: rec, skipped: null, dropped };
+  return { record: rec, skipped: null, dropped, ran };
 }
 
 /**
@@ -138,18 +141,32 @@ function ownWithout(c: CatalogCase, facts: KernelFacts, observed: Record<string,
 /**
  * Add records, replacing an older record of the same kernel (version and release): its answers
  * are the new run's, its identity the stronger of the two (kernels/identity.ts mergeIdentity:
- * a proof made by hand is never downgraded by a run that knows less). `notes` gets one line per
- * identity kept or replaced against the run's.
+ * a proof made by hand is never downgraded by a run that knows less). A partial run (`ran`: the
+ * case ids its cell held) replaces only the answers of the cases it ran; the older record's
+ * answers for every other case stay. `notes` gets one line per identity kept or replaced and per
+ * partial run.
  */
-export function mergeRecords(v: Verified, records: KernelRecord[], notes: string[] = []): Verified {
+export function mergeRecords(v: Verified, records: KernelRecord[], notes: string[] = [], ran?: Map<KernelRecord, Set<string>>): Verified {
   const key = (k: KernelRecord) => `${k.version} ${k.release}`;
   const fresh = new Map(records.map((r) => [key(r), r]));
   for (const old of v.kernels) {
-    const r = fresh.get(key(old));
-    if (!r?.identity) continue;
-    const m = mergeIdentity(old.identity, r.identity);
-    fresh.set(key(old), { ...r, identity: m.identity });
-    if (m.note) notes.push(`${old.version} (${old.release}): ${m.note}`);
+    let r = fresh.get(key(old));
+    if (!r) continue;
+    const cases = ran?.get(r);
+    if (cases) {
+      const kept = (ids: string[]) => ids.filter((id) => !cases.has(id));
+      const keep = { with: kept(old.with), without: kept(old.without), xpass: kept(old.xpass) };
+      if (keep.with.length + keep.without.length > 0) {
+        r = { ...r, with: [...r.with, ...keep.with], without: [...r.without, ...keep.without], xpass: [...r.xpass, ...keep.xpass] };
+        notes.push(`${old.version} (${old.release}): a partial run; kept the older record's answers of ${keep.with.length + keep.without.length} cases it did not run`);
+      }
+    }
+    if (r.identity) {
+      const m = mergeIdentity(old.identity, r.identity);
+      r = { ...r, identity: m.identity };
+      if (m.note) notes.push(`${old.version} (${old.release}): ${m.note}`);
+    }
+    fresh.set(key(old), r);
   }
   return { unobtainable: v.unobtainable, kernels: [...v.kernels.filter((k) => !fresh.has(key(k))), ...fresh.values()] };
 }
