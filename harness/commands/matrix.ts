@@ -23,7 +23,7 @@ import { adhocEntry } from '../run/adhoc.js';
 import type { AccelRequest } from '../../vm/accel.js';
 
 const usage = `Usage: pidfd-matrix matrix [--kernels ID,...] [--jobs N] [--timeout S] [--accel kvm|tcg|auto] [--out DIR]
-                           [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME]
+                           [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME] [--kcidb-versions FILE]
        pidfd-matrix matrix --kernel BZIMAGE | --kernel-tree DIR | --kernel-version V [--config FRAGMENT]... [--id ID] [options]
 
 Fetch the kernels of the matrix (kernels/matrix.yaml), boot each under virtme-ng, run the probe
@@ -69,6 +69,9 @@ Options:
                   ${DEFAULT_REPORTS.run.join(',')}):
 ${writersHelp('                    ')}
   --kcidb-origin NAME  the KCIDB origin of --reports kcidb (default: pidfd_matrix)
+  --kcidb-versions FILE  the KCIDB issue versions (default: kernels/kcidb-issue-versions.yaml);
+                  checked before anything runs: an issue edited without \`kcidb versions --update\`
+                  stops the command at once with that command
   --list          print the selected kernels (after --shard) and the test ids with their
                   feature and area, then exit 0 without booting anything
 
@@ -105,7 +108,7 @@ export const matrixCommand: Command = {
       'boot-retries': { type: 'string' }, shard: { type: 'string' }, list: { type: 'boolean' },
       kernel: { type: 'string' }, 'kernel-tree': { type: 'string' }, 'kernel-version': { type: 'string' }, config: { type: 'string', multiple: true },
       id: { type: 'string' }, lsm: { type: 'string' }, append: { type: 'string' }, repeat: { type: 'string' }, reports: { type: 'string' },
-      'kcidb-origin': { type: 'string' },
+      'kcidb-origin': { type: 'string' }, 'kcidb-versions': { type: 'string' },
     }, usage);
     const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
@@ -117,6 +120,10 @@ export const matrixCommand: Command = {
     if (values.memory !== undefined && !/^\d+[MG]?$/.test(values.memory)) throw new UsageError(`--memory wants a size like 2G or 1536M, got '${values.memory}'`);
     const outDir = resolve(values.out ?? repoPath('reports'));
     const writers = reportsOption(values.reports, DEFAULT_REPORTS.run, values['kcidb-origin']);
+    const versionsFile = values['kcidb-versions'] === undefined ? undefined : resolve(values['kcidb-versions']);
+    if (versionsFile && !writers.some((w) => w.name === 'kcidb')) throw new UsageError('--kcidb-versions goes with --reports ...,kcidb');
+    // Before any fetch or boot: a stale issue version would otherwise fail only after the run.
+    const reportContext = kcidbContext(writers, values['kcidb-origin'], versionsFile);
     const tests = values.test?.split(',').map((t) => t.trim()).filter(Boolean);
     let shard;
     try {
@@ -162,7 +169,7 @@ export const matrixCommand: Command = {
         signal: interrupts.signal,
         selectArgs, writers,
       });
-      const written = await writeMatrixReports(run.cells, outDir, { writers, context: kcidbContext(writers, values['kcidb-origin']) });
+      const written = await writeMatrixReports(run.cells, outDir, { writers, context: reportContext });
       console.log('');
       // A --test run shows the rows it ran (as probe does), not the whole catalog as '-'.
       const rowOf = ({ id, feature, case: k, area, title }: CaseResult) => [id, { id, feature, case: k, area, title }] as const;

@@ -18,7 +18,7 @@ import { listTests } from '../run/list-tests.js';
 import { firstConfig } from '../../kernels/config.js';
 
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--repeat N] [--kmsg-markers] [--verbose]
-                          [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME]
+                          [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME] [--kcidb-versions FILE]
 
 Run the pidfd probe suite on the running kernel and write DIR/results.json (raw
 observations, judged here), DIR/junit.xml and DIR/observations.jsonl (the stream each case
@@ -44,6 +44,9 @@ Options:
                    (default: ${DEFAULT_REPORTS.probe.join(',')}):
 ${writersHelp('                     ')}
   --kcidb-origin NAME  the KCIDB origin of --reports kcidb (default: pidfd_matrix)
+  --kcidb-versions FILE  the KCIDB issue versions (default: kernels/kcidb-issue-versions.yaml);
+                   checked before anything runs: an issue edited without \`kcidb versions --update\`
+                   stops the command at once with that command
   --list           print the test ids (with --test: the selected ones) with their feature and
                    area, then exit 0 without running anything
   -h, --help       this text`;
@@ -56,7 +59,7 @@ export const probeCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       'kernel-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'string' },
       'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' }, 'kmsg-markers': { type: 'boolean' },
-      list: { type: 'boolean' }, repeat: { type: 'string' }, reports: { type: 'string' }, 'kcidb-origin': { type: 'string' },
+      list: { type: 'boolean' }, repeat: { type: 'string' }, reports: { type: 'string' }, 'kcidb-origin': { type: 'string' }, 'kcidb-versions': { type: 'string' },
     }, usage);
     const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
@@ -74,6 +77,10 @@ export const probeCommand: Command = {
       return 0;
     }
     const writers = reportsOption(values.reports, DEFAULT_REPORTS.probe, values['kcidb-origin']);
+    const versionsFile = values['kcidb-versions'] === undefined ? undefined : resolve(values['kcidb-versions']);
+    if (versionsFile && !writers.some((w) => w.name === 'kcidb')) throw new UsageError('--kcidb-versions goes with --reports ...,kcidb');
+    // Before the suite runs: a stale issue version would otherwise fail only after it.
+    const reportContext = kcidbContext(writers, values['kcidb-origin'], versionsFile);
     const out = resolve(values.out ?? repoPath('reports', kernelId));
     const command = ['npx pidfd-matrix probe', ...argv].join(' ');
     console.error(`pidfd-matrix probe: running the suite on ${kernelId}${repeat && repeat > 1 ? `, each case ${repeat} times` : ''} ...`);
@@ -92,7 +99,7 @@ export const probeCommand: Command = {
       dir: out, writers, warn: (w) => console.error(`warning: ${w}`),
     });
     // One cell: the whole-run formats without a per-cell file (html, summary, kcidb, ...) go beside it.
-    await writeMatrixReports([judged], out, { writers: writers.filter((w) => !w.cell), context: kcidbContext(writers, values['kcidb-origin']) });
+    await writeMatrixReports([judged], out, { writers: writers.filter((w) => !w.cell), context: reportContext });
     // Only the rows this run covered (a --test run would otherwise list the whole catalog as '-').
     const rows = judged.cases.map(({ id, feature, case: c, area, title }) => ({ id, feature, case: c, area, title }));
     console.log(statusTable([judged], { color: process.stdout.isTTY, rows }));

@@ -3,9 +3,13 @@
 import { DEFAULT_REPORTS, ReportsError, selectWriters } from '../report/formats.js';
 import { KCIDB_ORIGIN_RE } from '../report/kcidb.js';
 import type { ReportContext, ReportWriter } from '../report/writer.js';
-import { catalogCommits, loadCatalog } from '../judge/catalog.js';
-import { loadKnownIssues } from '../judge/known-issues.js';
-import { ISSUE_VERSIONS_PATH, loadIssueVersions } from '../report/kcidb-versions.js';
+import { CatalogError, catalogCommits, loadCatalog } from '../judge/catalog.js';
+import { KnownIssuesError, loadKnownIssues } from '../judge/known-issues.js';
+import { issueContents } from '../report/kcidb-issues.js';
+import {
+  ISSUE_VERSIONS_PATH, IssueVersionsError, loadIssueVersions, staleIssues, staleIssuesMessage,
+} from '../report/kcidb-versions.js';
+import { updateCommand } from './kcidb.js';
 import { UsageError } from './types.js';
 
 export function reportsOption(value: string | undefined, defaults: readonly string[] = DEFAULT_REPORTS.run, origin?: string): ReportWriter[] {
@@ -21,9 +25,27 @@ export function reportsOption(value: string | undefined, defaults: readonly stri
   return writers;
 }
 
-/** What the KCIDB writer reads besides the cells (the known issues and catalog of this checkout); nothing when it is not selected. */
-export function kcidbContext(writers: ReportWriter[], origin?: string): Partial<ReportContext> {
+/**
+ * What the KCIDB writer reads besides the cells (the known issues and catalog of this checkout);
+ * nothing when it is not selected. Called before the run: a stale issue version (an edited
+ * known issue or broken range without `kcidb versions --update`) or a broken input file stops
+ * the command here, naming the fix, instead of after a run of many minutes.
+ */
+export function kcidbContext(writers: ReportWriter[], origin?: string, versionsFile?: string): Partial<ReportContext> {
   if (!writers.some((w) => w.name === 'kcidb')) return {};
-  const issueVersions = loadIssueVersions(ISSUE_VERSIONS_PATH);
-  return { kcidb: { origin, knownIssues: loadKnownIssues(), catalog: loadCatalog(), commits: catalogCommits(), issueVersions } };
+  const file = versionsFile ?? ISSUE_VERSIONS_PATH;
+  try {
+    const sources = { knownIssues: loadKnownIssues(), catalog: loadCatalog(), commits: catalogCommits() };
+    const issueVersions = loadIssueVersions(file);
+    const stale = staleIssues(issueVersions, issueContents(sources));
+    if (stale.length) {
+      throw new UsageError(`--reports kcidb: ${staleIssuesMessage(stale, file, updateCommand({ versions: versionsFile }))}\n`
+        + 'Nothing was run.');
+    }
+    return { kcidb: { origin, ...sources, issueVersions } };
+  } catch (e) {
+    if (e instanceof IssueVersionsError || e instanceof KnownIssuesError || e instanceof CatalogError)
+      throw new UsageError(`--reports kcidb: ${e.message}`);
+    throw e;
+  }
 }
