@@ -30,10 +30,22 @@ dockerd_running() {
 }
 # A wedged daemon must not hang make: bound every probe of it.
 docker_ok() { timeout 15 docker info >/dev/null 2>&1; }
+# Every descriptor above 2 is closed before the daemon starts: under `flock FILE make ...` the
+# lock is on an inherited descriptor, and a daemon holding it keeps FILE locked for as long as it
+# runs (2026-12-06: a dockerd started by a run under `flock /tmp/pm-guest.lock` kept that lock
+# after the run ended, and every other guest run waited on it).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done
+  return 0
+}
 start_dockerd() {
   log "starting dockerd${*:+ $*} in the background (log: $DOCKERD_LOG)"
   # setsid: not a child of make, so it survives this shell and keeps running for later runs.
-  $SUDO setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  ( close_inherited_fds; exec $SUDO setsid dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null ) &
   for ((i = 0; i < WAIT_SECONDS; i++)); do
     docker_ok && return 0
     dockerd_running || return 1 # it died: no point waiting
