@@ -3,7 +3,8 @@
 import type { KernelEntry } from './matrix.js';
 import { cacheRoot } from './cache.js';
 import { sourceKind } from './sources/index.js';
-import type { AnyEntry, FetchedKernel, FetchOptions } from './sources/types.js';
+import { FetchError, entryArch, type AnyEntry, type FetchedKernel, type FetchOptions } from './sources/types.js';
+import { imageArchProblem } from './image-arch.js';
 
 export { BuildFailedError, FetchError, type DebianPackage, type FetchedKernel, type Progress } from './sources/types.js';
 export { cachedKernels, download, entryDamage } from './cache-entry.js';
@@ -14,5 +15,8 @@ export { sha256File } from './integrity.js';
 export async function fetchKernel(e: KernelEntry | AnyEntry, opts: FetchOptions = {}): Promise<FetchedKernel> {
   const kind = sourceKind(e);
   const k = await kind.fetch(e, { say: opts.progress ?? (() => {}), root: opts.cache ?? cacheRoot(), refresh: !!opts.refresh });
+  // `arch:` is a claim about the image (path, url, build); its boot header may contradict it.
+  const wrong = k.kimg ? imageArchProblem(e.id, entryArch(e), k.kimg) : null;
+  if (wrong) throw new FetchError(wrong);
   return { ...k, config: kind.config(e, k) };
 }

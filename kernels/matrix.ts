@@ -4,12 +4,12 @@ import { REPO_ROOT } from '../suites/lib/paths.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isScalar, parseDocument, visit } from 'yaml';
-import { MatrixError, type EntryCommon } from './sources/types.js';
+import { MATRIX_ARCHES, MatrixError, type EntryCommon, type MatrixArch } from './sources/types.js';
 import { findSourceKind, sourceKindNames, type KernelEntry } from './sources/index.js';
 
 export const KERNEL_ID_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
-export { MatrixError, type ContainerAxes, type EntryCommon } from './sources/types.js';
+export { MatrixError, MATRIX_ARCHES, DEBIAN_ARCH, entryArch, type ContainerAxes, type EntryCommon, type MatrixArch, type ForeignArch } from './sources/types.js';
 export type { KernelEntry, KernelSource } from './sources/index.js';
 export { CONTAINER_RUNTIMES, type ContainerRuntime } from './sources/container.js';
 
@@ -38,7 +38,7 @@ export function loadMatrix(file = defaultMatrixFile()): Matrix {
   return parseMatrix(text, file);
 }
 
-const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci', 'root'];
+const COMMON_KEYS = ['id', 'source', 'description', 'append', 'lsm', 'timeout', 'ci', 'root', 'arch'];
 
 export function parseMatrix(text: string, file: string): Matrix {
   const doc = parseDocument(text);
@@ -121,6 +121,18 @@ function parseCommon(o: Record<string, unknown>, at: string, id: string, str: (k
     if (!/^[a-z][a-z0-9-]*$/.test(root)) throw new MatrixError(`${at}: root '${root}' should be a Debian suite name (bullseye, bookworm, trixie, sid): the guest boots that suite's debootstrapped root`);
     if (common.lsm) throw new MatrixError(`${at}: root: and lsm: do not go together yet (the SELinux setup runs tools from the host's root)`);
     common.root = root;
+  }
+  const arch = str('arch', false);
+  if (arch !== undefined) {
+    if (!(MATRIX_ARCHES as readonly string[]).includes(arch)) {
+      throw new MatrixError(`${at}: arch '${arch}' is not one of ${MATRIX_ARCHES.join(', ')} (absent: x86_64)`);
+    }
+    // The host's node, libc and checkout binaries are x86_64: another arch boots a root of its own.
+    if (arch !== 'x86_64' && !root) {
+      throw new MatrixError(`${at}: arch: ${arch} needs 'root:' (a Debian suite, e.g. root: trixie): the guest `
+        + `runs that suite's ${arch} root with its own node, since the host's x86_64 binaries cannot run there`);
+    }
+    if (arch !== 'x86_64') common.arch = arch as Exclude<MatrixArch, 'x86_64'>;
   }
   return common;
 }

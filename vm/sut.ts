@@ -4,7 +4,7 @@ import { runGroup } from './process-group.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { boot, shellQuote, type Accel, type BootResult } from './vng.js';
+import { boot, shellQuote, type Accel, type BootResult, type GuestArch } from './vng.js';
 import type { GuestStatus } from './console.js';
 
 export interface RunOptions {
@@ -69,6 +69,9 @@ export interface VngSutOptions {
   /** A distro root to boot instead of the host's (vm/guest-root.ts), with the dirs it must see. */
   root?: string;
   rodirs?: [string, string][];
+  /** A guest of another architecture (vng --arch, TCG) and the static busybox of its initramfs. */
+  arch?: GuestArch;
+  busybox?: string;
 }
 
 /** One fresh virtme-ng guest per run() call. */
@@ -104,6 +107,8 @@ export class VngSut implements Sut {
       memory: this.o.memory,
       root: this.o.root,
       rodirs: this.o.rodirs,
+      arch: this.o.arch,
+      busybox: this.o.busybox,
       rwdirs: r.rwdirs,
       timeoutSec: r.timeoutSec,
       consoleLogPath: r.logPath,

@@ -6,7 +6,7 @@ import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
 import { parseOptions } from './args.js';
-import { defaultMatrixFile, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
+import { defaultMatrixFile, entryArch, loadMatrix, selectKernels, type KernelEntry } from '../../kernels/matrix.js';
 import { composeMatrices, matrixYaml } from '../../kernels/compose.js';
 import { writeFileSync } from 'node:fs';
 import { cacheRoot, holdKernelCache, kernelsDir, lockKernelCacheForClean } from '../../kernels/cache.js';
@@ -125,7 +125,9 @@ export const kernelsCommand: Command = {
       switch (action) {
         case 'list': {
           const rows = await Promise.all(selectKernels(matrix, ids).map(async (e) => {
-            const flags = [e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '', e.root ? `root=${e.root}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
+            // A guest's arch (the host and containers run on this machine's own).
+            const flags = [isGuest(e) ? `arch=${entryArch(e)}` : '', e.ci ? 'ci' : '', e.lsm ? `lsm=${e.lsm}` : '',
+              e.root ? `root=${e.root}` : '', e.append ? `append="${e.append}"` : ''].filter(Boolean).join(' ');
             // What the cache holds, as the entry's source kind reads it (Debian: and what the archive has now).
             const status = await sourceKind(e).cacheStatus(e, { offline: !!values.offline, root: cacheRoot() });
             return [e.id, describeSource(e), flags, status];

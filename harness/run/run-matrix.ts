@@ -11,7 +11,7 @@ import { healthFromConsole, healthFromTaint } from '../judge/health.js';
 import { finishCell } from './finish-cell.js';
 import type { ReportWriter } from '../report/writer.js';
 import { harnessRevision } from './provenance.js';
-import { defaultMatrixFile, kernelCmdlineExtra, type KernelEntry } from '../../kernels/matrix.js';
+import { MatrixError, defaultMatrixFile, kernelCmdlineExtra, type KernelEntry } from '../../kernels/matrix.js';
 import { REPO_ROOT } from '../../suites/lib/paths.js';
 import { withClone3Fallback } from '../../vm/clone3-fallback.js';
 import { STREAM_FILE } from '../../suites/lib/plan.js';
@@ -34,7 +34,7 @@ import { prepareGuestRoot, type GuestRoot } from '../../vm/guest-root.js';
 import { toolVersions, vngBinary } from '../../vm/tools.js';
 import { killAllGroups } from '../../vm/process-group.js';
 import { interruptedReason, unlessAborted } from './interrupt.js';
-import { DEFAULT_CPUS, shellQuote } from '../../vm/vng.js';
+import { DEFAULT_CPUS, shellQuote, type Accel } from '../../vm/vng.js';
 
 // Under TCG, boot + the whole suite in a 6.1 guest took 18 min (boot 2.5 min) on a busy 2-core
 // host (JIT-heavy node code is slow to emulate), so the default limit is generous; --timeout
@@ -172,12 +172,39 @@ function startLine(t: BootTarget, kernel: FetchedKernel, accel: AccelChoice | nu
   return t.sut === 'host' ? 'running (host, no VM)' : `booting ${kernel.release} (${accel!.accel})`;
 }
 
+/** The start line of a cell: an arm64 guest says its arch and TCG. */
+function cellStartLine(entry: KernelEntry, t: BootTarget, kernel: FetchedKernel, accel: AccelChoice | null): string {
+  if (!entry.arch || t.sut !== 'guest') return startLine(t, kernel, accel);
+  return `booting ${kernel.release} (${entry.arch}, ${FOREIGN_ACCEL.accel})`;
+}
+
+/** A guest of another architecture than the host's runs under TCG, whatever the others use. */
+export const FOREIGN_ACCEL: AccelChoice = { accel: 'tcg', reason: 'another architecture than the host\'s: TCG only' };
+
+/** The accelerator of one cell: the run's, except for a guest of another architecture (TCG). */
+export function cellAccel(entry: KernelEntry, accel: AccelChoice | null): Accel | undefined {
+  return entry.arch ? FOREIGN_ACCEL.accel : accel?.accel;
+}
+
+/** `--accel kvm` with an arm64 cell selected: bad input, said before anything is fetched. */
+export function foreignAccelProblem(kernels: KernelEntry[], request: AccelRequest): string | null {
+  const foreign = kernels.filter((k) => k.arch && isGuest(k));
+  if (request !== 'kvm' || !foreign.length) return null;
+  return `--accel kvm: ${foreign.map((k) => `'${k.id}' (arch: ${k.arch})`).join(', ')} cannot use KVM on this x86_64 host `
+    + '(qemu emulates that architecture: TCG only); use --accel tcg, or --accel auto (KVM for the x86_64 cells), '
+    + 'or leave those cells out with --kernels';
+}
+
 /** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */
 export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, BuildFailure>; accel: AccelChoice | null }> {
+  const foreignKvm = foreignAccelProblem(kernels, request);
+  if (foreignKvm) throw new MatrixError(foreignKvm);
   if (kernels.some(isGuest)) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
   const { fetched, failed } = await fetchAll(kernels, say);
   let accel: AccelChoice | null = null;
-  const firstGuest = kernels.find((k) => isGuest(k) && fetched.has(k.id));
+  // The probe boot is an x86_64 guest's: an arm64 kernel under qemu-system-x86_64 proves nothing.
+  const firstGuest = kernels.find((k) => isGuest(k) && !k.arch && fetched.has(k.id));
+  if (!firstGuest && kernels.some((k) => isGuest(k) && fetched.has(k.id))) accel = FOREIGN_ACCEL;
   if (firstGuest) {
     accel = await chooseAccel(request, fetched.get(firstGuest.id)!.kimg, { progress: say });
     say(`accel: ${accel.accel} (${accel.reason})`);
@@ -231,7 +258,7 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
     }
     const started = Date.now();
     const target = bootTarget(entry);
-    line(entry.id, startLine(target, kernel, accel));
+    line(entry.id, cellStartLine(entry, target, kernel, accel));
     const onRunning = target.sut === 'host' ? undefined : () => line(entry.id, `running the suite (${target.sut === 'container' ? 'container started' : 'booted'} in ${secs(Date.now() - started)})`);
     const cellDir = join(resolve(o.outDir), entry.id);
     await removeEarlierAttempts(cellDir);
@@ -342,15 +369,20 @@ async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: Acce
   const { musl, compat32, dirs: helperDirs } = await planHelpers(cases, o.progress);
   // `root: trixie`: the guest boots that suite's own root (vm/guest-root.ts), node from the host.
   let guestRoot: GuestRoot | Error | null = null;
-  if (entry.root && guest)
-    guestRoot = await prepareGuestRoot(entry.root, { repo: REPO_ROOT, rwdirs: [cellDir], rodirs: helperDirs, modulesDir: kernel.modulesDir, progress: o.progress })
-      .catch((e: Error) => e);
+  // `arch: arm64` too: that arch's root, with its own node and koffi's module of that arch.
+  if (entry.root && guest) {
+    const rootOpts = {
+      repo: REPO_ROOT, rwdirs: [cellDir], rodirs: helperDirs, modulesDir: kernel.modulesDir, progress: o.progress, arch: entry.arch,
+    };
+    guestRoot = await prepareGuestRoot(entry.root, rootOpts).catch((e: Error) => e);
+  }
   const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
   const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl, compat32, repeat: o.repeat });
   if (rootOk) planArgv[0] = rootOk.node;
   let command = cellCommand(planArgv);
-  const guestEnv = o.guestEnv ?? faultEnv();
+  // A foreign root's environment (NODE_PATH to koffi's module of its arch) comes first.
+  const guestEnv = { ...rootOk?.env, ...(o.guestEnv ?? faultEnv()) };
   if (Object.keys(guestEnv).length && guest) command = `env ${Object.entries(guestEnv).map(([k, v]) => shellQuote(`${k}=${v}`)).join(' ')} ${command}`;
   // A kernel that crashes glibc's threads (5.3.0-5.3.10) gets the clone3 fallback, decided in the guest.
   if (guest) command = withClone3Fallback(command, join(cellDir, STREAM_FILE));
@@ -360,7 +392,8 @@ async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: Acce
   const append = kernelCmdlineExtra(entry) || undefined;
   // The entry's source kind names the system under test; vm/sut-for.ts picks the implementation.
   const sut: Sut = sutFor(bootTarget(entry), {
-    kimg: kernel.kimg ?? undefined, accel: accel?.accel, append, cpus: o.cpus, memory: o.memory, ...(rootOk ? { root: rootOk.root, rodirs: rootOk.rodirs } : {}),
+    kimg: kernel.kimg ?? undefined, accel: cellAccel(entry, accel), append, cpus: o.cpus, memory: o.memory,
+    ...(rootOk ? { root: rootOk.root, rodirs: rootOk.rodirs, arch: rootOk.arch, busybox: rootOk.busybox } : {}),
   }, o.progress);
   const logName = { host: 'probe.log', container: 'container.log', guest: 'console.log' }[sut.kind];
   const startedAt = new Date();

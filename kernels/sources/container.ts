@@ -26,6 +26,7 @@ export const container: SourceKind<ContainerEntry> = {
   keys: ['userspace', 'seccomp', 'runtime'],
   parse({ at, common, str, abs }) {
     if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'container' entry shares the running kernel as booted`);
+    if (common.arch) throw new MatrixError(`${at}: arch: ${common.arch} needs a guest; a container runs on the host's own kernel and arch`);
     if (common.root) throw new MatrixError(`${at}: root: is a guest's root; a container's userspace is 'userspace:'`);
     const userspace = str('userspace', true)!;
     if (!/^[a-z][a-z0-9-]*$/.test(userspace)) throw new MatrixError(`${at}: userspace '${userspace}' is not a Debian suite name (bullseye, bookworm, trixie)`);

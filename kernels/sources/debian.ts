@@ -12,7 +12,7 @@ import { firstConfig, treeConfigCandidates } from '../config.js';
 import { findDebianChangelog } from '../debian-source.js';
 import { debianIdentity, type KernelIdentity, type KernelOrigin } from '../identity.js';
 import { normalizeTree, unpackArchive } from '../layout.js';
-import { FetchError, MatrixError, type DebianPackage, type EntryCommon, type FetchedKernel, type Progress, type SourceKind } from './types.js';
+import { DEBIAN_ARCH, FetchError, MatrixError, entryArch, type DebianPackage, type EntryCommon, type FetchedKernel, type Progress, type SourceKind } from './types.js';
 
 export type DebianEntry = EntryCommon & { source: 'debian'; suite: string; package: string; version?: string };
 
@@ -23,7 +23,14 @@ export const debian: SourceKind<DebianEntry> = {
     const suite = str('suite', true)!;
     const pkg = str('package', true)!;
     if (!/^[a-z0-9][a-z0-9.+-]*$/.test(suite)) throw new MatrixError(`${at}: suite '${suite}' is not a Debian suite name (bookworm, trixie, sid, ...)`);
-    if (!/^linux-image-[a-z0-9.+-]+$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be a linux-image-* package, e.g. linux-image-amd64`);
+    const debArch = DEBIAN_ARCH[entryArch(common)];
+    if (!/^linux-image-[a-z0-9.+-]+$/.test(pkg)) throw new MatrixError(`${at}: package '${pkg}' should be a linux-image-* package, e.g. linux-image-${debArch}`);
+    // Debian's kernel flavours end in their architecture: another one's package would not be in this arch's index.
+    const other = Object.values(DEBIAN_ARCH).find((a) => a !== debArch && pkg.endsWith(`-${a}`));
+    if (other) {
+      throw new MatrixError(`${at}: package '${pkg}' is Debian's ${other} kernel, but the entry is ${entryArch(common)}: `
+        + `use linux-image-${debArch}${debArch === 'amd64' ? ' (or add arch: arm64 and root:)' : ''}`);
+    }
     // version: pins the exact upload (reproducible runs); without it, the suite's current one.
     const version = o.version === undefined ? undefined : String(o.version);
     if (version !== undefined && !/^[0-9][A-Za-z0-9.+~:-]*$/.test(version)) throw new MatrixError(`${at}: version '${version}' is not a Debian package version (e.g. 6.1.176-1, as 'kernels list' shows)`);
@@ -32,13 +39,18 @@ export const debian: SourceKind<DebianEntry> = {
   bootsOn: () => ({ sut: 'guest' }),
   fetch: (e, { say, root, refresh }) => fetchDebian(e, say, root, refresh),
   config: (_e, k) => (k.kimg ? firstConfig(treeConfigCandidates(k.kimg, k.release)) : null),
-  describe: (e) => `debian ${e.suite} ${e.package}${e.version ? `=${e.version}` : ''}`,
+  describe: (e) => `debian ${e.suite} ${e.package}${e.version ? `=${e.version}` : ''}${e.arch ? ` (${DEBIAN_ARCH[e.arch]})` : ''}`,
   cacheStatus: (e, { offline, root }) => debianStatus(e, offline, root),
 };
 
+/** The entry's suite, -updates and -security, in the entry's Debian architecture (amd64 unless arch: says). */
+function releaseOf(e: DebianEntry, root: string): DebianRelease {
+  return new DebianRelease(e.suite, root, undefined, undefined, DEBIAN_ARCH[entryArch(e)]);
+}
+
 async function fetchDebian(e: DebianEntry, say: Progress, root: string, refresh: boolean): Promise<FetchedKernel> {
   // What Debian users run: the newest upload across <suite>, <suite>-updates and <suite>-security.
-  const rel = new DebianRelease(e.suite, root);
+  const rel = releaseOf(e, root);
   if (await rel.update(refresh, (m) => say(`${e.id}: ${m}`))) say(`${e.id}: refreshed Debian ${rel.apts.map((a) => a.suite).join(', ')} package lists`);
   const requested = e.version ? `${e.package}=${e.version}` : e.package;
   const found = await rel.show(requested, debVersionGt);
@@ -128,7 +140,7 @@ export function kernelParts(depends: string): string[] {
 
 /** The upload a Debian entry's release carries now (newest across its suites; the image package a metapackage points at). */
 export async function currentDebianUpload(e: DebianEntry, root = cacheRoot()): Promise<DebianPackage | null> {
-  const rel = new DebianRelease(e.suite, root);
+  const rel = releaseOf(e, root);
   await rel.update(false);
   const found = await rel.show(e.package, debVersionGt);
   if (!found) return null;
@@ -143,7 +155,8 @@ export async function currentDebianUpload(e: DebianEntry, root = cacheRoot()): P
 export async function cachedDebian(e: DebianEntry, root = cacheRoot()): Promise<{ key: string; release: string; version: string; suite: string; damaged: string | null } | null> {
   const mine = (await cachedKernels(root)).flatMap((c) => {
     const m = /^debian (\S+) (\S+)=(\S+)(?: \((\S+)\))?$/.exec(c.meta.description);
-    if (!m || m[1] !== e.suite) return [];
+    // The suite's kernels of this entry's architecture (flavour packages end in it: ...-arm64).
+    if (!m || m[1] !== e.suite || !m[2].endsWith(`-${DEBIAN_ARCH[entryArch(e)]}`)) return [];
     if (e.version && c.meta.requested !== `${e.suite} ${e.package}=${e.version}` && !(m[2] === e.package && m[3] === e.version)) return [];
     return [{ key: c.key, release: c.meta.release, version: m[3], suite: m[4] ?? m[1], meta: c.meta }];
   });

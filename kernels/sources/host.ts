@@ -19,6 +19,7 @@ export const host: SourceKind<HostEntry> = {
   keys: [],
   parse({ at, common }) {
     if (common.append || common.lsm) throw new MatrixError(`${at}: append/lsm need a guest; a 'host' entry runs on the running kernel as booted`);
+    if (common.arch) throw new MatrixError(`${at}: arch: ${common.arch} needs a guest (source: debian, path, url or build); the host runs as it is`);
     if (common.root) throw new MatrixError(`${at}: root: needs a guest (it is the root a guest boots); the host runs on its own root, or use a container cell for another userspace`);
     return { ...common, source: 'host' };
   },

@@ -27,6 +27,8 @@ export const mainline: SourceKind<MainlineEntry> = {
   name: 'mainline',
   keys: ['version', 'mirror', 'key', 'fingerprint'],
   parse(c) {
+    // Only the amd64 .debs are fetched (their CHECKSUMS lines); an arm64 kernel: source: debian or build.
+    if (c.common.arch) throw new MatrixError(`${c.at}: arch: ${c.common.arch} is not fetched from mainline builds yet (amd64 only); use source: debian or build`);
     const version = c.str('version', true)!.replace(/^v/, '');
     if (!VERSION_RE.test(version)) {
       throw new MatrixError(`${c.at}: version '${version}' is not a mainline build's version `

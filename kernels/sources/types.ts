@@ -20,6 +20,22 @@ export class BuildFailedError extends Error {
 
 export type Progress = (msg: string) => void;
 
+/**
+ * A matrix entry's architecture (`arch:`): the guest qemu emulates and the kernel image is for.
+ * x86_64 (the host's, the default: absent) or arm64 (qemu-system-aarch64, TCG, on its own root).
+ */
+export const MATRIX_ARCHES = ['x86_64', 'arm64'] as const;
+export type MatrixArch = (typeof MATRIX_ARCHES)[number];
+/** An architecture other than the host's: what `arch:` holds when it is set. */
+export type ForeignArch = Exclude<MatrixArch, 'x86_64'>;
+/** Debian's name of each architecture (its kernel packages and roots). */
+export const DEBIAN_ARCH: Record<MatrixArch, string> = { x86_64: 'amd64', arm64: 'arm64' };
+
+/** The architecture an entry's guest (and kernel image) is: its `arch:`, else x86_64. */
+export function entryArch(e: { arch?: ForeignArch }): MatrixArch {
+  return e.arch ?? 'x86_64';
+}
+
 /** The keys every entry may have, whatever its source. */
 export interface EntryCommon {
   id: string;
@@ -30,6 +46,8 @@ export interface EntryCommon {
   ci?: boolean;         // part of the CI smoke set
   /** Boot the guest on this Debian suite's own root (kernels/userspace.ts) instead of the host's. */
   root?: string;
+  /** Another architecture than x86_64 (absent: x86_64); needs `root:` (the host's binaries cannot run there). */
+  arch?: ForeignArch;
 }
 
 /** An entry of some kind: the common keys, its `source:`, and the kind's own keys. */
