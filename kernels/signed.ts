@@ -51,6 +51,24 @@ export async function checkPinnedKey(key: PinnedKey): Promise<void> {
     throw new FetchError(`${key.file} holds ${fprs.join(', ') || 'no key'}, not ${key.owner} (${key.fingerprint}); `
       + `replace it: ${key.obtain}`);
   }
+  // The right fingerprint is not enough: a copy stripped to the bare key packet (no user ID, no
+  // self-signature; some minimal exports are) is refused by gpg and useless to gpgv ("Bad public
+  // key"), which would otherwise show up later as a signature that "does not verify".
+  if (!(await importable(key.file, key.fingerprint))) {
+    throw new FetchError(`${key.file} holds ${key.fingerprint} without a self-signed user ID (a stripped key packet): `
+      + `gpg does not import it and gpgv checks no signature with it. Replace it with the whole public key: ${key.obtain}`);
+  }
+}
+
+/** Whether gpg keeps the key when importing the file into an empty keyring (it drops a key without a valid user ID). */
+async function importable(file: string, fingerprint: string): Promise<boolean> {
+  const home = await mkdtemp(join(tmpdir(), 'pm-gpg-'));
+  try {
+    await run('gpg', ['--homedir', home, '--batch', '--import', file]).catch(() => undefined);
+    return await run('gpg', ['--homedir', home, '--batch', '--with-colons', '--list-keys', fingerprint]).then(() => true, () => false);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 }
 
 /** A keyring for gpgv holding exactly the pinned key. */
