@@ -6,7 +6,7 @@ import { sourceKind } from './sources/index.js';
 import { FetchError, entryArch, type AnyEntry, type FetchedKernel, type FetchOptions } from './sources/types.js';
 import { imageArchProblem } from './image-arch.js';
 
-export { BuildFailedError, FetchError, type DebianPackage, type FetchedKernel, type Progress } from './sources/types.js';
+export { BuildFailedError, FetchError, MirrorUnreachable, type DebianPackage, type FetchedKernel, type Progress } from './sources/types.js';
 export { cachedKernels, download, entryDamage } from './cache-entry.js';
 export { cachedDebian, currentDebianUpload, debVersionGt, kernelParts } from './sources/debian.js';
 export { pathOrigin } from './sources/path.js';

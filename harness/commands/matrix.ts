@@ -178,7 +178,11 @@ export const matrixCommand: Command = {
       console.log('');
       for (const c of run.cells) {
         for (const a of c.earlierAttempts ?? []) console.log(`RETRIED ${c.kernelId}: ${a.reason} before the suite started\n  console: ${resolve(outDir, c.kernelId, a.consoleLog)}`);
-        if (c.error) console.log(`ERROR ${c.kernelId}: ${c.error.reason}\n  console: ${resolve(outDir, c.kernelId, c.consoleLog ?? '')}\n  rerun: ${c.rerun}`);
+        if (c.error) {
+          // A kernel that was never fetched has no console or build log to point at.
+          const log = c.consoleLog ? `\n  console: ${resolve(outDir, c.kernelId, c.consoleLog)}` : '';
+          console.log(`ERROR ${c.kernelId}: ${c.error.reason}${log}\n  rerun: ${c.rerun}`);
+        }
         for (const k of c.cases.filter((x) => isBad(x.status))) console.log(`${k.status.toUpperCase()} ${c.kernelId} ${k.id}: ${k.reason}\n  rerun: ${k.rerun}`);
       }
       if (run.accel) console.log(`accel: ${run.accel.accel} (${run.accel.reason})`);

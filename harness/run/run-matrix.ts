@@ -20,7 +20,7 @@ import { cellFromStream, planHelpers, preparePlan, selectedCases } from './run-s
 import { oracleFor } from '../judge/commit-oracle.js';
 import { catalogCommits } from '../judge/catalog.js';
 import { watchRepeats } from './repeat-progress.js';
-import { BuildFailedError, fetchKernel, type FetchedKernel } from '../../kernels/fetch.js';
+import { BuildFailedError, fetchKernel, MirrorUnreachable, type FetchedKernel } from '../../kernels/fetch.js';
 import type { BuildFailure } from '../../kernels/build.js';
 import { holdKernelCache } from '../../kernels/cache.js';
 import { bootTarget, isGuest } from '../../kernels/sources/index.js';
@@ -88,17 +88,30 @@ export interface MatrixRun {
   runs: { entry: KernelEntry; kernel: FetchedKernel; result: RunResult }[];
 }
 
+/** A kernel whose mirror could not be reached: the fetch error, which names the mirror option. */
+export interface UnreachableMirror { ok: false; phase: 'fetch'; reason: string }
+
+/** Why a kernel has no fetched kernel: its build failed, or its mirror was out of reach. */
+export type NotFetched = BuildFailure | UnreachableMirror;
+
 /**
  * Fetches (or builds) all selected kernels first, so a bad entry fails before anything boots.
- * A kernel that does not build is not bad input: it is kept in `failed` and becomes an error cell.
+ * A kernel that does not build, or whose mirror gives no answer (no network: `make boundary`
+ * on a machine that cannot reach kernel.ubuntu.com), is not bad input: it is kept in `failed`
+ * and becomes an error cell, and the other kernels still run.
  */
-export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, BuildFailure> }> {
+export async function fetchAll(kernels: KernelEntry[], say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, NotFetched> }> {
   const fetched = new Map<string, FetchedKernel>();
-  const failed = new Map<string, BuildFailure>();
+  const failed = new Map<string, NotFetched>();
   for (const e of kernels) {
     try {
       fetched.set(e.id, await fetchKernel(e, { progress: say }));
     } catch (err) {
+      if (err instanceof MirrorUnreachable) {
+        say(err.message);
+        failed.set(e.id, { ok: false, phase: 'fetch', reason: `not fetched: ${err.message.replace(`${e.id}: `, '')}` });
+        continue;
+      }
       if (!(err instanceof BuildFailedError)) throw err;
       say(`${e.id}: ${err.failure.reason}\n  log: ${err.failure.logPath}`);
       failed.set(e.id, err.failure);
@@ -196,7 +209,7 @@ export function foreignAccelProblem(kernels: KernelEntry[], request: AccelReques
 }
 
 /** What every run needs before the first boot: virtme-ng present, all kernels fetched, the accelerator. */
-export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, BuildFailure>; accel: AccelChoice | null }> {
+export async function prepareMatrix(kernels: KernelEntry[], request: AccelRequest, say: (m: string) => void): Promise<{ fetched: Map<string, FetchedKernel>; failed: Map<string, NotFetched>; accel: AccelChoice | null }> {
   const foreignKvm = foreignAccelProblem(kernels, request);
   if (foreignKvm) throw new MatrixError(foreignKvm);
   if (kernels.some(isGuest)) vngBinary(); // no virtme-ng: say so (make deps) before fetching anything
@@ -252,7 +265,8 @@ async function runCells(o: MatrixOptions, say: (m: string) => void): Promise<Mat
     }
     const kernel = fetched.get(entry.id);
     if (!kernel) {
-      const cell = await finishUnrun(await buildFailureCell(entry, failed.get(entry.id)!, o), o);
+      const f = failed.get(entry.id)!;
+      const cell = await finishUnrun(await (f.phase === 'fetch' ? unfetchedCell(entry, f, o) : buildFailureCell(entry, f, o)), o);
       line(entry.id, `ERROR ${cell.error!.reason}`);
       return { entry, cell, ran: null };
     }
@@ -294,6 +308,17 @@ export async function buildFailureCell(entry: KernelEntry, f: BuildFailure, o: M
   cell.error = { reason: `${f.reason} (log: ${f.logPath})`, consoleExcerpt: f.logTail };
   cell.consoleLog = existsSync(join(cellDir, 'build.log')) ? 'build.log' : null;
   cell.provenance.kernelSource = `build ${f.tree} ${f.identity.description}`;
+  return cell;
+}
+
+/** The cell of a kernel whose mirror was out of reach: an error naming the mirror option; nothing was cached. */
+export async function unfetchedCell(entry: KernelEntry, f: UnreachableMirror, o: MatrixOptions): Promise<CellResult> {
+  const cellDir = join(resolve(o.outDir), entry.id);
+  await mkdir(cellDir, { recursive: true });
+  for (const name of ['results.json', 'junit.xml', 'console.log', 'probe.log', 'build.log']) await rm(join(cellDir, name), { force: true });
+  const cell = emptyCell(entry, o, new Date().toISOString());
+  cell.error = { reason: f.reason };
+  cell.consoleLog = null;
   return cell;
 }
 

@@ -17,7 +17,7 @@ import { checkPinnedKey, sha256Lines, verifySignature, type PinnedKey } from '..
 import { unpackSourceTarball, type TarballTree } from '../tarball-source.js';
 import { configList } from './build.js';
 import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
-import { BuildFailedError, FetchError, MatrixError } from './types.js';
+import { BuildFailedError, FetchError, MatrixError, MirrorUnreachable } from './types.js';
 import type { EntryCommon, FetchContext, Progress, SourceKind } from './types.js';
 
 export type KernelOrgEntry = EntryCommon & {
@@ -131,9 +131,12 @@ async function verifiedTarball(e: KernelOrgEntry, dir: string, name: string, say
       } catch (err) {
         const msg = (err as Error).message;
         // An HTTP answer means the mirror is there and lacks the file; anything else, no mirror.
-        const fix = /HTTP \d/.test(msg) ? `is ${name} released (${folder}/)? Fix 'version:' or 'mirror:'`
-          : `is the mirror reachable? Set 'mirror:' (or PIDFD_MATRIX_KERNEL_ORG_MIRROR) to one that is`;
-        throw new FetchError(`${e.id}: kernel.org ${e.version}: ${msg}\n  ${fix}; nothing was cached`);
+        if (/HTTP \d/.test(msg)) {
+          const fix = `is ${name} released (${folder}/)? Fix 'version:' or 'mirror:'`;
+          throw new FetchError(`${e.id}: kernel.org ${e.version}: ${msg}\n  ${fix}; nothing was cached`);
+        }
+        const fix = `is the mirror reachable? Set 'mirror:' (or PIDFD_MATRIX_KERNEL_ORG_MIRROR) to one that is`;
+        throw new MirrorUnreachable(`${e.id}: kernel.org ${e.version}: ${msg}\n  ${fix}; nothing was cached`);
       }
       return join(tmp, file);
     };

@@ -11,7 +11,7 @@ import { sha256File } from '../integrity.js';
 import { UBUNTU_MAINLINE_KEY } from '../keys/index.js';
 import { normalizeTree, unpackArchive } from '../layout.js';
 import { checkPinnedKey, sha256Lines, verifySignature, type PinnedKey } from '../signed.js';
-import { FetchError, MatrixError, type DebianPackage, type EntryCommon, type Progress, type SourceKind } from './types.js';
+import { FetchError, MatrixError, MirrorUnreachable, type DebianPackage, type EntryCommon, type Progress, type SourceKind } from './types.js';
 import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
 
 export type MainlineEntry = EntryCommon & {
@@ -88,9 +88,12 @@ async function fetchVerified(e: MainlineEntry, base: string, tmp: string, say: P
     } catch (err) {
       const msg = (err as Error).message;
       // An HTTP answer means the mirror is there and lacks the file; anything else, no mirror.
-      const fix = /HTTP \d/.test(msg) ? `is v${e.version} built for ${ARCH} (${base}/)? Fix 'version:' or 'mirror:'`
-        : `is the mirror reachable? Set 'mirror:' (or PIDFD_MATRIX_MAINLINE_MIRROR) to one that is`;
-      throw new FetchError(`${e.id}: mainline v${e.version}: ${msg}\n  ${fix}; nothing was cached`);
+      if (/HTTP \d/.test(msg)) {
+        const fix = `is v${e.version} built for ${ARCH} (${base}/)? Fix 'version:' or 'mirror:'`;
+        throw new FetchError(`${e.id}: mainline v${e.version}: ${msg}\n  ${fix}; nothing was cached`);
+      }
+      const fix = `is the mirror reachable? Set 'mirror:' (or PIDFD_MATRIX_MAINLINE_MIRROR) to one that is`;
+      throw new MirrorUnreachable(`${e.id}: mainline v${e.version}: ${msg}\n  ${fix}; nothing was cached`);
     }
     return file;
   };

@@ -15,7 +15,8 @@ import { REPO_ROOT } from '../../suites/lib/paths.js';
 import { kernelOrgSource, type KernelOrgEntry } from './kernel-org.js';
 import { makeDeb, mainlineChecksums, serve, sha256, tempDir as makeTemp, TestKey } from '../fixtures/signed-mirror.js';
 import type { Server } from 'node:http';
-import { runCell } from '../../harness/run/run-matrix.js';
+import { runCell, runMatrix } from '../../harness/run/run-matrix.js';
+import { MirrorUnreachable } from '../fetch.js';
 
 // A real guest boot of the fetched kernel: with PIDFD_MATRIX_GUEST_TESTS=1 (make test) or in CI.
 const GUESTS = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
@@ -242,6 +243,32 @@ describe('kernel.org kind: the tarball and its signed sha256sums.asc', () => {
 });
 
 describe('matrix entries of the signed kinds', () => {
+  it('an unreachable mirror (make boundary without network) is an error cell naming the option; the other kernels run', async () => {
+    const root = tempDir('pm-dead-cache-');
+    const dead = (id: string, kind: string, v: string) =>
+      `  - id: ${id}\n    source: ${kind}\n    version: ${v}\n    mirror: http://127.0.0.1:9\n    key: ${key.publicKey}\n    fingerprint: ${key.fingerprint}\n`;
+    const m = parseMatrix(`kernels:\n  - id: host\n    source: host\n${dead('ml', 'mainline', V)}${dead('ko', 'kernel.org', KO_V)}`, join(work, 'm.yaml'));
+    // The error class the matrix keeps going on: no HTTP answer at all.
+    expect(await fetchKernel(m.kernels[1], { cache: root }).catch((e: Error) => e)).toBeInstanceOf(MirrorUnreachable);
+    // The real cache (vng is there): the entries' cache keys carry this test's fresh key.
+    const say: string[] = [];
+    const run = await runMatrix({
+      kernels: m.kernels, outDir: join(root, 'out'), jobs: 1, timeoutSec: 300, accel: 'tcg', tests: ['pidfd_open'],
+      command: 'signed-kinds.test', progress: (l) => say.push(l),
+    });
+    const [host, ml, ko] = run.cells;
+    expect(host.error).toBeNull();
+    expect(host.cases.filter((c) => c.id.startsWith('pidfd_open/')).length).toBeGreaterThan(0);
+    expect(ml.error?.reason).toMatch(/^not fetched: mainline v6\.9: cannot download http:\/\/127\.0\.0\.1:9\/v6\.9\/amd64\/CHECKSUMS/);
+    expect(ml.error?.reason).toMatch(/Set 'mirror:' \(or PIDFD_MATRIX_MAINLINE_MIRROR\)/);
+    expect(ko.error?.reason).toMatch(/^not fetched: kernel\.org 5\.4\.301: .*Set 'mirror:' \(or PIDFD_MATRIX_KERNEL_ORG_MIRROR\)/s);
+    expect(ml.cases).toEqual([]);
+    expect(say.join('\n')).toMatch(/ml +ERROR not fetched/);
+    // Nothing half-written: no cache entry of this key's, and none in the fetch's own cache.
+    expect(cached(cacheRoot()).filter((d) => d.includes(key.fingerprint.slice(-16)))).toEqual([]);
+    expect(cached(root)).toEqual([]);
+  }, 120_000);
+
   it('kernels/boundary-mainline.yaml (make boundary without ../shared) has the versions of the shared vanilla kernels', () => {
     const m = loadMatrix(join(REPO_ROOT, 'kernels/boundary-mainline.yaml'));
     expect(m.kernels.every((k) => k.source === 'mainline')).toBe(true);

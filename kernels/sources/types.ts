@@ -11,6 +11,12 @@ export class MatrixError extends Error {}
 /** A kernel that cannot be fetched (not there, checksum or signature wrong): bad input, exit 2. */
 export class FetchError extends Error {}
 
+/**
+ * A download kind's mirror gave no HTTP answer (no network, a wrong host): not a bad entry, so
+ * a matrix run makes that kernel an error cell, naming the mirror option, and runs the others.
+ */
+export class MirrorUnreachable extends FetchError {}
+
 /** A kernel that did not build: its own outcome (an error cell), not bad input. */
 export class BuildFailedError extends Error {
   constructor(readonly id: string, readonly failure: BuildFailure) {
