@@ -21,7 +21,8 @@ if [ -z "${VANILLA+set}" ]; then
     echo "  pinned Kernel PPA key; README 'Kernel source kinds'). VANILLA= runs the host and Debian kernels only." >&2
     VANILLA=$MAINLINE
     # The key file is not shipped yet (kernels/keys/README.md): without it the mainline kind stops
-    # before any download, so run what is at hand instead of failing the whole target.
+    # before any download, so run what is at hand instead of failing the whole target. (With it
+    # and no network, each mainline kernel is an error cell naming 'mirror:'; the rest still runs.)
     if [ ! -f kernels/keys/ubuntu-kernel-ppa.asc ]; then
       echo "make boundary: kernels/keys/ubuntu-kernel-ppa.asc is absent (kernels/keys/README.md says how to export it):" >&2
       echo "  no kernels below Debian's this run; the host and Debian kernels only." >&2
