@@ -17,6 +17,9 @@ export interface DebianTool { suite: string; arch: string; pkg: string; /** The 
 /** The static busybox of an arm64 guest's initramfs. */
 export const ARM64_BUSYBOX: DebianTool = { suite: 'trixie', arch: 'arm64', pkg: 'busybox-static', path: 'usr/bin/busybox' };
 
+/** musl's static libc, headers and gcc specs for arm64: the musl test binary of an arm64 guest (suites/musl/build.sh). */
+export const ARM64_MUSL_DEV: DebianTool = { suite: 'trixie', arch: 'arm64', pkg: 'musl-dev', path: 'usr/lib/aarch64-linux-musl/libc.a' };
+
 /** The program's path in the cache, fetching its package first when it is not there. */
 export async function ensureDebianTool(t: DebianTool, o: { cache?: string; progress?: (m: string) => void } = {}): Promise<string> {
   const root = o.cache ?? cacheRoot();

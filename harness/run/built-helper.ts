@@ -21,13 +21,17 @@ export interface HelperSpec {
   binary: string;
   /** What the builder's error ends with: the command that builds it by hand. */
   fix: string;
+  /** A variant's dir under the key (musl's arm64 binary: <key>/arm64/), as build.sh puts it. */
+  subdir?: string;
+  /** build.sh's environment for that variant (its arch, the sysroot the harness fetched). */
+  env?: Record<string, string>;
 }
 
 /** Where build.sh puts the binary: <cache>/<name>/<sha256(sources) prefix>/<binary>. */
 export function builtHelperPath(spec: HelperSpec, root = cacheRoot()): string {
   const h = createHash('sha256');
   for (const f of spec.sources) h.update(readFileSync(f));
-  return join(root, spec.name, h.digest('hex').slice(0, 16), spec.binary);
+  return join(root, spec.name, h.digest('hex').slice(0, 16), ...(spec.subdir ? [spec.subdir] : []), spec.binary);
 }
 
 /**
@@ -44,7 +48,7 @@ export async function ensureBuiltHelper(spec: HelperSpec, o: { progress?: (m: st
   const script = spec.script.slice(spec.script.indexOf('suites/'));
   o.progress?.(`${spec.name}: building the ${spec.name} test binary once (${script}; cached as ${bin})`);
   // build.sh's own progress lines ("musl: installing musl-tools ...", "musl: built ...") go on as they come.
-  const { code, output } = await run('bash', [spec.script], { ...process.env, PIDFD_MATRIX_CACHE: root }, (l) => {
+  const { code, output } = await run('bash', [spec.script], { ...process.env, ...spec.env, PIDFD_MATRIX_CACHE: root }, (l) => {
     if (l.startsWith(`${spec.name}: `)) o.progress?.(l);
   });
   if (code === 0 && existsSync(bin)) return { bin };

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureMuslHelper, muslHelperPath, needsMusl, MUSL_BUILD_SCRIPT } from './musl-helper.js';
 import { repoPath } from '../../suites/lib/paths.js';
 import { selectedCases } from './run-suite.js';
+import { ARM64_MUSL_DEV, ensureDebianTool } from '../../kernels/debian-tool.js';
 import type { CellResult } from '../results.js';
 
 const cache = mkdtempSync(join(tmpdir(), 'pm-musl-cache-'));
@@ -73,5 +74,35 @@ describe('the musl test binary, built on demand', () => {
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the arm64 musl binary of an arm64 guest (issue 23)', () => {
+  it('build.sh cross-builds it against Debian arm64 musl-dev into <key>/arm64/, where the harness looks', async () => {
+    // Debian's arm64 musl-dev, fetched (or cached) through the private arm64 lists, as a matrix run does.
+    const libc = await ensureDebianTool(ARM64_MUSL_DEV, {});
+    const sysroot = libc.slice(0, -ARM64_MUSL_DEV.path.length - 1);
+    const armEnv = { ...env, PIDFD_MATRIX_MUSL_ARCH: 'arm64', PIDFD_MATRIX_MUSL_SYSROOT: sysroot };
+    const path = spawnSync('bash', [MUSL_BUILD_SCRIPT, '--path'], { env: armEnv, encoding: 'utf8' }).stdout.trim();
+    expect(path).toBe(muslHelperPath(cache, 'arm64'));
+    expect(path).toBe(join(dirname(muslHelperPath(cache)), 'arm64', 'pidfd-wrappers'));
+    const r = spawnSync('bash', [MUSL_BUILD_SCRIPT], { env: armEnv, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/musl: built .*\/arm64\/pidfd-wrappers \(musl \d+\.\d+\.\d+, arm64\)/);
+    // An ELF for aarch64 (e_machine 183), static (no PT_INTERP): it runs on the guest's kernel alone.
+    const elf = readFileSync(path);
+    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(elf.readUInt16LE(18)).toBe(183);
+    expect(elf.includes(Buffer.from('/lib/ld-musl-aarch64.so.1'))).toBe(false);
+    // The harness finds it there now, without building.
+    expect(await ensureMuslHelper({ cache, arch: 'arm64' })).toEqual({ bin: path });
+  }, 300_000);
+  it('without the unpacked musl-dev, build.sh names what it needs', () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'pm-musl-arm-'));
+    const bad = { ...env, PIDFD_MATRIX_CACHE: fresh, PIDFD_MATRIX_MUSL_ARCH: 'arm64', PIDFD_MATRIX_MUSL_SYSROOT: '/nonexistent' };
+    const r = spawnSync('bash', [MUSL_BUILD_SCRIPT], { env: bad, encoding: 'utf8' });
+    rmSync(fresh, { recursive: true, force: true });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("PIDFD_MATRIX_MUSL_SYSROOT must be Debian's arm64 musl-dev unpacked");
   });
 });

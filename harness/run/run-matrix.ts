@@ -391,7 +391,7 @@ async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: Acce
   // this process judges them after the guest is gone, whatever way it went.
   const guest = isGuest(entry);
   // The musl and i386 test binaries, built once into the cache; their dirs must be visible wherever the suite runs.
-  const { musl, compat32, dirs: helperDirs } = await planHelpers(cases, o.progress);
+  const { musl, compat32, dirs: helperDirs } = await planHelpers(cases, o.progress, guest ? entry.arch : undefined);
   // `root: trixie`: the guest boots that suite's own root (vm/guest-root.ts), node from the host.
   let guestRoot: GuestRoot | Error | null = null;
   // `arch: arm64` too: that arch's root, with its own node and koffi's module of that arch.

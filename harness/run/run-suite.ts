@@ -14,6 +14,7 @@ import { harnessRevision } from './provenance.js';
 import { judgeStream, parseStream, planFor } from './stream.js';
 import { watchRepeats } from './repeat-progress.js';
 import { PLAN_FILE, STREAM_FILE, type BuiltHelper } from '../../suites/lib/plan.js';
+import type { ForeignArch } from '../../kernels/matrix.js';
 import { ensureMuslHelper, needsMusl } from './musl-helper.js';
 import { ensureCompat32Helper, needsCompat32 } from './compat32-helper.js';
 
@@ -43,8 +44,9 @@ export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolea
 export interface PlanHelpers { musl?: BuiltHelper; compat32?: BuiltHelper }
 
 /** Builds (once, into the cache) the helpers the selected cases run; their dirs must be visible where the suite runs. */
-export async function planHelpers(cases: CatalogCase[], progress?: (m: string) => void): Promise<PlanHelpers & { dirs: string[] }> {
-  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress }) : undefined;
+export async function planHelpers(cases: CatalogCase[], progress?: (m: string) => void, arch?: ForeignArch): Promise<PlanHelpers & { dirs: string[] }> {
+  // The musl binary of the guest's own architecture (an arm64 one for an arm64 guest).
+  const musl = needsMusl(cases) ? await ensureMuslHelper({ progress, arch }) : undefined;
   const compat32 = needsCompat32(cases) ? await ensureCompat32Helper({ progress }) : undefined;
   const dirs = [musl, compat32].flatMap((h) => (h && 'bin' in h ? [dirname(h.bin)] : []));
   return { musl, compat32, dirs };
