@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { repoPath } from '../../suites/lib/paths.js';
 import type { CaseResult, CellResult } from '../results.js';
 import { cmpVersion, parseVersion, type Version } from './version.js';
+import { archMatches } from './arch.js';
 
 // repoPath: from dist/ a path relative to this module would point into dist/ and find nothing.
 export const KNOWN_ISSUES_PATH = repoPath('kernels/known-issues.yaml');
@@ -18,7 +19,7 @@ export interface KernelSelector {
   id?: string[];               // kernel ids; '*' matches any run of characters ("debian-*")
   version?: VersionRange;      // ">=6.9 <6.10", "6.1" (the 6.1 series), "=6.1.5"
   lsm?: string;                // the kernel's active LSM list contains it (or the matrix lsm axis is it)
-  arch?: string;               // uname -m
+  arch?: string;               // uname -m (aarch64) or the kernel's name for it (arm64)
   seccomp?: number;            // Seccomp mode: 0 none, 1 strict, 2 filter
   selinux?: 'enforcing' | 'permissive' | 'disabled';
   mode?: 'host' | 'guest';
@@ -184,7 +185,7 @@ export function selectorMatches(sel: KernelSelector, cell: CellResult): boolean 
   if (!needFacts) return true;
   if (!f) return false;
   if (sel.version && !sel.version.test(f.version)) return false;
-  if (sel.arch && sel.arch !== f.arch) return false;
+  if (sel.arch && !archMatches(sel.arch, f.arch)) return false;
   if (sel.seccomp !== undefined && sel.seccomp !== f.seccomp) return false;
   if (sel.selinux && sel.selinux !== f.selinux) return false;
   if (sel.container && sel.container !== (f.container ?? 'none')) return false;

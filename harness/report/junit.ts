@@ -9,6 +9,7 @@
 // run; a single "boot" testcase would make N tests vanish and a new one appear instead.
 import type { CaseResult, CellResult } from '../results.js';
 import { fmt } from '../judge/judge.js';
+import { kernelArchName } from '../judge/arch.js';
 import { KERNEL_HEALTH_ID } from '../judge/health.js';
 import { consoleLogPath, countStatuses, effectiveCases, testRows, type TestRow } from './table.js';
 import { writeFileAtomic, xmlSafe } from './report-text.js';
@@ -44,6 +45,8 @@ function cellProperties(cell: CellResult): [string, string][] {
   const props: [string, unknown][] = [
     ['kernel.id', cell.kernelId],
     ['kernel.release', f?.release],
+    // The architecture the guest observed, by the kernel's name (arm64) as matrix arch: and KCIDB say; uname -m below.
+    ['arch', f?.arch ? kernelArchName(f.arch) : undefined],
     ['kernel.arch', f?.arch],
     ['kernel.source', p.kernelSource ?? (cell.mode === 'host' ? 'running host kernel' : undefined)],
     ['kernel.cmdline', p.kernelCmdline],

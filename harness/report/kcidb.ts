@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { CaseResult, CellResult } from '../results.js';
 import { fmt } from '../judge/judge.js';
+import { kernelArchName } from '../judge/arch.js';
 import { effectiveCases, testRows, type TestRow } from './table.js';
 import type { Status } from '../status.js';
 import { seccompLabel } from './report-text.js';
@@ -118,12 +119,16 @@ export function kcidb(cells: CellResult[], opts: KcidbOptions = {}): Record<stri
     builds.push({
       id: buildId, origin, checkout_id: checkoutId,
       start_time: cell.startedAt,
-      ...(cell.facts?.arch && /^[a-z0-9_]*$/.test(cell.facts.arch) ? { architecture: cell.facts.arch } : {}),
+      // KCIDB's architecture is the build's target, by the kernel's name (arm64, not uname's aarch64).
+      ...(cell.facts?.arch && /^[a-z0-9_]*$/.test(kernelArchName(cell.facts.arch)) ? { architecture: kernelArchName(cell.facts.arch) } : {}),
       ...(cell.provenance.configHash ? { config_name: clean(cell.provenance.configHash) } : {}),
       comment: clean(release ? `Linux ${release}` : source),
       status: buildFailed ? 'FAIL' : 'PASS',
       ...(buildFailed ? { log_excerpt: excerpt(`${cell.error!.reason}\n${cell.error!.consoleExcerpt ?? ''}`) } : {}),
-      misc: { kernel_cmdline: cell.provenance.kernelCmdline ?? null, version_source: cell.facts?.versionSource ?? null },
+      misc: {
+        kernel_cmdline: cell.provenance.kernelCmdline ?? null, version_source: cell.facts?.versionSource ?? null,
+        uname_machine: cell.facts?.arch ?? null,
+      },
     });
     if (buildFailed) continue; // nothing was tested: the build's FAIL says why
     for (const c of effectiveCases(cell, rows)) {

@@ -149,8 +149,12 @@ export function rerunArgs(o: Pick<MatrixOptions, 'matrixFile' | 'outDir' | 'time
 }
 
 /** `npx pidfd-matrix matrix --kernels ID <the run's options>`: what every rerun line starts with. */
-export function rerunPrefix(id: string, o: Parameters<typeof rerunArgs>[0] & Pick<MatrixOptions, 'selectArgs'>): string {
-  return ['npx pidfd-matrix matrix', ...(o.selectArgs ? o.selectArgs(id) : ['--kernels', id]), ...rerunArgs(o)].map((w, i) => (i === 0 ? w : shellQuote(w))).join(' ');
+export function rerunPrefix(
+  id: string, o: Parameters<typeof rerunArgs>[0] & Pick<MatrixOptions, 'selectArgs'>, entry?: Pick<KernelEntry, 'arch'>,
+): string {
+  // A guest of another arch ran under TCG whatever --accel said: its line says so.
+  const args = rerunArgs(entry?.arch ? { ...o, accel: FOREIGN_ACCEL.accel } : o);
+  return ['npx pidfd-matrix matrix', ...(o.selectArgs ? o.selectArgs(id) : ['--kernels', id]), ...args].map((w, i) => (i === 0 ? w : shellQuote(w))).join(' ');
 }
 
 /** The command a cell runs (inside the guest, or on the host for `host`): the supervisor and its plan. */
@@ -337,7 +341,7 @@ function notStartedCell(entry: KernelEntry, o: MatrixOptions): CellResult {
 
 /** Reruns the whole cell: the same kernel, options and test selection. */
 function cellRerun(entry: KernelEntry, o: MatrixOptions): string {
-  return rerunPrefix(entry.id, o) + (o.tests?.length ? ` --test ${shellQuote(o.tests.join(','))}` : '') + (o.repeat && o.repeat > 1 ? ` --repeat ${o.repeat}` : '');
+  return rerunPrefix(entry.id, o, entry) + (o.tests?.length ? ` --test ${shellQuote(o.tests.join(','))}` : '') + (o.repeat && o.repeat > 1 ? ` --repeat ${o.repeat}` : '');
 }
 
 /** A cell with no probe results (the probe never wrote any), filled in by the caller. */
@@ -443,7 +447,7 @@ async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: Acce
     oracle, identity: kernel.identity,
     kernelId: entry.id, mode: sut.kind, cases, dir: cellDir,
     exit: result.exitCode, stopped: o.signal?.aborted ? interruptedReason(o.signal) : result.status === 'ok' ? null : result.reason,
-    rerunPrefix: rerunPrefix(entry.id, o), command: o.command, startedAt, repeat: o.repeat,
+    rerunPrefix: rerunPrefix(entry.id, o, entry), command: o.command, startedAt, repeat: o.repeat,
   });
   if (judged.error) judged.error.consoleExcerpt = result.excerpt || (await logTail(result.logPath)) || undefined;
   // The running kernel's own /proc/config.gz (as the guest read it) wins over the file it shipped with.
