@@ -1,6 +1,6 @@
 // The i386 compat probe helper (suites/compat32/pidfd-compat32.c): the compat32 cases run it as
 // a 32-bit process on the x86_64 kernel. Built on demand by suites/compat32/build.sh (installing
-// gcc-multilib if needed) into the cache (harness/run/built-helper.ts).
+// gcc-N-multilib if needed) into the cache (harness/run/built-helper.ts).
 import { repoPath } from '../../suites/lib/paths.js';
 import { builtHelperPath, ensureBuiltHelper, type HelperSpec } from './built-helper.js';
 import type { CatalogCase } from '../judge/catalog.js';
@@ -11,7 +11,7 @@ export const COMPAT32_FEATURE = 'compat32';
 const COMPAT32: HelperSpec = {
   name: 'compat32', script: COMPAT32_BUILD_SCRIPT,
   sources: [repoPath('suites/compat32/pidfd-compat32.c'), COMPAT32_BUILD_SCRIPT],
-  binary: 'pidfd-compat32', fix: 'as root, run `bash suites/compat32/build.sh` (it installs gcc-multilib)',
+  binary: 'pidfd-compat32', fix: 'as root, run `bash suites/compat32/build.sh` (it installs gcc-N-multilib)',
 };
 
 export const compat32HelperPath = (root?: string): string => builtHelperPath(COMPAT32, root);

@@ -8,3 +8,5 @@ say() { echo "setup/kernel-build: $*"; }
 . "$(dirname "$0")/apt-install.sh"
 # ccache: a rebuild of the same sources (bisect steps, a second config) reuses the objects.
 apt_install_missing "build tools" make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod ccache xz-utils git
+# `kernels build --arch arm64`: Debian's cross compiler (aarch64-linux-gnu-gcc and its binutils).
+apt_install_missing "arm64 cross compiler" gcc-aarch64-linux-gnu

@@ -4,10 +4,13 @@
 # in containers and in guests, whatever root they have. Output: the cache, keyed by the hash of
 # this script and the source (harness/run/compat32-helper.ts hashes the same two files):
 #   ${PIDFD_MATRIX_CACHE:-${XDG_CACHE_HOME:-~/.cache}/pidfd-matrix}/compat32/<key>/pidfd-compat32
-# Run by the harness the first time a run selects a compat32 case. Installs gcc-multilib (the
+# Run by the harness the first time a run selects a compat32 case. Installs gcc-N-multilib (the
 # i386 libc.a comes with it, in libc6-dev-i386) when gcc cannot link a static -m32 program
-# (root, or sudo). Under a flock: two runs wait for one build. `--path` prints where the binary
-# goes (and builds nothing).
+# (root, or sudo). Not the gcc-multilib metapackage: Debian makes it conflict with the cross
+# compilers (apt removes gcc-aarch64-linux-gnu, which `make build-deps` installs for arm64
+# kernels); it only adds the /usr/include/asm link, which the build makes itself (below).
+# Under a flock: two runs wait for one build. `--path` prints where the binary goes (and builds
+# nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE="${PIDFD_MATRIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pidfd-matrix}"
@@ -22,18 +25,23 @@ flock 9
 if [ -x "$bin" ]; then say "cached $bin"; exit 0; fi
 mkdir -p "$dir"
 tmp=$(mktemp "$dir/.pidfd-compat32.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-build() { gcc -m32 -static -O2 -Wall -Werror -o "$tmp" "$here/pidfd-compat32.c"; }
+inc=$(mktemp -d)
+trap 'rm -f "$tmp"; rm -rf "$inc"' EXIT
+# <sys/syscall.h> includes <asm/unistd.h>: -m32 looks for it under /usr/include (no multiarch dir
+# for i386 here); the x86 uapi asm headers serve -m32 and -m64 alike.
+ln -s /usr/include/x86_64-linux-gnu/asm "$inc/asm"
+build() { gcc -m32 -static -O2 -Wall -Werror -idirafter "$inc" -o "$tmp" "$here/pidfd-compat32.c"; }
+multilib="gcc-$(gcc -dumpversion 2>/dev/null | cut -d. -f1)-multilib"
 if ! build 2>/dev/null; then
   SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo -n)
   if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then
-    echo "compat32: gcc cannot build i386 programs and installing gcc-multilib needs root: run 'sudo apt-get install gcc-multilib'" >&2; exit 1
+    echo "compat32: gcc cannot build i386 programs and installing $multilib needs root: run 'sudo apt-get install $multilib'" >&2; exit 1
   fi
-  say "installing gcc-multilib (gcc -m32, the i386 libc.a) with apt-get"
+  say "installing $multilib (gcc -m32, the i386 libc.a) with apt-get"
   apt() { DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=300 "$@"; }
   # A fresh machine may have no package lists yet: update once, then try again.
-  apt install -y -qq gcc-multilib >/dev/null 2>&1 || { apt update -qq >/dev/null && apt install -y -qq gcc-multilib >/dev/null; } ||
-    { echo "compat32: could not apt-get install gcc-multilib: run 'apt-get update && apt-get install gcc-multilib' as root" >&2; exit 1; }
+  apt install -y -qq "$multilib" >/dev/null 2>&1 || { apt update -qq >/dev/null && apt install -y -qq "$multilib" >/dev/null; } ||
+    { echo "compat32: could not apt-get install $multilib: run 'apt-get update && apt-get install $multilib' as root" >&2; exit 1; }
   build
 fi
 chmod 755 "$tmp"
