@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  applicableWorkarounds, buildKernel, DamagedBuildError, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion, missingOptions, planBuild,
+  applicableWorkarounds, buildKernel, DamagedBuildError, describeBuild, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion,
+  missingOptions, planBuild, rebuildCommand,
 } from './build.js';
 import { contentHash, sourceIdentity } from './source-identity.js';
 import { unpackSourceTarball } from './tarball-source.js';
 import { OriginClaimError, parseOriginOption } from './origin-claim.js';
 import { hasMachinePath, treeIdentity } from './identity.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
+import { BUILD_ARCH_SPECS } from './build-arch.js';
 
 const RELEASE = '6.1.999-fake';
 
@@ -36,6 +38,11 @@ bzImage:
 \t@sleep 0.4
 \t@if [ -e $(CURDIR)/BREAK ]; then echo "kernel/fork.c:12:1: error: expected ‘;’ before ‘}’ token"; echo "make[2]: *** [scripts/Makefile.build:250: kernel/fork.o] Error 1"; exit 2; fi
 \t@mkdir -p $(O)/arch/x86/boot && cp $(CURDIR)/fake-bzImage $(O)/arch/x86/boot/bzImage
+Image:
+\t@echo "Image ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)" >> $(O)/calls
+\t@echo "  CC      kernel/fork.o"
+\t@mkdir -p $(O)/arch/arm64/boot $(O)/include/config && cp $(CURDIR)/fake-Image $(O)/arch/arm64/boot/Image
+\t@echo ${RELEASE} > $(O)/include/config/kernel.release
 `;
 // merge_config.sh -m -O OBJ BASE FRAGMENTS...: append the fragments (enough for the contract).
 const MERGE = `#!/bin/sh
@@ -56,6 +63,14 @@ function makeTree(dir: string) {
   writeFileSync(join(dir, 'scripts/kconfig/merge_config.sh'), MERGE, { mode: 0o755 });
   writeFileSync(join(dir, 'kernel/fork.c'), 'int fork;\n');
   writeFileSync(join(dir, 'fake-bzImage'), fakeBzImage(RELEASE, '(builder@ci) #1 SMP'));
+  writeFileSync(join(dir, 'fake-Image'), fakeArm64Image());
+}
+
+/** The first bytes of an arm64 Image: the header's magic "ARM\x64" at 0x38, nothing else. */
+function fakeArm64Image(): Buffer {
+  const b = Buffer.alloc(0x400);
+  b.write('ARM\x64', 0x38, 'latin1');
+  return b;
 }
 
 beforeAll(() => {
@@ -216,6 +231,42 @@ describe('buildKernel on a fake Kbuild tree', () => {
       expect(readFileSync(b.logPath, 'utf8')).toContain('error: expected');
     } finally {
       rmSync(join(tree, 'BREAK'));
+    }
+  });
+
+  it('--arch arm64: ARCH=arm64 with the cross compiler, the arm64 fragment, the Image, its own cache entry', async () => {
+    const x86 = await planBuild(request());
+    const plan = await planBuild(request({ arch: 'arm64' }));
+    expect(plan.key).not.toBe(x86.key);
+    expect(plan.fragments).toEqual([fragment, BUILD_ARCH_SPECS.arm64.fragment]);
+    expect(x86.fragments).toEqual([fragment, BUILD_ARCH_SPECS.x86_64.fragment]);
+    expect(rebuildCommand(plan)).toBe(`pidfd-matrix kernels build ${tree} --arch arm64 --config ${fragment} --force`);
+    const b = await buildKernel(request({ arch: 'arm64' }));
+    if (!b.ok) throw new Error(b.reason);
+    expect(b.cached).toBe(false);
+    expect(b.arch).toBe('arm64');
+    expect(b.release).toBe(RELEASE);
+    expect(readFileSync(b.kimg)).toEqual(fakeArm64Image());
+    expect(readFileSync(b.config, 'utf8')).toContain('CONFIG_SERIAL_AMBA_PL011_CONSOLE=y');
+    expect(JSON.parse(readFileSync(join(b.dir, 'build.json'), 'utf8')).arch).toBe('arm64');
+    expect(describeBuild(b)).toMatch(/ Linux 6\.1\.999 arm64 config frag\.config\+arm64\.config /);
+    // make got the arch and the cross compiler's prefix (the log records each make command line).
+    expect(readFileSync(b.log, 'utf8')).toMatch(/ ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- .*Image/);
+    // The x86_64 entry is another one, and still there.
+    const again = await buildKernel(request());
+    expect(again.ok && again.cached && again.key === x86.key).toBe(true);
+  });
+
+  it('--arch arm64: an image without the arm64 header is a collect failure, not a kernel', async () => {
+    writeFileSync(join(tree, 'fake-Image'), Buffer.alloc(0x400));
+    try {
+      const b = await buildKernel(request({ arch: 'arm64', force: true }));
+      expect(b.ok).toBe(false);
+      if (b.ok) return;
+      expect(b.phase).toBe('collect');
+      expect(b.reason).toMatch(/arch\/arm64\/boot\/Image is missing or not an arm64 Image/);
+    } finally {
+      git('checkout', '--', 'fake-Image');
     }
   });
 

@@ -1,8 +1,8 @@
 // Builds a bootable kernel from a source tree, kunit_tool style: a BuildRequest goes through
 // phases (identify -> config -> build -> collect) and ends in a BuildOutcome, either a cached
-// bzImage or a BuildFailure with the log tail. Builds run out of tree (O=), so the user's tree
-// stays clean, and are cached by source identity, config hash and compiler version, so a
-// second run builds nothing.
+// image (x86_64 bzImage, arm64 Image: kernels/build-arch.ts) or a BuildFailure with the log tail.
+// Builds run out of tree (O=), so the user's tree stays clean, and are cached by source
+// identity, config hash, compiler version and architecture, so a second run builds nothing.
 import { $ } from 'zx/core';
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, closeSync, createWriteStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity
 import { treeIdentity, type KernelIdentity } from './identity.js';
 import { OriginClaimError, PROVENANCE_FILE, readProvenanceFile, type OriginClaim } from './origin-claim.js';
 import { REPO_ROOT } from '../suites/lib/paths.js';
+import { arm64ImageMagicOk, buildArchSpec, compilerOf, missingCrossCompiler, type BuildArch, type BuildArchSpec } from './build-arch.js';
 
 /** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
 const RECIPE = 'tinyconfig+merge_config-m+drop-CONFIG_LSM+olddefconfig+bzImage/v1';
@@ -29,10 +30,12 @@ export const buildsDir = (root = cacheRoot()) => join(root, 'builds');
 export interface BuildRequest {
   /** The kernel source tree (never written to, except exec bits of a snapshot's scripts). */
   tree: string;
-  /** Extra config fragments merged after the shipped one (kernels/configs/pidfd-minimal.config). */
+  /** Extra config fragments merged after the shipped ones (pidfd-minimal.config, then arch/<arch>.config). */
   fragments?: string[];
-  /** Replace the shipped fragment (null: tinyconfig plus only the user's fragments). */
+  /** Replace the shipped common fragment (null: tinyconfig plus only the user's fragments, no arch fragment). */
   baseFragment?: string | null;
+  /** The architecture to build for (default x86_64; arm64 cross-compiles with aarch64-linux-gnu-). */
+  arch?: BuildArch;
   /** Known identity (a Debian source package version) instead of hashing the tree. */
   identity?: SourceIdentity;
   /** What proves where the tree came from (a Debian source package's .deb from the signed index). */
@@ -75,6 +78,8 @@ export interface BuildRecord {
   integrity?: Integrity;
   /** Where the source came from as far as it is proven, its Makefile version and pidfd source hashes. */
   kernelIdentity?: KernelIdentity;
+  /** The architecture built for (records written before `--arch` existed are x86_64). */
+  arch?: BuildArch;
 }
 export type BuiltKernel = BuildRecord & { ok: true; cached: boolean };
 export interface BuildFailure {
@@ -189,23 +194,27 @@ export function formatSeconds(s: number): string {
 // ---------------------------------------------------------------------------------------
 // Phases
 
-/** Host tools a kernel build needs, and the script that installs them. */
-export function checkBuildTools(): void {
+/** Host tools a kernel build needs (and the cross compiler of another arch), and the script that installs them. */
+export function checkBuildTools(spec: BuildArchSpec = buildArchSpec(undefined)): void {
   const need: [string, string][] = [['make', '/usr/bin/make'], ['gcc', '/usr/bin/gcc'], ['flex', '/usr/bin/flex'], ['bison', '/usr/bin/bison'], ['bc', '/usr/bin/bc'], ['libelf-dev', '/usr/include/libelf.h'], ['libssl-dev', '/usr/include/openssl/opensslv.h']];
   const missing = need.filter(([, p]) => !existsSync(p)).map(([n]) => n);
-  if (missing.length) throw new BuildSetupError(`building a kernel needs ${missing.join(', ')}; install them with: bash kernels/build-setup.sh (or make build-deps)`);
+  if (missing.length) throw new BuildSetupError(`building a kernel needs ${missing.join(', ')}; install them with: bash scripts/setup/kernel-build.sh (or make build-deps)`);
+  const cross = missingCrossCompiler(spec);
+  if (cross) throw new BuildSetupError(cross);
 }
 
-async function compilerVersion(): Promise<{ text: string; major: number; ccache: boolean }> {
+async function compilerVersion(spec: BuildArchSpec): Promise<{ text: string; major: number; ccache: boolean }> {
   // No gcc (a machine that never builds): the key still says so, and checkBuildTools stops real builds.
   const q = $({ quiet: true, nothrow: true });
   const first = async (cmd: string, args: string[]) => {
     const out = await q`${cmd} ${args}`;
     return out.ok ? out.stdout.split('\n')[0].trim() : `${cmd}: not installed`;
   };
-  const gcc = await first('gcc', ['--version']);
-  const ld = await first('ld', ['--version']);
-  const major = Number((await first('gcc', ['-dumpversion'])).split('.')[0]) || 0;
+  // The compiler that makes the kernel: the cross one for another arch (the host's gcc only builds Kbuild's tools).
+  const cc = compilerOf(spec);
+  const gcc = await first(cc.gcc, ['--version']);
+  const ld = await first(cc.ld, ['--version']);
+  const major = Number((await first(cc.gcc, ['-dumpversion'])).split('.')[0]) || 0;
   const ccache = (await q`ccache --version`).ok;
   return { text: `${gcc}; ${ld}`, major, ccache };
 }
@@ -307,17 +316,20 @@ export async function planBuild(req: BuildRequest) {
   }
   const version = makefileVersion(readFileSync(join(tree, 'Makefile'), 'utf8'));
   if (!version) throw new BuildSetupError(`${tree}/Makefile has no VERSION/PATCHLEVEL lines; is this a Linux tree?`);
-  const compiler = await compilerVersion();
+  const spec = buildArchSpec(req.arch);
+  const compiler = await compilerVersion(spec);
   const base = req.baseFragment === undefined ? DEFAULT_FRAGMENT : req.baseFragment;
+  // The shipped fragments: the common one, then the one of the machine vng boots for this arch.
+  const shipped = base ? [base, spec.fragment] : [];
   const user = (req.fragments ?? []).map((f) => resolve(f));
-  for (const f of [...(base ? [base] : []), ...user]) if (!existsSync(f)) throw new BuildSetupError(`config fragment ${f} does not exist`);
+  for (const f of [...shipped, ...user]) if (!existsSync(f)) throw new BuildSetupError(`config fragment ${f} does not exist`);
   const workarounds = applicableWorkarounds(loadWorkarounds(), version, compiler.major);
-  const fragments = [...(base ? [base] : []), ...user, ...workarounds.map((w) => w.fragment)];
+  const fragments = [...shipped, ...user, ...workarounds.map((w) => w.fragment)];
   const texts = fragments.map((f) => readFileSync(f, 'utf8'));
   const configHash = createHash('sha256').update(RECIPE).update(texts.join('\0---\0')).digest('hex').slice(0, 16);
   const identity = req.identity ?? (await sourceIdentity(tree));
-  const key = createHash('sha256').update(`${identity.id}\0${configHash}\0${compiler.text}\0ARCH=x86_64`).digest('hex').slice(0, 20);
-  return { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key };
+  const key = createHash('sha256').update(`${identity.id}\0${configHash}\0${compiler.text}\0ARCH=${spec.kbuild}`).digest('hex').slice(0, 20);
+  return { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key, spec };
 }
 
 export async function readBuildRecord(dir: string): Promise<BuildRecord | null> {
@@ -333,7 +345,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
   const label = req.label ?? 'build';
   const say = (l: string) => req.progress?.(`${label}: ${l}`);
   const root = req.cache ?? cacheRoot();
-  if (!req.make) checkBuildTools();
+  if (!req.make) checkBuildTools(buildArchSpec(req.arch));
   // --- identify
   const plan = await planBuild(req);
   const { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key } = plan;
@@ -346,7 +358,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildOutcome> {
     return { ...cached, kernelIdentity: await cachedIdentity(cached.kernelIdentity, tree, req), ok: true, cached: true };
   }
   // Two runs never share an object dir at once, and `kernels clean` waits for us.
-  const objKey = createHash('sha256').update(`${tree}\0${configHash}\0${compiler.text}`).digest('hex').slice(0, 16);
+  const objKey = createHash('sha256').update(`${tree}\0${configHash}\0${compiler.text}\0${plan.spec.arch}`).digest('hex').slice(0, 16);
   const held = await holdKernelCache(root);
   const waiting = setTimeout(() => say(`waiting for another build of this tree and config (same object dir) to finish ...`), 2000);
   const objLock = await lockCacheEntry(`build-obj-${objKey}`, root).catch(async (e) => { await held.release(); throw e; }).finally(() => clearTimeout(waiting));
@@ -381,17 +393,18 @@ async function usableRecord(req: BuildRequest, plan: Awaited<ReturnType<typeof p
 }
 
 /** The `kernels build` command line that makes the same cache entry, with --force. */
-export function rebuildCommand(plan: { tree: string; identity: SourceIdentity; fragments: string[]; workarounds: Pick<Workaround, 'fragment'>[] }): string {
+export function rebuildCommand(plan: { tree: string; identity: SourceIdentity; fragments: string[]; workarounds: Pick<Workaround, 'fragment'>[]; spec: BuildArchSpec }): string {
   const deb = /^debian (\S+) (\S+)=/.exec(plan.identity.id.startsWith('debian:') ? plan.identity.description : '');
   const src = deb ? `--package ${deb[2]} --suite ${deb[1]}` : plan.tree;
-  // The shipped fragment and the workarounds come by themselves; only the user's are options.
-  const implicit = new Set([DEFAULT_FRAGMENT, ...plan.workarounds.map((w) => w.fragment)]);
+  // The shipped fragments and the workarounds come by themselves; only the user's are options.
+  const implicit = new Set([DEFAULT_FRAGMENT, plan.spec.fragment, ...plan.workarounds.map((w) => w.fragment)]);
   const user = plan.fragments.filter((f) => !implicit.has(f));
-  return `pidfd-matrix kernels build ${src}${user.map((f) => ` --config ${f}`).join('')} --force`;
+  const arch = plan.spec.arch === 'x86_64' ? '' : ` --arch ${plan.spec.arch}`;
+  return `pidfd-matrix kernels build ${src}${arch}${user.map((f) => ` --config ${f}`).join('')} --force`;
 }
 
 async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof planBuild>>, dest: string, obj: string, root: string, say: (l: string) => void): Promise<BuildOutcome> {
-  const { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key } = plan;
+  const { tree, version, compiler, fragments, texts, workarounds, configHash, identity, key, spec } = plan;
   const vtext = version.join('.');
   // The object dir is kept per tree and config, so the next revision of the same tree (a
   // bisect step) rebuilds only what changed; the finished kernel is copied into the cache.
@@ -399,7 +412,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   await mkdir(obj, { recursive: true });
   await mkdir(logDir, { recursive: true });
   const log = join(logDir, `${key}.log`);
-  writeFileSync(log, `# pidfd-matrix kernels build: ${tree} (${identity.description}), Linux ${vtext}\n# fragments: ${fragments.join(' ')}\n# compiler: ${compiler.text}\n`);
+  writeFileSync(log, `# pidfd-matrix kernels build: ${tree} (${identity.description}), Linux ${vtext}, ${spec.arch}\n# fragments: ${fragments.join(' ')}\n# compiler: ${compiler.text}\n`);
   // Only a snapshot whose scripts lost their modes (link-vmlinux.sh is run directly by Kbuild).
   const sentinel = join(tree, 'scripts/link-vmlinux.sh');
   if (!(await isGitTop(tree)) && existsSync(sentinel) && !(lstatSync(sentinel).mode & 0o100)) {
@@ -410,7 +423,9 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   const make = req.make ?? 'make';
   const jobs = req.jobs ?? availableParallelism();
   const nice = req.nice ?? true;
-  const makeArgs = ['-C', tree, `O=${obj}`, 'ARCH=x86_64', 'CROSS_COMPILE=', ...(compiler.ccache && !req.make ? ['CC=ccache gcc'] : [])];
+  // ARCH and CROSS_COMPILE always given: a snapshot's Makefile may default to another architecture.
+  const cc = compilerOf(spec).gcc;
+  const makeArgs = ['-C', tree, `O=${obj}`, `ARCH=${spec.kbuild}`, `CROSS_COMPILE=${spec.crossCompile}`, ...(compiler.ccache && !req.make ? [`CC=ccache ${cc}`] : [])];
   const every = req.progressEveryMs ?? 30_000;
   const t0 = Date.now();
   const failure = async (phase: BuildFailure['phase'], what: string): Promise<BuildFailure> => {
@@ -423,7 +438,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   const step = (phase: string, args: string[]) => runMake(make, [...makeArgs, ...args], { log, nice, phase, say, every, t0 });
 
   // --- config: tinyconfig, merge the fragments, drop CONFIG_LSM, olddefconfig
-  say(`configuring Linux ${vtext} (${identity.description}) in ${obj}: tinyconfig + ${fragments.map((f) => basename(f)).join(' + ')}`);
+  say(`configuring Linux ${vtext} (${identity.description}) for ${spec.arch} in ${obj}: tinyconfig + ${fragments.map((f) => basename(f)).join(' + ')}`);
   let r = await step('config', ['tinyconfig']);
   if (r.code !== 0) return failure('config', `make tinyconfig exited ${r.code}`);
   const mergeOut = await $({ cwd: obj, nothrow: true, quiet: true })`bash ${join(tree, 'scripts/kconfig/merge_config.sh')} -m -O ${obj} ${join(obj, '.config')} ${fragments}`;
@@ -438,15 +453,16 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   if (missing.length) say(`not in this kernel's config (symbols this version lacks, or unmet dependencies): ${missing.join(' ')}`);
 
   // --- build
-  say(`building bzImage (make -j${jobs}${nice ? ' under nice -n 19' : ''}${compiler.ccache && !req.make ? ', ccache' : ''}); log: ${log}`);
-  r = await step('building bzImage', [`-j${jobs}`, 'bzImage']);
-  if (r.code !== 0) return failure('build', `make bzImage exited ${r.code}`);
+  const cross = spec.crossCompile ? `, ${cc}` : '';
+  say(`building ${spec.target} (make -j${jobs}${nice ? ' under nice -n 19' : ''}${compiler.ccache && !req.make ? ', ccache' : ''}${cross}); log: ${log}`);
+  r = await step(`building ${spec.target}`, [`-j${jobs}`, spec.target]);
+  if (r.code !== 0) return failure('build', `make ${spec.target} exited ${r.code}`);
   const seconds = (Date.now() - t0) / 1000;
 
   // --- collect
-  const bz = join(obj, 'arch/x86/boot/bzImage');
-  const release = existsSync(bz) ? bzImageRelease(bz) : null;
-  if (!release) return failure('collect', `${bz} is missing or not an x86 bzImage`);
+  const bz = join(obj, spec.image);
+  const release = existsSync(bz) ? imageRelease(spec, bz, obj) : null;
+  if (!release) return failure('collect', `${bz} is missing or not an ${spec.arch} ${spec.target}`);
   const kernelIdentity = await treeIdentity(tree, req.known, req.claim);
   let record!: BuildRecord;
   await buildAtomically(dest, async (tmp) => {
@@ -458,7 +474,7 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
       key, kimg: join(dest, 'boot', `vmlinuz-${release}`), release, dir: dest, config: join(dest, 'config'), log: join(dest, 'build.log'),
       buildSeconds: Math.round(seconds), builtAt: new Date().toISOString(), tree, identity, version: vtext, configHash, fragments,
       workarounds: workarounds.map((w) => w.id), compiler: compiler.text, missingOptions: missing, kernelIdentity,
-      integrity: await fingerprint(join(tmp, 'boot', `vmlinuz-${release}`), null),
+      integrity: await fingerprint(join(tmp, 'boot', `vmlinuz-${release}`), null), arch: spec.arch,
     };
     await writeFile(join(tmp, 'build.json'), JSON.stringify(record, null, 2) + '\n');
   });
@@ -466,8 +482,27 @@ async function runPhases(req: BuildRequest, plan: Awaited<ReturnType<typeof plan
   return { ...record, ok: true, cached: false };
 }
 
-/** One line for provenance: what was built from what. */
+/**
+ * The release of a built image: an x86 bzImage says it in its boot header; an arm64 Image does
+ * not, so it is Kbuild's include/config/kernel.release, once the image's own header is checked.
+ */
+function imageRelease(spec: BuildArchSpec, image: string, obj: string): string | null {
+  if (spec.arch === 'x86_64') return bzImageRelease(image);
+  const fd = openSync(image, 'r');
+  const head = Buffer.alloc(0x40);
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const file = join(obj, 'include/config/kernel.release');
+  const release = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return arm64ImageMagicOk(head) && /^\d+\.\d+/.test(release) ? release : null;
+}
+
+/** One line for provenance: what was built from what (and for which arch, when not x86_64). */
 export function describeBuild(b: BuildRecord): string {
   const frags = b.fragments.map((f) => basename(f)).join('+');
-  return `build ${b.tree} ${b.identity.description} Linux ${b.version} config ${frags} (${b.configHash}) ${b.compiler.split(';')[0]}${b.workarounds.length ? ` workarounds ${b.workarounds.join(',')}` : ''}`;
+  const arch = b.arch && b.arch !== 'x86_64' ? ` ${b.arch}` : '';
+  return `build ${b.tree} ${b.identity.description} Linux ${b.version}${arch} config ${frags} (${b.configHash}) ${b.compiler.split(';')[0]}${b.workarounds.length ? ` workarounds ${b.workarounds.join(',')}` : ''}`;
 }

@@ -20,10 +20,11 @@ import { describeIdentity } from '../../kernels/identity.js';
 import { TARBALL, unpackSourceTarball } from '../../kernels/tarball-source.js';
 import { OriginClaimError, parseOriginOption, type OriginClaim } from '../../kernels/origin-claim.js';
 import { resolve } from 'node:path';
+import { BUILD_ARCHES, isBuildArch, type BuildArch } from '../../kernels/build-arch.js';
 
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|TARBALL|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
-                                  [--origin owner/name@COMMIT[:subdir]]
+                                  [--origin owner/name@COMMIT[:subdir]] [--arch x86_64|arm64]
        pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
 
   list [ids]     the matrix entries (id, source, ci, lsm, root), what is already cached (for Debian:
@@ -36,13 +37,16 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
                  default; 'ci' = the CI smoke set); a second run fetches nothing, except a
                  damaged entry (checked before each use, as by matrix), which is fetched again.
                  --refresh re-reads the Debian package lists.
-  build DIR      build the kernel source tree DIR on its own and print the bzImage and the
+  build DIR      build the kernel source tree DIR on its own and print the image and the
                  matrix entry that boots it. Out of tree (O= under the cache; DIR stays clean),
-                 make tinyconfig + kernels/configs/pidfd-minimal.config + each --config
-                 FRAGMENT (repeatable), olddefconfig, make -jN bzImage under nice -n 19, ccache
-                 when installed, the per-series workarounds of kernels/configs/workarounds.yaml.
-                 Cached by source identity (git tree of the content, or a content hash),
-                 config hash and compiler: a second run builds nothing. --package fetches
+                 make tinyconfig + kernels/configs/pidfd-minimal.config + the architecture's
+                 kernels/configs/arch/<arch>.config + each --config FRAGMENT (repeatable),
+                 olddefconfig, make -jN bzImage (arm64: Image) under nice -n 19, ccache when
+                 installed, the per-series workarounds of kernels/configs/workarounds.yaml.
+                 --arch arm64 cross-compiles (ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-, from
+                 Debian's gcc-aarch64-linux-gnu: make build-deps) for qemu's -M virt; the default
+                 is x86_64. Cached by source identity (git tree of the content, or a content
+                 hash), config hash, compiler and arch: a second run builds nothing. --package fetches
                  Debian's kernel source package (default suite bookworm) instead of DIR; a
                  TARBALL (linux-X.Y.Z.tar.xz, checked against kernel.org's signed sha256sums
                  first) is unpacked once into the cache. build.json records the identity: the
@@ -87,6 +91,7 @@ export const kernelsCommand: Command = {
       matrix: { type: 'string' }, refresh: { type: 'boolean' }, offline: { type: 'boolean' },
       config: { type: 'string', multiple: true }, out: { type: 'string' }, package: { type: 'string' }, suite: { type: 'string' },
       jobs: { type: 'string' }, force: { type: 'boolean' }, add: { type: 'string', multiple: true }, origin: { type: 'string' },
+      arch: { type: 'string' },
     }, usage);
     const [action, ...ids] = positionals;
     if (action === 'build') return buildAction(ids, values);
@@ -186,8 +191,10 @@ export function kernelIdForRelease(prefix: string, release: string): string {
   return `${prefix}-${release.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/-+$/, '')}`;
 }
 
-async function buildAction(dirs: string[], v: { config?: string[]; out?: string; package?: string; suite?: string; jobs?: string; force?: boolean; origin?: string }): Promise<number> {
+async function buildAction(dirs: string[], v: { config?: string[]; out?: string; package?: string; suite?: string; jobs?: string; force?: boolean; origin?: string; arch?: string }): Promise<number> {
   if (!!v.package === (dirs.length === 1) || dirs.length > 1) throw new UsageError(`kernels build wants one source tree DIR, a source TARBALL, or --package linux-source-X.Y\n\n${usage}`);
+  if (v.arch !== undefined && !isBuildArch(v.arch)) throw new UsageError(`--arch ${v.arch}: kernels build builds for ${BUILD_ARCHES.join(' or ')}\n\n${usage}`);
+  const arch = v.arch as BuildArch | undefined;
   const jobs = intOption(v.jobs, 'jobs');
   let claim: OriginClaim | undefined;
   try {
@@ -210,7 +217,7 @@ async function buildAction(dirs: string[], v: { config?: string[]; out?: string;
       known = { kind: 'debian', ...src.deb };
     }
     const t0 = Date.now();
-    const b = await buildKernel({ tree, fragments: v.config, identity, known, claim, jobs, force: v.force, progress: say });
+    const b = await buildKernel({ tree, fragments: v.config, identity, known, claim, jobs, force: v.force, progress: say, arch });
     if (!b.ok) {
       console.error(`pidfd-matrix kernels build: ${b.reason}\n--- last lines of ${b.logPath} ---\n${b.logTail}\n---\nlog: ${b.logPath}`);
       return 1;
@@ -226,8 +233,11 @@ async function buildAction(dirs: string[], v: { config?: string[]; out?: string;
       const id = b.kernelIdentity;
       console.log(`identity: ${describeIdentity(id)}; Makefile ${id.makefile ?? '?'}; ${Object.keys(id.pidfd_sources ?? {}).length} pidfd sources hashed; ${id.proven ? 'proven' : `unproven (${id.why})`}`);
     }
-    console.log(`bzImage: ${kernel}`);
-    console.log(`matrix entry (a --matrix file):\n  - id: ${kernelIdForRelease('build', b.release)}\n    source: path\n    kernel: ${kernel}`);
+    const foreign = b.arch && b.arch !== 'x86_64' ? b.arch : null;
+    console.log(`${foreign ? `${foreign} Image` : 'bzImage'}: ${kernel}`);
+    // Another arch's kernel boots in a guest of that arch, on a root of it (the matrix entry's arch: and root:).
+    const archLines = foreign ? `\n    arch: ${foreign}\n    root: trixie` : '';
+    console.log(`matrix entry (a --matrix file):\n  - id: ${kernelIdForRelease(foreign ? `build-${foreign}` : 'build', b.release)}\n    source: path\n    kernel: ${kernel}${archLines}`);
     return 0;
   } catch (e) {
     if (e instanceof BuildSetupError || e instanceof SourcePackageError) {
