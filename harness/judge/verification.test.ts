@@ -63,6 +63,33 @@ describe('recordCell', () => {
     expect(dead.skipped).toContain('did not run');
   });
 
+  it('a requirement that came with the case (same release and commits): its answer below is the case\'s older answer', () => {
+    const ns = parseCatalog(`
+features:
+  - { id: pidfd_open, title: t, area: open, introduced: "5.3", without: { errno: ENOSYS }, cases: [{ id: self, probe: p, with: { result: fd } }] }
+  - { id: setns_pidfd, title: t, area: ns, introduced: "5.8", commits: [303cc571d107], requires: [pidfd_open], without: { errno: EINVAL },
+      cases: [{ id: self_uts, probe: p, with: { result: 0 } }] }
+  - id: setns_pidfd_types
+    title: t
+    area: ns
+    introduced: "5.8"
+    commits: [303cc571d107]
+    requires: [setns_pidfd]
+    without: { errno: EINVAL }
+    cases:
+      - { id: user, probe: p, with: { result: 0 } }
+      - { id: time, probe: p, introduced: "5.9", commits: [0a72761b27fe], with: { result: 0 } }
+`);
+    // 5.4.286: setns(pidfd) is EINVAL. user came with setns_pidfd (303cc571d107): its older answer.
+    // time is 5.9: below 5.8 the EINVAL is setns_pidfd's absence, not time's own refusal.
+    const r = recordCell(cell('5.4.286', { 'setns_pidfd_types/user': { errno: 'EINVAL' }, 'setns_pidfd_types/time': { errno: 'EINVAL' } }), ns);
+    expect(r.record?.without).toEqual(['setns_pidfd_types/user']);
+    // 5.2.1: pidfd_open (5.3) is absent, so the ENOSYS is a missing prerequisite's for both.
+    expect(recordCell(cell('5.2.1', { 'setns_pidfd_types/user': { errno: 'ENOSYS' } }), ns).record?.without).toEqual([]);
+    // 5.8.18: time's EINVAL is its own older answer (setns_pidfd is there).
+    expect(recordCell(cell('5.8.18', { 'setns_pidfd_types/time': { errno: 'EINVAL' } }), ns).record?.without).toEqual(['setns_pidfd_types/time']);
+  });
+
   it('a container cell is no kernel record: its kernel is the host\'s, seen through a seccomp profile', () => {
     const container = { userspace: 'bookworm', image: 'pidfd-matrix/userspace:bookworm', userspaceId: null, packages: {}, seccomp: 'default', runtime: 'runc', runtimeVersion: null, docker: null, kernel: 'host' as const };
     const r = recordCell(cell('6.1.100', { 'pidfd_getfd/esrch_zombie': { errno: 'EPERM' } }, { container, mode: 'container' }), features);

@@ -5,7 +5,7 @@
 // except loadVerified/saveVerified.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { allCases, VERIFIED_FILE, type CatalogCase, type CatalogFeature } from './catalog.js';
+import { allCases, VERIFIED_FILE, type CatalogCase, type CatalogFeature, type Requirement } from './catalog.js';
 import { expectationIn, judge, matches, PREREQ } from './judge.js';
 import type { CellResult, KernelFacts } from '../results.js';
 import { repoPath } from '../../suites/lib/paths.js';
@@ -134,8 +134,22 @@ export function identityFromProvenance(cell: CellResult): KernelIdentity {
 /** The case's own without-answer, not a missing prerequisite's ENOSYS nor a failed setup step. */
 function ownWithout(c: CatalogCase, facts: KernelFacts, observed: Record<string, unknown>): boolean {
   if (typeof observed[PREREQ] === 'string' || c.without === null) return false;
-  if (c.requires.some((r) => expectationIn(r, facts).expect === 'without' && r.without !== null && matches(r.without, observed))) return false;
+  const prereqAnswer = (r: Requirement) => expectationIn(r, facts).expect === 'without' && r.without !== null && matches(r.without, observed);
+  if (c.requires.some((r) => !sameBoundary(r, c) && prereqAnswer(r))) return false;
   return matches(c.without, observed);
+}
+
+/**
+ * A requirement that came with the case itself (the same first release, commits and backports)
+ * has no absence of its own: below that boundary the requirement's answer is the case's older
+ * answer too, observed by the case's own call (setns_pidfd_types/user and setns_pidfd, both
+ * 303cc571d107: setns(pidfd, CLONE_NEWUSER) is EINVAL before 5.8). Counting it as a missing
+ * prerequisite left such a boundary with no older side any kernel could show.
+ */
+function sameBoundary(r: Requirement, c: CatalogCase): boolean {
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+  return cmpVersion(r.introduced, c.introduced) === 0 && same(r.commits, c.commits)
+    && same(r.backports.map((v) => v.join('.')), c.backports.map((v) => v.join('.'))) && r.broken.length === 0 && c.broken.length === 0;
 }
 
 /**
