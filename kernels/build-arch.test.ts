@@ -6,8 +6,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { arm64ImageMagicOk, BUILD_ARCH_SPECS, BUILD_ARCHES, buildArchSpec, missingCrossCompiler } from './build-arch.js';
+import { BUILD_ARCH_SPECS, BUILD_ARCHES, buildArchSpec, missingCrossCompiler } from './build-arch.js';
 import { DEFAULT_FRAGMENT, fragmentRequests } from './build.js';
+import { arm64ImageMagicOk, arm64ImageRelease } from './layout.js';
 import { repoPath } from '../suites/lib/paths.js';
 
 const requests = (...files: string[]) => {
@@ -75,5 +76,20 @@ describe('build architectures', () => {
     img.write('ARM\x64', 0x38, 'latin1');
     expect(arm64ImageMagicOk(img)).toBe(true);
     expect(arm64ImageMagicOk(img.subarray(0, 0x30))).toBe(false);
+  });
+
+  it('reads an arm64 Image\'s release from its banner, across a read boundary, and nothing from other files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-arch-'));
+    dirs.push(dir);
+    const img = Buffer.alloc((1 << 20) + 4096);
+    img.write('ARM\x64', 0x38, 'latin1');
+    // A format string first (no release after it), then the banner straddling the first 1 MiB read.
+    img.write('Linux version %s (%s)', 0x1000, 'latin1');
+    img.write('Linux version 6.18.9 (root@pm) (aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0) #1 SMP', (1 << 20) - 6, 'latin1');
+    writeFileSync(join(dir, 'Image'), img);
+    expect(arm64ImageRelease(join(dir, 'Image'))).toBe('6.18.9');
+    img.write('XXXX', 0x38, 'latin1');
+    writeFileSync(join(dir, 'notImage'), img);
+    expect(arm64ImageRelease(join(dir, 'notImage'))).toBeNull();
   });
 });

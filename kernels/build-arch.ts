@@ -69,8 +69,3 @@ export function missingCrossCompiler(spec: BuildArchSpec, path?: string): string
     ? null
     : `building for ${spec.arch} needs the cross compiler ${gcc} (Debian's ${spec.compilerPackage}); install it with: make build-deps`;
 }
-
-/** An arm64 Image's header: "ARM\x64" at offset 0x38 (Documentation/arch/arm64/booting.rst). */
-export function arm64ImageMagicOk(head: Buffer): boolean {
-  return head.length >= 0x3c && head.readUInt32LE(0x38) === 0x644d5241;
-}

@@ -12,13 +12,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { parse as parseYaml } from 'yaml';
 import { buildAtomically, cacheRoot, holdKernelCache, lockCacheEntry } from './cache.js';
-import { bzImageRelease } from './layout.js';
+import { arm64ImageMagicOk, bzImageRelease } from './layout.js';
 import { damage, fingerprint, truncatedBzImage, type Integrity } from './integrity.js';
 import { isGitTop, sourceIdentity, type SourceIdentity } from './source-identity.js';
 import { treeIdentity, type KernelIdentity } from './identity.js';
 import { OriginClaimError, PROVENANCE_FILE, readProvenanceFile, type OriginClaim } from './origin-claim.js';
 import { REPO_ROOT } from '../suites/lib/paths.js';
-import { arm64ImageMagicOk, buildArchSpec, compilerOf, missingCrossCompiler, type BuildArch, type BuildArchSpec } from './build-arch.js';
+import { buildArchSpec, compilerOf, missingCrossCompiler, type BuildArch, type BuildArchSpec } from './build-arch.js';
 
 /** Bump when the recipe below changes what a build produces: old cache entries stop matching. */
 const RECIPE = 'tinyconfig+merge_config-m+drop-CONFIG_LSM+olddefconfig+bzImage/v1';

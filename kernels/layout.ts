@@ -27,6 +27,40 @@ export function bzImageRelease(path: string): string | null {
   }
 }
 
+/** An arm64 Image's header: "ARM\x64" at offset 0x38 (Documentation/arch/arm64/booting.rst). */
+export function arm64ImageMagicOk(head: Buffer): boolean {
+  return head.length >= 0x3c && head.readUInt32LE(0x38) === 0x644d5241;
+}
+
+/**
+ * The release of an uncompressed arm64 Image (what `kernels build --arch arm64` keeps): its header
+ * has no version field, so it is read from the kernel's banner, "Linux version 6.18.9 (user@host)
+ * ...", in the image. Null if not an arm64 Image or no banner is found.
+ */
+export function arm64ImageRelease(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(0x40);
+    if (readSync(fd, head, 0, head.length, 0) < head.length || !arm64ImageMagicOk(head)) return null;
+    const chunk = Buffer.alloc(1 << 20);
+    const needle = Buffer.from('Linux version ', 'latin1');
+    let carry = Buffer.alloc(0);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, chunk, 0, chunk.length, pos);
+      if (n <= 0) return null;
+      pos += n;
+      const buf = Buffer.concat([carry, chunk.subarray(0, n)]);
+      for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) {
+        const m = /^Linux version (\d+\.\d+\S*) \(/.exec(buf.toString('latin1', at, at + 200));
+        if (m) return m[1];
+      }
+      carry = buf.subarray(Math.max(0, buf.length - 256));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Unpacks a .deb (dpkg -x: no maintainer scripts, no install) or a tarball into dest. */
 export async function unpackArchive(file: string, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
@@ -90,8 +124,8 @@ export async function depmod(root: string, release: string): Promise<void> {
 /** For the `path` source: a tree of symlinks to a build's bzImage and modules dir. */
 export async function linkTree(root: string, kernel: string, modules: string | undefined): Promise<KernelTree> {
   if (!existsSync(kernel)) throw new Error(`kernel image ${kernel} does not exist`);
-  const release = bzImageRelease(kernel) ?? (modules ? basename(modules) : null);
-  if (!release) throw new Error(`${kernel} is not an x86 bzImage; give 'modules:' (lib/modules/<release>) so the release is known`);
+  const release = bzImageRelease(kernel) ?? arm64ImageRelease(kernel) ?? (modules ? basename(modules) : null);
+  if (!release) throw new Error(`${kernel} is not an x86 bzImage nor an arm64 Image; give 'modules:' (lib/modules/<release>) so the release is known`);
   await mkdir(join(root, 'boot'), { recursive: true });
   const kimg = join(root, 'boot', `vmlinuz-${release}`);
   await symlink(kernel, kimg);

@@ -235,8 +235,9 @@ async function buildAction(dirs: string[], v: { config?: string[]; out?: string;
     }
     const foreign = b.arch && b.arch !== 'x86_64' ? b.arch : null;
     console.log(`${foreign ? `${foreign} Image` : 'bzImage'}: ${kernel}`);
-    // Another arch's kernel boots in a guest of that arch, on a root of it (the matrix entry's arch: and root:).
-    const archLines = foreign ? `\n    arch: ${foreign}\n    root: trixie` : '';
+    // Another arch's kernel boots in a guest of that arch, on a root of it (the matrix entry's arch: and
+    // root:), emulated instruction by instruction (TCG): minutes, hence the longer timeout (kernels/matrix-arm64.yaml).
+    const archLines = foreign ? `\n    arch: ${foreign}\n    root: trixie\n    timeout: 1200` : '';
     console.log(`matrix entry (a --matrix file):\n  - id: ${kernelIdForRelease(foreign ? `build-${foreign}` : 'build', b.release)}\n    source: path\n    kernel: ${kernel}${archLines}`);
     return 0;
   } catch (e) {

@@ -1,12 +1,13 @@
 // source: build — built from source (a tree, or Debian's linux-source-X.Y) with
-// kernels/configs/pidfd-minimal.config, out of tree, cached by source identity + config +
-// compiler (kernels/build.ts). A build failure is an error cell, never bad input.
+// kernels/configs/pidfd-minimal.config and arch/<arch>.config for the entry's arch:, out of tree,
+// cached by source identity + config + compiler + arch (kernels/build.ts). A build failure is an
+// error cell, never bad input.
 import { BuildSetupError, buildKernel, describeBuild } from '../build.js';
 import { firstConfig, treeConfigCandidates } from '../config.js';
 import { SourcePackageError, fetchDebianSource } from '../debian-source.js';
 import type { KernelOrigin } from '../identity.js';
 import { isGitTop } from '../source-identity.js';
-import { BuildFailedError, FetchError, MatrixError, type EntryCommon, type SourceKind } from './types.js';
+import { BuildFailedError, FetchError, MatrixError, entryArch, type EntryCommon, type SourceKind } from './types.js';
 
 export type BuildEntry = EntryCommon & { source: 'build'; tree?: string; package?: string; suite?: string; config?: string[] };
 
@@ -21,7 +22,7 @@ export const build: SourceKind<BuildEntry> = {
     const suite = str('suite', false);
     if (suite && !pkg) throw new MatrixError(`${at}: 'suite:' goes with 'package:' (the Debian suite to fetch linux-source-X.Y from)`);
     const list = configList(o.config);
-    if (!list) throw new MatrixError(`${at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config)`);
+    if (!list) throw new MatrixError(`${at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config and arch/<arch>.config)`);
     return {
       ...common, source: 'build',
       ...(tree ? { tree: abs(tree) } : { package: pkg!, suite: suite ?? 'bookworm' }),
@@ -42,7 +43,8 @@ export const build: SourceKind<BuildEntry> = {
         known = { kind: 'debian', ...src.deb };
         if (src.changelog) origin = { kind: 'debian', changelog: src.changelog };
       }
-      const b = await buildKernel({ tree, fragments: e.config, identity, known, label: e.id, cache: root, progress: say });
+      // The entry's arch: (absent: x86_64) is what the kernel is built for, as kernels build --arch.
+      const b = await buildKernel({ tree, fragments: e.config, identity, known, label: e.id, cache: root, progress: say, arch: entryArch(e) });
       if (!b.ok) throw new BuildFailedError(e.id, b);
       if (!known && (await isGitTop(tree))) origin = { kind: 'git', tree, rev: b.kernelIdentity?.commit ?? 'HEAD' };
       return {

@@ -17,7 +17,7 @@ import { checkPinnedKey, sha256Lines, verifySignature, type PinnedKey } from '..
 import { unpackSourceTarball, type TarballTree } from '../tarball-source.js';
 import { configList } from './build.js';
 import { megabytes, parseKeyOverride, parseMirror } from './signed-download.js';
-import { BuildFailedError, FetchError, MatrixError, MirrorUnreachable } from './types.js';
+import { BuildFailedError, FetchError, MatrixError, MirrorUnreachable, entryArch } from './types.js';
 import type { EntryCommon, FetchContext, Progress, SourceKind } from './types.js';
 
 export type KernelOrgEntry = EntryCommon & {
@@ -38,7 +38,7 @@ export const kernelOrg: SourceKind<KernelOrgEntry> = {
     }
     const list = configList(c.o.config);
     if (!list) {
-      throw new MatrixError(`${c.at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config)`);
+      throw new MatrixError(`${c.at}: 'config' must be a fragment path or a list of them (merged after kernels/configs/pidfd-minimal.config and arch/<arch>.config)`);
     }
     const config = list.length ? { config: list.map(c.abs) } : {};
     return { ...c.common, source: 'kernel.org', version, ...parseMirror(c), ...parseKeyOverride(c), ...config };
@@ -46,7 +46,11 @@ export const kernelOrg: SourceKind<KernelOrgEntry> = {
   bootsOn: () => ({ sut: 'guest' }),
   async fetch(e, c) {
     const src = await kernelOrgSource(e, c);
-    const request = { tree: src.tree, fragments: e.config, identity: src.identity, known: src.known, label: e.id, cache: c.root, progress: c.say };
+    // The entry's arch: (absent: x86_64) is what the kernel is built for, as kernels build --arch.
+    const request = {
+      tree: src.tree, fragments: e.config, identity: src.identity, known: src.known, label: e.id, cache: c.root, progress: c.say,
+      arch: entryArch(e),
+    };
     const b = await buildKernel(request)
       .catch((err: Error) => {
         throw err instanceof BuildSetupError ? new FetchError(`${e.id}: ${err.message}`) : err;
