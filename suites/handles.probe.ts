@@ -19,27 +19,13 @@ import {
   clone3Code, forkWaitExitCode, prematureLeaderExitCode, reparentAutoreapCode, runInChild, stepsCode, stepsThenExitCode, syscallThenExitCode, X86_NR,
 } from './lib/x86stub.js';
 import { featureSuite } from './lib/feature-test.js';
+import { nameToHandle, openByHandle, type Handle } from './lib/fhandle.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 
 const ident = (s: Statx) => `${s.dev}/${s.ino}`;
 const selfPidfd = () => need('pidfd_open(self)', track(pidfdOpen(getpid())));
 
 // ---- file handles ------------------------------------------------------------------------
-interface Handle { buf: Buffer; bytes: number; type: number; payload: string }
-
-function nameToHandle(fd: number, flags = AT_EMPTY_PATH, name = ''): Res<Handle> {
-  const buf = Buffer.alloc(8 + 128);
-  buf.writeUInt32LE(128, 0);
-  const mnt = Buffer.alloc(8);
-  const r = sys('name_to_handle_at', ['int', fd], ['const char *', name], ['void *', buf], ['void *', mnt], ['int', flags]);
-  if (!r.ok) return r;
-  const bytes = buf.readUInt32LE(0);
-  return { ok: true, value: { buf, bytes, type: buf.readInt32LE(4), payload: bytes === 8 ? String(buf.readBigUInt64LE(8)) : buf.subarray(8, 8 + bytes).toString('hex') } };
-}
-
-const openByHandle = (mountFd: number, h: Handle, flags = O.RDONLY | O.CLOEXEC): Res =>
-  sys('open_by_handle_at', ['int', mountFd], ['void *', h.buf], ['int', flags]);
-
 // open(2) flags of x86_64 and the generic table (aarch64 differs only in O_DIRECT/O_DIRECTORY/
 // O_NOFOLLOW/O_LARGEFILE, which this list reads from the table below per arch).
 const OFLAG = ARCH === 'aarch64'
