@@ -19,6 +19,7 @@ import { firstConfig } from '../../kernels/config.js';
 
 const usage = `Usage: pidfd-matrix probe [--kernel-id ID] [--out DIR] [--test ID[,ID...]] [--repeat N] [--kmsg-markers] [--verbose]
                           [--reports FORMAT[,FORMAT...]] [--kcidb-origin NAME] [--kcidb-versions FILE]
+                          [--own-core-pattern]
 
 Run the pidfd probe suite on the running kernel and write DIR/results.json (raw
 observations, judged here), DIR/junit.xml and DIR/observations.jsonl (the stream each case
@@ -40,6 +41,11 @@ Options:
                    to /dev/kmsg around each case, so kernel reports on the console can be
                    attributed to a case (the matrix passes it to guests)
   --verbose        show the probe runner's own output while the suite runs
+  --own-core-pattern  let the coredump cases (coredump_socket, coredump_pipe_pidfd, ...) set
+                   kernel.core_pattern, which is one value for the whole system: each case sets
+                   it, makes a child dump core and writes the old value back. Needs root. Without
+                   it those cases are skips that name this option (a guest booted by matrix owns
+                   its system and runs them)
   --reports LIST   the formats to write into DIR besides results.json, comma separated
                    (default: ${DEFAULT_REPORTS.probe.join(',')}):
 ${writersHelp('                     ')}
@@ -60,6 +66,7 @@ export const probeCommand: Command = {
       'kernel-id': { type: 'string' }, out: { type: 'string' }, test: { type: 'string' },
       'rerun-prefix': { type: 'string' }, verbose: { type: 'boolean' }, 'kmsg-markers': { type: 'boolean' },
       list: { type: 'boolean' }, repeat: { type: 'string' }, reports: { type: 'string' }, 'kcidb-origin': { type: 'string' }, 'kcidb-versions': { type: 'string' },
+      'own-core-pattern': { type: 'boolean' },
     }, usage);
     const repeat = intOption(values.repeat, 'repeat');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${usage}`);
@@ -86,7 +93,7 @@ export const probeCommand: Command = {
     console.error(`pidfd-matrix probe: running the suite on ${kernelId}${repeat && repeat > 1 ? `, each case ${repeat} times` : ''} ...`);
     const { cell } = await runSuite({
       kernelId, tests, command, dir: out, rerunPrefix: values['rerun-prefix'], echo: values.verbose, kmsgMarkers: values['kmsg-markers'],
-      repeat, progress: (l) => console.error(`pidfd-matrix probe: ${l}`),
+      repeat, progress: (l) => console.error(`pidfd-matrix probe: ${l}`), ownCorePattern: values['own-core-pattern'],
     });
     // Only the running kernel's own copy: in a guest, /boot is the host's.
     const config = firstConfig(['/proc/config.gz']);

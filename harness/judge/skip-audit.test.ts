@@ -8,6 +8,7 @@ import type { CellResult } from '../results.js';
 import { auditSkips } from './skip-audit.js';
 import { judge } from './judge.js';
 import { selectedCases } from '../run/run-suite.js';
+import { unmetNeed } from '../../suites/lib/needs.js';
 
 const fixtureCatalog = () => loadCatalog(FIXTURE_CATALOG);
 const streamCell = () => JSON.parse(readFileSync(`${FIXTURES}streams/trixie-faults/results.json`, 'utf8')) as CellResult;
@@ -19,6 +20,28 @@ describe('skip audit', () => {
     expect(auditSkips(host, fixtureCatalog())).toEqual([]);
     const trixie = streamCell();
     expect(trixie.cases.filter((c) => c.status === 'skip' && c.reason.startsWith('absent as expected')).length).toBeGreaterThan(0);
+  });
+
+  it('accepts a coredump case skipped because the run does not own core_pattern or the kernel has no CONFIG_COREDUMP, and only then', () => {
+    const catalog = loadCatalog();
+    const c = selectedCases(['coredump_socket/server_peer_pidfd'])[0];
+    const host = fixtureCell('host');
+    const cellWith = (facts: Partial<CellResult['facts'] & object>) => {
+      const f = { ...host.facts!, root: true, capSysAdmin: true, corePattern: true, ownsCorePattern: false, ...facts };
+      const reason = unmetNeed(c.needs, f) ?? 'ran';
+      return { ...host, facts: f, cases: [{ ...host.cases[0], id: c.id, status: 'skip' as const, reason, observed: { not_run: reason } }] };
+    };
+    const notOwned = cellWith({});
+    expect(notOwned.cases[0].reason).toMatch(/--own-core-pattern/);
+    expect(auditSkips(notOwned, catalog)).toEqual([]);
+    const noCoredump = cellWith({ corePattern: false });
+    expect(noCoredump.cases[0].reason).toBe('needs CONFIG_COREDUMP: /proc/sys/kernel/core_pattern is absent');
+    expect(auditSkips(noCoredump, catalog)).toEqual([]);
+    // owned, with CONFIG_COREDUMP: the same skip has no evidence left
+    const owned = { ...notOwned, facts: { ...notOwned.facts, ownsCorePattern: true } };
+    expect(auditSkips(owned, catalog).map((f) => f.why)).toEqual([
+      "the recorded facts meet the case's needs (root, coredump, own-core-pattern): it should have run",
+    ]);
   });
 
   it('names a skip the recorded facts do not support: a real 6.12 guest from before the uid drop skipped pidfd_getfd/eperm as root', () => {

@@ -407,7 +407,8 @@ async function runSuiteIn(entry: KernelEntry, kernel: FetchedKernel, accel: Acce
   }
   const rootOk = guestRoot instanceof Error ? null : guestRoot;
   // Only a guest's console is read by this process: a container shares the host's /dev/kmsg.
-  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl, compat32, repeat: o.repeat });
+  // A guest the harness booted is a system nobody else uses: its core_pattern is the run's to set.
+  const planArgv = preparePlan(cellDir, cases, { kmsg: guest, musl, compat32, repeat: o.repeat, ownCorePattern: guest });
   if (rootOk) planArgv[0] = rootOk.node;
   let command = cellCommand(planArgv);
   // A foreign root's environment (NODE_PATH to koffi's module of its arch) comes first.

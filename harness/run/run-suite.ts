@@ -28,14 +28,17 @@ export function selectedCases(tests?: string[]): CatalogCase[] {
  * Writes DIR/plan.json for the selected cases and empties DIR/observations.jsonl; returns the
  * argv that runs the plan (the same on the host and in a guest, where DIR is a --rwdir).
  */
-export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean } & PlanHelpers & { repeat?: number }): string[] {
+export function preparePlan(dir: string, cases: CatalogCase[], o: { kmsg: boolean; ownCorePattern?: boolean } & PlanHelpers & { repeat?: number }): string[] {
   if (!existsSync(SUPERVISOR)) throw new Error(`${SUPERVISOR} is missing: build the harness first (npm run build, or make setup)`);
   mkdirSync(dir, { recursive: true });
   const planPath = join(dir, PLAN_FILE);
   const stream = join(dir, STREAM_FILE);
   rmSync(stream, { force: true });
   writeFileSync(stream, '');
-  const plan = { ...planFor(cases, stream, o), ...(o.musl ? { musl: o.musl } : {}), ...(o.compat32 ? { compat32: o.compat32 } : {}) };
+  const plan = {
+    ...planFor(cases, stream, o), ...(o.musl ? { musl: o.musl } : {}), ...(o.compat32 ? { compat32: o.compat32 } : {}),
+    ...(o.ownCorePattern ? { ownCorePattern: true } : {}),
+  };
   writeFileSync(planPath, JSON.stringify(plan, null, 1) + '\n');
   return [process.execPath, SUPERVISOR, planPath];
 }
@@ -70,6 +73,8 @@ export interface SuiteRequest {
   repeat?: number;
   /** Progress lines of a long repeat (every few seconds). */
   progress?: (line: string) => void;
+  /** The user lets the coredump cases set (and restore) the system's kernel.core_pattern. */
+  ownCorePattern?: boolean;
 }
 
 export interface SuiteRun { cell: CellResult; exit: number; output: string }
@@ -79,7 +84,7 @@ export async function runSuite(req: SuiteRequest): Promise<SuiteRun> {
   const started = new Date();
   const cases = selectedCases(req.tests);
   const { musl, compat32 } = await planHelpers(cases, (m) => console.error(m));
-  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl, compat32, repeat: req.repeat });
+  const argv = preparePlan(req.dir, cases, { kmsg: !!req.kmsgMarkers, musl, compat32, repeat: req.repeat, ownCorePattern: req.ownCorePattern });
   const watch = req.repeat && req.repeat > 1 && req.progress ? watchRepeats(join(req.dir, STREAM_FILE), req.repeat, req.progress) : null;
   let output = '';
   const exit = await new Promise<number>((resolve, reject) => {

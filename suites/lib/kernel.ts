@@ -8,6 +8,7 @@ import type { ObservedFacts } from './observation.js';
 import { CAP_SYS_ADMIN, hasCap } from './caps.js';
 import { detectContainerFrom, type ContainerVerdict } from './container.js';
 import { libcIdentity } from './libc.js';
+import { OWN_CORE_PATTERN_ENV } from './plan.js';
 
 function readOr(path: string, fallback: string): string {
   try {
@@ -67,6 +68,8 @@ export function observeFacts(): ObservedFacts {
     hostname: hostname(),
     libc: libcIdentity(),
     ...procConfig(),
+    corePattern: existsSync('/proc/sys/kernel/core_pattern'),
+    ownsCorePattern: process.env[OWN_CORE_PATTERN_ENV] === '1',
   };
   return facts;
 }

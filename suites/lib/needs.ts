@@ -3,7 +3,9 @@
 import type { ObservedFacts } from './observation.js';
 
 /** Facts a case can require; anything else is a catalog error. */
-export const NEEDS = ['root', 'unprivileged', 'x86_64', 'selinux', 'not-container'] as const;
+export const NEEDS = [
+  'root', 'unprivileged', 'x86_64', 'selinux', 'not-container', 'coredump', 'own-core-pattern',
+] as const;
 export type Need = (typeof NEEDS)[number];
 
 export function unmetNeed(needs: readonly Need[], facts: ObservedFacts): string | null {
@@ -15,6 +17,11 @@ export function unmetNeed(needs: readonly Need[], facts: ObservedFacts): string 
     if (n === 'x86_64' && facts.arch !== 'x86_64') return `probe implemented for x86_64 only (arch ${facts.arch})`;
     if (n === 'selinux' && facts.selinux !== 'enforcing') return `needs SELinux enforcing (SELinux is ${facts.selinux})`;
     if (n === 'not-container' && facts.container) return `not applicable inside a container (${facts.container})`;
+    if (n === 'coredump' && facts.corePattern === false) return 'needs CONFIG_COREDUMP: /proc/sys/kernel/core_pattern is absent';
+    // kernel.core_pattern is one value for the whole system: only a run that owns the system sets it.
+    if (n === 'own-core-pattern' && facts.ownsCorePattern !== true)
+      return 'needs the system-wide kernel.core_pattern, which this run does not own: a guest the harness boots owns it; '
+        + 'on the host pass probe --own-core-pattern (it is set for the case and restored)';
   }
   return null;
 }

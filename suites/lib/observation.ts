@@ -52,4 +52,11 @@ export interface ObservedFacts {
   libc?: { name: string; version: string; source: string; confstr: string | null } | null;
   /** sha256 of the uncompressed /proc/config.gz, when the kernel has one (provenance). */
   procConfigSha256?: string;
+  /** /proc/sys/kernel/core_pattern exists: the kernel has CONFIG_COREDUMP (absent in old files). */
+  corePattern?: boolean;
+  /**
+   * The run owns the system-wide kernel.core_pattern (a guest the harness booted, or `probe
+   * --own-core-pattern`): the coredump cases may set it, restoring the old value. Absent: not owned.
+   */
+  ownsCorePattern?: boolean;
 }

@@ -35,8 +35,14 @@ export interface Plan {
    * s % repeat of case floor(s / repeat), each run with its own deadline, all in one boot.
    */
   repeat?: number;
+  /**
+   * The run owns the system's kernel.core_pattern (a guest the harness booted, or probe
+   * --own-core-pattern): the runner hands it on as OWN_CORE_PATTERN_ENV, recorded in the facts.
+   */
+  ownCorePattern?: boolean;
 }
 
+export const OWN_CORE_PATTERN_ENV = 'PIDFD_MATRIX_OWN_CORE_PATTERN';
 export const MUSL_BIN_ENV = 'PIDFD_MATRIX_MUSL_BIN';
 export const MUSL_ERROR_ENV = 'PIDFD_MATRIX_MUSL_ERROR';
 export const COMPAT32_BIN_ENV = 'PIDFD_MATRIX_COMPAT32_BIN';

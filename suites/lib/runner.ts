@@ -13,7 +13,7 @@ import { observeFacts } from './kernel.js';
 import { unmetNeed } from './needs.js';
 import { NOT_RUN, PREREQ, PROBE_SKIP, type Observation, type ObservedFacts } from './observation.js';
 import { closeTracked, PrereqMissing, StubMissing } from './pidfd.js';
-import { COMPAT32_BIN_ENV, COMPAT32_ERROR_ENV, MUSL_BIN_ENV, MUSL_ERROR_ENV, planSteps, type Plan, type PlanCase, type StreamLine } from './plan.js';
+import { COMPAT32_BIN_ENV, COMPAT32_ERROR_ENV, MUSL_BIN_ENV, MUSL_ERROR_ENV, OWN_CORE_PATTERN_ENV, planSteps, type Plan, type PlanCase, type StreamLine } from './plan.js';
 import { reapAll } from './process.js';
 import { parentDeathSignal } from './libc.js';
 import { SIG } from './constants.js';
@@ -86,6 +86,7 @@ export async function runPlan(plan: Plan, from: number, o: { events?: number | n
   if (plan.musl && 'error' in plan.musl) process.env[MUSL_ERROR_ENV] = plan.musl.error;
   if (plan.compat32 && 'bin' in plan.compat32) process.env[COMPAT32_BIN_ENV] = plan.compat32.bin;
   if (plan.compat32 && 'error' in plan.compat32) process.env[COMPAT32_ERROR_ENV] = plan.compat32.error;
+  if (plan.ownCorePattern) process.env[OWN_CORE_PATTERN_ENV] = '1';
   const out = openSync(plan.stream, 'a');
   const events = o.events === undefined ? eventsFd() : o.events;
   const emit = (line: StreamLine) => {
