@@ -4,10 +4,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PM := node bin/pidfd-matrix.js
 
-.PHONY: help setup deps build-deps probe matrix userspace test bench boundary gitlab-demo health-demo health-demo-built kernel-org-demo faults-demo bisect-demo bisect-demo-volatile clean
+.PHONY: help setup deps build-deps probe matrix matrix-arm64 userspace test bench boundary gitlab-demo health-demo health-demo-built kernel-org-demo faults-demo bisect-demo bisect-demo-volatile clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 setup: ## node dependencies and the compiled harness (dist/)
 	@# The stamp holds the lock file's hash, not a time: a checkout or a worktree touches mtimes
@@ -17,8 +17,9 @@ setup: ## node dependencies and the compiled harness (dist/)
 	  npm ci --no-audit --no-fund && echo "$$lock" > node_modules/.pidfd-matrix-stamp; fi
 	npm run --silent build
 
-deps: ## Debian packages and services: qemu, udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, kunit.py, the musl test binary (into the cache; needs root)
+deps: ## Debian packages and services: qemu (x86, arm), udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, mmdebstrap and qemu-user-static (arm64 roots), kunit.py, the musl test binary (into the cache; needs root)
 	bash scripts/setup/vm.sh
+	bash scripts/setup/arm64.sh
 	bash scripts/setup/selinux.sh
 	bash scripts/setup/reports.sh
 	bash scripts/setup/docker.sh
@@ -34,6 +35,9 @@ probe: setup ## run the probe suite on the running kernel (host mode)
 
 matrix: setup deps ## boot the default kernel matrix and run the suite in each guest
 	$(PM) matrix
+
+matrix-arm64: setup deps ## the arch axis: kernels/matrix-arm64.yaml, trixie 6.12 on arm64 (qemu-system-aarch64, TCG; minutes) beside x86_64 -> reports/arm64
+	$(PM) matrix --matrix kernels/matrix-arm64.yaml --out reports/arm64
 
 userspace: setup deps ## the userspace axis: kernels/userspace.yaml (distro containers, seccomp profiles, runc/crun) -> reports/userspace/policy.md
 	$(PM) matrix --matrix kernels/userspace.yaml --out reports/userspace

@@ -1,10 +1,12 @@
 // The arch axis of matrix entries (issue 23): parsed, defaulted, refused where it cannot boot,
 // and checked against the kernel image's own boot header.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MatrixError, entryArch, parseMatrix } from './matrix.js';
+import { MatrixError, entryArch, loadMatrix, parseMatrix } from './matrix.js';
+import { repoPath } from '../suites/lib/paths.js';
 import { sourceKind } from './sources/index.js';
 import { imageArchOf, imageArchProblem } from './image-arch.js';
 
@@ -77,5 +79,22 @@ describe('a kernel image says its architecture', () => {
     expect(imageArchProblem('k', 'x86_64', join(dir, 'Image'))).toContain("add 'arch: arm64' and a 'root:' suite");
     expect(imageArchProblem('k', 'arm64', join(dir, 'Image'))).toBeNull();
     expect(imageArchProblem('k', 'arm64', join(dir, 'vmlinuz.gz'))).toBeNull();
+  });
+});
+
+describe('kernels/matrix-arm64.yaml and make matrix-arm64 (the shipped arch axis)', () => {
+  it('is trixie 6.12 on arm64 beside the same kernel on x86_64, both on trixie root', () => {
+    const m = loadMatrix(repoPath('kernels/matrix-arm64.yaml'));
+    expect(m.kernels.map((k) => [k.id, entryArch(k), k.root])).toEqual([['trixie-root', 'x86_64', 'trixie'], ['trixie-arm64', 'arm64', 'trixie']]);
+    expect(m.kernels[1]).toMatchObject({ source: 'debian', suite: 'trixie', package: 'linux-image-arm64' });
+  });
+  it('make matrix-arm64 runs that file, make help lists it, make deps installs the arm64 packages', () => {
+    const make = readFileSync(repoPath('Makefile'), 'utf8');
+    expect(make).toMatch(/^matrix-arm64: setup deps ## .*\n\t\$\(PM\) matrix --matrix kernels\/matrix-arm64\.yaml/m);
+    const help = spawnSync('make', ['-s', 'help'], { cwd: repoPath(), encoding: 'utf8' }).stdout;
+    expect(help).toMatch(/make matrix-arm64 /);
+    expect(make).toMatch(/^deps:.*\n(\t.*\n)*\tbash scripts\/setup\/arm64\.sh/m);
+    const setup = readFileSync(repoPath('scripts/setup/arm64.sh'), 'utf8');
+    expect(setup).toMatch(/apt_install_missing "arm64 guest packages" qemu-system-arm qemu-user-static binfmt-support mmdebstrap/);
   });
 });
