@@ -58,9 +58,11 @@ describe('bench', () => {
   - {id: six, source: path, kernel: /k}
   - {id: six-selinux, source: path, kernel: /k, lsm: selinux}
   - {id: six-root, source: path, kernel: /k, root: trixie}
+  - {id: six-arm64, source: path, kernel: /Image, arch: arm64, root: trixie}
 `, 'm.yaml');
-    expect(benchKernels(m, undefined).map((k) => k.id)).toEqual(['host', 'six']);
+    // An arm64 entry's kernel is no other entry's: benched by default, on its root.
+    expect(benchKernels(m, undefined).map((k) => k.id)).toEqual(['host', 'six', 'six-arm64']);
     expect(benchKernels(m, 'six-selinux').map((k) => k.id)).toEqual(['six-selinux']);
-    expect(benchKernels(m, 'all').map((k) => k.id)).toEqual(['host', 'six', 'six-selinux', 'six-root']);
+    expect(benchKernels(m, 'all').map((k) => k.id)).toEqual(['host', 'six', 'six-selinux', 'six-root', 'six-arm64']);
   });
 });

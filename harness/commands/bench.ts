@@ -9,7 +9,8 @@ import type { Command } from './types.js';
 import { UsageError } from './types.js';
 import { reportInputError } from './input-errors.js';
 import { intOption, parseOptions } from './args.js';
-import { DEFAULT_TIMEOUT_SEC, prepareMatrix, runCell, type MatrixOptions } from '../run/run-matrix.js';
+import { DEFAULT_TIMEOUT_SEC, cellAccel, prepareMatrix, runCell, type MatrixOptions } from '../run/run-matrix.js';
+import { prepareGuestRoot } from '../../vm/guest-root.js';
 import { repoPath } from '../../suites/lib/paths.js';
 import { parseAccel } from './matrix.js';
 import { defaultMatrixFile, kernelCmdlineExtra, loadMatrix, selectKernels, type Matrix, type KernelEntry } from '../../kernels/matrix.js';
@@ -27,7 +28,9 @@ suite, and their ratio; for the 'host' entry the suite time without a VM. A seco
 splits each guest's boot + suite run into phases (qemu start, kernel init, virtme-init,
 command start, node ready, suite, shutdown) from its console's timestamps. Guests run one at
 a time. Default kernels: every entry of --matrix (default kernels/matrix.yaml) without an lsm or root
-(each kernel once); --kernels takes ids, 'all' or 'ci' as in matrix. A 'container' entry boots
+(each kernel once), and every arm64 entry (its kernel is no other entry's); --kernels takes ids,
+'all' or 'ci' as in matrix. An entry with a root: boots that root for the bare boot too (an arm64
+guest cannot boot the host's), and an arm64 entry runs under TCG whatever --accel says. A 'container' entry boots
 nothing and is not benched. Prints one table and writes DIR/bench.json (default
 reports/); the suite runs write DIR/bench/<id>/. Exit 0 unless the bench itself could not
 run (failing tests do not count).`;
@@ -52,7 +55,7 @@ export interface BenchRow {
  * host's root) boots the same kernel as its plain entry, so it would only repeat a row.
  */
 export function benchKernels(matrix: Matrix, spec: string | undefined): KernelEntry[] {
-  return spec ? selectKernels(matrix, spec) : matrix.kernels.filter((k) => !k.lsm && !k.root);
+  return spec ? selectKernels(matrix, spec) : matrix.kernels.filter((k) => !k.lsm && (!k.root || k.arch));
 }
 
 const s = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`);
@@ -111,7 +114,12 @@ export const benchCommand: Command = {
         let bootMs: number | null = null;
         if (sut === 'guest') {
           say(`${e.id}: bare boot (vng -- true) ...`);
-          const sut = new VngSut({ kimg: k.kimg!, accel: accel!.accel, append: kernelCmdlineExtra(e) || undefined });
+          // The entry's own root (its arch's, for arm64), as its cell boots: the bare boot is that boot without the suite.
+          const gr = e.root ? await prepareGuestRoot(e.root, { repo: repoPath(), rwdirs: [], modulesDir: k.modulesDir, arch: e.arch, progress: say }) : null;
+          const sut = new VngSut({
+            kimg: k.kimg!, accel: cellAccel(e, accel)!, append: kernelCmdlineExtra(e) || undefined,
+            ...(gr ? { root: gr.root, rodirs: gr.rodirs, arch: gr.arch, busybox: gr.busybox } : {}),
+          });
           const r = await sut.run('true', { timeoutSec, logPath: join(outDir, 'bench', e.id, 'boot-console.log'), cwd: tmpdir() });
           bootMs = r.status === 'ok' ? r.durationMs : null;
           say(`${e.id}: bare boot ${r.status === 'ok' ? s(r.durationMs) : `failed: ${r.reason}`}`);
