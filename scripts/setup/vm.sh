@@ -82,6 +82,22 @@ install -m 0755 "$(dirname "$0")/../../vm/guest/lean-init" "$GUEST_BIN/virtme-ng
 mv "$GUEST_BIN/virtme-ng-init.tmp" "$GUEST_BIN/virtme-ng-init"
 say "installed vm/guest/lean-init as virtme-ng's init ($GUEST_BIN/virtme-ng-init)"
 
+# vng boots virtme-ng-init only for the host's own architecture (upstream's is a native binary);
+# lean-init is a script, so a guest of another architecture (arm64 under qemu-system-aarch64)
+# can boot it too instead of the bash virtme-init, which mounts the --rwdir shares before the
+# --rodir ones: a cell dir inside the read-only checkout (reports/arm64/<id>) was hidden under
+# it and the probe got EROFS. lean-init mounts parents first, and skips udev (25 s under TCG).
+RUN_PY="$VNG_DIR/usr/lib/python3/dist-packages/virtme/commands/run.py"
+SCRIPT_INIT='(is_native or open(guest_tools_path + "/bin/virtme-ng-init", "rb").read(2) == b"#!")'
+if grep -qx '        is_native' "$RUN_PY" 2>/dev/null; then
+  # The exists() test comes first, so a missing init is never opened.
+  sed -i -e 's|^        and os.path.exists(guest_tools_path + "/bin/virtme-ng-init")$|&\n        and '"$SCRIPT_INIT"'|' \
+    -e '/^        is_native$/{N;s|^        is_native\n        and not|        not|}' "$RUN_PY"
+  say "patched virtme-ng: a guest of another architecture boots lean-init too (it is a script)"
+elif ! grep -qF "$SCRIPT_INIT" "$RUN_PY" 2>/dev/null; then
+  say "warning: could not let foreign-architecture guests boot lean-init (run.py changed upstream?); arm64 cells boot virtme-init"
+fi
+
 # The Debian scripts start with #!/usr/bin/python3 and import from dist-packages: point
 # PYTHONPATH at the unpacked tree and run the system python (it has argcomplete/requests).
 # vng runs virtme-run etc. by name, so the wrappers' dir goes first on PATH. Rewritten on
