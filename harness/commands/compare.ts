@@ -5,9 +5,10 @@ import { parseOptions } from './args.js';
 import { compareCells, compareText, isRegression, pairCells } from '../report/compare.js';
 import { loadCellResults, ResultsError } from '../report/reports.js';
 import { matrixHtml } from '../report/html.js';
+import { newSkipsMarkdown } from '../report/new-skips.js';
 import { UsageError, type Command } from './types.js';
 
-const usage = `Usage: pidfd-matrix compare BASE_DIR NEW_DIR [--pair BASE_ID=NEW_ID ...] [--json FILE] [--html FILE]
+const usage = `Usage: pidfd-matrix compare BASE_DIR NEW_DIR [--pair BASE_ID=NEW_ID ...] [--json FILE] [--html FILE] [--new-skips]
 
 Compare two runs (directories of results.json files, as matrix, probe and report write them)
 test by test, for every kernel id they share, and list:
@@ -29,6 +30,9 @@ Options:
   --json FILE    also write the changes as JSON
   --html FILE    also write the new run's feature x kernel matrix with every changed cell
                  outlined; hover or click a cell for its old status and observation
+  --new-skips    instead: the tests each base cell ran (any status but skip) that its new
+                 cell skips, grouped by the new cell's reason, as a markdown table (an arm64
+                 cell against its x86_64 twin: what the arch axis does not run, and why)
   -h, --help     this text`;
 
 export const compareCommand: Command = {
@@ -36,7 +40,7 @@ export const compareCommand: Command = {
   summary: 'list new failures, fixes, new errors and changed observations between two runs',
   usage,
   async run(argv) {
-    const { values, positionals } = parseOptions(argv, { pair: { type: 'string', multiple: true }, json: { type: 'string' }, html: { type: 'string' } }, usage);
+    const { values, positionals } = parseOptions(argv, { pair: { type: 'string', multiple: true }, json: { type: 'string' }, html: { type: 'string' }, 'new-skips': { type: 'boolean' } }, usage);
     if (positionals.length !== 2) throw new UsageError(`compare takes two results dirs (base, new), got ${positionals.length}\n\n${usage}`);
     const pairs: Record<string, string> = {};
     for (const p of values.pair ?? []) {
@@ -58,6 +62,10 @@ export const compareCommand: Command = {
     const { paired, onlyBase, onlyNew } = pairCells(base, next, pairs);
     if (!paired.length)
       throw new UsageError(`the runs share no kernel id (base: ${base.map((c) => c.kernelId).join(', ')}; new: ${next.map((c) => c.kernelId).join(', ')}): name pairs with --pair BASE_ID=NEW_ID`);
+    if (values['new-skips']) {
+      for (const p of paired) console.log(newSkipsMarkdown(p.base, p.next));
+      return 0;
+    }
     const changes = compareCells(paired);
     console.log(`comparing ${paired.map((p) => (p.base.kernelId === p.next.kernelId ? p.base.kernelId : `${p.base.kernelId} -> ${p.next.kernelId}`)).join(', ')}`);
     if (onlyBase.length) console.log(`only in base (not compared): ${onlyBase.join(', ')}`);
