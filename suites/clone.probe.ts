@@ -3,10 +3,10 @@ import { CLONE, O, P, POLL, SIG, W } from './lib/constants.js';
 import { addressOf, cloneExit, kill, mount, open, poll, sys, umount } from './lib/libc.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clone3Code, exitSignalCode, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
+import { clone3Code, exitSignalCode, syscallThenExitCode, STUB_NR } from './lib/stub.js';
 import { asUnprivileged } from './lib/unprivileged.js';
 import { isCloexec, need, outcome, track } from './lib/pidfd.js';
-import { adopt, childrenAtOnePid, clone3, dualStack, exitStub, reap, waitid } from './lib/process.js';
+import { adopt, childrenAtOnePid, clone3, clone3Raw, dualStack, exitStub, reap, waitid } from './lib/process.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { cldName, pollNames, waitObs } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
@@ -175,7 +175,7 @@ function rawClone3(edit: (args: Buffer) => void, size = 64) {
   args.writeBigUInt64LE(stack.args.size, 48);
   edit(args);
   keepArgs.push(args, stack.keep);
-  return sys('clone3', ['void *', args], ['size_t', size]);
+  return clone3Raw(args, size);
 }
 
 /** The errno, or a child the kernel made (adopted, so cleanup reaps it). */
@@ -260,7 +260,7 @@ featureSuite('clone3_into_cgroup', {
     }
     try {
       const fd = need('open(cgroup dir)', track(open(dir, O.RDONLY | O.DIRECTORY | O.CLOEXEC)));
-      const pause = syscallThenExitCode(X86_NR.pause, []);
+      const pause = syscallThenExitCode(STUB_NR.pause, []);
       const r = clone3Code(CLONE.INTO_CGROUP, pause, SIG.CHLD, undefined, undefined, fd);
       if (!r.ok) return { errno: r.errno };
       const line = /^0::(.*)$/m.exec(readFileSync(`/proc/${r.value}/cgroup`, 'utf8'))?.[1] ?? 'no 0:: line';

@@ -6,7 +6,7 @@ import { CAP_SYS_PTRACE, hasCap } from './lib/caps.js';
 import { adopt, reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { featureSuite } from './lib/feature-test.js';
 import { asUnprivileged } from './lib/unprivileged.js';
-import { stepsThenExitCode, X86_NR } from './lib/x86stub.js';
+import { stepsThenExitCode, STUB_NR } from './lib/stub.js';
 
 const KCMP_FILE = 0;
 
@@ -50,8 +50,8 @@ function dumpableChild(dumpable: 0 | 1, ready: number): number {
   ts.writeBigInt64LE(30n, 0);
   keep.push(one, ts);
   const code = stepsThenExitCode([
-    { nr: X86_NR.prctl, args: [PR_SET_DUMPABLE, dumpable, 0, 0, 0] },
-    { nr: X86_NR.write, args: [ready, addressOf(one), 8] },
+    { nr: STUB_NR.prctl, args: [PR_SET_DUMPABLE, dumpable, 0, 0, 0] },
+    { nr: STUB_NR.write, args: [ready, addressOf(one), 8] },
     { nr: NANOSLEEP, args: [addressOf(ts), 0] },
   ]);
   // glibc clone(), not clone3: the target is made where a container's filter refuses clone3 too

@@ -16,8 +16,8 @@ import {
 import { forget, reap, sleepMs, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
-  clone3Code, forkWaitExitCode, prematureLeaderExitCode, reparentAutoreapCode, runInChild, stepsCode, stepsThenExitCode, syscallThenExitCode, X86_NR,
-} from './lib/x86stub.js';
+  clone3Code, forkWaitExitCode, prematureLeaderExitCode, reparentAutoreapCode, runInChild, stepsCode, stepsThenExitCode, syscallThenExitCode, STUB_NR,
+} from './lib/stub.js';
 import { featureSuite } from './lib/feature-test.js';
 import { nameToHandle, openByHandle, type Handle } from './lib/fhandle.js';
 import { needsCapSysAdmin } from './lib/caps.js';
@@ -114,7 +114,7 @@ featureSuite('pidfs_file_handle', {
     const noCap = needsCapSysAdmin('clone3(CLONE_NEWPID)');
     if (noCap) return noCap;
     const out = new Int32Array([-1]);
-    const pause = syscallThenExitCode(X86_NR.pause, []);
+    const pause = syscallThenExitCode(STUB_NR.pause, []);
     const c = need('clone3(CLONE_NEWPID|CLONE_PIDFD)', clone3Code(BigInt(CLONE.NEWPID | CLONE.PIDFD), pause, SIG.CHLD, out));
     const fd = out[0];
     track({ ok: true, value: fd });
@@ -232,10 +232,10 @@ featureSuite('pidfs_bind_mount', {
     const path = Buffer.from(target + '\0'), root = Buffer.from('/\0'), empty = Buffer.from('\0');
     try {
       const code = stepsThenExitCode([
-        { nr: 165, args: [0, addressOf(root), 0, 0x4000 | 0x40000, 0] }, //           mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)
-        { nr: 429, args: [tree.value, addressOf(empty), -100, addressOf(path), 0x4] }, // move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH)
-        { nr: 257, args: [-100, addressOf(path), O.RDWR | O.CLOEXEC, 0] }, //          openat(AT_FDCWD, target, O_RDWR|O_CLOEXEC)
-        { nr: 424, args: ['prev', 0, 0, 0] }, //                                        pidfd_send_signal(that fd, 0, NULL, 0)
+        { nr: STUB_NR.mount, args: [0, addressOf(root), 0, 0x4000 | 0x40000, 0] }, // mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)
+        { nr: STUB_NR.move_mount, args: [tree.value, addressOf(empty), -100, addressOf(path), 0x4] }, // move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH)
+        { nr: STUB_NR.openat, args: [-100, addressOf(path), O.RDWR | O.CLOEXEC, 0] }, // openat(AT_FDCWD, target, O_RDWR|O_CLOEXEC)
+        { nr: STUB_NR.pidfd_send_signal, args: ['prev', 0, 0, 0] }, // pidfd_send_signal(that fd, 0, NULL, 0)
       ]);
       const pid = need('clone3(CLONE_NEWNS)', clone3Code(BigInt(CLONE.NEWNS), code));
       const si = reap(pid);
@@ -368,7 +368,7 @@ const noZombie = (pid: number): string => {
 /** An autoreap child that pause()s, with its clone3 pidfd; null when the kernel refuses CLONE_AUTOREAP. */
 function pausedAutoreapChild(extra = 0n): { pid: number; fd: number } | { errno: string } {
   const out = new Int32Array([-1]);
-  const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD) | extra, syscallThenExitCode(X86_NR.pause, []), 0, out);
+  const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD) | extra, syscallThenExitCode(STUB_NR.pause, []), 0, out);
   if (!r.ok) return { errno: r.errno };
   track({ ok: true, value: out[0] });
   return { pid: r.value, fd: out[0] };
@@ -389,7 +389,7 @@ const REJECTED_COMBOS: [string, bigint, number][] = [
 featureSuite('clone_autoreap', {
   autoreap: () => {
     const out = new Int32Array([-1]);
-    const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD), syscallThenExitCode(60 /* exit */, [3]), 0, out);
+    const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD), syscallThenExitCode(STUB_NR.exit, [3]), 0, out);
     if (!r.ok) return { errno: r.errno };
     track({ ok: true, value: out[0] });
     const polled = waitPollIn(out[0], 5000);
@@ -410,7 +410,7 @@ featureSuite('clone_autoreap', {
   },
   nnp: () => {
     // child exits with prctl(PR_GET_NO_NEW_PRIVS) as its status
-    const r = clone3Code(CLONE.NNP, syscallThenExitCode(X86_NR.prctl, [39, 0, 0, 0, 0], 'result'));
+    const r = clone3Code(CLONE.NNP, syscallThenExitCode(STUB_NR.prctl, [39, 0, 0, 0, 0], 'result'));
     if (!r.ok) return { errno: r.errno };
     const si = reap(r.value);
     return { result: 'child', child_no_new_privs: si ? si.status : 'not reaped' };
@@ -420,7 +420,7 @@ featureSuite('clone_autoreap', {
     if (noCap) return noCap;
     // CLONE_PIDFD|CLONE_AUTOREAP|CLONE_PIDFD_AUTOKILL: closing the clone3 pidfd SIGKILLs the child
     const out = new Int32Array([-1]);
-    const r = clone3Code(CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP | BigInt(CLONE.PIDFD), syscallThenExitCode(X86_NR.pause, []), 0, out);
+    const r = clone3Code(CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP | BigInt(CLONE.PIDFD), syscallThenExitCode(STUB_NR.pause, []), 0, out);
     if (!r.ok) return { errno: r.errno };
     const watch = need('pidfd_open(child)', track(pidfdOpen(r.value)));
     const before = waitPollIn(watch, 0);
@@ -435,7 +435,7 @@ featureSuite('clone_autoreap', {
   },
   // selftest autoreap_without_pidfd: no CLONE_PIDFD; a pidfd_open() fd watches the child die
   without_pidfd: () => {
-    const r = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(X86_NR.pause, []), 0);
+    const r = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(STUB_NR.pause, []), 0);
     if (!r.ok) return { errno: r.errno };
     const watch = need('pidfd_open(child)', track(pidfdOpen(r.value)));
     need('pidfd_send_signal(SIGKILL)', pidfdSendSignal(watch, SIG.KILL));
@@ -451,13 +451,13 @@ featureSuite('clone_autoreap', {
   },
   // the seven EINVAL rows of the selftest; a plain CLONE_AUTOREAP child first (the kernel has the flags)
   rejected_combos: () => {
-    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(60 /* exit */, [0]), 0);
+    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(STUB_NR.exit, [0]), 0);
     if (!plain.ok) return { errno: plain.errno };
     forget(plain.value);
     const out: Record<string, string> = { result: 'child' };
     for (const [key, flags, sig] of REJECTED_COMBOS) {
       const pidfd = new Int32Array([-1]);
-      const r = clone3Code(flags, syscallThenExitCode(60 /* exit: this thread or child only */, [0]), sig, pidfd);
+      const r = clone3Code(flags, syscallThenExitCode(STUB_NR.exit /* this thread or child only */, [0]), sig, pidfd);
       if (r.ok) {
         // Accepted (a regression): never kill() a thread of this process at cleanup.
         if (flags & THREADED) forget(r.value);
@@ -470,7 +470,7 @@ featureSuite('clone_autoreap', {
   // selftest autoreap_no_new_privs_unset: only CLONE_NNP sets it
   no_new_privs_unset: () => {
     const out = new Int32Array([-1]);
-    const getNnp = syscallThenExitCode(X86_NR.prctl, [39 /* PR_GET_NO_NEW_PRIVS */, 0, 0, 0, 0], 'result');
+    const getNnp = syscallThenExitCode(STUB_NR.prctl, [39 /* PR_GET_NO_NEW_PRIVS */, 0, 0, 0, 0], 'result');
     const r = clone3Code(CLONE.AUTOREAP | BigInt(CLONE.PIDFD), getNnp, 0, out);
     if (!r.ok) return { errno: r.errno };
     track({ ok: true, value: out[0] });
@@ -497,7 +497,7 @@ featureSuite('clone_autoreap', {
   // selftest autokill_requires_cap_sys_admin: a caller that dropped every capability (capset),
   // without CLONE_NNP; a plain CLONE_AUTOREAP child first (the kernel has the flags)
   autokill_eperm_no_cap: () => {
-    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(60 /* exit */, [0]), 0);
+    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(STUB_NR.exit, [0]), 0);
     if (!plain.ok) return { errno: plain.errno };
     forget(plain.value);
     const hdr = Buffer.alloc(8), data = Buffer.alloc(24), pidfd = Buffer.alloc(8), args = Buffer.alloc(64);
@@ -505,7 +505,7 @@ featureSuite('clone_autoreap', {
     args.writeBigUInt64LE(CLONE.PIDFD_AUTOKILL | CLONE.AUTOREAP | BigInt(CLONE.PIDFD), 0);
     args.writeBigUInt64LE(addressOf(pidfd), 8); // exit_signal 0, no stack: a fork-like child
     const code = Buffer.concat([
-      stepsCode([{ nr: 126 /* capset */, args: [addressOf(hdr), addressOf(data)] }]),
+      stepsCode([{ nr: STUB_NR.capset, args: [addressOf(hdr), addressOf(data)] }]),
       syscallThenExitCode(NR.clone3, [addressOf(args), 64]),
     ]);
     const r = runInChild(0n, code);
@@ -534,7 +534,7 @@ featureSuite('clone_autoreap', {
   },
   // selftest autoreap_reparent, with a stub process as the subreaper (the runner never is one)
   reparent: () => {
-    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(60 /* exit */, [0]), 0);
+    const plain = clone3Code(CLONE.AUTOREAP, syscallThenExitCode(STUB_NR.exit, [0]), 0);
     if (!plain.ok) return { errno: plain.errno };
     forget(plain.value);
     const args = Buffer.alloc(64);

@@ -10,8 +10,8 @@ import { addressOf, eventfd, getpid, kill, open, poll, socket, write, type Res }
 import { fstatfsType, hex, ioctl, need, outcome, pidfdOpen, pidfdSendSignal, statx, track } from './lib/pidfd.js';
 import { reap, sleepMs, spawnChild, waitExitedNoReap } from './lib/process.js';
 import {
-  clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode, syscallThenExitCode, threadExecCode,
-} from './lib/x86stub.js';
+  clone3Code, ioctlThenExitCode, prematureLeaderExitCode, runInChild, stepsThenExitCode, STUB_NR, syscallThenExitCode, threadExecCode,
+} from './lib/stub.js';
 import { cldName, pollNames } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';
 import { needsCapSysAdmin } from './lib/caps.js';
@@ -122,13 +122,13 @@ featureSuite('pidfd_get_info', {
     ts.writeBigInt64LE(30n, 0);
     keepBufs.push(one, ts);
     const child = need('clone3(target with set ids)', clone3Code(0n, stepsThenExitCode([
-      { nr: 116 /* setgroups */, args: [0, 0] },
-      { nr: 119 /* setresgid */, args: [1001, 1002, 1003] },
-      { nr: 123 /* setfsgid (to the saved gid: allowed) */, args: [1003] },
-      { nr: 117 /* setresuid */, args: [2001, 2002, 2003] },
-      { nr: 122 /* setfsuid (to the saved uid: allowed) */, args: [2003] },
-      { nr: 1 /* write */, args: [ready, addressOf(one), 8] },
-      { nr: 35 /* nanosleep */, args: [addressOf(ts), 0] },
+      { nr: STUB_NR.setgroups, args: [0, 0] },
+      { nr: STUB_NR.setresgid, args: [1001, 1002, 1003] },
+      { nr: STUB_NR.setfsgid /* to the saved gid: allowed */, args: [1003] },
+      { nr: STUB_NR.setresuid, args: [2001, 2002, 2003] },
+      { nr: STUB_NR.setfsuid /* to the saved uid: allowed */, args: [2003] },
+      { nr: STUB_NR.write, args: [ready, addressOf(one), 8] },
+      { nr: STUB_NR.nanosleep, args: [addressOf(ts), 0] },
     ])));
     const rev = poll(ready, POLL.IN, 5000);
     const status = readFileSync(`/proc/${child}/status`, 'utf8');
@@ -214,7 +214,7 @@ featureSuite('pidfd_info_size_check', {
 function isolatedChildExit(status: number, killIt: boolean) {
   needGetInfo();
   const out = new Int32Array([-1]);
-  const code = killIt ? syscallThenExitCode(34 /* pause */, []) : syscallThenExitCode(60 /* exit */, [status]);
+  const code = killIt ? syscallThenExitCode(STUB_NR.pause, []) : syscallThenExitCode(STUB_NR.exit, [status]);
   const pid = need('clone3(CLONE_NEWUSER|CLONE_NEWPID|CLONE_PIDFD)',
     clone3Code(BigInt(CLONE.NEWUSER | CLONE.NEWPID | CLONE.PIDFD), code, SIG.CHLD, out));
   const fd = out[0];

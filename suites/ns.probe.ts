@@ -6,7 +6,7 @@ import { ioctl, need, outcome, pidfdOpen, setns, track } from './lib/pidfd.js';
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { featureSuite, type Probe } from './lib/feature-test.js';
-import { clone3Code, stepsThenExitCode, syscallReportThenSleepCode, X86_NR } from './lib/x86stub.js';
+import { clone3Code, openStep, stepsThenExitCode, syscallReportThenSleepCode, STUB_NR } from './lib/stub.js';
 
 featureSuite('setns_pidfd', {
   self_uts: () => needsCapSysAdmin('setns(CLONE_NEWUTS)') ?? outcome(setns(need('pidfd_open(getpid())', track(pidfdOpen(getpid()))), CLONE.NEWUTS)),
@@ -87,15 +87,15 @@ function target(types: readonly (typeof NS)[number][]): { pid: number; pidfd: nu
   keep.push(path, one, ts);
   const timeSteps = types.some((t) => t.name === 'time')
     ? [
-      { nr: 272 /* unshare */, args: [CLONE_NEWTIME] },
-      { nr: 2 /* open */, args: [addressOf(path), O.RDONLY | O.CLOEXEC] },
+      { nr: STUB_NR.unshare, args: [CLONE_NEWTIME] },
+      openStep(addressOf(path), O.RDONLY | O.CLOEXEC),
       { nr: NR.setns, args: ['prev' as const, CLONE_NEWTIME] },
     ]
     : [];
   const code = stepsThenExitCode([
     ...timeSteps,
-    { nr: X86_NR.write, args: [ready, addressOf(one), 8] },
-    { nr: 35 /* nanosleep */, args: [addressOf(ts), 0] },
+    { nr: STUB_NR.write, args: [ready, addressOf(one), 8] },
+    { nr: STUB_NR.nanosleep, args: [addressOf(ts), 0] },
   ]);
   const pid = need('clone3(target in new namespaces)', clone3Code(cloneFlags, code));
   if (report(ready, 5000) === null) {

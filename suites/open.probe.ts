@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CLONE, F, O, P, SIG, W } from './lib/constants.js';
 import { addressOf, cloneExit, fcntl, getpid, poll, read, socketpair } from './lib/libc.js';
 import { needsCapSysAdmin } from './lib/caps.js';
-import { clone3Code, stepsThenExitCode } from './lib/x86stub.js';
+import { clone3Code, openStep, stepsThenExitCode, STUB_NR } from './lib/stub.js';
 import { fdinfo, isCloexec, isNonblock, need, outcome, pidfdOpen, track } from './lib/pidfd.js';
 import { adopt, forget, reap, spawnChild, waitExitedNoReap, waitid } from './lib/process.js';
 import { cldName } from './lib/names.js';
@@ -162,11 +162,11 @@ featureSuite('fdinfo_nspid', {
     keep.push(buf);
     const MS_REC_PRIVATE = 0x4000 | 0x40000;
     const reader = need('clone3(reader in new pid+mnt ns)', clone3Code(BigInt(CLONE.NEWPID | CLONE.NEWNS), stepsThenExitCode([
-      { nr: 165 /* mount */, args: [0, str('/'), 0, MS_REC_PRIVATE, 0] },
-      { nr: 165 /* mount */, args: [str('proc'), str('/proc'), str('proc'), 0, 0] },
-      { nr: 2 /* open */, args: [str(`/proc/self/fdinfo/${fd}`), O.RDONLY] },
-      { nr: 0 /* read */, args: ['prev', addressOf(buf), buf.length] },
-      { nr: 1 /* write */, args: [theirs, addressOf(buf), 'prev'] },
+      { nr: STUB_NR.mount, args: [0, str('/'), 0, MS_REC_PRIVATE, 0] },
+      { nr: STUB_NR.mount, args: [str('proc'), str('/proc'), str('proc'), 0, 0] },
+      openStep(str(`/proc/self/fdinfo/${fd}`), O.RDONLY),
+      { nr: STUB_NR.read, args: ['prev', addressOf(buf), buf.length] },
+      { nr: STUB_NR.write, args: [theirs, addressOf(buf), 'prev'] },
     ])));
     const si = reap(reader);
     const steps = ['mount(/, MS_REC|MS_PRIVATE)', 'mount(proc, /proc)', 'open(fdinfo)', 'read', 'write'];
@@ -187,7 +187,7 @@ function sleeperInNewPidns(): { pid: number; fd: number } {
   const ts = Buffer.alloc(16);
   ts.writeBigInt64LE(30n, 0);
   keep.push(ts);
-  const pid = need('clone3(CLONE_NEWPID)', clone3Code(BigInt(CLONE.NEWPID), stepsThenExitCode([{ nr: 35 /* nanosleep */, args: [addressOf(ts), 0] }])));
+  const pid = need('clone3(CLONE_NEWPID)', clone3Code(BigInt(CLONE.NEWPID), stepsThenExitCode([{ nr: STUB_NR.nanosleep, args: [addressOf(ts), 0] }])));
   return { pid, fd: need('pidfd_open(child)', track(pidfdOpen(pid))) };
 }
 

@@ -3,7 +3,7 @@ import { POLL, SIG } from './lib/constants.js';
 import { epollAdd, epollCreate, epollWait, kill, poll } from './lib/libc.js';
 import { need, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { reap, spawnChild, waitExitedNoReap } from './lib/process.js';
-import { clone3Code, threadExecCode } from './lib/x86stub.js';
+import { clone3Code, threadExecCode } from './lib/stub.js';
 import { existsSync } from 'node:fs';
 import { cldName, epollNames, pollNames } from './lib/names.js';
 import { featureSuite } from './lib/feature-test.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { need, outcome, pidfdOpen, pidfdSendSignal, track } from './lib/pidfd.js';
 import { adopt, clone3, reap, spawnChild, waitExitedNoReap } from './lib/process.js';
 import { cldName } from './lib/names.js';
-import { blockedTwoThreadCode, clone3Code, stepsThenExitCode, X86_NR } from './lib/x86stub.js';
+import { blockedTwoThreadCode, clone3Code, stepsThenExitCode, STUB_NR } from './lib/stub.js';
 import { needsCapSysAdmin } from './lib/caps.js';
 import { readdirSync } from 'node:fs';
 import { sleepMs } from './lib/process.js';
@@ -90,10 +90,10 @@ featureSuite('pidfd_send_signal', {
     ts.writeBigInt64LE(10n, 0);
     keep.push(set, one, got, ts);
     const child = codeChild(stepsThenExitCode([
-      { nr: 14 /* rt_sigprocmask */, args: [0 /* SIG_BLOCK */, addressOf(set), 0, 8] },
-      { nr: X86_NR.write, args: [ready, addressOf(one), 8] },
-      { nr: 128 /* rt_sigtimedwait */, args: [addressOf(set), addressOf(got), addressOf(ts), 8] },
-      { nr: X86_NR.write, args: [theirs, addressOf(got), 128] },
+      { nr: STUB_NR.rt_sigprocmask, args: [0 /* SIG_BLOCK */, addressOf(set), 0, 8] },
+      { nr: STUB_NR.write, args: [ready, addressOf(one), 8] },
+      { nr: STUB_NR.rt_sigtimedwait, args: [addressOf(set), addressOf(got), addressOf(ts), 8] },
+      { nr: STUB_NR.write, args: [theirs, addressOf(got), 128] },
     ]));
     const rev = poll(ready, 1 /* POLLIN */, 5000);
     if (!rev.ok || rev.value === 0) return { setup_error: `the target child ${child} did not block SIGUSR1 within 5 s` };
@@ -135,7 +135,7 @@ featureSuite('pidfd_send_signal', {
     const ts = Buffer.alloc(16);
     ts.writeBigInt64LE(30n, 0);
     keep.push(ts);
-    const sleeper = stepsThenExitCode([{ nr: 35 /* nanosleep */, args: [addressOf(ts), 0] }]);
+    const sleeper = stepsThenExitCode([{ nr: STUB_NR.nanosleep, args: [addressOf(ts), 0] }]);
     for (let attempt = 1; ; attempt++) {
       const first = need('clone3(CLONE_PIDFD)', clone3({ flags: BigInt(CLONE.PIDFD) }));
       if (first.pidfd === null || first.pidfd < 0) throw new Error(`clone3(CLONE_PIDFD) returned child ${first.pid} but no pidfd`);

@@ -1,12 +1,12 @@
 // SO_PEERPIDFD, SO_PASSPIDFD / SCM_PIDFD (6.5), reaped peers (R10, 6.16) and reaped senders
 // (6.17): reference §2 row 18, §7 R10. Peers that must exit are clone3 children running a
-// single connect()/write() (suites/lib/x86stub.ts), so the kernel records *their* pid.
+// single connect()/write() (suites/lib/stub.ts), so the kernel records *their* pid.
 import { PIDFD_INFO, SCM, SO, SOL_SOCKET, MSG_CTRUNC } from './lib/constants.js';
 import { abstractUnixAddr, accept4, addressOf, errnoName, bind, getpid, getsockopt, listen, recvmsg, sendmsg, setsockoptInt, socket, socketpair, type Res } from './lib/libc.js';
 import { getInfo, maskNames } from './lib/pidfd-info.js';
 import { fdinfo, fstatfsType, hex, need, track } from './lib/pidfd.js';
 import { reap } from './lib/process.js';
-import { clone3Code, syscallThenExitCode, X86_NR } from './lib/x86stub.js';
+import { clone3Code, syscallThenExitCode, STUB_NR } from './lib/stub.js';
 import { featureSuite } from './lib/feature-test.js';
 
 const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
@@ -47,7 +47,7 @@ function connectFromChild(): { lst: number; child: number } {
   need('bind', bind(lst, addr));
   need('listen', listen(lst));
   const cli = need('socket(client)', track(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)));
-  const child = need('clone3(connect child)', clone3Code(0n, syscallThenExitCode(X86_NR.connect, [cli, addressOf(addr), addr.length])));
+  const child = need('clone3(connect child)', clone3Code(0n, syscallThenExitCode(STUB_NR.connect, [cli, addressOf(addr), addr.length])));
   return { lst, child };
 }
 
@@ -126,7 +126,7 @@ featureSuite('scm_pidfd_reaped', {
     const [a, b] = pair(SOCK_DGRAM);
     need('setsockopt(SO_PASSPIDFD)', setsockoptInt(b, SOL_SOCKET, SO.PASSPIDFD, 1)); // 6.5+
     const byte = Buffer.from('x');
-    const child = need('clone3(write child)', clone3Code(0n, syscallThenExitCode(X86_NR.write, [a, addressOf(byte), 1])));
+    const child = need('clone3(write child)', clone3Code(0n, syscallThenExitCode(STUB_NR.write, [a, addressOf(byte), 1])));
     const si = reap(child);
     if (!si || si.status !== 0) return { prereq: 'child write()', errno: si ? `status ${si.status}` : 'ECHILD' };
     const { m, value } = passPidfdRecv(b);

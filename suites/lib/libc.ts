@@ -3,7 +3,7 @@
 import koffi from 'koffi';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { NR, type SyscallName } from './constants.js';
+import { ARCH, NR, type SyscallName } from './constants.js';
 
 const libc = koffi.load('libc.so.6');
 /**
@@ -350,6 +350,12 @@ export function writeMem(addr: bigint, bytes: Buffer): void {
 
 export const addressOf = (b: Buffer): bigint => BigInt(koffi.address(b));
 
+const machineCode2 = koffi.proto('long pidfd_matrix_code2(void *, size_t)');
+/** Call machine code at `addr` as long fn(void *, size_t) (arm64's clone3 trampoline): its raw return. */
+export function callCode2(addr: bigint, ptr: Buffer, size: number): number {
+  return Number(koffi.call(addr, machineCode2, ptr, size));
+}
+
 // ---- core-API probe helpers (signal/getfd/mm/fanotify suites) --------------------------
 const fx = {
   fanotify_mark: libc.func('int fanotify_mark(int, unsigned int, uint64_t, int, const char *)'),
@@ -531,17 +537,18 @@ const seccompFns = {
 const PR_SET_NO_NEW_PRIVS = 38, PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2;
 
 /**
- * Install a classic-BPF seccomp filter that answers `syscall` with `errno` (x86_64 only), as
+ * Install a classic-BPF seccomp filter that answers `syscall` with `errno` (this ABI's calls only), as
  * scripts/seccomp-deny.py does, in *this* process: only for a throwaway child process
  * (suites/lib/clone3-child.ts), never in the runner. Sets no_new_privs first, so it needs no
  * capability.
  */
 export function denySyscall(nr: number, errno: number): Res {
-  const AUDIT_ARCH_X86_64 = 0xc000003e, RET_ALLOW = 0x7fff0000, RET_ERRNO = 0x00050000;
+  // AUDIT_ARCH_X86_64 or AUDIT_ARCH_AARCH64 (EM_* | 64BIT | LE): the filter matches this process's own ABI.
+  const AUDIT_ARCH = ARCH === 'aarch64' ? 0xc00000b7 : 0xc000003e, RET_ALLOW = 0x7fff0000, RET_ERRNO = 0x00050000;
   const LD_W_ABS = 0x20, JEQ_K = 0x15, RET_K = 0x06;
   const insns: [number, number, number, number][] = [
     [LD_W_ABS, 0, 0, 4],                 // A = arch
-    [JEQ_K, 0, 3, AUDIT_ARCH_X86_64],    // other arch: allow
+    [JEQ_K, 0, 3, AUDIT_ARCH],           // other arch: allow
     [LD_W_ABS, 0, 0, 0],                 // A = nr
     [JEQ_K, 0, 1, nr],                   // not ours: allow
     [RET_K, 0, 0, (RET_ERRNO | errno) >>> 0],

@@ -2,7 +2,8 @@
 // waited for through waitid(2), and always killed and reaped by the suite afterwards.
 import { ARCH, CLONE, P, SIG, W } from './constants.js';
 import { addressOf, kill, mmapExec, spawnp, sys, writeMem, type Res } from './libc.js';
-import { need, StubMissing, track } from './pidfd.js';
+import { need, track } from './pidfd.js';
+import { arm64Clone3, arm64ExitStub } from './arm64-clone3.js';
 
 export interface SigInfo { signo: number; code: number; pid: number; uid: number; status: number }
 
@@ -64,7 +65,7 @@ export function sleepMs(ms: number): void {
 // A clone3 child resumes at the syscall's return inside libc's syscall() with the stack we
 // give it, so its first `ret` pops the word at the stack top. We place the address of a
 // tiny exit stub there: the child runs exit_group(status) (or exit(status) for a thread)
-// and never returns into Node. The stub is x86_64 machine code, so this is x86_64 only.
+// and never returns into Node (the stub is machine code of this architecture).
 //
 // Sizes: glibc >= 2.34 calls clone3 with size 88 (its struct clone_args). On 5.3.0-5.3.10 the
 // harness may run under vm/clone3-fallback.py, which answers exactly that size with ENOSYS, so
@@ -75,6 +76,10 @@ export function sleepMs(ms: number): void {
 // lowest address and start at stack + stack_size. We pass stack = base + S, stack_size = S and put
 // a return address at both base + S and base + 2S, so a child starts right on either kernel
 // (`stackWords` lets a probe put different stubs there to see which one ran).
+//
+// arm64: `ret` jumps to x30, not to a word on the stack, so clone3 goes through a trampoline
+// (arm64-clone3.ts) whose child branches to the word at its stack top: the same contract, so
+// the stacks and stubs below serve both architectures.
 const keepAlive: Buffer[] = [];
 let stubPage: bigint | null = null;
 
@@ -93,8 +98,14 @@ export function dualStack(top: bigint, pointer: bigint = top, size = 64 * 1024):
   return { args: { stack: addressOf(buf) + BigInt(size), size: BigInt(size) }, keep: buf };
 }
 
+/** clone3(args, size) whose child runs the code at the word on top of its stack; value = pid. */
+export function clone3Raw(args: Buffer, size: number): Res {
+  if (ARCH === 'aarch64') return arm64Clone3(args, size);
+  return sys('clone3', ['void *', args], ['size_t', size]);
+}
+
 export function exitStub(status: number, thread: boolean): bigint {
-  if (ARCH !== 'x86_64') throw new StubMissing('the clone3 child trampoline (exit_group)', ARCH);
+  if (ARCH === 'aarch64') return arm64ExitStub(status, thread);
   stubPage ??= mmapExec(4096);
   // mov edi, status ; mov eax, nr ; syscall ; jmp $
   const code = Buffer.from([0xbf, 0, 0, 0, 0, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]);
@@ -127,12 +138,7 @@ export function clone3(a: Clone3Args): Res<Clone3Result> {
   args.writeBigUInt64LE(a.flags, 0);
   args.writeBigUInt64LE(addressOf(pidfdOut), 8);
   args.writeBigUInt64LE(BigInt(a.exitSignal ?? (thread ? 0 : SIG.CHLD)), 32);
-  let stack: DualStack;
-  try {
-    stack = dualStack(exitStub(a.status ?? 0, thread), exitStub(a.statusIfStackPointer ?? a.status ?? 0, thread));
-  } catch {
-    return { ok: false, errno: 'ENOTSUP_ARCH' };
-  }
+  const stack = dualStack(exitStub(a.status ?? 0, thread), exitStub(a.statusIfStackPointer ?? a.status ?? 0, thread));
   args.writeBigUInt64LE(stack.args.stack, 40);
   args.writeBigUInt64LE(stack.args.size, 48);
   if (setTid) {
@@ -140,7 +146,7 @@ export function clone3(a: Clone3Args): Res<Clone3Result> {
     args.writeBigUInt64LE(BigInt(a.setTid!.length), 72);
   }
   if (a.cgroup !== undefined) args.writeBigUInt64LE(BigInt(a.cgroup), 80);
-  const r = sys('clone3', ['void *', args], ['size_t', size]);
+  const r = clone3Raw(args, size);
   keepAlive.push(stack.keep, args, pidfdOut); // a thread child runs on the stack after we return
   if (!r.ok) return r;
   if (!thread) adopt(r.value);

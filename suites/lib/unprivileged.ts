@@ -1,15 +1,14 @@
 // Run one syscall as an unprivileged caller, even when the suite runs as root: a clone3 child
-// (x86_64 machine code, x86stub.ts) drops to uid/gid 65534 with no supplementary groups
+// (machine code, stub.ts) drops to uid/gid 65534 with no supplementary groups
 // (setgroups, setresgid, setresuid: all capabilities go with the uid change), checks that it
 // can no longer become root (setresuid(0) must fail), then makes the call and exits with its
 // errno. Fds opened by the parent before the clone are the child's too (no CLONE_FILES: a copy).
 import { NR, type SyscallName } from './constants.js';
 import { askControl, cloneRunCode, errnoName, mmapExec, writeMem } from './libc.js';
 import { adopt, reap } from './process.js';
-import { clone3Code, stepsCode, syscallThenExitCode } from './x86stub.js';
+import { clone3Code, stepsCode, STUB_NR, syscallSucceedsThenExitCode, syscallThenExitCode } from './stub.js';
 
 export const NOBODY = 65534;
-const X86 = { setresuid: 117, setresgid: 119, setgroups: 116 } as const;
 const STEP_FAILED = 200;      // + step index: a drop step failed
 const STILL_PRIVILEGED = 210; // setresuid(0, 0, 0) succeeded after the drop
 
@@ -18,15 +17,15 @@ export function asUnprivileged(name: SyscallName, args: (number | bigint)[]): Re
   const root = process.getuid?.() === 0;
   const drop = root
     ? [
-      { nr: X86.setgroups, args: [0, 0] },
-      { nr: X86.setresgid, args: [NOBODY, NOBODY, NOBODY] },
-      { nr: X86.setresuid, args: [NOBODY, NOBODY, NOBODY] },
+      { nr: STUB_NR.setgroups, args: [0, 0] },
+      { nr: STUB_NR.setresgid, args: [NOBODY, NOBODY, NOBODY] },
+      { nr: STUB_NR.setresuid, args: [NOBODY, NOBODY, NOBODY] },
     ]
     : []; // already unprivileged: nothing to drop, the check below still runs
   const code = Buffer.concat([
     stepsCode(drop, STEP_FAILED),
     // setresuid(0, 0, 0) must now fail; if it succeeds, exit STILL_PRIVILEGED.
-    syscallSucceedsThenExit(X86.setresuid, [0, 0, 0], STILL_PRIVILEGED),
+    syscallSucceedsThenExitCode(STUB_NR.setresuid, [0, 0, 0], STILL_PRIVILEGED),
     syscallThenExitCode(NR[name], args),
   ]);
   // clone3 where the kernel has it; glibc's clone(2) before 5.3 (the code ends in exit_group).
@@ -51,24 +50,4 @@ export function asUnprivileged(name: SyscallName, args: (number | bigint)[]): Re
   if (si.status === 0) return { result: 0, ...as };
   askControl(name, errnoName(si.status)); // under a seccomp filter: was it the filter's answer?
   return { errno: errnoName(si.status), ...as };
-}
-
-/** Code: syscall(nr, args); if it returned >= 0, exit_group(status); else fall through. */
-function syscallSucceedsThenExit(nr: number, args: number[], status: number): Buffer {
-  const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba]];
-  const parts = args.map((a, i) => {
-    const imm = Buffer.alloc(8);
-    imm.writeBigInt64LE(BigInt(a));
-    return Buffer.concat([Buffer.from(regs[i]), imm]);
-  });
-  const st = Buffer.alloc(4);
-  st.writeUInt32LE(status);
-  const nrb = Buffer.alloc(4);
-  nrb.writeUInt32LE(nr);
-  return Buffer.concat([
-    ...parts,
-    Buffer.from([0xb8]), nrb, Buffer.from([0x0f, 0x05]), //        mov eax, nr; syscall
-    Buffer.from([0x48, 0x85, 0xc0, 0x78, 12]), //                  test rax, rax; js +12
-    Buffer.from([0xbf]), st, Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]), // exit_group(status)
-  ]);
 }

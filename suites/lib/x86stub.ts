@@ -1,11 +1,9 @@
 // clone3 children that run a few raw syscalls (x86_64 machine code) and exit with the result.
 // Used where the *caller* of a syscall must live somewhere Node cannot go, e.g. inside a new
 // pid namespace (CLONE_NEWPID): the child is pid 1 there and reports its errno as exit status.
-// Like process.ts's clone3(), the child resumes at libc syscall()'s `ret`, which pops the
-// address of our code from the top of the stack we hand to clone3.
-import { ARCH, SIG } from './constants.js';
-import { addressOf, errnoName, mmapExec, sys, writeMem, type Res } from './libc.js';
-import { adopt, clone3Size, dualStack, reap } from './process.js';
+// Probes take these through stub.ts, which picks this file or arm64stub.ts by ARCH and starts
+// the child (clone3Code). Syscall numbers passed in are x86_64's (stub.ts STUB_NR).
+import { addressOf } from './libc.js';
 
 const keep: Buffer[] = [];
 
@@ -359,57 +357,6 @@ export function stepsCode(steps: Step[], failBase = 200): Buffer {
   return Buffer.concat(parts);
 }
 
-/** x86_64 syscall numbers the stubs use (the shared table in constants.ts has the pidfd ones). */
-export const X86_NR = { write: 1, pause: 34, connect: 42, sendmsg: 46, prctl: 157 } as const;
-
-/**
- * clone3(flags) running `code` in the child; value = child pid. The child is adopted for cleanup.
- * With CLONE_PIDFD in flags, the pidfd is written to `pidfdOut[0]` when given; `setTid` asks
- * for that pid number (set_tid, 5.5, CAP_SYS_ADMIN); `cgroupFd` fills clone_args.cgroup.
- */
-export function clone3Code(
-  flags: bigint, code: Buffer, exitSignal: number = SIG.CHLD, pidfdOut?: Int32Array, setTid?: number, cgroupFd?: number,
-): Res {
-  if (ARCH !== 'x86_64') return { ok: false, errno: 'ENOTSUP_ARCH' };
-  const page = mmapExec(4096);
-  writeMem(page, code);
-  // Both clone3 stack semantics (5.3.0-5.3.10 and later) start the child at `page`.
-  const stack = dualStack(page);
-  // 64 (never glibc's 88, see process.ts), 96 with set_tid/cgroup
-  const size = clone3Size(setTid !== undefined || cgroupFd !== undefined);
-  const args = Buffer.alloc(size);
-  if (setTid !== undefined) { // set_tid (5.5): the child's pid in the caller's pid namespace
-    const tids = Buffer.alloc(8);
-    tids.writeInt32LE(setTid, 0);
-    keep.push(tids);
-    args.writeBigUInt64LE(addressOf(tids), 64);
-    args.writeBigUInt64LE(1n, 72);
-  }
-  if (cgroupFd !== undefined) args.writeBigUInt64LE(BigInt(cgroupFd), 80); // CLONE_INTO_CGROUP (5.7)
-  const pidfdBuf = Buffer.alloc(8);
-  pidfdBuf.writeInt32LE(-1, 0);
-  args.writeBigUInt64LE(flags, 0);
-  args.writeBigUInt64LE(addressOf(pidfdBuf), 8);
-  args.writeBigUInt64LE(BigInt(exitSignal), 32);
-  args.writeBigUInt64LE(stack.args.stack, 40);
-  args.writeBigUInt64LE(stack.args.size, 48);
-  keep.push(stack.keep, args, pidfdBuf);
-  const r = sys('clone3', ['void *', args], ['size_t', size]);
-  if (r.ok) adopt(r.value);
-  if (r.ok && pidfdOut) pidfdOut[0] = pidfdBuf.readInt32LE(0);
-  return r;
-}
-
-/** Run `code` in a clone3(flags) child and reap it: value = errno name from the exit status, or 'ok'. */
-export function runInChild(flags: bigint, code: Buffer): Res<string> {
-  const r = clone3Code(flags, code);
-  if (!r.ok) return r;
-  const si = reap(r.value);
-  if (!si) return { ok: false, errno: 'ECHILD' };
-  if (si.code !== 1 /* CLD_EXITED */) return { ok: true, value: `signal ${si.status}` };
-  return { ok: true, value: si.status === 0 ? 'ok' : errnoName(si.status) };
-}
-
 /**
  * Code: syscall(nr, args) (up to six 64-bit immediates), then report its outcome through the
  * eventfd `reportFd` as the u64 errno + 1 (1: success), then sleep `sleepS` seconds and
@@ -438,5 +385,25 @@ export function syscallReportThenSleepCode(nr: number, args: (number | bigint)[]
     Buffer.from([0x48, 0xbf]), imm(addressOf(ts)), //                   mov rdi, &ts
     Buffer.from([0x31, 0xf6, 0xb8, 35, 0, 0, 0, 0x0f, 0x05]), //        xor esi, esi; nanosleep
     Buffer.from([0x31, 0xff, 0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xfe]), // exit_group(0)
+  ]);
+}
+
+/** Code: syscall(nr, args); if it returned >= 0, exit_group(status); else fall through. */
+export function syscallSucceedsThenExitCode(nr: number, args: number[], status: number): Buffer {
+  const regs = [[0x48, 0xbf], [0x48, 0xbe], [0x48, 0xba]];
+  const parts = args.map((a, i) => {
+    const imm = Buffer.alloc(8);
+    imm.writeBigInt64LE(BigInt(a));
+    return Buffer.concat([Buffer.from(regs[i]), imm]);
+  });
+  const st = Buffer.alloc(4);
+  st.writeUInt32LE(status);
+  const nrb = Buffer.alloc(4);
+  nrb.writeUInt32LE(nr);
+  return Buffer.concat([
+    ...parts,
+    Buffer.from([0xb8]), nrb, Buffer.from([0x0f, 0x05]), //        mov eax, nr; syscall
+    Buffer.from([0x48, 0x85, 0xc0, 0x78, 12]), //                  test rax, rax; js +12
+    Buffer.from([0xbf]), st, Buffer.from([0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05]), // exit_group(status)
   ]);
 }
