@@ -1,5 +1,5 @@
 // pidfd_getfd(2): reference §2 row 12; LTP pidfd_getfd01/02.
-import { addressOf, cloneRunCode, eventfd, getpid, kcmp, mmapExec, poll, read, writeMem } from './lib/libc.js';
+import { addressOf, cloneRunCode, eventfd, getpid, kcmp, mmapExec, poll, read, sys, writeMem } from './lib/libc.js';
 import { isCloexec, need, outcome, pidfdGetfd, pidfdOpen, track } from './lib/pidfd.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { CAP_SYS_PTRACE, hasCap } from './lib/caps.js';
@@ -36,7 +36,7 @@ function waitFor(cond: () => boolean): boolean {
   return false;
 }
 const PR_SET_DUMPABLE = 4;
-const NANOSLEEP = 35;
+
 const keep: Buffer[] = [];
 
 /**
@@ -52,7 +52,7 @@ function dumpableChild(dumpable: 0 | 1, ready: number): number {
   const code = stepsThenExitCode([
     { nr: STUB_NR.prctl, args: [PR_SET_DUMPABLE, dumpable, 0, 0, 0] },
     { nr: STUB_NR.write, args: [ready, addressOf(one), 8] },
-    { nr: NANOSLEEP, args: [addressOf(ts), 0] },
+    { nr: STUB_NR.nanosleep, args: [addressOf(ts), 0] },
   ]);
   // glibc clone(), not clone3: the target is made where a container's filter refuses clone3 too
   const page = mmapExec(4096);
@@ -71,12 +71,27 @@ function dumpableChild(dumpable: 0 | 1, ready: number): number {
  */
 function getfdWithoutCaps(pidfd: number, fd: number): { r: ReturnType<typeof pidfdGetfd>; caller: string; ptrace_cap: boolean } {
   const root = process.geteuid?.() === 0;
-  if (root) process.seteuid!(65534);
+  if (root) setEuid(65534);
   try {
     return { r: track(pidfdGetfd(pidfd, fd)), caller: root ? 'euid 65534, ruid 0' : `uid ${process.getuid?.()}`, ptrace_cap: hasCap(CAP_SYS_PTRACE) };
   } finally {
-    if (root) process.seteuid!(0);
+    if (root) setEuid(0);
   }
+}
+
+/**
+ * process.seteuid, or where node refuses it ("seteuid() disabled: io_uring may be enabled",
+ * CVE-2024-22017: Debian's node 20.19.2 with its shared libuv 1.50 on the trixie arm64 root) the raw
+ * setresuid(-1, uid, -1) of this thread alone: the thread that makes the calls in between.
+ */
+function setEuid(uid: number): void {
+  try {
+    process.seteuid!(uid);
+    return;
+  } catch (e) {
+    if (!/io_uring/.test((e as Error).message)) throw e;
+  }
+  need(`setresuid(-1, ${uid}, -1)`, sys('setresuid', ['long', -1], ['long', uid], ['long', -1]));
 }
 
 const readEventfd = (fd: number) => read(fd, 8);

@@ -169,7 +169,9 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'clone3-child
 function underClone3Filter(mode: 'ENOSYS' | 'EPERM' | 'REMEMBER'): Observation {
   const out = join(tmpdir(), `pidfd-matrix-clone3-${process.pid}-${mode}.json`);
   rmSync(out, { force: true });
-  const pid = spawnChild([process.execPath, CHILD, mode, out]);
+  // A foreign-arch root's node finds koffi's native module through NODE_PATH (vm/guest-root.ts).
+  const nodePath = process.env.NODE_PATH ? [`NODE_PATH=${process.env.NODE_PATH}`] : [];
+  const pid = spawnChild([process.execPath, CHILD, mode, out], nodePath.length ? ['PATH=/usr/local/bin:/usr/bin:/bin', ...nodePath] : undefined);
   const si = reap(pid);
   let seen: Observation;
   try {

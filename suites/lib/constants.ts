@@ -7,6 +7,7 @@ const SYSCALLS = {
     pidfd_send_signal: 424, pidfd_open: 434, clone3: 435, pidfd_getfd: 438,
     process_madvise: 440, process_mrelease: 448, fanotify_init: 300, gettid: 186,
     execveat: 322, fchmod: 91, fchown: 93, open_tree: 428, move_mount: 429, memfd_create: 319, mount: 165, umount2: 166,
+    setresuid: 117,
   },
   aarch64: {
     ioctl: 29, setns: 268, waitid: 95, fstatfs: 44, statx: 291, kcmp: 272,
@@ -14,6 +15,7 @@ const SYSCALLS = {
     pidfd_send_signal: 424, pidfd_open: 434, clone3: 435, pidfd_getfd: 438,
     process_madvise: 440, process_mrelease: 448, fanotify_init: 262, gettid: 178,
     execveat: 281, fchmod: 52, fchown: 55, open_tree: 428, move_mount: 429, memfd_create: 279, mount: 40, umount2: 39,
+    setresuid: 147,
   },
 } as const;
 

@@ -21,8 +21,8 @@ export function waitid(idtype: number, id: number, options: number): Res<SigInfo
 const live = new Set<number>();
 
 /** Start a child the suite owns. It is SIGKILLed and reaped by `reapAll()` if still around. */
-export function spawnChild(argv: string[]): number {
-  const r = spawnp(argv);
+export function spawnChild(argv: string[], env?: string[]): number {
+  const r = env ? spawnp(argv, env) : spawnp(argv);
   if (!r.ok) throw new Error(`posix_spawnp(${argv.join(' ')}) failed: ${r.errno}`);
   live.add(r.value);
   return r.value;
