@@ -96,7 +96,9 @@ export async function normalizeTree(root: string, what: string): Promise<KernelT
   const images = findFiles(root, (n) => /^(vmlinuz|bzImage)/.test(n) && !n.endsWith('.efi.signed')).sort();
   if (images.length === 0) throw new Error(`${what}: no kernel image (boot/vmlinuz-* or bzImage) inside`);
   const image = images.find((p) => relative(root, p).startsWith('boot/vmlinuz-')) ?? images[0];
-  const release = bzImageRelease(image) ?? /vmlinuz-(.+)$/.exec(basename(image))?.[1];
+  // Debian's 7.x arm64 packages ship a compressed usr/lib/modules/<release>/vmlinuz only: its dir names it.
+  const release = bzImageRelease(image) ?? /vmlinuz-(.+)$/.exec(basename(image))?.[1]
+    ?? /(?:^|\/)lib\/modules\/([^/]+)\/vmlinuz$/.exec(relative(root, image))?.[1];
   if (!release) throw new Error(`${what}: ${relative(root, image)} is not an x86 bzImage and its name has no release`);
   if (!existsSync(join(root, 'lib')) && existsSync(join(root, 'usr/lib/modules'))) await symlink('usr/lib', join(root, 'lib'));
   const kimg = join(root, 'boot', `vmlinuz-${release}`);
