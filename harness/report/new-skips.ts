@@ -15,15 +15,18 @@ export function newSkips(base: CellResult, next: CellResult): NewSkip[] {
 }
 
 /**
- * A skip reason without what varies per case (a case's own errno text stays): rows that skip for
- * the same cause group together. Reasons are short one-liners; the first line is the cause.
+ * A skip reason without what varies per case: its first line, less a leading "<test id>: " (the
+ * runner's stub skips name their case), so rows that skip for the same cause group together.
  */
-const causeOf = (reason: string) => reason.split('\n')[0].trim();
+const causeOf = (r: NewSkip) => {
+  const first = r.reason.split('\n')[0].trim();
+  return first.startsWith(`${r.id}: `) ? first.slice(r.id.length + 2) : first;
+};
 
 /** Markdown: a count per cause, then every test under it (as the README's table shows them). */
 export function newSkipsMarkdown(base: CellResult, next: CellResult, rows = newSkips(base, next)): string {
   const groups = new Map<string, NewSkip[]>();
-  for (const r of rows) groups.set(causeOf(r.reason), [...(groups.get(causeOf(r.reason)) ?? []), r]);
+  for (const r of rows) groups.set(causeOf(r), [...(groups.get(causeOf(r)) ?? []), r]);
   const head = `${rows.length} tests that ${base.kernelId} ran and ${next.kernelId} skipped, by reason `
     + `(${next.kernelId}: ${archOf(next)}; ${base.kernelId}: ${archOf(base)})`;
   const lines = [head, '', '| tests | reason | test ids |', '|---|---|---|'];
