@@ -61,7 +61,7 @@ describe('a Debian entry pinned to one upload', () => {
     writeFileSync(file, 'kernels:\n  - id: bw\n    source: debian\n    suite: bookworm\n    package: linux-image-amd64\n    version: "6.1.177-1"\n');
     const list = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', '--matrix', file], { encoding: 'utf8', env: process.env });
     expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/^bw\s+debian bookworm linux-image-amd64=6\.1\.177-1\s+cached 6\.1\.0-51-amd64 \(6\.1\.177-1, bookworm\); newer upload in bookworm: linux-image-6\.1\.0-52-amd64=6\.1\.178-1 \(pinned: change version: to move\)$/m);
+    expect(list.stdout).toMatch(/^bw\s+debian bookworm linux-image-amd64=6\.1\.177-1\s+arch=x86_64\s+cached 6\.1\.0-51-amd64 \(6\.1\.177-1, bookworm\); newer upload in bookworm: linux-image-6\.1\.0-52-amd64=6\.1\.178-1 \(pinned: change version: to move\)$/m);
   });
 
   it('a pin no run ever cached and the archive no longer has: an error naming what the suite has now', async () => {
@@ -87,7 +87,7 @@ describe('a Debian entry takes what Debian users run', () => {
     writeFileSync(file, 'kernels:\n  - id: sec\n    source: debian\n    suite: bookworm\n    package: linux-image-amd64\n');
     const list = spawnSync(process.execPath, [repoPath('bin/pidfd-matrix.js'), 'kernels', 'list', '--matrix', file], { encoding: 'utf8', env: process.env });
     expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/^sec\s+debian bookworm linux-image-amd64\s+cached 6\.1\.0-60-amd64 \(6\.1\.192-1, bookworm-security\)$/m);
+    expect(list.stdout).toMatch(/^sec\s+debian bookworm linux-image-amd64\s+arch=x86_64\s+cached 6\.1\.0-60-amd64 \(6\.1\.192-1, bookworm-security\)$/m);
 
     // bookworm-updates then carries a still newer point-release upload: it wins.
     publish('6.1.0-61-amd64', '6.1.193-1', 'bookworm-updates');
