@@ -38,6 +38,16 @@ function workDir(): string {
   return mkdtempSync(existsSync('/run') ? '/run/pidfd-matrix-coredump-' : '/tmp/pidfd-matrix-coredump-');
 }
 
+/** `body` with a fresh work directory, removed afterwards. */
+function inWorkDir(body: (dir: string) => Observation): Observation {
+  const dir = workDir();
+  try {
+    return body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Write kernel.core_pattern; the errno name when the kernel refuses the value. */
 function setCorePattern(value: string): string | null {
   try {
@@ -119,21 +129,41 @@ function readToEof(fd: number, ms = WAIT_MS): { bytes: number; elf: boolean } {
   return { bytes, elf: head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) };
 }
 
-interface Crash { child: number; conn: number | null; si: SigInfo | null; pidfd: number | null }
+/** conn: the accepted coredump connection; hangUp() closes it (once; ends COREDUMP_WAIT). */
+interface Crash { child: number; conn: number | null; si: SigInfo | null; pidfd: number | null; hangUp: () => void }
 
 /**
- * A listening socket at DIR/core.sock, core_pattern `${prefix}DIR/core.sock`, and a child that
+ * A listening socket at <work dir>/core.sock, core_pattern `${prefix}<that path>`, and a child that
  * gets SIGSEGV. Waits until the kernel connects (value: the accepted socket) or the child has
  * exited without a connection (conn null: the kernel took the pattern for a file name).
  */
-function crashIntoSocket(
-  dir: string, prefix: '@' | '@@', serve: (c: Crash) => Observation, o: { pidfd?: boolean } = {},
+function crashIntoSocket(prefix: '@' | '@@', serve: (c: Crash) => Observation, o: { pidfd?: boolean } = {}): Observation {
+  return inWorkDir((dir) => crashInto(`${dir}/core.sock`, prefix, serve, o));
+}
+
+function crashInto(path: string, prefix: '@' | '@@', serve: (c: Crash) => Observation, o: { pidfd?: boolean }): Observation {
+  // Closed here, never tracked: a number closed twice could be another fd by then.
+  const lst = need('socket(AF_UNIX)', socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC));
+  let conn: number | null = null;
+  const hangUp = () => {
+    if (conn !== null) close(conn);
+    conn = null;
+  };
+  try {
+    need(`bind(${path})`, bind(lst, unixAddr(path)));
+    need('listen', listen(lst));
+    return crashWith(lst, `${prefix}${path}`, serve, o, (c) => (conn = c), hangUp);
+  } finally {
+    hangUp();
+    close(lst);
+  }
+}
+
+function crashWith(
+  lst: number, pattern: string, serve: (c: Crash) => Observation, o: { pidfd?: boolean },
+  accepted: (conn: number) => void, hangUp: () => void,
 ): Observation {
-  const path = `${dir}/core.sock`;
-  const lst = need('socket(AF_UNIX)', track(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)));
-  need(`bind(${path})`, bind(lst, unixAddr(path)));
-  need('listen', listen(lst));
-  return withCorePattern(`${prefix}${path}`, () => {
+  return withCorePattern(pattern, () => {
     const child = spawnChild(['sleep', '30']);
     const pidfd = o.pidfd ? need('pidfd_open(child)', track(pidfdOpen(child))) : null;
     need('kill(child, SIGSEGV)', kill(child, SIG.SEGV));
@@ -147,9 +177,9 @@ function crashIntoSocket(
     }
     const ready = need('poll(listener)', poll(lst, POLL.IN, 0)) & POLL.IN;
     if (!ready && !si) return { [SETUP_ERROR]: `the SIGSEGV child neither connected nor exited within ${WAIT_MS} ms` };
-    const conn = ready ? need('accept4(listener)', track(accept4(lst))) : null;
-    close(lst);
-    return serve({ child, conn, si, pidfd });
+    const conn = ready ? need('accept4(listener)', accept4(lst)) : null;
+    if (conn !== null) accepted(conn);
+    return serve({ child, conn, si, pidfd, hangUp });
   });
 }
 
@@ -214,56 +244,35 @@ featureSuite('coredump_socket', {
       accepted_patterns: accepted.join(' | ') || 'none',
     };
   },
-  server_peer_pidfd: () => {
-    const dir = workDir();
-    try {
-      return crashIntoSocket(dir, '@', ({ child, conn, si }) => {
-        if (conn === null) return { connected: false, dumped: dumped(si) };
-        const peer = need('SO_PEERPIDFD(coredump connection)', track(peerPidfd(conn)));
-        const pidLine = fdinfo(peer).lines.Pid;
-        const peerCoredump = coredumpOf(peer);
-        const core = readToEof(conn);
-        close(conn);
-        return {
-          connected: true, peer_pid_matches: pidLine === String(child), peer_coredump: peerCoredump,
-          elf_magic: core.elf, dumped: dumped(waitExit(child)),
-        };
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  server_peer_pidfd: () => crashIntoSocket('@', ({ child, conn, si, hangUp }) => {
+    if (conn === null) return { connected: false, dumped: dumped(si) };
+    const peer = need('SO_PEERPIDFD(coredump connection)', track(peerPidfd(conn)));
+    const pidLine = fdinfo(peer).lines.Pid;
+    const peerCoredump = coredumpOf(peer);
+    const core = readToEof(conn);
+    hangUp();
+    return {
+      connected: true, peer_pid_matches: pidLine === String(child), peer_coredump: peerCoredump,
+      elf_magic: core.elf, dumped: dumped(waitExit(child)),
+    };
+  }),
 });
 
 featureSuite('coredump_socket_protocol', {
-  request_kernel: () => {
-    const dir = workDir();
-    try {
-      return crashIntoSocket(dir, '@@', ({ child, conn, si }) => {
-        if (conn === null) return { connected: false, dumped: dumped(si) };
-        const proto = requestAck(conn, REQ.KERNEL | REQ.WAIT);
-        const core = readToEof(conn);
-        close(conn); // COREDUMP_WAIT: the task exits only once the server closed the connection
-        return { connected: true, ...proto, elf_magic: core.elf, dumped: dumped(waitExit(child)) };
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-  request_userspace: () => {
-    const dir = workDir();
-    try {
-      return crashIntoSocket(dir, '@@', ({ child, conn, si }) => {
-        if (conn === null) return { connected: false, dumped: dumped(si) };
-        const proto = requestAck(conn, REQ.USERSPACE | REQ.WAIT);
-        const rest = readToEof(conn);
-        close(conn);
-        return { connected: true, ...proto, bytes_after_mark: rest.bytes, dumped: dumped(waitExit(child)) };
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  request_kernel: () => crashIntoSocket('@@', ({ child, conn, si, hangUp }) => {
+    if (conn === null) return { connected: false, dumped: dumped(si) };
+    const proto = requestAck(conn, REQ.KERNEL | REQ.WAIT);
+    const core = readToEof(conn);
+    hangUp(); // COREDUMP_WAIT: the task exits only once the server closed the connection
+    return { connected: true, ...proto, elf_magic: core.elf, dumped: dumped(waitExit(child)) };
+  }),
+  request_userspace: () => crashIntoSocket('@@', ({ child, conn, si, hangUp }) => {
+    if (conn === null) return { connected: false, dumped: dumped(si) };
+    const proto = requestAck(conn, REQ.USERSPACE | REQ.WAIT);
+    const rest = readToEof(conn);
+    hangUp();
+    return { connected: true, ...proto, bytes_after_mark: rest.bytes, dumped: dumped(waitExit(child)) };
+  }),
   // selftests socket_request_invalid_flag_combination, _unknown_flag, _invalid_size_small/_large:
   // one crash each; the kernel answers each bad ack with its mark and dumps nothing.
   bad_acks: () => {
@@ -273,38 +282,26 @@ featureSuite('coredump_socket_protocol', {
     ];
     const out: Observation = {};
     for (const [name, mask, size] of acks) {
-      const dir = workDir();
-      try {
-        const o = crashIntoSocket(dir, '@@', ({ child, conn, si }) => {
-          if (conn === null) return { connected: false, dumped: dumped(si) };
-          const { mark } = requestAck(conn, mask, size);
-          const rest = readToEof(conn);
-          close(conn);
-          return { connected: true, mark, bytes_after_mark: rest.bytes, dumped: dumped(waitExit(child)) };
-        });
-        // a kernel without the protocol answers the first one like every other: stop there
-        if (o.connected !== true) return o;
-        out[name] = `${o.mark}, ${o.bytes_after_mark} bytes, ${o.dumped === true ? 'dumped' : 'not dumped'}`;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const o = crashIntoSocket('@@', ({ child, conn, si, hangUp }) => {
+        if (conn === null) return { connected: false, dumped: dumped(si) };
+        const { mark } = requestAck(conn, mask, size);
+        const rest = readToEof(conn);
+        hangUp();
+        return { connected: true, mark, bytes_after_mark: rest.bytes, dumped: dumped(waitExit(child)) };
+      });
+      // a kernel without the protocol answers the first one like every other: stop there
+      if (o.connected !== true) return o;
+      out[name] = `${o.mark}, ${o.bytes_after_mark} bytes, ${o.dumped === true ? 'dumped' : 'not dumped'}`;
     }
     return { connected: true, ...out };
   },
-  request_reject: () => {
-    const dir = workDir();
-    try {
-      return crashIntoSocket(dir, '@@', ({ child, conn, si }) => {
-        if (conn === null) return { connected: false, dumped: dumped(si) };
-        const proto = requestAck(conn, REQ.REJECT);
-        const rest = readToEof(conn);
-        close(conn);
-        return { connected: true, ...proto, bytes_after_mark: rest.bytes, dumped: dumped(waitExit(child)) };
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  request_reject: () => crashIntoSocket('@@', ({ child, conn, si, hangUp }) => {
+    if (conn === null) return { connected: false, dumped: dumped(si) };
+    const proto = requestAck(conn, REQ.REJECT);
+    const rest = readToEof(conn);
+    hangUp();
+    return { connected: true, ...proto, bytes_after_mark: rest.bytes, dumped: dumped(waitExit(child)) };
+  }),
 });
 
 // The helper reads what the kernel gave it (argument and fd 3) before it drains the dump, so the
@@ -329,32 +326,27 @@ function helperLines(text: string): Record<string, string> {
 }
 
 featureSuite('coredump_pipe_pidfd', {
-  helper_fd3: () => {
-    const dir = workDir();
-    try {
-      const script = `${dir}/helper.sh`, out = `${dir}/helper.out`;
-      writeFileSync(script, HELPER, { mode: 0o755 });
-      // sh reads the script: a noexec /run cannot stop the helper.
-      return withCorePattern(`|/bin/sh ${script} ${out} %F`, () => {
-        const child = spawnChild(['sleep', '30']);
-        need('kill(child, SIGSEGV)', kill(child, SIG.SEGV));
-        for (const end = Date.now() + WAIT_MS; !existsSync(out) && Date.now() < end;) sleepMs(50);
-        const si = waitExit(child);
-        if (!existsSync(out)) {
-          const state = si ? 'exited' : 'still running';
-          return { [SETUP_ERROR]: `the core_pattern helper (/bin/sh ${script}) wrote nothing in ${WAIT_MS} ms (child ${state})` };
-        }
-        const kv = helperLines(readFileSync(out, 'utf8'));
-        const fd3 = kv.fd3 === 'none' ? 'none' : /pidfd/.test(kv.fd3 ?? '') ? 'pidfd' : `other: ${kv.fd3}`;
-        return {
-          helper_ran: true, arg: kv.arg, fd3, ...(fd3 === 'pidfd' ? { pid_matches: kv.Pid === String(child) } : {}),
-          dumped: dumped(si),
-        };
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  helper_fd3: () => inWorkDir((dir) => {
+    const script = `${dir}/helper.sh`, out = `${dir}/helper.out`;
+    writeFileSync(script, HELPER, { mode: 0o755 });
+    // sh reads the script: a noexec /run cannot stop the helper.
+    return withCorePattern(`|/bin/sh ${script} ${out} %F`, () => {
+      const child = spawnChild(['sleep', '30']);
+      need('kill(child, SIGSEGV)', kill(child, SIG.SEGV));
+      for (const end = Date.now() + WAIT_MS; !existsSync(out) && Date.now() < end;) sleepMs(50);
+      const si = waitExit(child);
+      if (!existsSync(out)) {
+        const state = si ? 'exited' : 'still running';
+        return { [SETUP_ERROR]: `the core_pattern helper (/bin/sh ${script}) wrote nothing in ${WAIT_MS} ms (child ${state})` };
+      }
+      const kv = helperLines(readFileSync(out, 'utf8'));
+      const fd3 = kv.fd3 === 'none' ? 'none' : /pidfd/.test(kv.fd3 ?? '') ? 'pidfd' : `other: ${kv.fd3}`;
+      return {
+        helper_ran: true, arg: kv.arg, fd3, ...(fd3 === 'pidfd' ? { pid_matches: kv.Pid === String(child) } : {}),
+        dumped: dumped(si),
+      };
+    });
+  }),
 });
 
 featureSuite('pidfs_persist_info', {
@@ -362,51 +354,37 @@ featureSuite('pidfs_persist_info', {
   // the pidfs inode, freed with the last pidfd. Nothing here holds a pidfd across the dump but the
   // server's SO_PEERPIDFD one, whose file handle is taken and which is closed with the connection
   // before the task (a zombie, never reaped here) is reopened from that handle.
-  coredump_after_close: () => {
-    const dir = workDir();
-    try {
-      return crashIntoSocket(dir, '@', ({ child, conn, si }) => {
-        if (conn === null) return { connected: false, dumped: dumped(si) };
-        const peer = need('SO_PEERPIDFD(coredump connection)', peerPidfd(conn));
-        const h = nameToHandle(peer, AT_EMPTY_PATH);
-        const before = coredumpOf(peer);
-        readToEof(conn);
-        close(peer);
-        close(conn);
-        const done = waitExit(child);
-        if (!h.ok) return { connected: true, handle: h.errno };
-        const self = need('pidfd_open(self)', track(pidfdOpen(getpid())));
-        const again = track(openByHandle(self, h.value, O.RDONLY | O.CLOEXEC));
-        if (!again.ok) return { connected: true, reopened: again.errno, dumped: dumped(done) };
-        return {
-          connected: true, while_open: before, reopened: 'fd', reopened_coredump: coredumpOf(again.value), dumped: dumped(done),
-        };
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  coredump_after_close: () => crashIntoSocket('@', ({ child, conn, si, hangUp }) => {
+    if (conn === null) return { connected: false, dumped: dumped(si) };
+    const peer = need('SO_PEERPIDFD(coredump connection)', peerPidfd(conn));
+    const h = nameToHandle(peer, AT_EMPTY_PATH);
+    const before = coredumpOf(peer);
+    readToEof(conn);
+    close(peer);
+    hangUp();
+    const done = waitExit(child);
+    if (!h.ok) return { connected: true, handle: h.errno };
+    const self = need('pidfd_open(self)', track(pidfdOpen(getpid())));
+    const again = track(openByHandle(self, h.value, O.RDONLY | O.CLOEXEC));
+    if (!again.ok) return { connected: true, reopened: again.errno, dumped: dumped(done) };
+    return {
+      connected: true, while_open: before, reopened: 'fd', reopened_coredump: coredumpOf(again.value), dumped: dumped(done),
+    };
+  }),
 });
 
 featureSuite('pidfd_info_coredump_signal', {
-  socket_dump: () => {
-    const dir = workDir();
-    try {
-      return crashIntoSocket(dir, '@', ({ child, conn, si, pidfd }) => {
-        if (conn === null) return { connected: false, dumped: dumped(si) };
-        readToEof(conn);
-        close(conn);
-        const done = waitExit(child);
-        const r = need('PIDFD_GET_INFO(COREDUMP|COREDUMP_SIGNAL)',
-          getInfo(pidfd!, PIDFD_INFO.COREDUMP | PIDFD_INFO.COREDUMP_SIGNAL, PIDFD_INFO_SIZE.VER1));
-        const bit = (r.mask & PIDFD_INFO.COREDUMP_SIGNAL) !== 0n;
-        return {
-          connected: true, coredump: coredumpNames(r.coredumpMask), coredump_signal_bit: bit,
-          ...(bit ? { coredump_signal: r.coredumpSignal } : {}), dumped: dumped(done),
-        };
-      }, { pidfd: true });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+  socket_dump: () => crashIntoSocket('@', ({ child, conn, si, pidfd, hangUp }) => {
+    if (conn === null) return { connected: false, dumped: dumped(si) };
+    readToEof(conn);
+    hangUp();
+    const done = waitExit(child);
+    const r = need('PIDFD_GET_INFO(COREDUMP|COREDUMP_SIGNAL)',
+      getInfo(pidfd!, PIDFD_INFO.COREDUMP | PIDFD_INFO.COREDUMP_SIGNAL, PIDFD_INFO_SIZE.VER1));
+    const bit = (r.mask & PIDFD_INFO.COREDUMP_SIGNAL) !== 0n;
+    return {
+      connected: true, coredump: coredumpNames(r.coredumpMask), coredump_signal_bit: bit,
+      ...(bit ? { coredump_signal: r.coredumpSignal } : {}), dumped: dumped(done),
+    };
+  }, { pidfd: true }),
 });
