@@ -5,22 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MatrixError, entryArch, loadMatrix, parseMatrix } from './matrix.js';
+import { entryArch, loadMatrix, parseMatrix } from './matrix.js';
 import { repoPath } from '../suites/lib/paths.js';
 import { sourceKind } from './sources/index.js';
 import { imageArchOf, imageArchProblem } from './image-arch.js';
+import { MATRIX_FILE, matrixError } from './fixtures/matrix-error.js';
 
-const F = '/x/matrix.yaml';
+const F = MATRIX_FILE;
 const parse = (yaml: string) => parseMatrix(yaml, F).kernels;
-const err = (yaml: string) => {
-  try {
-    parseMatrix(yaml, F);
-  } catch (e) {
-    expect(e).toBeInstanceOf(MatrixError);
-    return (e as Error).message;
-  }
-  throw new Error('no error');
-};
+const err = matrixError;
 const deb = (extra: string) => `kernels:\n  - {id: a, source: debian, suite: trixie, ${extra}}\n`;
 
 describe('arch: on matrix entries', () => {

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { KERNEL_ID_RE, MatrixError, kernelCmdlineExtra, loadMatrix, parseMatrix, selectKernels } from './matrix.js';
+import { KERNEL_ID_RE, kernelCmdlineExtra, loadMatrix, parseMatrix, selectKernels } from './matrix.js';
+import { MATRIX_FILE, matrixError } from './fixtures/matrix-error.js';
 
-const F = '/x/matrix.yaml';
-const err = (yaml: string) => {
-  try {
-    parseMatrix(yaml, F);
-  } catch (e) {
-    expect(e).toBeInstanceOf(MatrixError);
-    return (e as Error).message;
-  }
-  throw new Error('no error');
-};
+const F = MATRIX_FILE;
+const err = matrixError;
 
 describe('kernels/matrix.yaml (the shipped file)', () => {
   const m = loadMatrix();
