@@ -17,7 +17,7 @@ setup: ## node dependencies and the compiled harness (dist/)
 	  npm ci --no-audit --no-fund && echo "$$lock" > node_modules/.pidfd-matrix-stamp; fi
 	npm run --silent build
 
-deps: ## Debian packages and services: qemu (x86, arm), udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, mmdebstrap and qemu-user-static (arm64 roots), kunit.py, the musl test binary (into the cache; needs root)
+deps: ## Debian packages and services: qemu (x86, arm), udev, virtme-ng, secilc, xmllint, chromium, docker (runc, crun), debootstrap, mmdebstrap, arch-test and qemu-user-static (arm64 roots), kunit.py, the musl test binary (into the cache; needs root)
 	bash scripts/setup/vm.sh
 	bash scripts/setup/arm64.sh
 	bash scripts/setup/selinux.sh

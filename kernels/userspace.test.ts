@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureRootfs, foreignArchProblem, imageTag, parseDpkgStatus, readUserspace, recordedPackages, rootName, userspaceDir, userspaceId, type UserspaceMeta } from './userspace.js';
+import { bootstrapFix, ensureRootfs, foreignArchProblem, imageTag, parseDpkgStatus, readUserspace, recordedPackages, rootName, userspaceDir, userspaceId, type UserspaceMeta } from './userspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pidfd-matrix-userspace-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -73,5 +73,11 @@ describe('a root of another architecture (issue 23.1)', () => {
     writeFileSync(join(b, 'qemu-aarch64'), 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\n');
     expect(foreignArchProblem('arm64', b)).toBeNull();
     expect(foreignArchProblem('s390x', b)).toMatch(/no foreign root for Debian architecture 's390x' \(known: arm64\)/);
+  });
+
+  it('a failed mmdebstrap that wants arch-test names make deps, not the mirror', () => {
+    // mmdebstrap 1.3.5's last line on a fresh Debian 12 machine without arch-test (2026-12-06).
+    expect(bootstrapFix(['E: install arch-test for foreign architecture support'])).toMatch(/make deps.*arch-test/);
+    expect(bootstrapFix(['E: Failed getting release file http://deb.debian.org/debian/dists/nosuch/Release'])).toMatch(/mirror answers/);
   });
 });

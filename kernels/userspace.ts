@@ -124,6 +124,16 @@ async function debootstrapVersion(): Promise<string> {
   }
 }
 
+/**
+ * The fix for a failed debootstrap/mmdebstrap, from its last lines. mmdebstrap needs arch-test to
+ * build a foreign root (a fresh machine without it stopped with "install arch-test for foreign
+ * architecture support"); anything else is most often the mirror or the suite name.
+ */
+export function bootstrapFix(tail: string[]): string {
+  if (tail.some((l) => /install arch-test/.test(l))) return 'run `make deps` (scripts/setup/arm64.sh installs arch-test) or `apt-get install arch-test`';
+  return 'check that the mirror answers (apt-get update) and that the suite exists there';
+}
+
 /** Runs debootstrap (or mmdebstrap) with its output in `log`, one progress line every 20 s with the step it is on. */
 function debootstrap(args: string[], log: string, say: Progress, label: string, cmd = 'debootstrap'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -146,7 +156,7 @@ function debootstrap(args: string[], log: string, say: Progress, label: string, 
       clearInterval(timer);
       out.end();
       if (code === 0) resolve();
-      else reject(new UserspaceError(`${cmd} ${args.join(' ')} failed (exit ${code}); log: ${log}\n${tail.join('\n')}\n  fix: check that the mirror answers (apt-get update) and that the suite exists there`));
+      else reject(new UserspaceError(`${cmd} ${args.join(' ')} failed (exit ${code}); log: ${log}\n${tail.join('\n')}\n  fix: ${bootstrapFix(tail)}`));
     });
   });
 }

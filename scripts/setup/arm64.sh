@@ -5,7 +5,8 @@
 #   - qemu-user-static + binfmt-support: the arm64 root's packages are configured inside it
 #     (mmdebstrap's chroot), which runs arm64 programs through binfmt_misc, flag F;
 #   - mmdebstrap: builds that root with the host's apt (debootstrap's emulated second stage took
-#     over an hour).
+#     over an hour); arch-test, which mmdebstrap needs for a foreign architecture (only
+#     recommended by it: without it, "install arch-test for foreign architecture support").
 # The arm64 musl binary's cross compiler (gcc-aarch64-linux-gnu) is installed by
 # suites/musl/build.sh the first time an arm64 cell runs a musl case.
 # A machine that cannot register binfmt_misc (an unprivileged container) gets a warning naming
@@ -15,7 +16,7 @@ set -euo pipefail
 say() { echo "setup/arm64: $*"; }
 # shellcheck source=scripts/setup/apt-install.sh
 . "$(dirname "$0")/apt-install.sh"
-apt_install_missing "arm64 guest packages" qemu-system-arm qemu-user-static binfmt-support mmdebstrap
+apt_install_missing "arm64 guest packages" qemu-system-arm qemu-user-static binfmt-support mmdebstrap arch-test
 
 BINFMT=/proc/sys/fs/binfmt_misc
 ENTRY=$BINFMT/qemu-aarch64
