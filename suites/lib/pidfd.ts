@@ -23,17 +23,6 @@ export class PrereqMissing extends Error {
   }
 }
 
-/**
- * Thrown where a probe needs machine code written for x86_64 only (a clone3 child's trampoline,
- * suites/lib/x86stub.ts) on another architecture: the runner reports the case as a skip saying
- * so (issue 23: "needs an x86_64 stub"), never as a crash or a kernel answer.
- */
-export class StubMissing extends Error {
-  constructor(public what: string, public arch: string) {
-    super(`needs an x86_64 stub: ${what} is x86_64 machine code, and this is ${arch}`);
-  }
-}
-
 /** Unwrap a Res or stop the probe with PrereqMissing(step, errno). */
 export function need<T>(step: string, r: Res<T>): T {
   if (!r.ok) throw new PrereqMissing(step, r.errno);

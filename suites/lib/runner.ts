@@ -11,8 +11,8 @@ import { KMSG_MARKERS_ENV, markCaseEnd, markCaseStart } from './kmsg.js';
 import { loadingSuiteFile, registeredSuites } from './feature-test.js';
 import { observeFacts } from './kernel.js';
 import { unmetNeed } from './needs.js';
-import { NOT_RUN, PREREQ, PROBE_SKIP, type Observation, type ObservedFacts } from './observation.js';
-import { closeTracked, PrereqMissing, StubMissing } from './pidfd.js';
+import { NOT_RUN, PREREQ, type Observation, type ObservedFacts } from './observation.js';
+import { closeTracked, PrereqMissing } from './pidfd.js';
 import { COMPAT32_BIN_ENV, COMPAT32_ERROR_ENV, MUSL_BIN_ENV, MUSL_ERROR_ENV, OWN_CORE_PATTERN_ENV, planSteps, type Plan, type PlanCase, type StreamLine } from './plan.js';
 import { reapAll } from './process.js';
 import { parentDeathSignal } from './libc.js';
@@ -71,7 +71,6 @@ async function observe(pc: PlanCase, facts: ObservedFacts, loadErrors: string[])
   } catch (e) {
     const log = suite.opts.takeLog?.() || undefined;
     if (e instanceof PrereqMissing) return { observed: withControls({ [PREREQ]: e.step, errno: e.errno }), log };
-    if (e instanceof StubMissing) return { observed: { [PROBE_SKIP]: e.message }, log };
     return { error: `${pc.id}: probe crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, log };
   } finally {
     closeTracked();
