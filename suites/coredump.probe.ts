@@ -307,7 +307,7 @@ featureSuite('coredump_socket_protocol', {
 // The helper reads what the kernel gave it (argument and fd 3) before it drains the dump, so the
 // crashing task is still alive (blocked writing the pipe) when fdinfo names its pid.
 const HELPER = `#!/bin/sh
-# $1: where to write; $2: what %F expanded to (absent when the kernel drops the specifier)
+# $1: where to write; $2: what %F expanded to (empty when the kernel drops the specifier)
 o=$1
 l=$(readlink /proc/$$/fd/3 2>/dev/null) || l=none
 { echo "argc=$#"; echo "arg=\${2-none}"; echo "fd3=$l"; grep '^Pid:' /proc/$$/fdinfo/3 2>/dev/null; } > "$o.tmp"
