@@ -309,7 +309,8 @@ featureSuite('pidfs_xattr', {
     if (noCap) return noCap;
     // only trusted.* has a handler; user.* is refused on every kernel with or without pidfs xattrs
     const fd = selfPidfd();
-    need('fsetxattr(trusted.*)', fsetxattr(fd, 'trusted.pidfd_matrix_probe', Buffer.from('x')));
+    // named by the feature's id: refused, it is this feature's older answer (no pidfs xattrs)
+    need('pidfs_xattr (fsetxattr trusted.*)', fsetxattr(fd, 'trusted.pidfd_matrix_probe', Buffer.from('x')));
     fremovexattr(fd, 'trusted.pidfd_matrix_probe');
     const r = fsetxattr(fd, 'user.pidfd_matrix', Buffer.from('x'));
     if (r.ok) fremovexattr(fd, 'user.pidfd_matrix');

@@ -19,10 +19,14 @@ import { needsCapSysAdmin } from './lib/caps.js';
 const has = (i: PidfdInfo, bit: bigint) => (i.mask & bit) !== 0n;
 const hex64 = (n: bigint) => '0x' + n.toString(16);
 
-/** Prerequisite: PIDFD_GET_INFO works at all (6.13+); older kernels report a missing prerequisite. */
+/**
+ * Prerequisite: PIDFD_GET_INFO works at all (6.13+); older kernels report a missing prerequisite.
+ * The step starts with the feature's id, so the host knows whose answer it is (a pidfd_get_info
+ * case's own, any later feature's requirement).
+ */
 function needGetInfo(): void {
   const self = need('pidfd_open(self)', track(pidfdOpen(getpid())));
-  need('PIDFD_GET_INFO(self)', getInfo(self, 0n));
+  need('pidfd_get_info (PIDFD_GET_INFO on self)', getInfo(self, 0n));
 }
 
 function selfPidfd(): number {

@@ -90,6 +90,66 @@ features:
     expect(recordCell(cell('5.8.18', { 'setns_pidfd_types/time': { errno: 'EINVAL' } }), ns).record?.without).toEqual(['setns_pidfd_types/time']);
   });
 
+  it('a probe stopped at a prerequisite of the same release: its answer is the case\'s older side; of an earlier release, or a step that is no requirement: nothing', () => {
+    const poll = parseCatalog(`
+features:
+  - { id: pidfd_open, title: t, area: open, introduced: "5.3", commits: [32fcb426ec00], without: { errno: ENOSYS }, cases: [{ id: self, probe: p, with: { result: fd } }] }
+  - { id: clone3, title: t, area: clone, introduced: "5.3", commits: [7f192e3cd316], without: { errno: ENOSYS }, cases: [{ id: self, probe: p, with: { result: child } }] }
+  - id: pidfd_poll
+    title: t
+    area: poll
+    introduced: "5.3"
+    commits: [32fcb426ec00, b53b0b9d9a61]
+    requires: [pidfd_open]
+    without: { errno: ENOSYS }
+    cases:
+      - { id: live, probe: p, with: { result: 0 } }
+      - { id: hup, probe: p, introduced: "6.9", with: { revents: POLLHUP } }
+      - { id: exec, probe: p, requires: [clone3], with: { woke: exit } }
+  - id: compat32
+    title: t
+    area: compat
+    introduced: "5.3"
+    requires: [pidfd_open]
+    cases: [{ id: open_poll, probe: p, requires: [pidfd_poll], with: { result: fd } }]
+  - id: lsof_compat
+    title: t
+    area: pidfs
+    introduced: "5.3"
+    requires: [pidfd_open]
+    broken: [{ from: "6.9", to: "6.10", reason: r, broke: [cb12fd8e0dab], fixed: [db3d841ac9ed] }]
+    cases: [{ id: st_mode, probe: p, with: { ifmt: none }, without: { ifmt: S_IFREG } }]
+  - { id: pidfs_xattr, title: t, area: handles, introduced: "6.17", requires: [pidfd_open], without: { errno: [EOPNOTSUPP, EPERM] },
+      cases: [{ id: user_rejected, probe: p, with: { user_xattr: EOPNOTSUPP } }] }
+`);
+    const r = recordCell(cell('5.2.1', {
+      'pidfd_poll/live': { prereq: 'pidfd_open', errno: 'ENOSYS' },
+      // 6.9's older side is pidfd_poll's own answer (POLLIN only), never pidfd_open's absence.
+      'pidfd_poll/hup': { prereq: 'pidfd_open', errno: 'ENOSYS' },
+      // the step names its requirement with a detail: clone3 is 5.3 too.
+      'pidfd_poll/exec': { prereq: 'clone3(two-thread child)', errno: 'ENOSYS' },
+      // an i386 caller with no answer of its own: pidfd_open's ENOSYS, untagged.
+      'compat32/open_poll': { errno: 'ENOSYS' },
+      // its `without` is the broken range's answer; below 5.3 the older answer is pidfd_open's absence.
+      'lsof_compat/st_mode': { prereq: 'pidfd_open', errno: 'ENOSYS' },
+    }), poll);
+    expect(r.record?.without.sort()).toEqual(['compat32/open_poll', 'lsof_compat/st_mode', 'pidfd_poll/exec', 'pidfd_poll/live']);
+    // A step named by the case's own feature is the case's own call: its older answer, if it is the listed one.
+    const xattr = (o: Record<string, unknown>) => recordCell(cell('6.13.7', { 'pidfs_xattr/user_rejected': o }), poll).record?.without;
+    expect(xattr({ prereq: 'pidfs_xattr (fsetxattr trusted.*)', errno: 'EPERM' })).toEqual(['pidfs_xattr/user_rejected']);
+    expect(xattr({ prereq: 'pidfs_xattr (fsetxattr trusted.*)', errno: 'EIO' })).toEqual([]);
+    expect(xattr({ prereq: 'fsetxattr(trusted.*)', errno: 'EPERM' })).toEqual([]);
+    // It is the older side of the 5.3 boundary only: the broken range's boundaries look inside 6.9.
+    const at53 = recordCell(cell('5.3.1', { 'lsof_compat/st_mode': { ifmt: 'none' } }), poll).record!;
+    const at610 = recordCell(cell('6.10.2', { 'lsof_compat/st_mode': { ifmt: 'none' } }), poll).record!;
+    const lsof = boundaries(poll, mergeRecords({ kernels: [], unobtainable: [] }, [r.record!, at53, at610])).filter((x) => x.case === 'lsof_compat/st_mode');
+    expect(lsof.map((x) => [x.kind, x.state, x.before])).toEqual([['introduced', 'verified', '5.2.1'], ['broken from', 'before only', '5.3.1'], ['broken until', 'after only', null]]);
+    // A step that is not one of the case's requirements proves nothing about it.
+    expect(recordCell(cell('5.2.1', { 'pidfd_poll/live': { prereq: 'memfd_create', errno: 'ENOSYS' }, 'pidfd_poll/exec': { prereq: 'clone3x', errno: 'ENOSYS' } }), poll).record?.without).toEqual([]);
+    // On a kernel that has the prerequisite, the same answer is no older side (it fails).
+    expect(recordCell(cell('5.3.1', { 'pidfd_poll/live': { prereq: 'pidfd_open', errno: 'ENOSYS' } }), poll).record?.without).toEqual([]);
+  });
+
   it('a container cell is no kernel record: its kernel is the host\'s, seen through a seccomp profile', () => {
     const container = { userspace: 'bookworm', image: 'pidfd-matrix/userspace:bookworm', userspaceId: null, packages: {}, seccomp: 'default', runtime: 'runc', runtimeVersion: null, docker: null, kernel: 'host' as const };
     const r = recordCell(cell('6.1.100', { 'pidfd_getfd/esrch_zombie': { errno: 'EPERM' } }, { container, mode: 'container' }), features);

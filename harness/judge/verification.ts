@@ -131,25 +131,47 @@ export function identityFromProvenance(cell: CellResult): KernelIdentity {
   return { kind: 'unproven', proven: false, why: `${what}, recorded before kernel identities were (no package, tarball or commit named)` };
 }
 
-/** The case's own without-answer, not a missing prerequisite's ENOSYS nor a failed setup step. */
+/**
+ * The case's own older answer, not a missing prerequisite's ENOSYS nor a failed setup step. A
+ * prerequisite's absence counts only when that prerequisite came in the case's own release
+ * (sameRelease): below that version it is the case's older answer, whatever the case's `without`
+ * says (that may be a broken range's answer: lsof_compat's S_IFREG on 6.9).
+ */
 function ownWithout(c: CatalogCase, facts: KernelFacts, observed: Record<string, unknown>): boolean {
-  if (typeof observed[PREREQ] === 'string' || c.without === null) return false;
-  const prereqAnswer = (r: Requirement) => expectationIn(r, facts).expect === 'without' && r.without !== null && matches(r.without, observed);
-  if (c.requires.some((r) => !sameBoundary(r, c) && prereqAnswer(r))) return false;
-  return matches(c.without, observed);
+  if (expectationIn(c, facts).expect !== 'without') return false;
+  const absentAnswer = (r: Requirement) => expectationIn(r, facts).expect === 'without' && r.without !== null && matches(r.without, observed);
+  const tagged = observed[PREREQ];
+  if (typeof tagged === 'string') {
+    // The probe stopped at a step it names (`{ prereq: 'pidfd_open', errno: 'ENOSYS' }`). A step
+    // that is the case's own feature's call (`pidfd_get_info (PIDFD_GET_INFO on self)`) gave the
+    // case's own older answer; any other is a requirement's, or a setup step's.
+    if (namesFeature(tagged, c.feature)) return c.without !== null && matches(c.without, observed);
+    const r = c.requires.find((x) => namesFeature(tagged, x.feature));
+    return r !== undefined && sameRelease(r, c) && absentAnswer(r);
+  }
+  const byPrereq = c.requires.filter(absentAnswer);
+  if (byPrereq.length > 0) return byPrereq.every((r) => sameRelease(r, c));
+  return c.without !== null && matches(c.without, observed);
 }
 
 /**
- * A requirement that came with the case itself (the same first release, commits and backports)
- * has no absence of its own: below that boundary the requirement's answer is the case's older
- * answer too, observed by the case's own call (setns_pidfd_types/user and setns_pidfd, both
- * 303cc571d107: setns(pidfd, CLONE_NEWUSER) is EINVAL before 5.8). Counting it as a missing
- * prerequisite left such a boundary with no older side any kernel could show.
+ * A requirement that came in the case's own release has no absence of its own: below that version
+ * the requirement's answer is the case's older answer too (setns_pidfd_types/user and setns_pidfd,
+ * both 5.8: setns(pidfd, CLONE_NEWUSER) is EINVAL before; pidfd_poll/* and pidfd_open, both 5.3:
+ * pidfd_open's ENOSYS on 5.2). Counting it as a missing prerequisite left such a boundary with no
+ * older side any kernel could show. Only the first version must agree: the commits may differ
+ * (pidfd_poll's b53b0b9d9a61 is not pidfd_open's) since a kernel below it lacks both, and the
+ * backport and broken-range boundaries look for their older side inside their own series or
+ * range, where such a kernel never is. A case that came later than its requirement never
+ * qualifies: there its own older answer is needed.
  */
-function sameBoundary(r: Requirement, c: CatalogCase): boolean {
-  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
-  return cmpVersion(r.introduced, c.introduced) === 0 && same(r.commits, c.commits)
-    && same(r.backports.map((v) => v.join('.')), c.backports.map((v) => v.join('.'))) && r.broken.length === 0 && c.broken.length === 0;
+function sameRelease(r: Requirement, c: CatalogCase): boolean {
+  return cmpVersion(r.introduced, c.introduced) === 0;
+}
+
+/** The step a probe names (`clone3(two-thread child)`, `clone3 (the unprivileged child)`) is this feature's call. */
+function namesFeature(step: string, feature: string): boolean {
+  return step === feature || step.startsWith(`${feature}(`) || step.startsWith(`${feature} (`);
 }
 
 /**
