@@ -49,12 +49,12 @@ featureSuite('pidfd_nonblock', {
   },
   waitid_eagain: () => {
     const pid = spawnChild(['sleep', '30']);
-    const fd = need('pidfd_open(PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
+    const fd = need('pidfd_nonblock (pidfd_open with PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
     return outcome(waitid(P.PIDFD, fd, W.EXITED));
   },
   wnohang_returns_zero: () => {
     const pid = spawnChild(['sleep', '30']);
-    const fd = need('pidfd_open(PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
+    const fd = need('pidfd_nonblock (pidfd_open with PIDFD_NONBLOCK)', track(pidfdOpen(pid, O.NONBLOCK)));
     const r = waitid(P.PIDFD, fd, W.EXITED | W.NOHANG);
     return r.ok ? { result: 0, si_pid: r.value.pid } : { errno: r.errno };
   },

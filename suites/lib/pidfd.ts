@@ -23,7 +23,11 @@ export class PrereqMissing extends Error {
   }
 }
 
-/** Unwrap a Res or stop the probe with PrereqMissing(step, errno). */
+/**
+ * Unwrap a Res or stop the probe with PrereqMissing(step, errno). A step that is a feature's own
+ * call starts with that feature's id (`pidfd_nonblock (pidfd_open with PIDFD_NONBLOCK)`,
+ * `clone3(two-thread child)`): the host then knows whose older answer the refusal is.
+ */
 export function need<T>(step: string, r: Res<T>): T {
   if (!r.ok) throw new PrereqMissing(step, r.errno);
   return r.value;
