@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCatalog } from './catalog.js';
 import type { CellResult, KernelFacts } from '../results.js';
-import { boundaries, mergeRecords, parseVerified, recordCell, renderVerified, VerifiedError, type Verified } from './verification.js';
+import { boundaries, mergeRecords, parseVerified, recordCell, renderVerified, VerifiedError, type KernelRecord, type Verified } from './verification.js';
 import { parseVersion } from './version.js';
 import type { KernelIdentity } from '../../kernels/identity.js';
 
@@ -142,8 +142,15 @@ features:
     // It is the older side of the 5.3 boundary only: the broken range's boundaries look inside 6.9.
     const at53 = recordCell(cell('5.3.1', { 'lsof_compat/st_mode': { ifmt: 'none' } }), poll).record!;
     const at610 = recordCell(cell('6.10.2', { 'lsof_compat/st_mode': { ifmt: 'none' } }), poll).record!;
-    const lsof = boundaries(poll, mergeRecords({ kernels: [], unobtainable: [] }, [r.record!, at53, at610])).filter((x) => x.case === 'lsof_compat/st_mode');
-    expect(lsof.map((x) => [x.kind, x.state, x.before])).toEqual([['introduced', 'verified', '5.2.1'], ['broken from', 'before only', '5.3.1'], ['broken until', 'after only', null]]);
+    const lsof = (more: KernelRecord[]) => boundaries(poll, mergeRecords({ kernels: [], unobtainable: [] }, [r.record!, at53, at610, ...more]))
+      .filter((x) => x.case === 'lsof_compat/st_mode').map((x) => [x.kind, x.state, x.before]);
+    expect(lsof([])).toEqual([['introduced', 'verified', '5.2.1'], ['broken from', 'before only', '5.3.1'], ['broken until', 'after only', null]]);
+    // The broken range's own answer, seen (an xfail), is both of its boundaries' broken side.
+    const in69 = recordCell(cell('6.9.2', { 'lsof_compat/st_mode': { ifmt: 'S_IFREG' } }), poll).record!;
+    expect(in69.without).toEqual(['lsof_compat/st_mode']);
+    expect(lsof([in69])).toEqual([['introduced', 'verified', '5.2.1'], ['broken from', 'verified', '5.3.1'], ['broken until', 'verified', '6.9.2']]);
+    // A prerequisite's refusal inside the range is no broken answer.
+    expect(recordCell(cell('6.9.2', { 'lsof_compat/st_mode': { prereq: 'statx', errno: 'ENOSYS' } }), poll).record!.without).toEqual([]);
     // A step that is not one of the case's requirements proves nothing about it.
     expect(recordCell(cell('5.2.1', { 'pidfd_poll/live': { prereq: 'memfd_create', errno: 'ENOSYS' }, 'pidfd_poll/exec': { prereq: 'clone3x', errno: 'ENOSYS' } }), poll).record?.without).toEqual([]);
     // On a kernel that has the prerequisite, the same answer is no older side (it fails).

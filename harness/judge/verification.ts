@@ -112,7 +112,8 @@ export function recordCell(cell: CellResult, features: CatalogFeature[]): Record
       // A pass with the older answer is a checked `without`.
       (v.expected === 'without' && v.status === 'pass' ? rec.without : rec.with).push(c.id);
       if (v.status === 'xpass') rec.xpass.push(c.id);
-    } else if (v.status === 'skip' && v.expected === 'without' && ownWithout(c, cell.facts, r.observed)) {
+    } else if ((v.status === 'skip' || v.status === 'xfail') && v.expected === 'without' && ownWithout(c, cell.facts, r.observed)) {
+      // An xfail is a broken range's answer, seen: the newer side of its 'broken from' boundary.
       rec.without.push(c.id);
     } else if (v.status === 'fail' || v.status === 'error') dropped.push(`${c.id}: ${v.reason}`);
   }
