@@ -38,13 +38,19 @@ command -v secilc >/dev/null || { say "secilc missing: the host must install it 
 
 state=/run/pidfd-matrix
 mkdir -p "$state"
-secilc -M true -o "$state/policy.bin" -f /dev/null "${files[@]}"
+# secilc writes its newest binary format (33); a kernel older than 5.8 takes only older ones
+# ("policydb version 33 does not match my version range 15-31" on 5.3), so write the newest
+# this kernel reads (/sys/fs/selinux/policyvers) when that is older.
+kmax="$(cat /sys/fs/selinux/policyvers 2>/dev/null || true)"
+version=()
+if [[ "$kmax" =~ ^[0-9]+$ ]] && [ "$kmax" -lt 33 ]; then version=(-c "$kmax"); fi
+secilc -M true "${version[@]}" -o "$state/policy.bin" -f /dev/null "${files[@]}"
 # The kernel wants the whole policy in one write(2); dd with a large block does exactly one.
 dd if="$state/policy.bin" of=/sys/fs/selinux/load bs=16M status=none
 # Without auditd every AVC goes through printk_ratelimit (10 per 5 s): lift it so each test
 # sees all of its denials in /dev/kmsg.
 echo 0 > /proc/sys/kernel/printk_ratelimit
 echo 1 > /sys/fs/selinux/enforce
-printf '{"variant":"%s","policy":"%s","sha256":"%s"}\n' "$variant" "$state/policy.bin" \
+printf '{"variant":"%s","policy":"%s","policyvers":"%s","sha256":"%s"}\n' "$variant" "$state/policy.bin" "${kmax:-?}" \
   "$(sha256sum "$state/policy.bin" | cut -d' ' -f1)" > "$state/selinux.json"
 say "policy $variant loaded, enforcing=$(cat /sys/fs/selinux/enforce), context $(cat /proc/self/attr/current | tr -d '\0')"
