@@ -257,6 +257,16 @@ describe('judge', () => {
     expect(judge(req('pidfd_getfd/self'), facts('5.2.1'), { prereq: 'pidfd_open', errno: 'ENOSYS' }).reason).toContain('needs pidfd_open (needs 5.3)');
   });
 
+  it('a case with no older answer listed fails below its version naming the whole observation and the fix (5.3.1 under SELinux)', () => {
+    const c = parseCatalog(`
+features:
+  - { id: sel, title: t, area: selinux, introduced: "5.3", cases: [{ id: getfd, probe: p, introduced: "5.6", with: { pidfd_getfd: EPERM } }] }
+`)[0].cases[0] as CatalogCase;
+    const v = judge(c, facts('5.3.1'), { pidfd_getfd: 'ENOSYS', avc_count: 0 });
+    expect(v.status).toBe('fail');
+    expect(v.reason).toContain('no older answer listed in the catalog (add `without:`), observed { pidfd_getfd: "ENOSYS", avc_count: 0 }');
+  });
+
   it('answers: a list means any of, extra observed keys are ignored', () => {
     expect(matches({ errno: ['EINVAL', 'ENOTTY'] }, { errno: 'ENOTTY', step: 'x' })).toBe(true);
     expect(matches({ errno: ['EINVAL'] }, { errno: 'ENOTTY' })).toBe(false);

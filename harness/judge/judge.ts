@@ -279,9 +279,11 @@ export function judge(c: CatalogCase, kernelFacts: KernelFacts, observed: Observ
     const prereq = typeof observed[PREREQ] === 'string' ? ` (${observed[PREREQ]} unavailable)` : '';
     return { status: 'skip', reason: `absent as expected: ${c.id} ${exp.why}, ${kernel}${prereq}${seccompNote}`, expected: 'without', expectedAnswer: c.without };
   }
+  // No older answer listed: the whole observation is what the catalog has to learn.
+  const expected = c.without === null ? 'no older answer listed in the catalog (add `without:`)' : `expected ${fmt(c.without)}`;
   return {
     status: 'fail',
-    reason: `${c.id}: ${kernel} ${exp.why}: expected ${fmt(c.without)}, observed ${fmt(obs)}${seccompNote}`,
+    reason: `${c.id}: ${kernel} ${exp.why}: ${expected}, observed ${fmt(c.without === null ? observed : obs)}${seccompNote}`,
     expected: 'without', expectedAnswer: c.without,
   };
 }
