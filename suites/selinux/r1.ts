@@ -9,6 +9,7 @@ import type { Observation } from '../lib/observation.js';
 const typeOf = (context: string | null) => context?.split(':')[2] ?? null;
 
 export function r1Reading(recs: AvcRecord[], obs: Observation, domain = 'pidfd_probe_t'): Observation {
+  if (typeof obs.prereq === 'string') return {}; // no pidfd_open (before 5.3): nothing was guarded
   const mine = recs.filter((r) => r.denied && typeOf(r.scontext) === domain);
   const onPidfd = mine.filter((r) => r.tclass === 'file' && (r.dev === 'pidfs' || /pidfd/.test(r.path ?? '') || (r.path !== null && r.path === obs.link)));
   const control = mine.some((r) => r.tclass === 'filesystem' && r.perms.includes('getattr'));
