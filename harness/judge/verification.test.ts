@@ -225,6 +225,15 @@ describe('boundaries', () => {
     expect(mergeRecords(first, [part.record!]).kernels[0].with).toEqual(['pidfd_open/self']);
   });
 
+  it('a whole run and a partial run of one kernel in one call add up, as two calls would (make boundary and its SELinux cells)', () => {
+    const full = recordCell(cell('6.9.0', { 'pidfd_open/self': { result: 'fd' }, 'pidfd_getfd/self': { result: 'fd' } }), features);
+    const part = recordCell(cell('6.9.0', { 'pidfd_getfd/esrch_zombie': { errno: 'ESRCH' } }, { kernelId: 'k-6-9-0-selinux' }), features);
+    const ran = new Map([[full.record!, full.ran], [part.record!, part.ran]]);
+    const once = mergeRecords({ kernels: [], unobtainable: [] }, [full.record!, part.record!], [], ran);
+    expect(once.kernels).toHaveLength(1);
+    expect([...once.kernels[0].with].sort()).toEqual(['pidfd_getfd/esrch_zombie', 'pidfd_getfd/self', 'pidfd_open/self']);
+  });
+
   it('re-recording a kernel keeps a proof made by hand; a run showing another kernel replaces it, and says so', () => {
     const handProven: KernelIdentity = { kind: 'git', repo: 'daeroro/linux-5.1.15', commit: 'c'.repeat(40), makefile: '5.1.15',
       pidfd_sources: { 'kernel/signal.c': 'a'.repeat(64) }, proven: true, why: 'signal.c is the 5.1.8 post-image of the 5.1.y release diffs' };

@@ -184,12 +184,16 @@ function namesFeature(step: string, feature: string): boolean {
  * partial run.
  */
 export function mergeRecords(v: Verified, records: KernelRecord[], notes: string[] = [], ran?: Map<KernelRecord, Set<string>>): Verified {
+  // One at a time, in order: two cells of one kernel in one call (make boundary's whole run and
+  // its SELinux run) add up as two calls would, the later partial one over the earlier.
+  return records.reduce((acc, r) => mergeRecord(acc, r, notes, ran?.get(r)), v);
+}
+
+function mergeRecord(v: Verified, fresh: KernelRecord, notes: string[], cases: Set<string> | undefined): Verified {
   const key = (k: KernelRecord) => `${k.version} ${k.release}`;
-  const fresh = new Map(records.map((r) => [key(r), r]));
-  for (const old of v.kernels) {
-    let r = fresh.get(key(old));
-    if (!r) continue;
-    const cases = ran?.get(r);
+  const old = v.kernels.find((k) => key(k) === key(fresh));
+  let r = fresh;
+  if (old) {
     if (cases) {
       const kept = (ids: string[]) => ids.filter((id) => !cases.has(id));
       const keep = { with: kept(old.with), without: kept(old.without), xpass: kept(old.xpass) };
@@ -203,9 +207,8 @@ export function mergeRecords(v: Verified, records: KernelRecord[], notes: string
       r = { ...r, identity: m.identity };
       if (m.note) notes.push(`${old.version} (${old.release}): ${m.note}`);
     }
-    fresh.set(key(old), r);
   }
-  return { unobtainable: v.unobtainable, kernels: [...v.kernels.filter((k) => !fresh.has(key(k))), ...fresh.values()] };
+  return { unobtainable: v.unobtainable, kernels: [...v.kernels.filter((k) => key(k) !== key(fresh)), r] };
 }
 
 // ---- boundaries ---------------------------------------------------------------------------
