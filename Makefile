@@ -48,7 +48,7 @@ test: setup deps ## harness self-tests on fixtures, a real host run and a guest 
 bench: setup deps ## boot time vs suite time per kernel, and host suite time
 	$(PM) bench
 
-boundary: setup deps ## one run over every boundary kernel: ../shared/kernels/vanilla.yaml (else kernels/boundary-mainline.yaml), BUILT=your.yaml, Debian 5.10-7.3, host (slow; not CI)
+boundary: setup deps ## one run over every boundary kernel: ../shared/kernels/vanilla.yaml (else kernels/boundary-mainline.yaml), BUILT=your.yaml, Debian 5.10-7.3, host; then those kernels under SELinux (selinux_pidfd) (slow; not CI)
 	bash scripts/boundary.sh
 
 gitlab-demo: setup deps ## run ci-templates/gitlab-ci.yml (2 shards + merge) with gitlab-ci-local; compare with one machine

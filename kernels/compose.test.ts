@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { composeMatrices, matrixYaml } from './compose.js';
+import { kernelCmdlineExtra } from './matrix.js';
 import { defaultMatrixFile, loadMatrix, MatrixError, parseMatrix } from './matrix.js';
 
 describe('kernels compose', () => {
@@ -22,6 +23,18 @@ describe('kernels compose', () => {
     expect(back.kernels).toEqual(m.kernels);
     expect(back.kernels[2]).toMatchObject({ source: 'path', kernel: join(dir, '5.4.286/bzImage') });
     expect(text).toMatch(/^# Composed by `pidfd-matrix kernels compose` from:/);
+  });
+
+  it('--selinux: each entry of the file as its SELinux variant, booted as bookworm-selinux is', () => {
+    writeFileSync(join(dir, 's.yaml'), 'kernels:\n  - id: vanilla-5-3\n    source: path\n    kernel: 5.3.1/bzImage\n    append: nokaslr\n');
+    const m = composeMatrices([
+      { matrix: loadMatrix(defaultMatrixFile()), ids: 'bookworm-selinux' },
+      { matrix: loadMatrix(join(dir, 's.yaml')), selinux: true },
+    ], join(dir, 'sel.yaml'));
+    expect(m.kernels.map((k) => k.id)).toEqual(['bookworm-selinux', 'vanilla-5-3-selinux']);
+    const v = parseMatrix(matrixYaml(m, []), '/elsewhere/sel.yaml').kernels[1];
+    expect(v).toMatchObject({ lsm: 'selinux', kernel: join(dir, '5.3.1/bzImage') });
+    expect(kernelCmdlineExtra(v)).toBe('security=selinux selinux=1 nokaslr pidfd_matrix.selinux_policy=pidfs-unaware');
   });
 
   it('refuses an id that two files define, naming both', () => {

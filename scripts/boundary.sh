@@ -8,6 +8,8 @@
 #            prints the entry for each tree it builds)
 #   IDS      entries of kernels/matrix.yaml (default: the host and Debian's 5.10 to 7.3)
 #   OUT      report dir (default reports/boundary); ACCEL (default tcg), JOBS (default 1)
+#   SELINUX  1 (default): then the VANILLA and BUILT kernels again under SELinux enforcing, with
+#            SELINUX_IDS (default: Debian's three SELinux cells), selinux_pidfd only, into OUT-selinux
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SHARED_VANILLA=../shared/kernels/vanilla.yaml
@@ -54,5 +56,24 @@ start=$(date +%s)
 $PM matrix --matrix "$OUT/boundary.yaml" --accel "${ACCEL:-tcg}" --jobs "${JOBS:-1}" --out "$OUT"
 rc=$?
 echo "make boundary: $(( $(date +%s) - start ))s wall, exit $rc; reports in $OUT"
-echo "  record what the kernels answered: npx pidfd-matrix catalog --record $OUT && npx pidfd-matrix catalog --table"
-exit $rc
+
+# The selinux_pidfd boundaries (5.3, 5.4, 5.6, 6.9) need SELinux cells on the kernels below
+# Debian's: the same kernels again, enforcing, for that feature only (a minute or less each).
+# SELINUX=0 skips it.
+sel_out="$OUT-selinux"
+sel_rc=0
+if [ "${SELINUX:-1}" != 0 ] && [ ${#adds[@]} -gt 0 ]; then
+  sels=()
+  for f in $VANILLA $BUILT; do sels+=(--selinux "$f"); done
+  mkdir -p "$sel_out"
+  $PM kernels compose "${SELINUX_IDS:-bookworm-selinux,trixie-selinux,sid-selinux}" "${sels[@]}" --out "$sel_out/boundary.yaml" || exit 2
+  start=$(date +%s)
+  $PM matrix --matrix "$sel_out/boundary.yaml" --test selinux_pidfd --accel "${ACCEL:-tcg}" --jobs "${JOBS:-1}" --out "$sel_out"
+  sel_rc=$?
+  echo "make boundary (SELinux cells): $(( $(date +%s) - start ))s wall, exit $sel_rc; reports in $sel_out"
+else
+  sel_out=
+fi
+echo "  record what the kernels answered: npx pidfd-matrix catalog --record $OUT $sel_out && npx pidfd-matrix catalog --table"
+[ $rc -ne 0 ] && exit $rc
+exit $sel_rc

@@ -25,7 +25,7 @@ import { BUILD_ARCHES, isBuildArch, type BuildArch } from '../../kernels/build-a
 const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FILE] [--refresh] [--offline]
        pidfd-matrix kernels build DIR|TARBALL|--package linux-source-X.Y [--suite S] [--config FRAGMENT]... [--out FILE]
                                   [--origin owner/name@COMMIT[:subdir]] [--arch x86_64|arm64]
-       pidfd-matrix kernels compose [ids] [--matrix FILE] --add FILE... --out FILE
+       pidfd-matrix kernels compose [ids] [--matrix FILE] [--add FILE...] [--selinux FILE...] --out FILE
 
   list [ids]     the matrix entries (id, source, ci, lsm, root), what is already cached (for Debian:
                  the exact upload and the suite it came from), and when Debian has a newer upload
@@ -69,7 +69,9 @@ const usage = `Usage: pidfd-matrix kernels <list|fetch|clean> [ids] [--matrix FI
   compose [ids]  write one matrix file (--out) from the ids of --matrix (default: all of
                  kernels/matrix.yaml) and every entry of each --add FILE (repeatable), with
                  absolute kernel paths, for one 'matrix --matrix' run over kernels kept in
-                 several files (make boundary). An id defined twice is an error.
+                 several files (make boundary). --selinux FILE adds each entry of FILE as
+                 <id>-selinux instead: booted with SELinux enforcing and the pidfs-unaware test
+                 policy, as bookworm-selinux is. An id defined twice is an error.
   clean          delete the kernel cache (${kernelsDir()}), the builds
                  (${buildsDir()}), the unpacked sources and the private apt lists;
                  refuses (exit 1) while a matrix, bench, fetch or build uses the cache
@@ -90,7 +92,7 @@ export const kernelsCommand: Command = {
     const { values, positionals } = parseOptions(argv, {
       matrix: { type: 'string' }, refresh: { type: 'boolean' }, offline: { type: 'boolean' },
       config: { type: 'string', multiple: true }, out: { type: 'string' }, package: { type: 'string' }, suite: { type: 'string' },
-      jobs: { type: 'string' }, force: { type: 'boolean' }, add: { type: 'string', multiple: true }, origin: { type: 'string' },
+      jobs: { type: 'string' }, force: { type: 'boolean' }, add: { type: 'string', multiple: true }, selinux: { type: 'string', multiple: true }, origin: { type: 'string' },
       arch: { type: 'string' },
     }, usage);
     const [action, ...ids] = positionals;
@@ -99,9 +101,13 @@ export const kernelsCommand: Command = {
       if (!values.out) throw new UsageError(`kernels compose needs --out FILE (the composed matrix file)\n\n${usage}`);
       try {
         const base = values.matrix ?? defaultMatrixFile();
-        const files = values.add ?? [];
-        const m = composeMatrices([{ matrix: loadMatrix(base), ids: ids.join(',') }, ...files.map((f) => ({ matrix: loadMatrix(resolve(f)) }))], resolve(values.out));
-        writeFileSync(resolve(values.out), matrixYaml(m, [base, ...files.map((f) => resolve(f))]));
+        const files = values.add ?? [], selinux = values.selinux ?? [];
+        const m = composeMatrices([
+          { matrix: loadMatrix(base), ids: ids.join(',') },
+          ...files.map((f) => ({ matrix: loadMatrix(resolve(f)) })),
+          ...selinux.map((f) => ({ matrix: loadMatrix(resolve(f)), selinux: true })),
+        ], resolve(values.out));
+        writeFileSync(resolve(values.out), matrixYaml(m, [base, ...files.map((f) => resolve(f)), ...selinux.map((f) => `${resolve(f)} (SELinux variants)`)]));
         console.log(`${resolve(values.out)}: ${m.kernels.map((k) => k.id).join(', ')}`);
         return 0;
       } catch (e) {
