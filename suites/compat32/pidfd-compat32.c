@@ -33,7 +33,7 @@
 #endif
 
 /* arch/x86/entry/syscalls/syscall_32.tbl */
-enum { NR_ioctl = 54, NR_waitid = 284, NR_kcmp = 349, NR_pidfd_send_signal = 424, NR_pidfd_open = 434, NR_clone3 = 435, NR_pidfd_getfd = 438 };
+enum { NR_ioctl = 54, NR_waitid = 284, NR_kcmp = 349, NR_rt_sigtimedwait_time64 = 421, NR_pidfd_send_signal = 424, NR_pidfd_open = 434, NR_clone3 = 435, NR_pidfd_getfd = 438 };
 enum { P_PIDFD_ = 3, CLONE_PIDFD_ = 0x1000, KCMP_FILE_ = 0 };
 #define NSFS_MAGIC_ 0x6e736673u
 #define PIDFD_INFO_PID_ (1ull << 0)
@@ -256,13 +256,17 @@ static void siginfo_target(void) {
   sigaddset(&set, SIGUSR1);
   sigprocmask(SIG_BLOCK, &set, NULL);
   if (write(ready[1], "r", 1) != 1) _exit(1);
-  struct timespec ts = { 10, 0 };
+  /* rt_sigtimedwait_time64 (5.1+), not glibc's sigtimedwait: that takes the 32-bit-time call
+   * (177), which a kernel without CONFIG_COMPAT_32BIT_TIME has only as an ENOSYS stub (6.13.2
+   * built from tinyconfig + IA32_EMULATION: si_signo -1, the payload never seen). */
+  struct { int64_t sec, nsec; } ts = { 10, 0 };
   siginfo_t got;
   memset(&got, 0, sizeof got);
   int32_t v[5] = { -1, 0, 0, 0, 0 };
-  if (sigtimedwait(&set, &got, &ts) == SIGUSR1) {
+  long s = syscall(NR_rt_sigtimedwait_time64, &set, &got, &ts, 8 /* the kernel's sigset_t */);
+  if (s == SIGUSR1) {
     v[0] = got.si_signo; v[1] = got.si_code; v[2] = got.si_pid; v[3] = got.si_uid; v[4] = got.si_value.sival_int;
-  }
+  } else v[1] = s < 0 ? errno : 0;
   if (write(back[1], v, sizeof v) != sizeof v) _exit(1);
   _exit(0);
 }
@@ -284,6 +288,8 @@ static void siginfo_payload(void) {
   if (r < 0) { int e = errno; end_child(pid); fail_errno(e); }
   int32_t v[5];
   if (read(back[0], v, sizeof v) != sizeof v) setup_error("no siginfo back from the target");
+  /* A 10 s timeout (EAGAIN) means the signal never came: an answer (si_signo -1), not a setup error. */
+  if (v[0] == -1 && v[1] != 0 && v[1] != EAGAIN) { errno = v[1]; setup_error("the i386 target could not wait for the signal (rt_sigtimedwait_time64)"); }
   put_int("result", r);
   put_int("si_signo", v[0]);
   if (v[1] == SI_QUEUE) put_str("si_code", "SI_QUEUE"); else put_int("si_code", v[1]);
