@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  applicableWorkarounds, buildKernel, DamagedBuildError, describeBuild, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion,
+  applicableWorkarounds, fragmentRequests, buildKernel, DamagedBuildError, describeBuild, dropLsmLine, firstError, inRange, kbuildStep, loadWorkarounds, makefileVersion,
   missingOptions, planBuild, rebuildCommand,
 } from './build.js';
 import { contentHash, sourceIdentity } from './source-identity.js';
@@ -308,15 +308,26 @@ describe('recipe helpers', () => {
     expect(makefileVersion('# SPDX\nVERSION = 5\nPATCHLEVEL = 15\nSUBLEVEL = 85\nEXTRAVERSION =\n')).toEqual([5, 15, 85]);
     expect(makefileVersion('all:\n')).toBeNull();
   });
-  it('applies the objtool workaround to trees before 5.17 built with gcc >= 12', () => {
+  it('applies the objtool workaround to 5.0-5.16 trees built with gcc >= 12', () => {
     const all = loadWorkarounds();
     expect(applicableWorkarounds(all, [5, 1, 15], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
     expect(applicableWorkarounds(all, [5, 8, 18], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
+    expect(applicableWorkarounds(all, [5, 0, 12], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
     expect(applicableWorkarounds(all, [5, 1, 15], 11)).toEqual([]);
     expect(applicableWorkarounds(all, [5, 17, 0], 12)).toEqual([]);
     expect(applicableWorkarounds(all, [6, 1, 0], 12)).toEqual([]);
     expect(existsSync(all[0].fragment)).toBe(true);
     expect(inRange([5, 4, 0], '>=5.1 <5.10')).toBe(true);
+  });
+  it('turns SELinux off for 5.0.y before 5.0.12 (genheaders and the host PF_MAX), whatever the gcc', () => {
+    const all = loadWorkarounds();
+    expect(applicableWorkarounds(all, [5, 0, 1], 12).map((w) => w.id)).toEqual(['objtool-gcc12', 'selinux-genheaders-af-max']);
+    expect(applicableWorkarounds(all, [5, 0, 11], 10).map((w) => w.id)).toEqual(['selinux-genheaders-af-max']);
+    expect(applicableWorkarounds(all, [5, 0, 12], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
+    expect(applicableWorkarounds(all, [4, 19, 0], 12)).toEqual([]);
+    expect(applicableWorkarounds(all, [5, 1, 15], 12).map((w) => w.id)).toEqual(['objtool-gcc12']);
+    const w = all.find((x) => x.id === 'selinux-genheaders-af-max')!;
+    expect(fragmentRequests(readFileSync(w.fragment, 'utf8')).get('CONFIG_SECURITY_SELINUX')).toBe('n');
   });
   it('drops the CONFIG_LSM line and lists options the config did not keep', () => {
     expect(dropLsmLine('A=y\nCONFIG_LSM="x"\nB=y')).toBe('A=y\nB=y');
