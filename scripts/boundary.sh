@@ -72,6 +72,7 @@ if [ "${SELINUX:-1}" != 0 ] && [ ${#adds[@]} -gt 0 ]; then
   sel_rc=$?
   echo "make boundary (SELinux cells): $(( $(date +%s) - start ))s wall, exit $sel_rc; reports in $sel_out"
 else
+  [ "${SELINUX:-1}" != 0 ] && echo "make boundary: no SELinux pass: no vanilla or built kernels this run (Debian's SELinux cells are in make matrix)" >&2
   sel_out=
 fi
 echo "  record what the kernels answered: npx pidfd-matrix catalog --record $OUT $sel_out && npx pidfd-matrix catalog --table"
