@@ -170,6 +170,8 @@ export interface KernelIdentity {
   /** git, a tree with no .git: the folder of the commit it is, and the git tree id of its content. */
   subdir?: string;
   tree?: string;
+  /** git: patches applied in order on the commit (a point release from a snapshot and the stable diffs), `owner/name@commit:path` each. */
+  patches?: string[];
   /** The tree's Makefile version ("6.12.117"); absent for a binary package. */
   makefile?: string;
   /** sha256 of each pidfd source present in the tree (absent files omitted). */

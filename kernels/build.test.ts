@@ -14,7 +14,7 @@ import {
 import { contentHash, sourceIdentity } from './source-identity.js';
 import { unpackSourceTarball } from './tarball-source.js';
 import { OriginClaimError, parseOriginOption } from './origin-claim.js';
-import { hasMachinePath, treeIdentity } from './identity.js';
+import { describeIdentity, hasMachinePath, identityConflict, treeIdentity } from './identity.js';
 import { fakeBzImage } from '../vm/fixtures/fake-bzimage.js';
 import { BUILD_ARCH_SPECS } from './build-arch.js';
 
@@ -277,6 +277,40 @@ describe('buildKernel on a fake Kbuild tree', () => {
     } finally {
       rmSync(join(tree, '.config'));
     }
+  });
+});
+
+describe('a snapshot plus patches, and commits made here', () => {
+  it('a clone with a public remote is proven at a fetched commit, not at one committed here; PROVENANCE names the base and its patches', async () => {
+    const clone = join(work, 'patched');
+    const sh = (...args: string[]) => execFileSync('git', ['-C', clone, '-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { encoding: 'utf8' }).trim();
+    execFileSync('git', ['clone', '-q', tree, clone]);
+    sh('remote', 'set-url', 'origin', 'https://github.com/example/linux-5.3.1.git');
+    const base = sh('rev-parse', 'HEAD');
+    expect(await treeIdentity(clone)).toMatchObject({ kind: 'git', repo: 'example/linux-5.3.1', commit: base, proven: true });
+    // The 5.3.2 diff applied and committed here: that commit is nobody's.
+    writeFileSync(join(clone, 'kernel/fork.c'), 'int fork; /* 5.3.2 */\n');
+    sh('commit', '-qam', 'linux-5.3.2');
+    const local = await treeIdentity(clone);
+    expect(local).toMatchObject({ kind: 'git', repo: 'example/linux-5.3.1', commit: sh('rev-parse', 'HEAD'), proven: false });
+    expect(local.why).toContain('a commit on no branch or tag of the remote known here');
+    expect(local.why).toContain('PROVENANCE file (repo:, commit:, patches:)');
+    // Named: the base commit and the series; the content's tree id is what anyone rebuilding it gets.
+    const patch = `GKernelCI/linux-patches@${'a'.repeat(40)}:1001_linux-5.3.2.patch`;
+    writeFileSync(join(clone, 'PROVENANCE'), `repo: example/linux-5.3.1\ncommit: ${base}\npatches:\n  - ${patch}\n`);
+    const named = await treeIdentity(clone);
+    expect(named).toMatchObject({ kind: 'git', repo: 'example/linux-5.3.1', commit: base, patches: [patch], tree: sh('rev-parse', 'HEAD^{tree}'), proven: false });
+    expect(named.why).toContain(`plus 1 patches in order (${patch})`);
+    expect(named.why).toContain('`git apply` each patch in order');
+    expect(describeIdentity(named)).toContain('+ 1 patches');
+    expect(hasMachinePath(JSON.stringify(named))).toBe(false);
+    // PROVENANCE is no source: the build cache does not see it.
+    expect((await sourceIdentity(clone)).dirty).toBe(false);
+    // Another series on the same commit is another kernel; the same one is the same source.
+    expect(identityConflict(named, { ...named, patches: [] })).toContain('0 patches on the commit, recorded 1');
+    expect(identityConflict(named, { ...named })).toBeNull();
+    writeFileSync(join(clone, 'PROVENANCE'), `repo: example/linux-5.3.1\ncommit: ${base}\npatches:\n  - /tmp/1001.patch\n`);
+    await expect(treeIdentity(clone)).rejects.toThrow(/is not owner\/name@<40-hex commit>:path/);
   });
 });
 

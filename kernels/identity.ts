@@ -83,19 +83,11 @@ export async function treeIdentity(tree: string, known?: KnownSource, claim?: Or
     } as KernelIdentity;
   }
   claim ??= readProvenanceFile(tree) ?? undefined;
+  // A snapshot plus patches is no commit of anybody's: named by its base, its series and its content.
+  if (claim?.patches?.length || (!(await isGitTop(tree)) && claim)) return claimedIdentity(tree, claim, base);
   if (!(await isGitTop(tree))) {
-    if (!claim) {
-      return { kind: 'unproven', ...base, proven: false,
-        why: 'a directory that is not a git tree, with no package, tarball or origin named (kernels build --origin owner/name@commit, or a PROVENANCE file)' };
-    }
-    const id = await contentTreeId(tree);
-    const at = `${claim.repo}@${claim.commit.slice(0, 12)}${claim.subdir ? `:${claim.subdir}` : ''}`;
-    return {
-      kind: 'git', repo: claim.repo, commit: claim.commit, ...(claim.describe ? { describe: claim.describe } : {}),
-      ...(claim.subdir ? { subdir: claim.subdir } : {}), tree: id, ...base, proven: false,
-      why: `a tree with no .git, exported from ${at} as ${claim.from} says (not checked here): its content is git tree ${id}; ` +
-        `it is that commit when \`${claimCheckCommand(claim)}\` prints that id, or when its pidfd sources match a second copy`,
-    };
+    return { kind: 'unproven', ...base, proven: false,
+      why: 'a directory that is not a git tree, with no package, tarball or origin named (kernels build --origin owner/name@commit, or a PROVENANCE file)' };
   }
   const commit = (await git(tree, ['rev-parse', 'HEAD'])) ?? undefined;
   const describe = (await git(tree, ['describe', '--tags', '--always'])) ?? undefined;
@@ -110,7 +102,28 @@ export async function treeIdentity(tree: string, known?: KnownSource, claim?: Or
     return { kind: 'unproven', commit, describe, ...base, proven: false, why: `git commit ${commit?.slice(0, 12)} with no public remote (${none}): nobody else can fetch it${other}` };
   }
   if (dirty) return { kind: 'git', repo, commit, describe, ...base, proven: false, why: `${repo} ${commit?.slice(0, 12)} with uncommitted changes` };
+  // A commit made here (patches committed on top of a clone) is on none of the remote's refs this
+  // clone knows: naming the remote would claim a commit nobody can fetch from it.
+  if (!claimed && !(await git(tree, ['for-each-ref', '--count=1', `--contains=${commit}`, 'refs/remotes', 'refs/tags']))) {
+    return { kind: 'git', repo, commit, describe, ...base, proven: false,
+      why: `${repo} ${commit?.slice(0, 12)}: a commit on no branch or tag of the remote known here (made locally?), so nobody can fetch it; ` +
+        `if it is a public commit plus patches, name them in a PROVENANCE file (repo:, commit:, patches:)` };
+  }
   return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})${claimed && repo === claimed ? `, named by ${claim!.from}` : ''}` };
+}
+
+/** A tree named by a claim (PROVENANCE or --origin): the repository, commit, patches and the git tree id of the content. */
+async function claimedIdentity(tree: string, claim: OriginClaim, base: Pick<KernelIdentity, 'makefile' | 'pidfd_sources'>): Promise<KernelIdentity> {
+  const id = await contentTreeId(tree);
+  const at = `${claim.repo}@${claim.commit.slice(0, 12)}${claim.subdir ? `:${claim.subdir}` : ''}`;
+  const series = claim.patches?.length ? ` plus ${claim.patches.length} patches in order (${claim.patches.join(', ')})` : '';
+  const shape = claim.patches?.length ? 'a tree' : 'a tree with no .git';
+  return {
+    kind: 'git', repo: claim.repo, commit: claim.commit, ...(claim.describe ? { describe: claim.describe } : {}),
+    ...(claim.subdir ? { subdir: claim.subdir } : {}), ...(claim.patches?.length ? { patches: claim.patches } : {}), tree: id, ...base, proven: false,
+    why: `${shape}, exported from ${at}${series} as ${claim.from} says (not checked here): its content is git tree ${id}; ` +
+      `it is that when \`${claimCheckCommand(claim)}\` prints that id, or when its pidfd sources match a second copy`,
+  };
 }
 
 /** The running kernel of this machine: nothing names its source. */
@@ -130,7 +143,8 @@ export function describeIdentity(i: KernelIdentity): string {
   switch (i.kind) {
     case 'debian': return `debian ${i.package}=${i.version}${i.sha256 ? ` sha256 ${i.sha256.slice(0, 12)}` : ''}`;
     case 'tarball': return `tarball ${i.name}${i.sha256 ? ` sha256 ${i.sha256.slice(0, 12)}` : ''}`;
-    case 'git': return `git ${i.repo} ${i.commit?.slice(0, 12)}${i.subdir ? `:${i.subdir}` : ''}${i.describe ? ` (${i.describe})` : ''}${i.tree ? ` [no .git; content tree ${i.tree.slice(0, 12)}]` : ''}`;
+    case 'git': return `git ${i.repo} ${i.commit?.slice(0, 12)}${i.subdir ? `:${i.subdir}` : ''}${i.describe ? ` (${i.describe})` : ''}` +
+      (i.patches?.length ? ` + ${i.patches.length} patches [content tree ${i.tree?.slice(0, 12)}]` : i.tree ? ` [no .git; content tree ${i.tree.slice(0, 12)}]` : '');
     default: return `unproven (${i.why})`;
   }
 }
@@ -154,12 +168,16 @@ function strength(i: KernelIdentity): number {
   return i.proven ? 2 : i.kind !== 'unproven' || i.repo || i.commit ? 1 : 0;
 }
 
+function samePatches(a: KernelIdentity, b: KernelIdentity): boolean {
+  return (a.patches ?? []).join('\n') === (b.patches ?? []).join('\n');
+}
+
 function sameSource(a: KernelIdentity, b: KernelIdentity): boolean {
   if (a.kind !== b.kind) return false;
   switch (a.kind) {
     case 'debian': return a.package === b.package && a.version === b.version;
     case 'tarball': return a.sha256 && b.sha256 ? a.sha256 === b.sha256 : a.name === b.name;
-    case 'git': return a.repo === b.repo && a.commit === b.commit;
+    case 'git': return a.repo === b.repo && a.commit === b.commit && samePatches(a, b);
     default: return a.commit === b.commit && a.makefile === b.makefile;
   }
 }
@@ -172,6 +190,7 @@ export function identityConflict(old: KernelIdentity, fresh: KernelIdentity): st
   }
   if (old.commit && fresh.commit && old.commit !== fresh.commit) return `commit ${fresh.commit.slice(0, 12)}, recorded ${old.commit.slice(0, 12)}`;
   if (old.makefile && fresh.makefile && old.makefile !== fresh.makefile) return `Makefile ${fresh.makefile}, recorded ${old.makefile}`;
+  if (old.kind === 'git' && fresh.kind === 'git' && !samePatches(old, fresh)) return `${fresh.patches?.length ?? 0} patches on the commit, recorded ${old.patches?.length ?? 0}`;
   if (old.kind === 'debian' && fresh.kind === 'debian' && !sameSource(old, fresh)) return `${fresh.package}=${fresh.version}, recorded ${old.package}=${old.version}`;
   return null;
 }

@@ -45,7 +45,8 @@ export async function sourceIdentity(tree: string): Promise<SourceIdentity> {
 
 async function gitIdentity(tree: string): Promise<SourceIdentity> {
   const commit = await git(tree, ['rev-parse', 'HEAD']);
-  const status = await git(tree, ['status', '--porcelain', '--untracked-files=normal']);
+  // PROVENANCE names the origin and is no source: adding it later must not rebuild.
+  const status = await git(tree, ['status', '--porcelain', '--untracked-files=normal', '--', '.', `:(exclude,top)${PROVENANCE_FILE}`]);
   if (!status) {
     const t = await git(tree, ['rev-parse', 'HEAD^{tree}']);
     return { id: `git-tree:${t}`, description: `git ${commit.slice(0, 12)} (clean)`, commit, dirty: false };
@@ -59,7 +60,7 @@ async function gitIdentity(tree: string): Promise<SourceIdentity> {
     if (existsSync(index)) copyFileSync(index, join(scratch, 'index'));
     mkdirSync(join(scratch, 'objects'));
     const env = { GIT_INDEX_FILE: join(scratch, 'index'), GIT_OBJECT_DIRECTORY: join(scratch, 'objects'), GIT_ALTERNATE_OBJECT_DIRECTORIES: objects };
-    await git(tree, ['add', '-A'], env);
+    await git(tree, ['add', '-A', '--', '.', `:(exclude,top)${PROVENANCE_FILE}`], env);
     const t = await git(tree, ['write-tree'], env);
     return { id: `git-tree:${t}`, description: `git ${commit.slice(0, 12)} + uncommitted changes (content tree ${t.slice(0, 12)})`, commit, dirty: true };
   } finally {
