@@ -295,6 +295,11 @@ describe('a snapshot plus patches, and commits made here', () => {
     expect(local).toMatchObject({ kind: 'git', repo: 'example/linux-5.3.1', commit: sh('rev-parse', 'HEAD'), proven: false });
     expect(local.why).toContain('a commit on no branch or tag of the remote known here');
     expect(local.why).toContain('PROVENANCE file (repo:, commit:, patches:)');
+    // A worktree of a mirror clone keeps the remote's branches as its own: a fetched commit is on them.
+    const mirror = join(work, 'mirror.git');
+    execFileSync('git', ['clone', '-q', '--mirror', 'https://github.com/example/linux-5.3.1.git', mirror], { env: { ...process.env, GIT_ALLOW_PROTOCOL: 'file', GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'url.' + tree + '.insteadOf', GIT_CONFIG_VALUE_0: 'https://github.com/example/linux-5.3.1.git' } });
+    execFileSync('git', ['-C', mirror, 'worktree', 'add', '-q', '--detach', join(work, 'mirror-wt'), base]);
+    expect(await treeIdentity(join(work, 'mirror-wt'))).toMatchObject({ kind: 'git', repo: 'example/linux-5.3.1', commit: base, proven: true });
     // Named: the base commit and the series; the content's tree id is what anyone rebuilding it gets.
     const patch = `GKernelCI/linux-patches@${'a'.repeat(40)}:1001_linux-5.3.2.patch`;
     writeFileSync(join(clone, 'PROVENANCE'), `repo: example/linux-5.3.1\ncommit: ${base}\npatches:\n  - ${patch}\n`);

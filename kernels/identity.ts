@@ -104,12 +104,19 @@ export async function treeIdentity(tree: string, known?: KnownSource, claim?: Or
   if (dirty) return { kind: 'git', repo, commit, describe, ...base, proven: false, why: `${repo} ${commit?.slice(0, 12)} with uncommitted changes` };
   // A commit made here (patches committed on top of a clone) is on none of the remote's refs this
   // clone knows: naming the remote would claim a commit nobody can fetch from it.
-  if (!claimed && !(await git(tree, ['for-each-ref', '--count=1', `--contains=${commit}`, 'refs/remotes', 'refs/tags']))) {
+  if (!claimed && !(await git(tree, ['for-each-ref', '--count=1', `--contains=${commit}`, ...(await remoteRefs(tree))]))) {
     return { kind: 'git', repo, commit, describe, ...base, proven: false,
       why: `${repo} ${commit?.slice(0, 12)}: a commit on no branch or tag of the remote known here (made locally?), so nobody can fetch it; ` +
         `if it is a public commit plus patches, name them in a PROVENANCE file (repo:, commit:, patches:)` };
   }
   return { kind: 'git', repo, commit, describe, ...base, proven: true, why: `${repo} at ${commit?.slice(0, 12)} (${describe})${claimed && repo === claimed ? `, named by ${claim!.from}` : ''}` };
+}
+
+/** Where this clone keeps what its remotes advertised: remote-tracking refs and tags, and the branches of a mirror clone. */
+async function remoteRefs(tree: string): Promise<string[]> {
+  const config = (await git(tree, ['config', '--get-regexp', '^remote\\..*\\.(fetch|mirror)$'])) ?? '';
+  const mirror = config.split('\n').some((l) => /\.mirror true$/.test(l) || /:refs\/heads\//.test(l));
+  return ['refs/remotes', 'refs/tags', ...(mirror ? ['refs/heads'] : [])];
 }
 
 /** A tree named by a claim (PROVENANCE or --origin): the repository, commit, patches and the git tree id of the content. */

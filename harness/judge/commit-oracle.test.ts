@@ -140,7 +140,12 @@ describe('a git tree of Debian linux-source-6.12: expectations by ancestry, not 
     expect(id.makefile).toMatch(/^6\.12\.\d+$/);
     expect(Object.keys(id.pidfd_sources!)).toEqual(expect.arrayContaining(['fs/pidfs.c', 'kernel/pid.c', 'include/uapi/linux/pidfd.h']));
     execFileSync('git', ['-C', repo, 'remote', 'add', 'origin', 'https://github.com/example/linux-6.12.y.git']);
+    // A remote named but never fetched: nothing shows that it has this commit.
+    expect(await treeIdentity(repo)).toMatchObject({ kind: 'git', repo: 'example/linux-6.12.y', commit: revB, proven: false });
+    // What a clone or fetch leaves: a remote-tracking ref holding the commit.
+    execFileSync('git', ['-C', repo, 'update-ref', 'refs/remotes/origin/linux-6.12.y', revB]);
     expect(await treeIdentity(repo)).toMatchObject({ kind: 'git', repo: 'example/linux-6.12.y', commit: revB, proven: true });
+    execFileSync('git', ['-C', repo, 'update-ref', '-d', 'refs/remotes/origin/linux-6.12.y']);
   });
 });
 
