@@ -21,17 +21,39 @@ import { MirrorUnreachable } from '../fetch.js';
 // A real guest boot of the fetched kernel: with PIDFD_MATRIX_GUEST_TESTS=1 (make test) or in CI.
 const GUESTS = process.env.PIDFD_MATRIX_GUEST_TESTS === '1' || (!!process.env.CI && process.env.PIDFD_MATRIX_GUEST_TESTS !== '0');
 
-/** A real small kernel: the shared vanilla 6.9.0 build, else a Debian kernel from the cache. */
-function realKernel(): string | null {
+/**
+ * A real small kernel: the shared vanilla 6.9.0 build, else a Debian kernel from the cache with
+ * the modules its guest boot needs (9p and virtio are modules there: an image without them cannot
+ * mount its root, so the module tree has to travel in the modules .deb as it does on the mirror).
+ */
+function realKernel(): { image: string; modules?: string } | null {
   const shared = join(REPO_ROOT, '..', 'shared', 'kernels', '6.9.0', 'bzImage');
-  if (existsSync(shared)) return shared;
+  if (existsSync(shared)) return { image: shared };
   const dir = join(cacheRoot(), 'kernels');
-  for (const k of existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('debian-')) : []) {
+  for (const k of existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('debian-') && d.includes('-amd64')) : []) {
     const boot = join(dir, k, 'root', 'boot');
     const img = existsSync(boot) ? readdirSync(boot).find((f) => f.startsWith('vmlinuz-')) : undefined;
-    if (img) return join(boot, img);
+    const modules = img ? join(dir, k, 'root', 'lib', 'modules', img.slice('vmlinuz-'.length)) : '';
+    if (img && existsSync(join(modules, 'modules.dep'))) return { image: join(boot, img), modules };
   }
   return null;
+}
+
+/** The modules virtme-ng loads for a 9p root (its virtmods list), their dependencies, and the index files. */
+function bootModules(dir: string, release: string): Record<string, Buffer> {
+  const dep = new Map<string, string[]>();
+  for (const line of readFileSync(join(dir, 'modules.dep'), 'utf8').split('\n')) {
+    const [mod, rest] = line.split(':');
+    if (mod) dep.set(mod, (rest ?? '').trim().split(/\s+/).filter(Boolean));
+  }
+  const wanted = /\/(9p|9pnet|9pnet_virtio|virtio_console|virtio_pci|virtio_mmio|virtio_rng|overlay|virtiofs)\.ko(\.xz|\.zst|\.gz)?$/;
+  const take = new Set<string>();
+  const add = (m: string) => { if (!take.has(m)) { take.add(m); for (const d of dep.get(m) ?? []) add(d); } };
+  for (const m of dep.keys()) if (wanted.test(m)) add(m);
+  const out: Record<string, Buffer> = {};
+  for (const f of readdirSync(dir).filter((f) => f.startsWith('modules.'))) out[`lib/modules/${release}/${f}`] = readFileSync(join(dir, f));
+  for (const m of take) out[`lib/modules/${release}/${m}`] = readFileSync(join(dir, m));
+  return out;
 }
 
 const KERNEL = realKernel();
@@ -74,9 +96,11 @@ beforeAll(async () => {
   key = new TestKey(work, 'mirror');
   other = new TestKey(work, 'other');
   if (KERNEL) {
-    release = bzImageRelease(KERNEL)!;
-    const image = makeDeb(work, 'linux-image-unsigned-6.9.0-060900-generic', DEBV, { [`boot/vmlinuz-${release}`]: readFileSync(KERNEL) });
-    const modules = makeDeb(work, 'linux-modules-6.9.0-060900-generic', DEBV, { [`lib/modules/${release}/kernel/`]: '', [`lib/modules/${release}/modules.order`]: '' });
+    release = bzImageRelease(KERNEL.image)!;
+    const image = makeDeb(work, 'linux-image-unsigned-6.9.0-060900-generic', DEBV, { [`boot/vmlinuz-${release}`]: readFileSync(KERNEL.image) });
+    const modules = makeDeb(work, 'linux-modules-6.9.0-060900-generic', DEBV, KERNEL.modules
+      ? bootModules(KERNEL.modules, release)
+      : { [`lib/modules/${release}/kernel/`]: '', [`lib/modules/${release}/modules.order`]: '' });
     const debs = { [IMAGE]: image, [MODULES]: modules, 'linux-headers-6.9.0-060900_6.9.0-060900.202405122134_all.deb': Buffer.from('headers') };
     publishMainline('good', debs);
     // The image .deb changed after CHECKSUMS was signed (a corrupt mirror).
@@ -132,13 +156,13 @@ async function refused(root: string, p: Promise<unknown>): Promise<string> {
   return err!.message;
 }
 
-describe.skipIf(!KERNEL)(`mainline kind (a real kernel, ${KERNEL ?? 'none found'}, packaged as Ubuntu's mainline .debs)`, () => {
+describe.skipIf(!KERNEL)(`mainline kind (a real kernel, ${KERNEL?.image ?? 'none found'}, packaged as Ubuntu's mainline .debs)`, () => {
   it('verifies CHECKSUMS.gpg and each .deb, unpacks into the cache, records the .debs; a second fetch downloads nothing', async () => {
     const root = tempDir('pm-ml-cache-');
     const k = await fetchKernel(mainlineEntry('good'), { cache: root, progress: () => {} });
     expect(k.downloaded).toBe(true);
     expect(k.release).toBe(release);
-    expect(sha256(readFileSync(k.kimg!))).toBe(sha256(readFileSync(KERNEL!)));
+    expect(sha256(readFileSync(k.kimg!))).toBe(sha256(readFileSync(KERNEL!.image)));
     expect(k.packages?.map((p) => [p.package, p.version, p.sha256])).toEqual([
       ['linux-image-unsigned-6.9.0-060900-generic', DEBV, sha256(files.get(`/good/v${V}/amd64/${IMAGE}`)!)],
       ['linux-modules-6.9.0-060900-generic', DEBV, sha256(files.get(`/good/v${V}/amd64/${MODULES}`)!)],
