@@ -83,9 +83,10 @@ export async function treeIdentity(tree: string, known?: KnownSource, claim?: Or
     } as KernelIdentity;
   }
   claim ??= readProvenanceFile(tree) ?? undefined;
-  // A snapshot plus patches is no commit of anybody's: named by its base, its series and its content.
-  if (claim?.patches?.length || (!(await isGitTop(tree)) && claim)) return claimedIdentity(tree, claim, base);
-  if (!(await isGitTop(tree))) {
+  // A tree with no .git, or a snapshot plus patches (no commit of anybody's), is named by its claim and its content.
+  const gitTop = await isGitTop(tree);
+  if (claim && (claim.patches?.length || !gitTop)) return claimedIdentity(tree, claim, base);
+  if (!gitTop) {
     return { kind: 'unproven', ...base, proven: false,
       why: 'a directory that is not a git tree, with no package, tarball or origin named (kernels build --origin owner/name@commit, or a PROVENANCE file)' };
   }
